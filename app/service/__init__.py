@@ -1,0 +1,1 @@
+"""The sample web service that shipyard builds, ships and runs."""

@@ -1,0 +1,5 @@
+"""WSGI entry point for gunicorn."""
+
+from service.app import create_app
+
+application = create_app()

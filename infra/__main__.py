@@ -1,0 +1,1 @@
+"""shipyard Pulumi program."""

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# One-time set-up on a fresh machine: system tools for the container tests, then a project
+# virtualenv in .venv with shipyard and its development dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Tools the container tests use where there is no Docker daemon: podman and friends build and
+# run the image, debootstrap makes a base image offline, docker-registry stands in for ECR.
+system_tools=(podman buildah skopeo runc debootstrap docker-registry shellcheck)
+missing=()
+for tool in "${system_tools[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if ((${#missing[@]})); then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "installing system packages: ${missing[*]}"
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+  else
+    echo "warning: missing ${missing[*]}; the container tests will use docker or be skipped" >&2
+  fi
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[dev]'
+echo "set up: run the tests with .venv/bin/pytest"
