@@ -9,9 +9,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
+
 from service import healthcheck
 from service.app import ServiceInfo, create_app
-from werkzeug.serving import make_server
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 INFO = ServiceInfo(name="orders", version="2.0.1", commit="deadbeef", environment="staging")

@@ -1,0 +1,220 @@
+"""Evaluate the real Pulumi program (infra/__main__.py) under Pulumi's unit-test mocks.
+
+No engine or provider plugin is needed: `pulumi.runtime.set_mocks` stands in for the engine,
+and RecordingMocks answers as AWS would with plausible computed outputs (ARNs, DNS names,
+digests) while recording every resource's inputs. A stack transformation records the options
+the mocks cannot see (protect, parent, ignore_changes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import runpy
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+INFRA_DIR = REPO_ROOT / "infra"
+STACKS_DIR = REPO_ROOT / "stacks"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+ZONES = [f"{REGION}{letter}" for letter in "abcdef"]
+TEST_COMMIT = "3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c2e4b6d8f0a"
+TEST_VERSION = "v1.0.0"
+
+
+@dataclass
+class Registered:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    protect: bool = False
+    parent_type: str | None = None
+    ignore_changes: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.type, self.name
+
+
+def _hash(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _arn(service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.resources: dict[tuple[str, str], Registered] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict]:
+        record = self.resources.setdefault(
+            (args.typ, args.name), Registered(args.typ, args.name, {})
+        )
+        record.inputs = dict(args.inputs)
+        name = args.inputs.get("name", args.name)
+        outputs: dict[str, Any] = {
+            **args.inputs,
+            "name": name,
+            "arn": _arn(args.typ.split(":")[1].split("/")[0], f"{args.typ}/{name}"),
+        }
+        outputs.update(self._computed(args.typ, name, args.inputs))
+        return f"{args.name}-id", outputs
+
+    @staticmethod
+    def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        if typ == "aws:ecr/repository:Repository":
+            return {
+                "repositoryUrl": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{name}",
+                "registryId": ACCOUNT,
+                "arn": _arn("ecr", f"repository/{name}"),
+            }
+        if typ == "docker:index/image:Image":
+            repository = inputs["imageName"].rsplit(":", 1)[0]
+            return {"repoDigest": f"{repository}@sha256:{_hash(inputs)}"}
+        if typ == "aws:lb/loadBalancer:LoadBalancer":
+            return {
+                "dnsName": f"{name}-1234567890.{REGION}.elb.amazonaws.com",
+                "arnSuffix": f"app/{name}/50dc6c495c0c9188",
+            }
+        if typ == "aws:lb/targetGroup:TargetGroup":
+            return {"arnSuffix": f"targetgroup/{name}/73e2d6bc24d8a067"}
+        if typ == "aws:ecs/taskDefinition:TaskDefinition":
+            # Every change of inputs is a new revision, with a new ARN, as in ECS.
+            revision = int(_hash(inputs)[:6], 16)
+            return {
+                "arn": _arn("ecs", f"task-definition/{inputs['family']}:{revision}"),
+                "revision": revision,
+            }
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            return {"arn": _arn("logs", f"log-group:{name}")}
+        if typ == "aws:iam/role:Role":
+            return {"arn": f"arn:aws:iam::{ACCOUNT}:role/{name}"}
+        return {}
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list]:
+        self.calls.append((args.token, dict(args.args)))
+        answers: dict[str, dict[str, Any]] = {
+            "aws:index/getRegion:getRegion": {"region": REGION, "name": REGION, "id": REGION},
+            "aws:index/getAvailabilityZones:getAvailabilityZones": {
+                "names": ZONES,
+                "zoneIds": [f"use1-az{index}" for index in range(1, 7)],
+            },
+            "aws:ec2/getVpc:getVpc": {"id": "vpc-0default", "cidrBlock": "172.31.0.0/16"},
+            # Out of order on purpose: the program must sort them for stable inputs.
+            "aws:ec2/getSubnets:getSubnets": {
+                "ids": ["subnet-0default-c", "subnet-0default-a", "subnet-0default-b"]
+            },
+            "aws:ecr/getAuthorizationToken:getAuthorizationToken": {
+                "userName": "AWS",
+                "password": "mock-token",
+                "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com",
+            },
+        }
+        return answers.get(args.token, {}), []
+
+
+@dataclass
+class Evaluation:
+    stack: str
+    resources: dict[tuple[str, str], Registered]
+    calls: list[tuple[str, dict[str, Any]]]
+
+    def of_type(self, typ: str) -> list[Registered]:
+        return [record for record in self.resources.values() if record.type == typ]
+
+    def one(self, typ: str) -> Registered:
+        found = self.of_type(typ)
+        assert len(found) == 1, f"expected one {typ}, found {[r.name for r in found]}"
+        return found[0]
+
+    def inputs_by_key(self) -> dict[tuple[str, str], dict[str, Any]]:
+        return {key: record.inputs for key, record in self.resources.items()}
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """The `config:` block of a shipped stack file, stacks/Pulumi.<stack>.yaml."""
+    document = yaml.safe_load((STACKS_DIR / f"Pulumi.{stack}.yaml").read_text()) or {}
+    return dict(document.get("config") or {})
+
+
+def engine_config(config: Mapping[str, Any]) -> dict[str, str]:
+    """Config as the engine hands it to the program: strings, with lists as JSON."""
+
+    def as_string(value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, list | dict):
+            return json.dumps(value)
+        return str(value)
+
+    return {key: as_string(value) for key, value in config.items()}
+
+
+@contextmanager
+def _program_environment(commit: str, version: str) -> Iterator[None]:
+    saved_path = list(sys.path)
+    saved_env = {key: os.environ.get(key) for key in ("SHIPYARD_COMMIT", "SHIPYARD_VERSION")}
+    saved_cwd = Path.cwd()
+    sys.path.insert(0, str(INFRA_DIR))
+    os.environ["SHIPYARD_COMMIT"], os.environ["SHIPYARD_VERSION"] = commit, version
+    # Pulumi runs the program from the project directory.
+    os.chdir(REPO_ROOT)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        sys.path[:] = saved_path
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def evaluate(
+    stack: str,
+    config: Mapping[str, Any] | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    commit: str = TEST_COMMIT,
+    version: str = TEST_VERSION,
+    preview: bool = False,
+) -> Evaluation:
+    """Run infra/__main__.py for `stack` with its shipped config (or `config`) plus overrides."""
+    values = dict(stack_config(stack) if config is None else config)
+    values.update({f"shipyard:{key}": value for key, value in (overrides or {}).items()})
+    mocks = RecordingMocks()
+    pulumi.runtime.set_all_config(engine_config(values))
+    pulumi.runtime.set_mocks(mocks, project="shipyard", stack=stack, preview=preview)
+
+    def record_options(args: pulumi.ResourceTransformationArgs) -> None:
+        record = mocks.resources.setdefault(
+            (args.type_, args.name), Registered(args.type_, args.name, {})
+        )
+        record.protect = bool(args.opts.protect)
+        record.parent_type = getattr(args.opts.parent, "_type", None) if args.opts.parent else None
+        record.ignore_changes = list(args.opts.ignore_changes or [])
+
+    pulumi.runtime.register_stack_transformation(record_options)
+
+    @pulumi.runtime.test
+    def run_program() -> None:
+        runpy.run_path(str(INFRA_DIR / "__main__.py"), run_name="__main__")
+
+    with _program_environment(commit, version):
+        run_program()
+    return Evaluation(stack, mocks.resources, mocks.calls)

@@ -1,0 +1,180 @@
+"""ECS Fargate compute: cluster, roles, task definition, service and its autoscaling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components import iam
+from components.autoscaling import tracking_policies
+from container import CONTAINER_NAME, ContainerSpec
+from settings import ScalingSettings
+
+
+@dataclass(frozen=True)
+class FargateServiceArgs:
+    service_name: str
+    container: ContainerSpec
+    cpu: int
+    memory: int
+    health_check_grace_period: int
+    scaling: ScalingSettings
+    subnet_ids: pulumi.Input[list[str]]
+    assign_public_ip: bool
+    security_group_id: pulumi.Input[str]
+    target_group_arn: pulumi.Input[str]
+    request_count_label: pulumi.Input[str]
+    repository_arn: pulumi.Input[str]
+    log_group_arn: pulumi.Input[str]
+    alarm_names: list[str]
+    protect: bool
+
+
+def container_definitions(spec: ContainerSpec) -> pulumi.Output[str]:
+    definition = {
+        "name": CONTAINER_NAME,
+        "image": spec.image_ref,
+        "essential": True,
+        "portMappings": [{"containerPort": spec.port, "hostPort": spec.port, "protocol": "tcp"}],
+        "environment": [{"name": key, "value": value} for key, value in spec.environment],
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": spec.log_group_name,
+                "awslogs-region": spec.region,
+                "awslogs-stream-prefix": CONTAINER_NAME,
+            },
+        },
+        "stopTimeout": spec.stop_timeout,
+        "readonlyRootFilesystem": True,
+        "user": "10001:10001",
+    }
+    if spec.health_command:
+        definition["healthCheck"] = {
+            "command": list(spec.health_command),
+            "interval": 10,
+            "timeout": 3,
+            "retries": 3,
+            "startPeriod": 10,
+        }
+    return pulumi.Output.json_dumps([definition])
+
+
+class FargateService(pulumi.ComponentResource):
+    cluster_name: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: FargateServiceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("shipyard:index:FargateService", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        cluster = aws.ecs.Cluster(
+            f"{name}-cluster",
+            name=args.service_name,
+            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        execution_role = iam.service_role(
+            f"{name}-execution",
+            "ecs-tasks.amazonaws.com",
+            iam.image_pull_and_log_statements(args.repository_arn, args.log_group_arn),
+            parent=self,
+        )
+        # The application itself calls no AWS API: its role is deliberately empty.
+        task_role = iam.service_role(f"{name}-task", "ecs-tasks.amazonaws.com", [], parent=self)
+        task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=args.service_name,
+            cpu=str(args.cpu),
+            memory=str(args.memory),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                operating_system_family="LINUX", cpu_architecture="X86_64"
+            ),
+            execution_role_arn=execution_role.arn,
+            task_role_arn=task_role.arn,
+            container_definitions=container_definitions(args.container),
+            opts=child,
+        )
+        service = aws.ecs.Service(
+            f"{name}-service",
+            name=args.service_name,
+            cluster=cluster.arn,
+            task_definition=task_definition.arn,
+            desired_count=args.scaling.desired_count,
+            launch_type="FARGATE",
+            platform_version="LATEST",
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
+                enable=True, rollback=True
+            ),
+            alarms=aws.ecs.ServiceAlarmsArgs(
+                alarm_names=args.alarm_names, enable=True, rollback=True
+            ),
+            health_check_grace_period_seconds=args.health_check_grace_period,
+            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=args.subnet_ids,
+                security_groups=[args.security_group_id],
+                assign_public_ip=args.assign_public_ip,
+            ),
+            load_balancers=[
+                aws.ecs.ServiceLoadBalancerArgs(
+                    target_group_arn=args.target_group_arn,
+                    container_name=CONTAINER_NAME,
+                    container_port=args.container.port,
+                )
+            ],
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+            wait_for_steady_state=True,
+            # Autoscaling owns the running count after the first deploy.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCount"]),
+        )
+        self._autoscaling(name, args, cluster, service)
+        self.cluster_name = cluster.name
+        self.service_name = service.name
+        self.register_outputs(
+            {"cluster_name": self.cluster_name, "service_name": self.service_name}
+        )
+
+    def _autoscaling(
+        self,
+        name: str,
+        args: FargateServiceArgs,
+        cluster: aws.ecs.Cluster,
+        service: aws.ecs.Service,
+    ) -> None:
+        target = aws.appautoscaling.Target(
+            f"{name}-scaling",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=pulumi.Output.concat("service/", cluster.name, "/", service.name),
+            min_capacity=args.scaling.min_capacity,
+            max_capacity=args.scaling.max_capacity,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for policy in tracking_policies(args.scaling):
+            aws.appautoscaling.Policy(
+                f"{name}-scale-{policy.suffix}",
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                    target_value=policy.target_value,
+                    scale_in_cooldown=args.scaling.scale_in_cooldown,
+                    scale_out_cooldown=args.scaling.scale_out_cooldown,
+                    predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                        predefined_metric_type=policy.ecs_metric,
+                        resource_label=(
+                            args.request_count_label if policy.uses_load_balancer_label else None
+                        ),
+                    ),
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )

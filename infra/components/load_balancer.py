@@ -1,0 +1,177 @@
+"""The public Application Load Balancer, its target group, listeners and security groups.
+
+It owns two security groups: the ALB's, open to the world on its listener ports only, and the
+targets', which admits only the ALB on the container port. ECS tasks and EC2 instances both
+use the targets' group, so neither target repeats these rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from settings import HealthCheckSettings
+
+# TLS 1.2 and 1.3 only, forward-secret ciphers.
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+WORLD_IPV4 = "0.0.0.0/0"
+
+
+@dataclass(frozen=True)
+class LoadBalancerArgs:
+    vpc_id: pulumi.Input[str]
+    public_subnet_ids: pulumi.Input[list[str]]
+    container_port: int
+    health_check: HealthCheckSettings
+    target_type: str  # "ip" for Fargate tasks, "instance" for EC2
+    certificate_arn: str
+    deletion_protection: bool
+    protect: bool
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    url: pulumi.Output[str]
+    load_balancer_arn: pulumi.Output[str]
+    load_balancer_arn_suffix: pulumi.Output[str]
+    target_group_arn: pulumi.Output[str]
+    target_group_arn_suffix: pulumi.Output[str]
+    targets_security_group_id: pulumi.Output[str]
+    listener_arns: list[pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("shipyard:index:LoadBalancer", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        https = bool(args.certificate_arn)
+        listener_ports = [80, 443] if https else [80]
+
+        alb_group = aws.ec2.SecurityGroup(
+            f"{name}-alb", vpc_id=args.vpc_id, description="Load balancer listeners", opts=child
+        )
+        targets_group = aws.ec2.SecurityGroup(
+            f"{name}-targets",
+            vpc_id=args.vpc_id,
+            description="Service targets: only the load balancer reaches them",
+            opts=child,
+        )
+        for port in listener_ports:
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-alb-in-{port}",
+                security_group_id=alb_group.id,
+                cidr_ipv4=WORLD_IPV4,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                description=f"Public listener on {port}",
+                opts=child,
+            )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-alb-out",
+            security_group_id=alb_group.id,
+            referenced_security_group_id=targets_group.id,
+            ip_protocol="tcp",
+            from_port=args.container_port,
+            to_port=args.container_port,
+            description="To service targets on the container port",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-targets-in",
+            security_group_id=targets_group.id,
+            referenced_security_group_id=alb_group.id,
+            ip_protocol="tcp",
+            from_port=args.container_port,
+            to_port=args.container_port,
+            description="From the load balancer on the container port",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-targets-out",
+            security_group_id=targets_group.id,
+            cidr_ipv4=WORLD_IPV4,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description="HTTPS out: ECR, CloudWatch Logs, SSM",
+            opts=child,
+        )
+
+        alb = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            load_balancer_type="application",
+            internal=False,
+            security_groups=[alb_group.id],
+            subnets=args.public_subnet_ids,
+            drop_invalid_header_fields=True,
+            desync_mitigation_mode="defensive",
+            enable_deletion_protection=args.deletion_protection,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        check = args.health_check
+        target_group = aws.lb.TargetGroup(
+            f"{name}-tg",
+            vpc_id=args.vpc_id,
+            port=args.container_port,
+            protocol="HTTP",
+            target_type=args.target_type,
+            deregistration_delay=check.deregistration_delay,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                enabled=True,
+                path=check.path,
+                port="traffic-port",
+                protocol="HTTP",
+                interval=check.interval,
+                timeout=check.timeout,
+                healthy_threshold=check.healthy_threshold,
+                unhealthy_threshold=check.unhealthy_threshold,
+                matcher=check.matcher,
+            ),
+            opts=child,
+        )
+        forward = [
+            aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
+        ]
+        redirect = [
+            aws.lb.ListenerDefaultActionArgs(
+                type="redirect",
+                redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                    protocol="HTTPS", port="443", status_code="HTTP_301"
+                ),
+            )
+        ]
+        listeners = [
+            aws.lb.Listener(
+                f"{name}-http",
+                load_balancer_arn=alb.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=redirect if https else forward,
+                opts=child,
+            )
+        ]
+        if https:
+            listeners.append(
+                aws.lb.Listener(
+                    f"{name}-https",
+                    load_balancer_arn=alb.arn,
+                    port=443,
+                    protocol="HTTPS",
+                    ssl_policy=TLS_POLICY,
+                    certificate_arn=args.certificate_arn,
+                    default_actions=forward,
+                    opts=child,
+                )
+            )
+
+        scheme = "https" if https else "http"
+        self.url = alb.dns_name.apply(lambda dns: f"{scheme}://{dns}")
+        self.load_balancer_arn = alb.arn
+        self.load_balancer_arn_suffix = alb.arn_suffix
+        self.target_group_arn = target_group.arn
+        self.target_group_arn_suffix = target_group.arn_suffix
+        self.targets_security_group_id = targets_group.id
+        self.listener_arns = [listener.arn for listener in listeners]
+        self.register_outputs({"url": self.url, "target_group_arn": self.target_group_arn})

@@ -1,0 +1,148 @@
+"""The VPC the service runs in: the account's default VPC, or one with public and private
+subnets across zones and NAT for egress from the private ones."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    use_default_vpc: bool
+    cidr: str
+    zones: int
+    nat_gateway_per_zone: bool
+    protect: bool
+
+
+def subnet_cidrs(vpc_cidr: str, zones: int) -> tuple[list[str], list[str]]:
+    """Split the VPC into equal blocks: the first `zones` public, the next `zones` private."""
+    network = ipaddress.IPv4Network(vpc_cidr)
+    # Four bits of room for up to 6 zones x 2 tiers; each block keeps >= 256 addresses at /20.
+    blocks = [str(block) for block in network.subnets(prefixlen_diff=4)]
+    return blocks[:zones], blocks[zones : 2 * zones]
+
+
+class Network(pulumi.ComponentResource):
+    vpc_id: pulumi.Output[str]
+    public_subnet_ids: pulumi.Output[list[str]]
+    private_subnet_ids: pulumi.Output[list[str]]
+    # Known while the program runs, because it decides resource inputs, not just values.
+    has_private_subnets: bool
+
+    def __init__(
+        self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("shipyard:index:Network", name, None, opts)
+        if args.use_default_vpc:
+            self._adopt_default_vpc()
+        else:
+            self._create_vpc(name, args)
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_subnet_ids": self.private_subnet_ids,
+            }
+        )
+
+    def _adopt_default_vpc(self) -> None:
+        vpc = aws.ec2.get_vpc_output(default=True, opts=pulumi.InvokeOptions(parent=self))
+        subnets = aws.ec2.get_subnets_output(
+            filters=[
+                aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc.id]),
+                aws.ec2.GetSubnetsFilterArgs(name="default-for-az", values=["true"]),
+            ],
+            opts=pulumi.InvokeOptions(parent=self),
+        )
+        self.vpc_id = vpc.id
+        self.public_subnet_ids = subnets.ids.apply(sorted)
+        self.private_subnet_ids = pulumi.Output.from_input([])
+        self.has_private_subnets = False
+
+    def _create_vpc(self, name: str, args: NetworkArgs) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        zones = aws.get_availability_zones_output(
+            state="available", opts=pulumi.InvokeOptions(parent=self)
+        )
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={"Name": name},
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, opts=child)
+        public_route_table = aws.ec2.RouteTable(
+            f"{name}-public",
+            vpc_id=vpc.id,
+            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=gateway.id)],
+            opts=child,
+        )
+        public_cidrs, private_cidrs = subnet_cidrs(args.cidr, args.zones)
+        public_subnets = [
+            self._subnet(f"{name}-public-{index}", vpc, zones, index, cidr, public_route_table.id)
+            for index, cidr in enumerate(public_cidrs)
+        ]
+        nat_count = args.zones if args.nat_gateway_per_zone else 1
+        nat_gateways = [
+            aws.ec2.NatGateway(
+                f"{name}-nat-{index}",
+                subnet_id=public_subnets[index].id,
+                allocation_id=aws.ec2.Eip(f"{name}-nat-{index}", domain="vpc", opts=child).id,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
+            )
+            for index in range(nat_count)
+        ]
+        private_subnets = []
+        for index, cidr in enumerate(private_cidrs):
+            route_table = aws.ec2.RouteTable(
+                f"{name}-private-{index}",
+                vpc_id=vpc.id,
+                routes=[
+                    aws.ec2.RouteTableRouteArgs(
+                        cidr_block="0.0.0.0/0",
+                        nat_gateway_id=nat_gateways[index % nat_count].id,
+                    )
+                ],
+                opts=child,
+            )
+            private_subnets.append(
+                self._subnet(f"{name}-private-{index}", vpc, zones, index, cidr, route_table.id)
+            )
+        self.vpc_id = vpc.id
+        self.public_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in public_subnets])
+        self.private_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in private_subnets])
+        self.has_private_subnets = True
+
+    def _subnet(
+        self,
+        name: str,
+        vpc: aws.ec2.Vpc,
+        zones: aws.GetAvailabilityZonesResult,
+        index: int,
+        cidr: str,
+        route_table_id: pulumi.Input[str],
+    ) -> aws.ec2.Subnet:
+        subnet = aws.ec2.Subnet(
+            name,
+            vpc_id=vpc.id,
+            cidr_block=cidr,
+            availability_zone=zones.names.apply(lambda names: names[index]),
+            # Nothing launched here gets a public address unless it asks for one.
+            map_public_ip_on_launch=False,
+            tags={"Name": name},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.ec2.RouteTableAssociation(
+            name,
+            subnet_id=subnet.id,
+            route_table_id=route_table_id,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return subnet

@@ -1,0 +1,113 @@
+"""Logs and alarms: the stack's log group and the alarms that gate deployments.
+
+The same component serves both targets; only the CPU metric's namespace and dimensions
+differ (ECS service or Auto Scaling group), so the caller passes them in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class CpuMetric:
+    namespace: str
+    dimensions: dict[str, pulumi.Input[str]]
+
+
+@dataclass(frozen=True)
+class ObservabilityArgs:
+    log_retention_days: int
+    load_balancer_arn_suffix: pulumi.Input[str]
+    target_group_arn_suffix: pulumi.Input[str]
+    cpu_metric: CpuMetric
+    alarm_cpu_percent: int
+    alarm_5xx_per_minute: int
+    protect: bool
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    suffix: str
+    description: str
+    namespace: str
+    metric_name: str
+    statistic: str
+    threshold: float
+    evaluation_periods: int
+
+
+class Observability(pulumi.ComponentResource):
+    log_group_name: pulumi.Output[str]
+    log_group_arn: pulumi.Output[str]
+    alarm_names: list[str]
+
+    def __init__(
+        self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("shipyard:index:Observability", name, None, opts)
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/shipyard/{name}",
+            retention_in_days=args.log_retention_days,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        load_balancer = {
+            "LoadBalancer": args.load_balancer_arn_suffix,
+            "TargetGroup": args.target_group_arn_suffix,
+        }
+        specs = [
+            (
+                AlarmSpec(
+                    "5xx",
+                    f"Targets answered more than {args.alarm_5xx_per_minute} 5xx a minute",
+                    "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum",
+                    args.alarm_5xx_per_minute, 2,
+                ),
+                load_balancer,
+            ),
+            (
+                AlarmSpec(
+                    "unhealthy", "At least one target failed its health check",
+                    "AWS/ApplicationELB", "UnHealthyHostCount", "Maximum", 0, 2,
+                ),
+                load_balancer,
+            ),
+            (
+                AlarmSpec(
+                    "cpu", f"Average CPU above {args.alarm_cpu_percent}%",
+                    args.cpu_metric.namespace, "CPUUtilization", "Average",
+                    args.alarm_cpu_percent, 3,
+                ),
+                args.cpu_metric.dimensions,
+            ),
+        ]  # fmt: skip
+        # Names are fixed strings so a deployment can name its alarms before they exist.
+        self.alarm_names = [self._alarm(name, spec, dims) for spec, dims in specs]
+        self.log_group_name = log_group.name
+        self.log_group_arn = log_group.arn
+        self.register_outputs(
+            {"log_group_name": self.log_group_name, "alarm_names": self.alarm_names}
+        )
+
+    def _alarm(self, name: str, spec: AlarmSpec, dimensions: dict) -> str:
+        alarm_name = f"{name}-{spec.suffix}"
+        aws.cloudwatch.MetricAlarm(
+            alarm_name,
+            name=alarm_name,
+            alarm_description=spec.description,
+            namespace=spec.namespace,
+            metric_name=spec.metric_name,
+            statistic=spec.statistic,
+            dimensions=dimensions,
+            period=60,
+            evaluation_periods=spec.evaluation_periods,
+            threshold=spec.threshold,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return alarm_name

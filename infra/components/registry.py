@@ -1,0 +1,131 @@
+"""The ECR repository and the image deployed from it, always referenced by digest."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_docker as docker
+
+
+@dataclass(frozen=True)
+class ImageBuild:
+    """Build app/ during `pulumi up` and push it tagged by commit."""
+
+    context: str  # relative to the project directory, so inputs match on every machine
+    commit: str
+    version: str
+    platform: str = "linux/amd64"
+
+
+@dataclass(frozen=True)
+class ImageRegistryArgs:
+    keep_images: int
+    protect: bool
+    # Exactly one of these: pin an already-pushed digest, or build one.
+    pinned_digest: str = ""
+    build: ImageBuild | None = None
+
+
+def lifecycle_policy(keep_images: int) -> str:
+    """Keep the newest tagged images for rollback; untagged layers go after a day."""
+    return json.dumps(
+        {
+            "rules": [
+                {
+                    "rulePriority": 1,
+                    "description": "Expire untagged images after 1 day",
+                    "selection": {
+                        "tagStatus": "untagged",
+                        "countType": "sinceImagePushed",
+                        "countUnit": "days",
+                        "countNumber": 1,
+                    },
+                    "action": {"type": "expire"},
+                },
+                {
+                    "rulePriority": 2,
+                    "description": f"Keep the {keep_images} newest images for rollback",
+                    "selection": {
+                        "tagStatus": "any",
+                        "countType": "imageCountMoreThan",
+                        "countNumber": keep_images,
+                    },
+                    "action": {"type": "expire"},
+                },
+            ]
+        },
+        sort_keys=True,
+    )
+
+
+class ImageRegistry(pulumi.ComponentResource):
+    repository_url: pulumi.Output[str]
+    repository_arn: pulumi.Output[str]
+    repository_name: pulumi.Output[str]
+    image_ref: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: ImageRegistryArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("shipyard:index:ImageRegistry", name, None, opts)
+        if bool(args.pinned_digest) == bool(args.build):
+            raise ValueError("ImageRegistryArgs needs exactly one of pinned_digest and build")
+        repository = aws.ecr.Repository(
+            f"{name}-repo",
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
+                scan_on_push=True
+            ),
+            encryption_configurations=[
+                aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS")
+            ],
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        aws.ecr.LifecyclePolicy(
+            f"{name}-lifecycle",
+            repository=repository.name,
+            policy=lifecycle_policy(args.keep_images),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        if args.build:
+            self.image_ref = self._build_and_push(name, repository, args.build)
+        else:
+            self.image_ref = repository.repository_url.apply(
+                lambda url: f"{url}@{args.pinned_digest}"
+            )
+        self.repository_url = repository.repository_url
+        self.repository_arn = repository.arn
+        self.repository_name = repository.name
+        self.register_outputs(
+            {
+                "repository_url": self.repository_url,
+                "repository_arn": self.repository_arn,
+                "image_ref": self.image_ref,
+            }
+        )
+
+    def _build_and_push(
+        self, name: str, repository: aws.ecr.Repository, build: ImageBuild
+    ) -> pulumi.Output[str]:
+        token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id)
+        image = docker.Image(
+            f"{name}-image",
+            image_name=repository.repository_url.apply(lambda url: f"{url}:{build.commit}"),
+            build=docker.DockerBuildArgs(
+                context=build.context,
+                dockerfile=f"{build.context}/Dockerfile",
+                platform=build.platform,
+                args={"APP_VERSION": build.version, "APP_COMMIT": build.commit},
+            ),
+            registry=docker.RegistryArgs(
+                server=repository.repository_url,
+                username=token.user_name,
+                password=pulumi.Output.secret(token.password),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # repo_digest is repository@sha256:..., the exact bytes pushed.
+        return image.repo_digest

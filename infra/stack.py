@@ -1,0 +1,123 @@
+"""Compose the components into one environment's stack."""
+
+from __future__ import annotations
+
+import os
+
+import pulumi
+import pulumi_aws as aws
+
+from components.autoscaling import request_count_label
+from components.ecs_service import FargateService, FargateServiceArgs
+from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.network import Network, NetworkArgs
+from components.observability import CpuMetric, Observability, ObservabilityArgs
+from components.registry import ImageBuild, ImageRegistry, ImageRegistryArgs
+from container import ContainerSpec, container_environment
+from settings import Settings
+from source import APP_DIR, SourceRevision
+
+
+def image_build(settings: Settings, revision: SourceRevision) -> ImageBuild | None:
+    if settings.image_digest:
+        return None
+    return ImageBuild(
+        context=os.path.relpath(APP_DIR), commit=revision.commit, version=revision.version
+    )
+
+
+def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulumi.Input]:
+    prefix = settings.resource_prefix
+    protect = settings.protect_resources
+    registry = ImageRegistry(
+        prefix,
+        ImageRegistryArgs(
+            keep_images=settings.keep_images,
+            protect=protect,
+            pinned_digest=settings.image_digest,
+            build=image_build(settings, revision),
+        ),
+    )
+    network = Network(
+        prefix,
+        NetworkArgs(
+            use_default_vpc=settings.network.use_default_vpc,
+            cidr=settings.network.vpc_cidr,
+            zones=settings.network.availability_zones,
+            nat_gateway_per_zone=settings.network.nat_gateway_per_zone,
+            protect=protect,
+        ),
+    )
+    load_balancer = LoadBalancer(
+        prefix,
+        LoadBalancerArgs(
+            vpc_id=network.vpc_id,
+            public_subnet_ids=network.public_subnet_ids,
+            container_port=settings.container_port,
+            health_check=settings.health_check,
+            target_type="ip",
+            certificate_arn=settings.certificate_arn,
+            deletion_protection=settings.alb_deletion_protection,
+            protect=protect,
+        ),
+    )
+    observability = Observability(
+        prefix,
+        ObservabilityArgs(
+            log_retention_days=settings.log_retention_days,
+            load_balancer_arn_suffix=load_balancer.load_balancer_arn_suffix,
+            target_group_arn_suffix=load_balancer.target_group_arn_suffix,
+            cpu_metric=CpuMetric("AWS/ECS", {"ClusterName": prefix, "ServiceName": prefix}),
+            alarm_cpu_percent=settings.alarm_cpu_percent,
+            alarm_5xx_per_minute=settings.alarm_5xx_per_minute,
+            protect=protect,
+        ),
+    )
+    container = ContainerSpec(
+        image_ref=registry.image_ref,
+        port=settings.container_port,
+        environment=container_environment(
+            settings.environment, settings.container_port, settings.environment_variables
+        ),
+        health_command=settings.container_health_check,
+        stop_timeout=settings.health_check.stop_timeout,
+        log_group_name=observability.log_group_name,
+        region=aws.get_region_output().region,
+    )
+    private = network.has_private_subnets
+    service = FargateService(
+        prefix,
+        FargateServiceArgs(
+            service_name=prefix,
+            container=container,
+            cpu=settings.cpu,
+            memory=settings.memory,
+            health_check_grace_period=settings.health_check.grace_period,
+            scaling=settings.scaling,
+            subnet_ids=network.private_subnet_ids if private else network.public_subnet_ids,
+            # Only the default VPC's public subnets need one, to reach ECR without NAT.
+            assign_public_ip=not private,
+            security_group_id=load_balancer.targets_security_group_id,
+            target_group_arn=load_balancer.target_group_arn,
+            request_count_label=request_count_label(
+                load_balancer.load_balancer_arn_suffix, load_balancer.target_group_arn_suffix
+            ),
+            repository_arn=registry.repository_arn,
+            log_group_arn=observability.log_group_arn,
+            alarm_names=observability.alarm_names,
+            protect=protect,
+        ),
+        # The target group must be attached to a listener before a service can use it.
+        opts=pulumi.ResourceOptions(depends_on=[load_balancer]),
+    )
+    outputs: dict[str, pulumi.Input] = {
+        "url": load_balancer.url,
+        "image": registry.image_ref,
+        "repositoryUrl": registry.repository_url,
+        "clusterName": service.cluster_name,
+        "serviceName": service.service_name,
+        "logGroupName": observability.log_group_name,
+    }
+    if not settings.image_digest:
+        outputs["commit"] = revision.commit
+    return outputs
