@@ -22,6 +22,7 @@ from typing import Any
 import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INFRA_DIR = REPO_ROOT / "infra"
@@ -86,12 +87,15 @@ class RecordingMocks(pulumi.runtime.Mocks):
             repository = inputs["imageName"].rsplit(":", 1)[0]
             return {"repoDigest": f"{repository}@sha256:{_hash(inputs)}"}
         if typ == "aws:lb/loadBalancer:LoadBalancer":
+            suffix = f"app/{name}/50dc6c495c0c9188"
             return {
                 "dnsName": f"{name}-1234567890.{REGION}.elb.amazonaws.com",
-                "arnSuffix": f"app/{name}/50dc6c495c0c9188",
+                "arnSuffix": suffix,
+                "arn": _arn("elasticloadbalancing", f"loadbalancer/{suffix}"),
             }
         if typ == "aws:lb/targetGroup:TargetGroup":
-            return {"arnSuffix": f"targetgroup/{name}/73e2d6bc24d8a067"}
+            suffix = f"targetgroup/{name}/73e2d6bc24d8a067"
+            return {"arnSuffix": suffix, "arn": _arn("elasticloadbalancing", suffix)}
         if typ == "aws:ecs/taskDefinition:TaskDefinition":
             # Every change of inputs is a new revision, with a new ARN, as in ECS.
             revision = int(_hash(inputs)[:6], 16)
@@ -132,6 +136,7 @@ class Evaluation:
     stack: str
     resources: dict[tuple[str, str], Registered]
     calls: list[tuple[str, dict[str, Any]]]
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     def of_type(self, typ: str) -> list[Registered]:
         return [record for record in self.resources.values() if record.type == typ]
@@ -193,12 +198,18 @@ def evaluate(
     commit: str = TEST_COMMIT,
     version: str = TEST_VERSION,
     preview: bool = False,
+    mocks: RecordingMocks | None = None,
 ) -> Evaluation:
-    """Run infra/__main__.py for `stack` with its shipped config (or `config`) plus overrides."""
+    """Run infra/__main__.py for `stack` with its shipped config (or `config`) plus overrides.
+
+    Pass `mocks` to inspect what was registered even when the program raises.
+    """
     values = dict(stack_config(stack) if config is None else config)
     values.update({f"shipyard:{key}": value for key, value in (overrides or {}).items()})
-    mocks = RecordingMocks()
+    mocks = mocks if mocks is not None else RecordingMocks()
     pulumi.runtime.set_all_config(engine_config(values))
+    # A fresh root stack per evaluation: outputs and transformations must not carry over.
+    pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project="shipyard", stack=stack, preview=preview)
 
     def record_options(args: pulumi.ResourceTransformationArgs) -> None:
@@ -211,10 +222,14 @@ def evaluate(
 
     pulumi.runtime.register_stack_transformation(record_options)
 
+    exported: dict[str, Any] = {}
+
     @pulumi.runtime.test
-    def run_program() -> None:
+    def run_program() -> pulumi.Output:
         runpy.run_path(str(INFRA_DIR / "__main__.py"), run_name="__main__")
+        root = pulumi.runtime.get_root_resource()
+        return pulumi.Output.all(**root.outputs).apply(exported.update)
 
     with _program_environment(commit, version):
         run_program()
-    return Evaluation(stack, mocks.resources, mocks.calls)
+    return Evaluation(stack, mocks.resources, mocks.calls, exported)

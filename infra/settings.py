@@ -195,9 +195,13 @@ def _parse(key: Key, raw: Any) -> Any:
             return int(str(raw))
         except ValueError:
             raise ValueError(f"{raw!r} is not a whole number") from None
-    value = json.loads(raw) if isinstance(raw, str) else raw
+    not_a_list = ValueError(f'{raw!r} is not a list of strings; write it as ["A", "B"]')
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        raise not_a_list from None
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ValueError(f"{raw!r} is not a list of strings")
+        raise not_a_list
     return value
 
 
@@ -385,7 +389,7 @@ def parse_settings(environment: str, raw_config: Mapping[str, Any]) -> Settings:
             continue
         try:
             values[key.name] = _parse(key, raw)
-        except (ValueError, json.JSONDecodeError) as error:
+        except ValueError as error:
             problems.append(f"{key.path}: {error}")
             unparsed.add(key.path)
             # The default stands in so the other checks still run and report their problems.

@@ -72,3 +72,18 @@ def test_python_sources_are_ruff_clean():
         [tool("ruff"), "check", str(ROOT)], capture_output=True, text=True, check=False
     )
     assert completed.returncode == 0, completed.stdout
+
+
+def test_pulumi_yaml_declares_every_setting_with_type_description_and_default():
+    from devtools.config_reference import pulumi_config_block
+
+    assert load_project()["config"] == pulumi_config_block()
+
+
+def test_readme_documents_every_setting_as_shipped():
+    from devtools.config_reference import markdown_table
+
+    assert markdown_table() in (ROOT / "README.md").read_text(), (
+        "README's configuration table is stale: paste `python -m devtools.config_reference "
+        "markdown` into it"
+    )

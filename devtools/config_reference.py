@@ -1,0 +1,79 @@
+"""Render the configuration keys of infra/settings.py for Pulumi.yaml and for the README.
+
+Run: .venv/bin/python -m devtools.config_reference yaml|markdown
+Tests check that Pulumi.yaml and the README say what this renders.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT / "infra"))
+
+from settings import KEYS, Key  # noqa: E402
+
+PULUMI_TYPES = {str: "string", int: "integer", bool: "boolean", list: "array"}
+SHIPPED_STACKS = ("dev", "staging", "prod")
+
+
+def declaration(key: Key) -> dict[str, Any]:
+    declared: dict[str, Any] = {"type": PULUMI_TYPES[key.kind], "description": key.description}
+    if key.kind is list:
+        declared["items"] = {"type": "string"}
+    declared["default"] = key.default
+    return declared
+
+
+def pulumi_config_block() -> dict[str, dict[str, Any]]:
+    return {key.name: declaration(key) for key in KEYS}
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return json.dumps(value)
+    return "(empty)" if value == "" else str(value)
+
+
+def markdown_table() -> str:
+    stacks = {
+        name: yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{name}.yaml").read_text())["config"]
+        for name in SHIPPED_STACKS
+    }
+    header = "| key | type | default | " + " | ".join(SHIPPED_STACKS) + " | what it does |"
+    rule = "|---" * (4 + len(SHIPPED_STACKS)) + "|"
+    rows = [header, rule]
+    for key in KEYS:
+        per_stack = " | ".join(
+            f"`{_shown(stacks[name][key.path])}`" if key.path in stacks[name] else ""
+            for name in SHIPPED_STACKS
+        )
+        rows.append(
+            f"| `{key.name}` | {PULUMI_TYPES[key.kind]} | `{_shown(key.default)}` | "
+            f"{per_stack} | {key.description.replace('|', '/')} |"
+        )
+    return "\n".join(rows)
+
+
+def main(argv: list[str]) -> int:
+    if argv == ["yaml"]:
+        print(yaml.safe_dump({"config": pulumi_config_block()}, sort_keys=False, width=100))
+        return 0
+    if argv == ["markdown"]:
+        print(markdown_table())
+        return 0
+    print("usage: python -m devtools.config_reference yaml|markdown", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,83 @@
+"""Deterministic inputs, and exactly which resources an image change or a setting touches."""
+
+from __future__ import annotations
+
+import pytest
+
+from devtools import pulumi_mocks
+
+from .conftest import SHIPPED_STACKS
+from .test_stacks import IMAGE, LISTENER, SERVICE, TARGET_GROUP, TASK
+
+DIGEST_A = "sha256:" + "a" * 64
+DIGEST_B = "sha256:" + "b" * 64
+
+
+def changed(before: pulumi_mocks.Evaluation, after: pulumi_mocks.Evaluation) -> set[str]:
+    """Resources (type) whose inputs differ, or that exist on only one side."""
+    old, new = before.inputs_by_key(), after.inputs_by_key()
+    return {key[0] for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_the_same_stack_evaluated_twice_gives_identical_inputs(stack):
+    first, second = pulumi_mocks.evaluate(stack), pulumi_mocks.evaluate(stack)
+    assert first.inputs_by_key() == second.inputs_by_key()
+    assert first.outputs == second.outputs
+    assert changed(first, second) == set()
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_pinning_another_digest_changes_only_what_carries_the_image(stack):
+    before = pulumi_mocks.evaluate(stack, overrides={"imageDigest": DIGEST_A})
+    after = pulumi_mocks.evaluate(stack, overrides={"imageDigest": DIGEST_B})
+    # The task definition holds the image; the service points at the new revision.
+    assert changed(before, after) == {TASK, SERVICE}
+    assert after.outputs["image"].endswith(f"@{DIGEST_B}")
+
+
+def test_a_pinned_stack_builds_nothing_and_needs_no_registry_login():
+    pinned = pulumi_mocks.evaluate("prod", overrides={"imageDigest": DIGEST_A})
+    assert pinned.of_type(IMAGE) == []
+    tokens = [call for call, _ in pinned.calls if "getAuthorizationToken" in call]
+    assert tokens == []
+    assert "commit" not in pinned.outputs
+    built = pulumi_mocks.evaluate("prod")
+    # Going from a build to a pin removes only the build and rolls the task definition.
+    assert changed(built, pinned) == {IMAGE, TASK, SERVICE}
+
+
+def test_a_new_commit_rebuilds_and_rolls_only_the_image_carriers():
+    before = pulumi_mocks.evaluate("staging", commit="1" * 40)
+    after = pulumi_mocks.evaluate("staging", commit="2" * 40)
+    assert changed(before, after) == {IMAGE, TASK, SERVICE}
+
+
+def test_a_health_check_setting_changes_only_the_target_group():
+    before = pulumi_mocks.evaluate("staging")
+    after = pulumi_mocks.evaluate("staging", overrides={"healthCheckInterval": 10})
+    assert changed(before, after) == {TARGET_GROUP}
+
+
+def test_a_certificate_adds_https_with_tls12_and_redirects_http():
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-000000000000"
+    evaluation = pulumi_mocks.evaluate("prod", overrides={"certificateArn": arn})
+    listeners = {listener.inputs["port"]: listener.inputs for listener in evaluation.of_type(LISTENER)}
+    assert set(listeners) == {80, 443}
+    assert listeners[80]["defaultActions"] == [
+        {
+            "type": "redirect",
+            "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"},
+        }
+    ]
+    assert listeners[443]["protocol"] == "HTTPS"
+    assert listeners[443]["certificateArn"] == arn
+    assert listeners[443]["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert listeners[443]["defaultActions"][0]["type"] == "forward"
+    world_ports = sorted(
+        rule.inputs["fromPort"]
+        for rule in evaluation.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if rule.inputs.get("cidrIpv4") == "0.0.0.0/0"
+    )
+    assert world_ports == [80, 443]
+    assert evaluation.outputs["url"].startswith("https://")

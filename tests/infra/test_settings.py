@@ -1,0 +1,114 @@
+"""Stack settings: defaults, and bad stack files rejected by key path before any resource."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from settings import FARGATE_SIZES, KEYS, SettingsError, parse_settings
+
+from devtools import pulumi_mocks
+
+# (overrides on the dev stack file, the key path the message must name, words it must say)
+BAD_STACK_FILES = [
+    ({"cpu": 300}, "shipyard:cpu", "is not a Fargate size; use 256, 512"),
+    ({"cpu": 256, "memory": 4096}, "shipyard:memory", "use 512, 1024, 2048"),
+    ({"cpu": 1024, "memory": 1024}, "shipyard:memory", "2048 to 8192 in steps of 1024"),
+    ({"minCapacity": 3, "maxCapacity": 2}, "shipyard:minCapacity", "above shipyard:maxCapacity"),
+    ({"desiredCount": 9}, "shipyard:desiredCount", "outside minCapacity..maxCapacity"),
+    ({"healthCheckPath": "health"}, "shipyard:healthCheckPath", "must start with /"),
+    ({"healthCheckPath": "/he alth"}, "shipyard:healthCheckPath", "no spaces"),
+    ({"logRetentionDays": 10}, "shipyard:logRetentionDays", "use 1, 3, 5, 7, 14"),
+    ({"target": "kubernetes"}, "shipyard:target", "use ecs"),
+    ({"memroy": 512}, "shipyard:memroy", "unknown key; did you mean shipyard:memory?"),
+    ({"healthCheckInterval": 3}, "shipyard:healthCheckInterval", "use 5 to 300"),
+    ({"healthCheckTimeout": 6}, "shipyard:healthCheckTimeout", "shorter than"),
+    ({"healthyThreshold": 1}, "shipyard:healthyThreshold", "use 2 to 10"),
+    ({"unhealthyThreshold": 11}, "shipyard:unhealthyThreshold", "use 2 to 10"),
+    ({"healthCheckMatcher": "ok"}, "shipyard:healthCheckMatcher", "200-299"),
+    ({"containerPort": 70000}, "shipyard:containerPort", "use 1 to 65535"),
+    ({"imageDigest": "latest"}, "shipyard:imageDigest", "sha256: followed by 64 hex"),
+    ({"imageDigest": "sha256:abc"}, "shipyard:imageDigest", "is not an image digest"),
+    ({"environmentVariables": ["NOEQUALS"]}, "shipyard:environmentVariables", "NAME=value"),
+    ({"environmentVariables": ["PORT=1"]}, "shipyard:environmentVariables", "set by shipyard"),
+    ({"environmentVariables": "FOO=1"}, "shipyard:environmentVariables", "list of strings"),
+    ({"vpcCidr": "10.0.0.0/8"}, "shipyard:vpcCidr", "use /16 to /20"),
+    ({"vpcCidr": "ten-dot-oh"}, "shipyard:vpcCidr", "not a CIDR block"),
+    ({"availabilityZones": 1}, "shipyard:availabilityZones", "use 2 to 6"),
+    ({"certificateArn": "arn:aws:iam::1:cert"}, "shipyard:certificateArn", "ACM certificate"),
+    ({"serviceName": "My_Service"}, "shipyard:serviceName", "lowercase letters"),
+    ({"serviceName": "a" * 21}, "shipyard:serviceName", "1-20"),
+    ({"scaleOnCpu": "yes"}, "shipyard:scaleOnCpu", "use true or false"),
+    ({"cpu": "big"}, "shipyard:cpu", "not a whole number"),
+    ({"deregistrationDelay": -1}, "shipyard:deregistrationDelay", "use 0 to 3600"),
+    ({"stopTimeout": 600}, "shipyard:stopTimeout", "use 2 to 120"),
+    ({"scaleOnCpu": False}, "shipyard:maxCapacity", "no metric is on"),
+    ({"containerHealthCheck": ["curl", "-f", "x"]}, "shipyard:containerHealthCheck", "CMD"),
+    ({"cpuTargetPercent": 100}, "shipyard:cpuTargetPercent", "use 10 to 95"),
+]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key_path", "advice"),
+    BAD_STACK_FILES,
+    ids=[f"{case[1].split(':')[1]}-{index}" for index, case in enumerate(BAD_STACK_FILES)],
+)
+def test_bad_stack_file_is_rejected_by_key_path_before_any_resource(overrides, key_path, advice):
+    mocks = pulumi_mocks.RecordingMocks()
+    with pytest.raises(SettingsError) as raised:
+        pulumi_mocks.evaluate("dev", overrides=overrides, mocks=mocks)
+    problems = [p for p in raised.value.problems if p.startswith(f"{key_path}:")]
+    assert problems, raised.value.problems
+    assert advice in problems[0]
+    assert "nothing was deployed" in str(raised.value)
+    assert mocks.resources == {}
+
+
+def test_every_problem_is_listed_in_one_message():
+    with pytest.raises(SettingsError) as raised:
+        pulumi_mocks.evaluate(
+            "dev",
+            overrides={"cpu": 300, "healthCheckPath": "x", "logRetentionDays": 2, "typo": 1},
+        )
+    keys = sorted(problem.split(": ")[0] for problem in raised.value.problems)
+    assert keys == [
+        "shipyard:cpu", "shipyard:healthCheckPath", "shipyard:logRetentionDays", "shipyard:typo"
+    ]  # fmt: skip
+    for key in keys:
+        assert key in str(raised.value)
+
+
+def test_a_value_that_does_not_parse_does_not_hide_other_problems():
+    with pytest.raises(SettingsError) as raised:
+        parse_settings("dev", {"shipyard:cpu": "big", "shipyard:minCapacity": "9"})
+    keys = [problem.split(": ")[0] for problem in raised.value.problems]
+    assert keys == ["shipyard:cpu", "shipyard:minCapacity"]
+
+
+def test_other_namespaces_are_not_ours_to_judge():
+    settings = parse_settings("dev", {"aws:region": "eu-west-1", "aws:profile": "x"})
+    assert settings.cpu == 256
+
+
+def test_defaults_are_fast_and_valid():
+    settings = parse_settings("dev", {})
+    assert settings.target == "ecs"
+    check = settings.health_check
+    assert (check.interval, check.healthy_threshold, check.deregistration_delay) == (5, 2, 5)
+    assert check.stop_timeout == 10
+    assert settings.resource_prefix == "shipyard-sample-dev"
+
+
+def test_every_key_default_passes_its_own_checks():
+    defaults = {key.path: key.default for key in KEYS}
+    assert parse_settings("any", pulumi_mocks.engine_config(defaults)).cpu == 256
+
+
+@given(st.sampled_from(sorted(FARGATE_SIZES)), st.integers(min_value=128, max_value=130000))
+def test_fargate_pairs_are_accepted_exactly_when_aws_accepts_them(cpu, memory):
+    config = {"shipyard:cpu": str(cpu), "shipyard:memory": str(memory)}
+    if memory in FARGATE_SIZES[cpu]:
+        assert parse_settings("dev", config).memory == memory
+    else:
+        with pytest.raises(SettingsError, match="shipyard:memory"):
+            parse_settings("dev", config)

@@ -1,0 +1,288 @@
+"""Every shipped stack file, evaluated by the real program, with assertions on resource inputs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from devtools import pulumi_mocks
+
+from .conftest import evaluated
+
+REPOSITORY = "aws:ecr/repository:Repository"
+LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+IMAGE = "docker:index/image:Image"
+ALB = "aws:lb/loadBalancer:LoadBalancer"
+TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+LISTENER = "aws:lb/listener:Listener"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+CLUSTER = "aws:ecs/cluster:Cluster"
+TASK = "aws:ecs/taskDefinition:TaskDefinition"
+SERVICE = "aws:ecs/service:Service"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+SCALING_TARGET = "aws:appautoscaling/target:Target"
+SCALING_POLICY = "aws:appautoscaling/policy:Policy"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+VPC = "aws:ec2/vpc:Vpc"
+SUBNET = "aws:ec2/subnet:Subnet"
+NAT = "aws:ec2/natGateway:NatGateway"
+
+
+def container(evaluation) -> dict:
+    (definition,) = json.loads(evaluation.one(TASK).inputs["containerDefinitions"])
+    return definition
+
+
+# ---- invariants every shipped stack keeps --------------------------------------------------
+
+
+def test_repository_scans_is_immutable_encrypted_and_keeps_images(shipped):
+    repository = shipped.one(REPOSITORY).inputs
+    assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert repository["imageTagMutability"] == "IMMUTABLE"
+    assert repository["encryptionConfigurations"] == [{"encryptionType": "KMS"}]
+    rules = json.loads(shipped.one(LIFECYCLE).inputs["policy"])["rules"]
+    untagged, keep = rules
+    assert untagged["selection"]["tagStatus"] == "untagged"
+    assert untagged["selection"]["countNumber"] == 1
+    expected_keep = pulumi_mocks.stack_config(shipped.stack)["shipyard:keepImages"]
+    assert keep["selection"] == {
+        "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": expected_keep
+    }  # fmt: skip
+
+
+def test_image_is_built_from_app_tagged_by_commit_and_deployed_by_digest(shipped):
+    image = shipped.one(IMAGE).inputs
+    assert image["build"]["context"] == "app"
+    assert image["build"]["dockerfile"] == "app/Dockerfile"
+    assert image["build"]["args"] == {
+        "APP_COMMIT": pulumi_mocks.TEST_COMMIT, "APP_VERSION": pulumi_mocks.TEST_VERSION
+    }  # fmt: skip
+    assert image["imageName"].endswith(f":{pulumi_mocks.TEST_COMMIT}")
+    deployed = container(shipped)["image"]
+    assert "@sha256:" in deployed and deployed == shipped.outputs["image"]
+    assert deployed.split("@")[0] == shipped.outputs["repositoryUrl"]
+
+
+def test_load_balancer_is_hardened_and_checks_health_fast(shipped):
+    alb = shipped.one(ALB).inputs
+    assert alb["dropInvalidHeaderFields"] is True
+    assert alb["desyncMitigationMode"] == "defensive"
+    assert alb["internal"] is False
+    group = shipped.one(TARGET_GROUP).inputs
+    assert group["targetType"] == "ip"
+    assert group["deregistrationDelay"] == 5
+    assert group["healthCheck"] == {
+        "enabled": True, "path": "/health", "port": "traffic-port", "protocol": "HTTP",
+        "interval": 5, "timeout": 2, "healthyThreshold": 2, "unhealthyThreshold": 2,
+        "matcher": "200",
+    }  # fmt: skip
+    (listener,) = shipped.of_type(LISTENER)
+    assert listener.inputs["port"] == 80
+    assert listener.inputs["defaultActions"][0]["type"] == "forward"
+
+
+def test_only_listener_ports_are_open_to_the_world(shipped):
+    world = [rule.inputs for rule in shipped.of_type(INGRESS) if rule.inputs.get("cidrIpv4")]
+    assert [(rule["fromPort"], rule["toPort"], rule["cidrIpv4"]) for rule in world] == [
+        (80, 80, "0.0.0.0/0")
+    ]
+    for rule in shipped.of_type(INGRESS) + shipped.of_type(EGRESS):
+        assert rule.inputs["description"], rule.name
+    (targets_in,) = [r for r in shipped.of_type(INGRESS) if r.name.endswith("targets-in")]
+    assert targets_in.inputs["referencedSecurityGroupId"].endswith("-alb-id")
+    assert targets_in.inputs["fromPort"] == targets_in.inputs["toPort"] == 8080
+
+
+def test_cluster_has_container_insights(shipped):
+    assert shipped.one(CLUSTER).inputs["settings"] == [
+        {"name": "containerInsights", "value": "enabled"}
+    ]
+
+
+def test_task_definition_runs_the_image_with_logs_health_and_stop_timeout(shipped):
+    task = shipped.one(TASK).inputs
+    assert task["networkMode"] == "awsvpc"
+    assert task["requiresCompatibilities"] == ["FARGATE"]
+    assert task["executionRoleArn"] != task["taskRoleArn"]
+    definition = container(shipped)
+    assert definition["portMappings"] == [
+        {"containerPort": 8080, "hostPort": 8080, "protocol": "tcp"}
+    ]
+    assert {"name": "APP_ENVIRONMENT", "value": shipped.stack} in definition["environment"]
+    assert {"name": "PORT", "value": "8080"} in definition["environment"]
+    assert definition["logConfiguration"] == {
+        "logDriver": "awslogs",
+        "options": {
+            "awslogs-group": f"/shipyard/shipyard-sample-{shipped.stack}",
+            "awslogs-region": pulumi_mocks.REGION,
+            "awslogs-stream-prefix": "app",
+        },
+    }
+    assert definition["healthCheck"]["command"] == ["CMD", "python3", "-m", "service.healthcheck"]
+    assert definition["stopTimeout"] == 10
+    assert definition["readonlyRootFilesystem"] is True
+    assert definition["user"] == "10001:10001"
+
+
+def test_roles_are_separate_and_least_privilege(shipped):
+    roles = {role.name.rsplit("-", 1)[1]: role for role in shipped.of_type(ROLE)}
+    assert set(roles) == {"execution", "task"}
+    for role in roles.values():
+        trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        assert trust == [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ]
+    (policy,) = shipped.of_type(ROLE_POLICY)
+    assert policy.name.endswith("-execution")
+    statements = json.loads(policy.inputs["policy"])["Statement"]
+    by_action = {tuple(s["Action"]): s["Resource"] for s in statements}
+    assert by_action[("ecr:GetAuthorizationToken",)] == ["*"]
+    pull = by_action[
+        ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+    ]
+    assert pull == [shipped.outputs["repositoryUrl"].replace(
+        f"{pulumi_mocks.ACCOUNT}.dkr.ecr.{pulumi_mocks.REGION}.amazonaws.com/",
+        f"arn:aws:ecr:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:repository/",
+    )]  # fmt: skip
+    assert by_action[("logs:CreateLogStream", "logs:PutLogEvents")] == [
+        f"arn:aws:logs:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:log-group:"
+        f"/shipyard/shipyard-sample-{shipped.stack}:*"
+    ]
+    assert not any("*" in action for s in statements for action in s["Action"])
+
+
+def test_service_rolls_safely_behind_the_alb_with_alarms(shipped):
+    service = shipped.one(SERVICE)
+    inputs = service.inputs
+    assert inputs["launchType"] == "FARGATE"
+    assert inputs["deploymentMinimumHealthyPercent"] == 100
+    assert inputs["deploymentMaximumPercent"] == 200
+    assert inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    alarm_names = sorted(alarm.inputs["name"] for alarm in shipped.of_type(ALARM))
+    assert inputs["alarms"]["enable"] is True and inputs["alarms"]["rollback"] is True
+    assert sorted(inputs["alarms"]["alarmNames"]) == alarm_names
+    assert inputs["healthCheckGracePeriodSeconds"] == 10
+    assert inputs["loadBalancers"] == [
+        {
+            "containerName": "app",
+            "containerPort": 8080,
+            "targetGroupArn": f"arn:aws:elasticloadbalancing:{pulumi_mocks.REGION}:"
+            f"{pulumi_mocks.ACCOUNT}:targetgroup/{shipped.one(TARGET_GROUP).name}/73e2d6bc24d8a067",
+        }
+    ]
+    assert inputs["waitForSteadyState"] is True
+    assert service.ignore_changes == ["desiredCount"]
+    assert inputs["taskDefinition"].startswith(
+        f"arn:aws:ecs:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:task-definition/"
+    )
+
+
+def test_alarms_watch_5xx_unhealthy_targets_and_cpu(shipped):
+    alarms = {alarm.inputs["metricName"]: alarm.inputs for alarm in shipped.of_type(ALARM)}
+    assert set(alarms) == {"HTTPCode_Target_5XX_Count", "UnHealthyHostCount", "CPUUtilization"}
+    assert alarms["UnHealthyHostCount"]["threshold"] == 0
+    assert alarms["CPUUtilization"]["namespace"] == "AWS/ECS"
+    prefix = f"shipyard-sample-{shipped.stack}"
+    assert alarms["CPUUtilization"]["dimensions"] == {"ClusterName": prefix, "ServiceName": prefix}
+    assert set(alarms["HTTPCode_Target_5XX_Count"]["dimensions"]) == {"LoadBalancer", "TargetGroup"}
+
+
+def test_every_child_resource_belongs_to_a_component(shipped):
+    for record in shipped.resources.values():
+        if record.type.startswith("shipyard:"):
+            assert record.parent_type is None
+        else:
+            assert record.parent_type and record.parent_type.startswith("shipyard:index:"), record
+
+
+def test_stack_outputs(shipped):
+    prefix = f"shipyard-sample-{shipped.stack}"
+    assert shipped.outputs["url"].startswith("http://")
+    assert shipped.outputs["clusterName"] == prefix
+    assert shipped.outputs["serviceName"] == prefix
+    assert shipped.outputs["logGroupName"] == f"/shipyard/{prefix}"
+    assert shipped.outputs["commit"] == pulumi_mocks.TEST_COMMIT
+    assert set(shipped.outputs) == {
+        "url", "image", "repositoryUrl", "clusterName", "serviceName", "logGroupName", "commit"
+    }  # fmt: skip
+
+
+# ---- what makes each environment different -------------------------------------------------
+
+EXPECTED = {
+    # stack: (cpu, memory, desired, min, max, retention, scaling metrics, zones, NATs, protected)
+    "dev": ("256", "512", 1, 1, 2, 7, {"cpu"}, None, 0, False),
+    "staging": ("512", "1024", 2, 2, 4, 30, {"cpu", "requests"}, 2, 1, False),
+    "prod": ("1024", "2048", 3, 3, 12, 365, {"cpu", "memory", "requests"}, 3, 3, True),
+}
+
+
+def test_each_environment_is_sized_for_its_job(shipped):
+    cpu, memory, desired, low, high, retention, metrics, zones, nats, protected = EXPECTED[
+        shipped.stack
+    ]
+    task = shipped.one(TASK).inputs
+    assert (task["cpu"], task["memory"]) == (cpu, memory)
+    assert shipped.one(SERVICE).inputs["desiredCount"] == desired
+    target = shipped.one(SCALING_TARGET).inputs
+    assert (target["minCapacity"], target["maxCapacity"]) == (low, high)
+    assert target["resourceId"] == f"service/shipyard-sample-{shipped.stack}/shipyard-sample-{shipped.stack}"
+    assert shipped.one(LOG_GROUP).inputs["retentionInDays"] == retention
+    policies = {p.name.rsplit("-", 1)[1]: p.inputs for p in shipped.of_type(SCALING_POLICY)}
+    assert set(policies) == metrics
+    for policy in policies.values():
+        tracking = policy["targetTrackingScalingPolicyConfiguration"]
+        assert tracking["scaleOutCooldown"] == 30
+    assert len(shipped.of_type(SUBNET)) == (2 * zones if zones else 0)
+    assert len(shipped.of_type(NAT)) == nats
+    assert len(shipped.of_type(VPC)) == (1 if zones else 0)
+    stateful = [REPOSITORY, LOG_GROUP, ALB, CLUSTER, *([VPC] if zones else [])]
+    for typ in stateful:
+        assert shipped.one(typ).protect is protected, typ
+    assert shipped.one(ALB).inputs["enableDeletionProtection"] is protected
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_requests_policy_tracks_this_target_group(stack):
+    shipped = evaluated(stack)
+    policies = {p.name.rsplit("-", 1)[1]: p.inputs for p in shipped.of_type(SCALING_POLICY)}
+    metric = policies["requests"]["targetTrackingScalingPolicyConfiguration"]
+    spec = metric["predefinedMetricSpecification"]
+    assert spec["predefinedMetricType"] == "ALBRequestCountPerTarget"
+    prefix = f"shipyard-sample-{shipped.stack}"
+    assert spec["resourceLabel"] == (
+        f"app/{prefix}-alb/50dc6c495c0c9188/targetgroup/{prefix}-tg/73e2d6bc24d8a067"
+    )
+    assert metric["targetValue"] == 1000
+
+
+def test_tasks_sit_in_private_subnets_without_public_ips_when_the_network_has_them(shipped):
+    network = shipped.one(SERVICE).inputs["networkConfiguration"]
+    if shipped.stack == "dev":
+        # The default VPC only has public subnets; a public IP is how tasks reach ECR there.
+        assert network["subnets"] == ["subnet-0default-a", "subnet-0default-b", "subnet-0default-c"]
+        assert network["assignPublicIp"] is True
+    else:
+        assert network["assignPublicIp"] is False
+        assert network["subnets"] and all("-private-" in s for s in network["subnets"])
+    assert network["securityGroups"] == [f"shipyard-sample-{shipped.stack}-targets-id"]
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_created_vpc_spreads_subnets_over_distinct_zones(stack):
+    subnets = evaluated(stack).of_type(SUBNET)
+    for tier in ("public", "private"):
+        zones = [s.inputs["availabilityZone"] for s in subnets if f"-{tier}-" in s.name]
+        assert len(set(zones)) == len(zones) >= 2
+        assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
+    cidrs = [s.inputs["cidrBlock"] for s in subnets]
+    assert len(set(cidrs)) == len(cidrs)
