@@ -6,11 +6,12 @@ import ipaddress
 import subprocess
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 import source
 from components.network import subnet_cidrs
 from container import container_environment
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 @given(

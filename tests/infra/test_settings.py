@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from settings import FARGATE_SIZES, KEYS, SettingsError, parse_settings
 
 from devtools import pulumi_mocks
+from settings import FARGATE_SIZES, KEYS, SettingsError, parse_settings
 
 # (overrides on the dev stack file, the key path the message must name, words it must say)
 BAD_STACK_FILES = [

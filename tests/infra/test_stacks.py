@@ -235,7 +235,10 @@ def test_each_environment_is_sized_for_its_job(shipped):
     assert shipped.one(SERVICE).inputs["desiredCount"] == desired
     target = shipped.one(SCALING_TARGET).inputs
     assert (target["minCapacity"], target["maxCapacity"]) == (low, high)
-    assert target["resourceId"] == f"service/shipyard-sample-{shipped.stack}/shipyard-sample-{shipped.stack}"
+    assert (
+        target["resourceId"]
+        == f"service/shipyard-sample-{shipped.stack}/shipyard-sample-{shipped.stack}"
+    )
     assert shipped.one(LOG_GROUP).inputs["retentionInDays"] == retention
     policies = {p.name.rsplit("-", 1)[1]: p.inputs for p in shipped.of_type(SCALING_POLICY)}
     assert set(policies) == metrics

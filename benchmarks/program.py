@@ -1,0 +1,56 @@
+"""Benchmark the Pulumi program: evaluation time under mocks and modeled rolling-deploy time.
+
+Run: .venv/bin/python benchmarks/program.py   (prints figures; asserts nothing)
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from devtools import pulumi_mocks, rollout_model
+
+STACKS = ("dev", "staging", "prod")
+RUNS = 5
+ASSUMED_START = 30.0  # seconds to pull and start one task; the model keeps it symbolic
+
+
+def evaluation_times() -> None:
+    pulumi_mocks.evaluate("dev")  # imports and first-run costs out of the figures
+    print(f"program evaluation under mocks (median of {RUNS}):")
+    for stack in STACKS:
+        times = []
+        for _ in range(RUNS):
+            started = time.perf_counter()
+            evaluation = pulumi_mocks.evaluate(stack)
+            times.append(time.perf_counter() - started)
+        custom = [r for r in evaluation.resources.values() if not r.type.startswith("shipyard:")]
+        print(f"  {stack:8} {statistics.median(times) * 1000:7.1f} ms  {len(custom):3} resources")
+
+
+def rollout_times() -> None:
+    print("modeled rolling deploy: T = waves x (start + interval x checks + dereg + stop)")
+    header = f"  {'stack':8} {'waves':>5} {'overhead':>9} {'T(start=30s)':>13} {'AWS defaults':>13}"
+    print(header + f" {'ratio':>6}")
+    for stack in STACKS:
+        model = rollout_model.ecs_rollout(pulumi_mocks.evaluate(stack))
+        defaults = model.with_aws_defaults()
+        ours, theirs = model.total(ASSUMED_START), defaults.total(ASSUMED_START)
+        print(
+            f"  {stack:8} {model.waves:5} {model.overhead():8.0f}s {ours:12.0f}s "
+            f"{theirs:12.0f}s {theirs / ours:5.1f}x"
+        )
+        print(
+            f"           = {model.waves} x (start + {model.interval:g} x {model.healthy_threshold} "
+            f"+ {model.deregistration_delay:g} + {model.stop_timeout:g}); goal: start + 30 s -> "
+            f"{'met' if model.overhead() <= 30 else 'MISSED'}"
+        )
+
+
+if __name__ == "__main__":
+    evaluation_times()
+    rollout_times()
