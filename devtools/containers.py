@@ -113,8 +113,12 @@ class Engine:
         host_port: int,
         container_port: int = 8080,
         env: Mapping[str, str] | None = None,
+        read_only: bool = False,
     ) -> None:
         args = ["run", "--detach", "--name", name]
+        if read_only:
+            # As ECS's readonlyRootFilesystem: no writable /tmp either, only /dev/shm.
+            args += ["--read-only"] + (["--read-only-tmpfs=false"] if self.is_podman else [])
         args += ["--publish", f"127.0.0.1:{host_port}:{container_port}"]
         for key, value in sorted((env or {}).items()):
             args += ["--env", f"{key}={value}"]

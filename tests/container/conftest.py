@@ -58,11 +58,20 @@ class RunningContainer:
 def run_container(engine, built_image) -> Iterator[Callable[..., RunningContainer]]:
     started: list[str] = []
 
-    def start(env: dict[str, str] | None = None, container_port: int = 8080) -> RunningContainer:
+    def start(
+        env: dict[str, str] | None = None, container_port: int = 8080, read_only: bool = False
+    ) -> RunningContainer:
         name = f"shipyard-test-{uuid.uuid4().hex[:8]}"
         port = containers.free_port()
         started.append(name)
-        engine.start(built_image, name=name, host_port=port, container_port=container_port, env=env)
+        engine.start(
+            built_image,
+            name=name,
+            host_port=port,
+            container_port=container_port,
+            env=env,
+            read_only=read_only,
+        )
         engine.wait_healthy(name)
         return RunningContainer(name, port)
 

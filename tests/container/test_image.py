@@ -53,6 +53,13 @@ def test_port_override_is_honoured(engine, run_container):
     assert get(container.port, "/health")[0] == 200
 
 
+def test_runs_on_a_read_only_root_filesystem(engine, run_container):
+    # The ECS task definition sets readonlyRootFilesystem; the image must live with it.
+    container = run_container(read_only=True)
+    assert engine.inspect(container.name)["HostConfig"]["ReadonlyRootfs"] is True
+    assert get(container.port, "/")[0] == 200
+
+
 def test_sigterm_stops_cleanly_with_exit_code_zero(engine, run_container):
     container = run_container()
     started = time.monotonic()
