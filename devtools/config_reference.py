@@ -1,6 +1,7 @@
 """Render the configuration keys of infra/settings.py for Pulumi.yaml and for the README.
 
-Run: .venv/bin/python -m devtools.config_reference yaml|markdown
+Run: .venv/bin/python -m devtools.config_reference write   (updates Pulumi.yaml and README.md)
+     .venv/bin/python -m devtools.config_reference yaml|markdown   (prints)
 Tests check that Pulumi.yaml and the README say what this renders.
 """
 
@@ -19,7 +20,7 @@ sys.path.insert(0, str(REPO_ROOT / "infra"))
 from settings import KEYS, Key  # noqa: E402
 
 PULUMI_TYPES = {str: "string", int: "integer", bool: "boolean", list: "array"}
-SHIPPED_STACKS = ("dev", "staging", "prod")
+SHIPPED_STACKS = ("dev", "staging", "prod", "qa")
 
 
 def declaration(key: Key) -> dict[str, Any]:
@@ -64,14 +65,35 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
+def write() -> None:
+    project_file = REPO_ROOT / "Pulumi.yaml"
+    project_text = project_file.read_text()
+    head = (
+        project_text[: project_text.index("config:\n")]
+        if "config:\n" in project_text
+        else (project_text)
+    )
+    config = yaml.safe_dump({"config": pulumi_config_block()}, sort_keys=False, width=100)
+    project_file.write_text(head + config)
+    readme = REPO_ROOT / "README.md"
+    lines = readme.read_text().split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("| key | type | default |"))
+    end = next(i for i in range(start, len(lines)) if not lines[i].startswith("|"))
+    lines[start:end] = markdown_table().split("\n")
+    readme.write_text("\n".join(lines))
+
+
 def main(argv: list[str]) -> int:
+    if argv == ["write"]:
+        write()
+        return 0
     if argv == ["yaml"]:
         print(yaml.safe_dump({"config": pulumi_config_block()}, sort_keys=False, width=100))
         return 0
     if argv == ["markdown"]:
         print(markdown_table())
         return 0
-    print("usage: python -m devtools.config_reference yaml|markdown", file=sys.stderr)
+    print("usage: python -m devtools.config_reference write|yaml|markdown", file=sys.stderr)
     return 2
 
 

@@ -30,6 +30,7 @@ STACKS_DIR = REPO_ROOT / "stacks"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 ZONES = [f"{REGION}{letter}" for letter in "abcdef"]
+AMAZON_LINUX_AMI = "ami-0a1b2c3d4e5f60718"
 TEST_COMMIT = "3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c2e4b6d8f0a"
 TEST_VERSION = "v1.0.0"
 
@@ -103,6 +104,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "arn": _arn("ecs", f"task-definition/{inputs['family']}:{revision}"),
                 "revision": revision,
             }
+        if typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            # Every change of inputs is a new numbered version, as in EC2.
+            return {"latestVersion": int(_hash(inputs)[:6], 16)}
         if typ == "aws:cloudwatch/logGroup:LogGroup":
             return {"arn": _arn("logs", f"log-group:{name}")}
         if typ == "aws:iam/role:Role":
@@ -121,6 +125,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
             # Out of order on purpose: the program must sort them for stable inputs.
             "aws:ec2/getSubnets:getSubnets": {
                 "ids": ["subnet-0default-c", "subnet-0default-a", "subnet-0default-b"]
+            },
+            "aws:ssm/getParameter:getParameter": {
+                "name": args.args.get("name"),
+                "type": "String",
+                "value": AMAZON_LINUX_AMI,
             },
             "aws:ecr/getAuthorizationToken:getAuthorizationToken": {
                 "userName": "AWS",

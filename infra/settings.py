@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+from pulumi_aws.ec2 import _enums as aws_ec2_enums
 
 NAMESPACE = "shipyard"
-TARGETS = ("ecs",)
+TARGETS = ("ecs", "ec2")
+EC2_INSTANCE_TYPES = frozenset(item.value for item in aws_ec2_enums.InstanceType)
 
 # Fargate task sizes: cpu units -> the memory sizes (MiB) AWS accepts with them.
 FARGATE_SIZES: dict[int, tuple[int, ...]] = {
@@ -74,6 +76,17 @@ KEYS: tuple[Key, ...] = (
         "Container health check command (exec form). Empty list: none."),
     Key("cpu", int, 256, "Fargate task cpu units: 256, 512, 1024, 2048, 4096, 8192, 16384."),
     Key("memory", int, 512, "Fargate task memory in MiB; must suit cpu."),
+    Key("instanceType", str, "t3.small", "ec2: EC2 instance type, like t3.small."),
+    Key("amiId", str, "",
+        "ec2: pin the AMI (ami-...). Empty: the current Amazon Linux 2023 AMI from its "
+        "public SSM parameter, looked up on every run."),
+    Key("rootVolumeGb", int, 20, "ec2: size of the encrypted gp3 root volume in GiB."),
+    Key("instanceRefreshMinHealthyPercent", int, 100,
+        "ec2: share of capacity that stays healthy during an instance refresh."),
+    Key("instanceRefreshMaxHealthyPercent", int, 200,
+        "ec2: capacity an instance refresh may launch up to, in percent (100-200)."),
+    Key("instanceWarmup", int, 15,
+        "ec2: seconds a new instance warms up before it counts as ready."),
     Key("desiredCount", int, 1, "Tasks or instances to run at deploy time."),
     Key("minCapacity", int, 1, "Autoscaling minimum."),
     Key("maxCapacity", int, 2, "Autoscaling maximum."),
@@ -152,6 +165,16 @@ class NetworkSettings:
 
 
 @dataclass(frozen=True)
+class Ec2Settings:
+    instance_type: str
+    ami_id: str
+    root_volume_gb: int
+    refresh_min_healthy_percent: int
+    refresh_max_healthy_percent: int
+    instance_warmup: int
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     target: str
@@ -162,6 +185,7 @@ class Settings:
     container_health_check: tuple[str, ...]
     cpu: int
     memory: int
+    ec2: Ec2Settings
     scaling: ScalingSettings
     health_check: HealthCheckSettings
     network: NetworkSettings
@@ -217,6 +241,15 @@ def _between(name: str, low: int, high: int) -> Check:
     return check
 
 
+def _for_target(target: str, check: Check) -> Check:
+    """A check that applies only when the stack runs on `target`."""
+
+    def scoped(values: dict[str, Any]) -> str | None:
+        return check(values) if values["target"] == target else None
+
+    return scoped
+
+
 def _fargate_size(values: dict[str, Any]) -> str | None:
     cpu, memory = values["cpu"], values["memory"]
     if cpu not in FARGATE_SIZES:
@@ -232,6 +265,50 @@ def _sizes(allowed: tuple[int, ...]) -> str:
     if len(allowed) <= 3:
         return ", ".join(map(str, allowed))
     return f"{allowed[0]} to {allowed[-1]} in steps of {allowed[1] - allowed[0]}"
+
+
+def _instance_type(values: dict[str, Any]) -> str | None:
+    name = values["instanceType"]
+    if name in EC2_INSTANCE_TYPES:
+        return None
+    close = difflib.get_close_matches(name, EC2_INSTANCE_TYPES, n=3)
+    hint = f"; did you mean {', '.join(sorted(close))}?" if close else "; use a name like t3.small"
+    return f"{NAMESPACE}:instanceType: {name!r} is not an EC2 instance type{hint}"
+
+
+def _no_memory_scaling(values: dict[str, Any]) -> str | None:
+    if values["scaleOnMemory"]:
+        return (
+            f"{NAMESPACE}:scaleOnMemory: EC2 Auto Scaling has no memory metric of its own; "
+            "set it to false, or use scaleOnCpu / scaleOnRequests"
+        )
+    return None
+
+
+def _refresh_keeps_capacity(values: dict[str, Any]) -> str | None:
+    """An instance refresh must be able to replace at least one instance at a time."""
+    low, high = (
+        values["instanceRefreshMinHealthyPercent"],
+        values["instanceRefreshMaxHealthyPercent"],
+    )
+    desired = max(values["desiredCount"], values["minCapacity"], 1)
+    if values["minCapacity"] < 1:
+        return (
+            f"{NAMESPACE}:minCapacity: 0 leaves the load balancer without instances; "
+            "use at least 1 with target ec2"
+        )
+    if high - low > 100:
+        return (
+            f"{NAMESPACE}:instanceRefreshMaxHealthyPercent: {high} is more than 100 above "
+            f"instanceRefreshMinHealthyPercent {low}; AWS allows a spread of at most 100"
+        )
+    if high == 100 and desired * (100 - low) // 100 < 1:
+        return (
+            f"{NAMESPACE}:instanceRefreshMinHealthyPercent: {low}% of {desired} instance(s) "
+            "with instanceRefreshMaxHealthyPercent 100 leaves no instance free to replace; "
+            "raise instanceRefreshMaxHealthyPercent (e.g. 200) or lower the minimum"
+        )
+    return None
 
 
 def _capacity(values: dict[str, Any]) -> str | None:
@@ -336,7 +413,16 @@ CHECKS: tuple[Check, ...] = (
              "to build", allow_empty=True),
     _environment_variables,
     _health_command,
-    _fargate_size,
+    _for_target("ecs", _fargate_size),
+    _for_target("ec2", _instance_type),
+    _for_target("ec2", _no_memory_scaling),
+    _for_target("ec2", _refresh_keeps_capacity),
+    _matches("amiId", r"ami-[0-9a-f]{8,17}", "is not an AMI ID like ami-0abcdef1234567890",
+             allow_empty=True),
+    _between("rootVolumeGb", 8, 16384),
+    _between("instanceRefreshMinHealthyPercent", 0, 100),
+    _between("instanceRefreshMaxHealthyPercent", 100, 200),
+    _between("instanceWarmup", 0, 3600),
     _between("desiredCount", 0, 1000),
     _between("minCapacity", 0, 1000),
     _between("maxCapacity", 1, 1000),
@@ -416,6 +502,14 @@ def _build(environment: str, v: dict[str, Any]) -> Settings:
         container_health_check=tuple(v["containerHealthCheck"]),
         cpu=v["cpu"],
         memory=v["memory"],
+        ec2=Ec2Settings(
+            instance_type=v["instanceType"],
+            ami_id=v["amiId"],
+            root_volume_gb=v["rootVolumeGb"],
+            refresh_min_healthy_percent=v["instanceRefreshMinHealthyPercent"],
+            refresh_max_healthy_percent=v["instanceRefreshMaxHealthyPercent"],
+            instance_warmup=v["instanceWarmup"],
+        ),
         scaling=ScalingSettings(
             desired_count=v["desiredCount"],
             min_capacity=v["minCapacity"],

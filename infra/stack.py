@@ -8,6 +8,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.autoscaling import request_count_label
+from components.compute import ComputePlacement
+from components.ec2_service import Ec2Service, Ec2ServiceArgs
 from components.ecs_service import FargateService, FargateServiceArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import Network, NetworkArgs
@@ -24,6 +26,54 @@ def image_build(settings: Settings, revision: SourceRevision) -> ImageBuild | No
     return ImageBuild(
         context=os.path.relpath(APP_DIR), commit=revision.commit, version=revision.version
     )
+
+
+# What differs between the targets outside their own component: how the load balancer
+# addresses targets, and where CloudWatch keeps their CPU metric.
+TARGET_TYPES = {"ecs": "ip", "ec2": "instance"}
+
+
+def cpu_metric(settings: Settings) -> CpuMetric:
+    prefix = settings.resource_prefix
+    if settings.target == "ec2":
+        return CpuMetric("AWS/EC2", {"AutoScalingGroupName": prefix})
+    return CpuMetric("AWS/ECS", {"ClusterName": prefix, "ServiceName": prefix})
+
+
+def build_compute(
+    settings: Settings, placement: ComputePlacement, opts: pulumi.ResourceOptions
+) -> dict[str, pulumi.Input]:
+    """Run the service on the stack's target; returns the target's own stack outputs."""
+    prefix = settings.resource_prefix
+    if settings.target == "ec2":
+        ec2 = settings.ec2
+        group = Ec2Service(
+            prefix,
+            Ec2ServiceArgs(
+                group_name=prefix,
+                placement=placement,
+                instance_type=ec2.instance_type,
+                ami_id=ec2.ami_id,
+                root_volume_gb=ec2.root_volume_gb,
+                refresh_min_healthy_percent=ec2.refresh_min_healthy_percent,
+                refresh_max_healthy_percent=ec2.refresh_max_healthy_percent,
+                instance_warmup=ec2.instance_warmup,
+            ),
+            opts=opts,
+        )
+        return {"autoScalingGroupName": group.group_name}
+    service = FargateService(
+        prefix,
+        FargateServiceArgs(
+            service_name=prefix,
+            placement=placement,
+            cpu=settings.cpu,
+            memory=settings.memory,
+            protect=settings.protect_resources,
+        ),
+        opts=opts,
+    )
+    return {"clusterName": service.cluster_name, "serviceName": service.service_name}
 
 
 def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulumi.Input]:
@@ -55,7 +105,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             public_subnet_ids=network.public_subnet_ids,
             container_port=settings.container_port,
             health_check=settings.health_check,
-            target_type="ip",
+            target_type=TARGET_TYPES[settings.target],
             certificate_arn=settings.certificate_arn,
             deletion_protection=settings.alb_deletion_protection,
             protect=protect,
@@ -67,7 +117,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             log_retention_days=settings.log_retention_days,
             load_balancer_arn_suffix=load_balancer.load_balancer_arn_suffix,
             target_group_arn_suffix=load_balancer.target_group_arn_suffix,
-            cpu_metric=CpuMetric("AWS/ECS", {"ClusterName": prefix, "ServiceName": prefix}),
+            cpu_metric=cpu_metric(settings),
             alarm_cpu_percent=settings.alarm_cpu_percent,
             alarm_5xx_per_minute=settings.alarm_5xx_per_minute,
             protect=protect,
@@ -85,38 +135,33 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         region=aws.get_region_output().region,
     )
     private = network.has_private_subnets
-    service = FargateService(
-        prefix,
-        FargateServiceArgs(
-            service_name=prefix,
-            container=container,
-            cpu=settings.cpu,
-            memory=settings.memory,
-            health_check_grace_period=settings.health_check.grace_period,
-            scaling=settings.scaling,
-            subnet_ids=network.private_subnet_ids if private else network.public_subnet_ids,
-            # Only the default VPC's public subnets need one, to reach ECR without NAT.
-            assign_public_ip=not private,
-            security_group_id=load_balancer.targets_security_group_id,
-            target_group_arn=load_balancer.target_group_arn,
-            request_count_label=request_count_label(
-                load_balancer.load_balancer_arn_suffix, load_balancer.target_group_arn_suffix
-            ),
-            repository_arn=registry.repository_arn,
-            log_group_arn=observability.log_group_arn,
-            alarm_names=observability.alarm_names,
-            protect=protect,
+    placement = ComputePlacement(
+        container=container,
+        scaling=settings.scaling,
+        health_check_grace_period=settings.health_check.grace_period,
+        subnet_ids=network.private_subnet_ids if private else network.public_subnet_ids,
+        # Only the default VPC's public subnets need one, to reach ECR without NAT.
+        assign_public_ip=not private,
+        security_group_id=load_balancer.targets_security_group_id,
+        target_group_arn=load_balancer.target_group_arn,
+        request_count_label=request_count_label(
+            load_balancer.load_balancer_arn_suffix, load_balancer.target_group_arn_suffix
         ),
-        # The target group must be attached to a listener before a service can use it.
-        opts=pulumi.ResourceOptions(depends_on=[load_balancer]),
+        repository_arn=registry.repository_arn,
+        log_group_arn=observability.log_group_arn,
+        alarm_names=observability.alarm_names,
+    )
+    # The target group must be attached to a listener before a service can use it.
+    compute_outputs = build_compute(
+        settings, placement, pulumi.ResourceOptions(depends_on=[load_balancer])
     )
     outputs: dict[str, pulumi.Input] = {
         "url": load_balancer.url,
         "image": registry.image_ref,
         "repositoryUrl": registry.repository_url,
-        "clusterName": service.cluster_name,
-        "serviceName": service.service_name,
         "logGroupName": observability.log_group_name,
+        "target": settings.target,
+        **compute_outputs,
     }
     if not settings.image_digest:
         outputs["commit"] = revision.commit

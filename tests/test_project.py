@@ -84,6 +84,5 @@ def test_readme_documents_every_setting_as_shipped():
     from devtools.config_reference import markdown_table
 
     assert markdown_table() in (ROOT / "README.md").read_text(), (
-        "README's configuration table is stale: paste `python -m devtools.config_reference "
-        "markdown` into it"
+        "README's configuration table is stale: run `python -m devtools.config_reference write`"
     )

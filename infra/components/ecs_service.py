@@ -9,26 +9,16 @@ import pulumi_aws as aws
 
 from components import iam
 from components.autoscaling import tracking_policies
+from components.compute import ComputePlacement
 from container import CONTAINER_NAME, ContainerSpec
-from settings import ScalingSettings
 
 
 @dataclass(frozen=True)
 class FargateServiceArgs:
     service_name: str
-    container: ContainerSpec
+    placement: ComputePlacement
     cpu: int
     memory: int
-    health_check_grace_period: int
-    scaling: ScalingSettings
-    subnet_ids: pulumi.Input[list[str]]
-    assign_public_ip: bool
-    security_group_id: pulumi.Input[str]
-    target_group_arn: pulumi.Input[str]
-    request_count_label: pulumi.Input[str]
-    repository_arn: pulumi.Input[str]
-    log_group_arn: pulumi.Input[str]
-    alarm_names: list[str]
     protect: bool
 
 
@@ -71,6 +61,7 @@ class FargateService(pulumi.ComponentResource):
     ) -> None:
         super().__init__("shipyard:index:FargateService", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        placement = args.placement
         cluster = aws.ecs.Cluster(
             f"{name}-cluster",
             name=args.service_name,
@@ -80,7 +71,7 @@ class FargateService(pulumi.ComponentResource):
         execution_role = iam.service_role(
             f"{name}-execution",
             "ecs-tasks.amazonaws.com",
-            iam.image_pull_and_log_statements(args.repository_arn, args.log_group_arn),
+            iam.image_pull_and_log_statements(placement.repository_arn, placement.log_group_arn),
             parent=self,
         )
         # The application itself calls no AWS API: its role is deliberately empty.
@@ -97,7 +88,7 @@ class FargateService(pulumi.ComponentResource):
             ),
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
-            container_definitions=container_definitions(args.container),
+            container_definitions=container_definitions(placement.container),
             opts=child,
         )
         service = aws.ecs.Service(
@@ -105,7 +96,7 @@ class FargateService(pulumi.ComponentResource):
             name=args.service_name,
             cluster=cluster.arn,
             task_definition=task_definition.arn,
-            desired_count=args.scaling.desired_count,
+            desired_count=placement.scaling.desired_count,
             launch_type="FARGATE",
             platform_version="LATEST",
             deployment_minimum_healthy_percent=100,
@@ -114,19 +105,19 @@ class FargateService(pulumi.ComponentResource):
                 enable=True, rollback=True
             ),
             alarms=aws.ecs.ServiceAlarmsArgs(
-                alarm_names=args.alarm_names, enable=True, rollback=True
+                alarm_names=placement.alarm_names, enable=True, rollback=True
             ),
-            health_check_grace_period_seconds=args.health_check_grace_period,
+            health_check_grace_period_seconds=placement.health_check_grace_period,
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
-                subnets=args.subnet_ids,
-                security_groups=[args.security_group_id],
-                assign_public_ip=args.assign_public_ip,
+                subnets=placement.subnet_ids,
+                security_groups=[placement.security_group_id],
+                assign_public_ip=placement.assign_public_ip,
             ),
             load_balancers=[
                 aws.ecs.ServiceLoadBalancerArgs(
-                    target_group_arn=args.target_group_arn,
+                    target_group_arn=placement.target_group_arn,
                     container_name=CONTAINER_NAME,
-                    container_port=args.container.port,
+                    container_port=placement.container.port,
                 )
             ],
             propagate_tags="SERVICE",
@@ -135,7 +126,7 @@ class FargateService(pulumi.ComponentResource):
             # Autoscaling owns the running count after the first deploy.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCount"]),
         )
-        self._autoscaling(name, args, cluster, service)
+        self._autoscaling(name, placement, cluster, service)
         self.cluster_name = cluster.name
         self.service_name = service.name
         self.register_outputs(
@@ -145,7 +136,7 @@ class FargateService(pulumi.ComponentResource):
     def _autoscaling(
         self,
         name: str,
-        args: FargateServiceArgs,
+        placement: ComputePlacement,
         cluster: aws.ecs.Cluster,
         service: aws.ecs.Service,
     ) -> None:
@@ -154,11 +145,11 @@ class FargateService(pulumi.ComponentResource):
             service_namespace="ecs",
             scalable_dimension="ecs:service:DesiredCount",
             resource_id=pulumi.Output.concat("service/", cluster.name, "/", service.name),
-            min_capacity=args.scaling.min_capacity,
-            max_capacity=args.scaling.max_capacity,
+            min_capacity=placement.scaling.min_capacity,
+            max_capacity=placement.scaling.max_capacity,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        for policy in tracking_policies(args.scaling):
+        for policy in tracking_policies(placement.scaling):
             aws.appautoscaling.Policy(
                 f"{name}-scale-{policy.suffix}",
                 policy_type="TargetTrackingScaling",
@@ -167,12 +158,14 @@ class FargateService(pulumi.ComponentResource):
                 resource_id=target.resource_id,
                 target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
                     target_value=policy.target_value,
-                    scale_in_cooldown=args.scaling.scale_in_cooldown,
-                    scale_out_cooldown=args.scaling.scale_out_cooldown,
+                    scale_in_cooldown=placement.scaling.scale_in_cooldown,
+                    scale_out_cooldown=placement.scaling.scale_out_cooldown,
                     predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
                         predefined_metric_type=policy.ecs_metric,
                         resource_label=(
-                            args.request_count_label if policy.uses_load_balancer_label else None
+                            placement.request_count_label
+                            if policy.uses_load_balancer_label
+                            else None
                         ),
                     ),
                 ),

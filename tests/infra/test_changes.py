@@ -6,8 +6,18 @@ import pytest
 
 from devtools import pulumi_mocks
 
-from .conftest import SHIPPED_STACKS
+from .conftest import EC2_STACKS, ECS_STACKS, SHIPPED_STACKS
 from .test_stacks import IMAGE, LISTENER, SERVICE, TARGET_GROUP, TASK
+
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+GROUP = "aws:autoscaling/group:Group"
+# What carries the image on each target: ECS rolls a new task definition revision into the
+# service; EC2 renders new user data into a new launch template version, and the group's
+# instance refresh rolls it out.
+IMAGE_CARRIERS = {
+    **{stack: {TASK, SERVICE} for stack in ECS_STACKS},
+    **{stack: {LAUNCH_TEMPLATE, GROUP} for stack in EC2_STACKS},
+}
 
 DIGEST_A = "sha256:" + "a" * 64
 DIGEST_B = "sha256:" + "b" * 64
@@ -31,8 +41,7 @@ def test_the_same_stack_evaluated_twice_gives_identical_inputs(stack):
 def test_pinning_another_digest_changes_only_what_carries_the_image(stack):
     before = pulumi_mocks.evaluate(stack, overrides={"imageDigest": DIGEST_A})
     after = pulumi_mocks.evaluate(stack, overrides={"imageDigest": DIGEST_B})
-    # The task definition holds the image; the service points at the new revision.
-    assert changed(before, after) == {TASK, SERVICE}
+    assert changed(before, after) == IMAGE_CARRIERS[stack]
     assert after.outputs["image"].endswith(f"@{DIGEST_B}")
 
 
@@ -47,15 +56,17 @@ def test_a_pinned_stack_builds_nothing_and_needs_no_registry_login():
     assert changed(built, pinned) == {IMAGE, TASK, SERVICE}
 
 
-def test_a_new_commit_rebuilds_and_rolls_only_the_image_carriers():
-    before = pulumi_mocks.evaluate("staging", commit="1" * 40)
-    after = pulumi_mocks.evaluate("staging", commit="2" * 40)
-    assert changed(before, after) == {IMAGE, TASK, SERVICE}
+@pytest.mark.parametrize("stack", ["staging", *EC2_STACKS])
+def test_a_new_commit_rebuilds_and_rolls_only_the_image_carriers(stack):
+    before = pulumi_mocks.evaluate(stack, commit="1" * 40)
+    after = pulumi_mocks.evaluate(stack, commit="2" * 40)
+    assert changed(before, after) == {IMAGE} | IMAGE_CARRIERS[stack]
 
 
-def test_a_health_check_setting_changes_only_the_target_group():
-    before = pulumi_mocks.evaluate("staging")
-    after = pulumi_mocks.evaluate("staging", overrides={"healthCheckInterval": 10})
+@pytest.mark.parametrize("stack", ["staging", *EC2_STACKS])
+def test_a_health_check_setting_changes_only_the_target_group(stack):
+    before = pulumi_mocks.evaluate(stack)
+    after = pulumi_mocks.evaluate(stack, overrides={"healthCheckInterval": 10})
     assert changed(before, after) == {TARGET_GROUP}
 
 

@@ -211,8 +211,10 @@ def test_stack_outputs(shipped):
     assert shipped.outputs["serviceName"] == prefix
     assert shipped.outputs["logGroupName"] == f"/shipyard/{prefix}"
     assert shipped.outputs["commit"] == pulumi_mocks.TEST_COMMIT
+    assert shipped.outputs["target"] == "ecs"
     assert set(shipped.outputs) == {
-        "url", "image", "repositoryUrl", "clusterName", "serviceName", "logGroupName", "commit"
+        "url", "image", "repositoryUrl", "clusterName", "serviceName", "logGroupName", "commit",
+        "target",
     }  # fmt: skip
 
 

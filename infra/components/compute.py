@@ -1,0 +1,25 @@
+"""What both compute targets (ECS and EC2) are given: where to run and what surrounds them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from container import ContainerSpec
+from settings import ScalingSettings
+
+
+@dataclass(frozen=True)
+class ComputePlacement:
+    container: ContainerSpec
+    scaling: ScalingSettings
+    health_check_grace_period: int
+    subnet_ids: pulumi.Input[list[str]]
+    assign_public_ip: bool
+    security_group_id: pulumi.Input[str]
+    target_group_arn: pulumi.Input[str]
+    request_count_label: pulumi.Input[str]
+    repository_arn: pulumi.Input[str]
+    log_group_arn: pulumi.Input[str]
+    alarm_names: list[str]

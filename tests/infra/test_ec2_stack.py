@@ -1,0 +1,302 @@
+"""The EC2 target: the shipped ec2 stack's resources, its bad settings, and its boot script."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from components.ec2_service import AMAZON_LINUX_AMI_PARAMETER
+from devtools import pulumi_mocks
+from settings import SettingsError
+from user_data import BootContainer, render_user_data
+
+from .conftest import EC2_STACKS, SHIPPED_STACKS, evaluated
+from .test_stacks import ALARM, INGRESS, ROLE, ROLE_POLICY, SCALING_POLICY, TARGET_GROUP
+
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+GROUP = "aws:autoscaling/group:Group"
+EC2_POLICY = "aws:autoscaling/policy:Policy"
+PROFILE = "aws:iam/instanceProfile:InstanceProfile"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+PREFIX = "shipyard-sample-qa"
+
+
+@pytest.fixture
+def qa() -> pulumi_mocks.Evaluation:
+    return evaluated("qa")
+
+
+def boot_script(evaluation: pulumi_mocks.Evaluation) -> str:
+    return base64.b64decode(evaluation.one(LAUNCH_TEMPLATE).inputs["userData"]).decode()
+
+
+def test_every_shipped_stack_file_is_evaluated_by_the_tests():
+    files = {path.name for path in pulumi_mocks.STACKS_DIR.glob("Pulumi.*.yaml")}
+    assert files == {f"Pulumi.{stack}.yaml" for stack in SHIPPED_STACKS}
+    assert EC2_STACKS and all(
+        pulumi_mocks.stack_config(stack)["shipyard:target"] == "ec2" for stack in EC2_STACKS
+    )
+
+
+def test_launch_template_is_locked_down(qa):
+    template = qa.one(LAUNCH_TEMPLATE).inputs
+    assert AMAZON_LINUX_AMI_PARAMETER.endswith("al2023-ami-kernel-default-x86_64")
+    assert ("aws:ssm/getParameter:getParameter", {"name": AMAZON_LINUX_AMI_PARAMETER}) in qa.calls
+    assert template["imageId"] == pulumi_mocks.AMAZON_LINUX_AMI
+    assert template["instanceType"] == "t3.small"
+    assert template["metadataOptions"] == {
+        "httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1
+    }  # fmt: skip
+    assert template["blockDeviceMappings"] == [
+        {
+            "deviceName": "/dev/xvda",
+            "ebs": {
+                "volumeType": "gp3", "volumeSize": 20, "encrypted": "true",
+                "deleteOnTermination": "true",
+            },
+        }
+    ]  # fmt: skip
+    # Instances sit in private subnets: no public address.
+    assert template["networkInterfaces"] == [
+        {"associatePublicIpAddress": "false", "securityGroups": [f"{PREFIX}-targets-id"]}
+    ]
+    assert template["updateDefaultVersion"] is True
+
+
+def test_instance_profile_pulls_this_repository_writes_this_log_group_and_ssm_core(qa):
+    (role,) = qa.of_type(ROLE)
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "ec2.amazonaws.com"}
+    (profile,) = qa.of_type(PROFILE)
+    assert profile.inputs["role"] == role.name
+    (attachment,) = qa.of_type(ATTACHMENT)
+    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    statements = json.loads(qa.one(ROLE_POLICY).inputs["policy"])["Statement"]
+    resources = {tuple(s["Action"]): s["Resource"] for s in statements}
+    assert resources[("ecr:GetAuthorizationToken",)] == ["*"]
+    pull = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+    assert resources[pull] == [
+        f"arn:aws:ecr:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:repository/{PREFIX}-repo"
+    ]
+    assert resources[("logs:CreateLogStream", "logs:PutLogEvents")] == [
+        f"arn:aws:logs:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:log-group:/shipyard/{PREFIX}:*"
+    ]
+
+
+def test_user_data_is_the_rendered_boot_script_for_this_image(qa):
+    expected = render_user_data(
+        BootContainer(
+            image_ref=qa.outputs["image"],
+            port=8080,
+            environment=(("APP_ENVIRONMENT", "qa"), ("PORT", "8080")),
+            stop_timeout=10,
+            log_group_name=f"/shipyard/{PREFIX}",
+            region=pulumi_mocks.REGION,
+        )
+    )
+    assert boot_script(qa) == expected
+    assert "@sha256:" in qa.outputs["image"]
+
+
+def test_auto_scaling_group_sits_behind_the_alb_and_refreshes_with_rollback(qa):
+    group = qa.one(GROUP)
+    inputs = group.inputs
+    assert (inputs["minSize"], inputs["maxSize"], inputs["desiredCapacity"]) == (2, 4, 2)
+    assert inputs["name"] == PREFIX
+    assert inputs["targetGroupArns"] == [
+        f"arn:aws:elasticloadbalancing:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:"
+        f"targetgroup/{PREFIX}-tg/73e2d6bc24d8a067"
+    ]
+    assert inputs["healthCheckType"] == "ELB"
+    assert inputs["healthCheckGracePeriod"] == 60
+    assert inputs["vpcZoneIdentifiers"] == [f"{PREFIX}-private-0-id", f"{PREFIX}-private-1-id"]
+    template = inputs["launchTemplate"]
+    assert template["id"] == f"{PREFIX}-template-id"
+    assert template["version"].isdigit()  # numbered, so a refresh can roll back to it
+    alarm_names = sorted(alarm.inputs["name"] for alarm in qa.of_type(ALARM))
+    refresh = inputs["instanceRefresh"]
+    assert refresh["strategy"] == "Rolling"
+    preferences = refresh["preferences"]
+    assert sorted(preferences.pop("alarmSpecification")["alarms"]) == alarm_names
+    assert preferences == {
+        "minHealthyPercentage": 100, "maxHealthyPercentage": 200, "instanceWarmup": "15",
+        "autoRollback": True,
+    }  # fmt: skip
+    assert group.ignore_changes == ["desiredCapacity"]
+
+
+def test_scaling_policies_track_cpu_and_requests(qa):
+    policies = {p.name.rsplit("-", 1)[1]: p.inputs for p in qa.of_type(EC2_POLICY)}
+    assert set(policies) == {"cpu", "requests"}
+    cpu = policies["cpu"]["targetTrackingConfiguration"]
+    assert cpu["predefinedMetricSpecification"] == {
+        "predefinedMetricType": "ASGAverageCPUUtilization"
+    }
+    assert cpu["targetValue"] == 60
+    requests = policies["requests"]["targetTrackingConfiguration"]
+    assert requests["predefinedMetricSpecification"]["predefinedMetricType"] == (
+        "ALBRequestCountPerTarget"
+    )
+    assert requests["predefinedMetricSpecification"]["resourceLabel"].startswith(
+        f"app/{PREFIX}-alb/"
+    )
+    assert all(p["autoscalingGroupName"] == PREFIX for p in policies.values())
+    assert qa.of_type(SCALING_POLICY) == []  # no ECS application autoscaling
+
+
+def test_shared_components_serve_ec2_with_instance_targets_and_asg_metrics(qa):
+    assert qa.one(TARGET_GROUP).inputs["targetType"] == "instance"
+    cpu = next(a.inputs for a in qa.of_type(ALARM) if a.inputs["metricName"] == "CPUUtilization")
+    assert cpu["namespace"] == "AWS/EC2"
+    assert cpu["dimensions"] == {"AutoScalingGroupName": PREFIX}
+    targets_in = next(r for r in qa.of_type(INGRESS) if r.name.endswith("targets-in"))
+    assert targets_in.inputs["fromPort"] == 8080
+    assert not [r for r in qa.resources.values() if r.type.startswith("aws:ecs/")]
+    assert qa.outputs["target"] == "ec2"
+    assert qa.outputs["autoScalingGroupName"] == PREFIX
+    assert "clusterName" not in qa.outputs
+
+
+def test_a_pinned_ami_needs_no_lookup():
+    evaluation = pulumi_mocks.evaluate("qa", overrides={"amiId": "ami-0123456789abcdef0"})
+    assert evaluation.one(LAUNCH_TEMPLATE).inputs["imageId"] == "ami-0123456789abcdef0"
+    assert not [call for call, _ in evaluation.calls if call.startswith("aws:ssm/")]
+
+
+def test_in_the_default_vpc_instances_get_a_public_address():
+    evaluation = pulumi_mocks.evaluate("qa", overrides={"useDefaultVpc": True})
+    (interface,) = evaluation.one(LAUNCH_TEMPLATE).inputs["networkInterfaces"]
+    assert interface["associatePublicIpAddress"] == "true"
+
+
+BAD_EC2_SETTINGS = [
+    ({"instanceType": "t3.smal"}, "shipyard:instanceType", "did you mean t2.small, t3.small"),
+    ({"instanceType": "huge"}, "shipyard:instanceType", "is not an EC2 instance type"),
+    (
+        {"instanceRefreshMaxHealthyPercent": 100, "desiredCount": 2, "minCapacity": 2},
+        "shipyard:instanceRefreshMinHealthyPercent",
+        "leaves no instance free to replace",
+    ),
+    (
+        {"instanceRefreshMinHealthyPercent": 50, "instanceRefreshMaxHealthyPercent": 100,
+         "desiredCount": 1, "minCapacity": 1},
+        "shipyard:instanceRefreshMinHealthyPercent",
+        "raise instanceRefreshMaxHealthyPercent",
+    ),
+    (
+        {"instanceRefreshMinHealthyPercent": 0, "instanceRefreshMaxHealthyPercent": 200},
+        "shipyard:instanceRefreshMaxHealthyPercent",
+        "spread of at most 100",
+    ),
+    ({"instanceRefreshMaxHealthyPercent": 250}, "shipyard:instanceRefreshMaxHealthyPercent",
+     "use 100 to 200"),
+    ({"minCapacity": 0, "desiredCount": 0}, "shipyard:minCapacity", "use at least 1"),
+    ({"scaleOnMemory": True}, "shipyard:scaleOnMemory", "no memory metric"),
+    ({"amiId": "ubuntu"}, "shipyard:amiId", "is not an AMI ID"),
+    ({"rootVolumeGb": 4}, "shipyard:rootVolumeGb", "use 8 to 16384"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("overrides", "key_path", "advice"), BAD_EC2_SETTINGS)
+def test_bad_ec2_settings_are_rejected_by_key_path(overrides, key_path, advice):
+    mocks = pulumi_mocks.RecordingMocks()
+    with pytest.raises(SettingsError) as raised:
+        pulumi_mocks.evaluate("qa", overrides=overrides, mocks=mocks)
+    problems = [p for p in raised.value.problems if p.startswith(f"{key_path}:")]
+    assert any(advice in problem for problem in problems), raised.value.problems
+    assert mocks.resources == {}
+
+
+def test_fargate_sizes_do_not_constrain_ec2():
+    evaluation = pulumi_mocks.evaluate("qa", overrides={"cpu": 300, "memory": 100})
+    assert evaluation.of_type(GROUP)
+
+
+# ---- the boot script, run for real with recording stand-ins ----------------------------------
+
+RECORDER = """#!/bin/bash
+# Records each call; answers like the real tool where the script depends on it.
+name="$(basename "$0")"
+# docker login takes the password from the pipe first, so the log keeps pipeline order.
+if [ "$name" = docker ] && [ "${1:-}" = login ]; then read -r password; fi
+{ printf '%s' "$name"; printf ' %s' "$@"; printf '\\n'; } >> "$CALL_LOG"
+if [ -n "${password:-}" ]; then echo "docker login read from stdin: $password" >> "$CALL_LOG"; fi
+if [ "$name" = aws ]; then echo "ecr-password-from-instance-role"; fi
+"""
+SAMPLE = BootContainer(
+    image_ref="123456789012.dkr.ecr.us-east-1.amazonaws.com/web@sha256:" + "c" * 64,
+    port=9000,
+    environment=(
+        ("APP_ENVIRONMENT", "qa"),
+        ("GREETING", "hello world; $(reboot)"),
+        ("PORT", "9000"),
+    ),
+    stop_timeout=10,
+    log_group_name="/shipyard/web-qa",
+    region="eu-west-1",
+)
+
+
+def test_boot_script_runs_the_container_in_order(tmp_path: Path):
+    stand_ins = tmp_path / "bin"
+    stand_ins.mkdir()
+    recorder = stand_ins / "recorder"
+    recorder.write_text(RECORDER)
+    recorder.chmod(0o755)
+    for tool in ("dnf", "systemctl", "aws", "docker"):
+        (stand_ins / tool).symlink_to(recorder)
+    script = tmp_path / "user-data.sh"
+    script.write_text(render_user_data(SAMPLE))
+    log = tmp_path / "calls.log"
+    completed = subprocess.run(
+        ["/bin/bash", str(script)],
+        env={"PATH": f"{stand_ins}:/usr/bin:/bin", "CALL_LOG": str(log)},
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    image = SAMPLE.image_ref
+    assert log.read_text().splitlines() == [
+        "dnf install -y docker",
+        "systemctl enable --now docker",
+        "aws ecr get-login-password --region eu-west-1",
+        "docker login --username AWS --password-stdin 123456789012.dkr.ecr.us-east-1.amazonaws.com",
+        "docker login read from stdin: ecr-password-from-instance-role",
+        f"docker pull {image}",
+        "docker run --detach --name app --restart always --log-driver awslogs"
+        " --log-opt awslogs-region=eu-west-1 --log-opt awslogs-group=/shipyard/web-qa"
+        " --publish 9000:9000 --stop-timeout 10 --read-only --env APP_ENVIRONMENT=qa"
+        " --env GREETING=hello world; $(reboot) --env PORT=9000 " + image,
+    ]
+
+
+def test_boot_script_holds_no_secret_and_pins_the_digest():
+    script = render_user_data(SAMPLE)
+    assert "ecr-password" not in script and "get-login-password" in script
+    assert "--password-stdin" in script and "--password " not in script
+    assert "@sha256:" in script and ":latest" not in script
+
+
+def shellcheck() -> str:
+    found = shutil.which("shellcheck") or str(Path(sys.executable).parent / "shellcheck")
+    assert Path(found).exists(), "shellcheck is installed by scripts/setup.sh"
+    return found
+
+
+@pytest.mark.parametrize("stack", EC2_STACKS)
+def test_rendered_boot_scripts_pass_shellcheck(tmp_path, stack):
+    for name, text in [
+        ("sample", render_user_data(SAMPLE)),
+        (stack, boot_script(evaluated(stack))),
+    ]:
+        script = tmp_path / f"{name}.sh"
+        script.write_text(text)
+        completed = subprocess.run(
+            [shellcheck(), str(script)], capture_output=True, text=True, check=False
+        )
+        assert completed.returncode == 0, completed.stdout
