@@ -58,46 +58,34 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=child,
         )
         for port in listener_ports:
-            aws.vpc.SecurityGroupIngressRule(
+            self._tcp_rule(
+                aws.vpc.SecurityGroupIngressRule,
                 f"{name}-alb-in-{port}",
-                security_group_id=alb_group.id,
-                cidr_ipv4=WORLD_IPV4,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                description=f"Public listener on {port}",
-                opts=child,
+                alb_group,
+                port,
+                f"Public listener on {port}",
+                cidr=WORLD_IPV4,
             )
-        aws.vpc.SecurityGroupEgressRule(
+        self._tcp_rule(
+            aws.vpc.SecurityGroupEgressRule,
             f"{name}-alb-out",
-            security_group_id=alb_group.id,
-            referenced_security_group_id=targets_group.id,
-            ip_protocol="tcp",
-            from_port=args.container_port,
-            to_port=args.container_port,
-            description="To service targets on the container port",
-            opts=child,
+            alb_group,
+            args.container_port,
+            "To service targets on the container port",
+            peer=targets_group,
         )
-        aws.vpc.SecurityGroupIngressRule(
+        self._tcp_rule(
+            aws.vpc.SecurityGroupIngressRule,
             f"{name}-targets-in",
-            security_group_id=targets_group.id,
-            referenced_security_group_id=alb_group.id,
-            ip_protocol="tcp",
-            from_port=args.container_port,
-            to_port=args.container_port,
-            description="From the load balancer on the container port",
-            opts=child,
+            targets_group,
+            args.container_port,
+            "From the load balancer on the container port",
+            peer=alb_group,
         )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-targets-out",
-            security_group_id=targets_group.id,
-            cidr_ipv4=WORLD_IPV4,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            description="HTTPS out: ECR, CloudWatch Logs, SSM",
-            opts=child,
-        )
+        self._tcp_rule(
+            aws.vpc.SecurityGroupEgressRule, f"{name}-targets-out", targets_group, 443,
+            "HTTPS out: ECR, CloudWatch Logs, SSM", cidr=WORLD_IPV4,
+        )  # fmt: skip
 
         alb = aws.lb.LoadBalancer(
             f"{name}-alb",
@@ -175,3 +163,27 @@ class LoadBalancer(pulumi.ComponentResource):
         self.targets_security_group_id = targets_group.id
         self.listener_arns = [listener.arn for listener in listeners]
         self.register_outputs({"url": self.url, "target_group_arn": self.target_group_arn})
+
+    def _tcp_rule(
+        self,
+        rule_type: type[aws.vpc.SecurityGroupIngressRule] | type[aws.vpc.SecurityGroupEgressRule],
+        name: str,
+        group: aws.ec2.SecurityGroup,
+        port: int,
+        description: str,
+        *,
+        cidr: str | None = None,
+        peer: aws.ec2.SecurityGroup | None = None,
+    ) -> None:
+        """One TCP port, to or from either a CIDR block or another security group."""
+        rule_type(
+            name,
+            security_group_id=group.id,
+            cidr_ipv4=cidr,
+            referenced_security_group_id=peer.id if peer else None,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=description,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
