@@ -57,6 +57,15 @@ def _arn(service: str, resource: str) -> str:
     return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
 
 
+def repository_attributes(name: str) -> dict[str, str]:
+    return {
+        "name": name,
+        "repositoryUrl": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{name}",
+        "registryId": ACCOUNT,
+        "arn": _arn("ecr", f"repository/{name}"),
+    }
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.resources: dict[tuple[str, str], Registered] = {}
@@ -79,11 +88,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
     @staticmethod
     def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         if typ == "aws:ecr/repository:Repository":
-            return {
-                "repositoryUrl": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{name}",
-                "registryId": ACCOUNT,
-                "arn": _arn("ecr", f"repository/{name}"),
-            }
+            return repository_attributes(name)
         if typ == "docker:index/image:Image":
             repository = inputs["imageName"].rsplit(":", 1)[0]
             return {"repoDigest": f"{repository}@sha256:{_hash(inputs)}"}
@@ -126,6 +131,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:ec2/getSubnets:getSubnets": {
                 "ids": ["subnet-0default-c", "subnet-0default-a", "subnet-0default-b"]
             },
+            "aws:ecr/getRepository:getRepository": repository_attributes(args.args.get("name", "")),
             "aws:ssm/getParameter:getParameter": {
                 "name": args.args.get("name"),
                 "type": "String",

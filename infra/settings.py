@@ -67,6 +67,9 @@ KEYS: tuple[Key, ...] = (
     Key("serviceName", str, "shipyard-sample",
         "Name of the service; prefixes AWS resource names. Lowercase letters, digits, hyphens."),
     Key("containerPort", int, 8080, "Port the container listens on ($PORT inside it)."),
+    Key("imageRepository", str, "",
+        "ECR repository another stack of this service created, to deploy from; promotion "
+        "needs the two stacks to share it. Empty: create the repository, named serviceName."),
     Key("imageDigest", str, "",
         "Pin the deployed image to this digest (sha256:...) in the stack's repository; "
         "nothing is built. Empty: build app/ and deploy what was pushed."),
@@ -120,7 +123,8 @@ KEYS: tuple[Key, ...] = (
     Key("logRetentionDays", int, 7, "CloudWatch log retention in days (CloudWatch's values)."),
     Key("alarmCpuPercent", int, 85, "Average CPU that raises the high-CPU alarm."),
     Key("alarm5xxPerMinute", int, 10, "Target 5xx responses per minute that raise the alarm."),
-    Key("keepImages", int, 30, "Tagged images the repository keeps for rollbacks."),
+    Key("keepImages", int, 30,
+        "Images the repository keeps for rollbacks (the stack that creates it)."),
     Key("protectResources", bool, False,
         "Pulumi protect on stateful resources: repository, log group, load balancer, "
         "cluster, VPC."),
@@ -180,6 +184,7 @@ class Settings:
     target: str
     service_name: str
     container_port: int
+    image_repository: str
     image_digest: str
     environment_variables: tuple[tuple[str, str], ...]
     container_health_check: tuple[str, ...]
@@ -411,6 +416,9 @@ CHECKS: tuple[Check, ...] = (
     _matches("imageDigest", r"sha256:[0-9a-f]{64}",
              "is not an image digest; use sha256: followed by 64 hex digits, or leave it empty "
              "to build", allow_empty=True),
+    _matches("imageRepository", r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*",
+             "is not an ECR repository name (lowercase letters, digits, . _ - /)",
+             allow_empty=True),
     _environment_variables,
     _health_command,
     _for_target("ecs", _fargate_size),
@@ -495,6 +503,7 @@ def _build(environment: str, v: dict[str, Any]) -> Settings:
         target=v["target"],
         service_name=v["serviceName"],
         container_port=v["containerPort"],
+        image_repository=v["imageRepository"],
         image_digest=v["imageDigest"],
         environment_variables=tuple(
             tuple(entry.split("=", 1)) for entry in v["environmentVariables"]

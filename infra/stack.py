@@ -24,7 +24,12 @@ def image_build(settings: Settings, revision: SourceRevision) -> ImageBuild | No
     if settings.image_digest:
         return None
     return ImageBuild(
-        context=os.path.relpath(APP_DIR), commit=revision.commit, version=revision.version
+        context=os.path.relpath(APP_DIR),
+        # The environment in the tag keeps builds of one commit by two stacks apart in the
+        # shared repository, whose tags are immutable.
+        tag=f"{settings.environment}-{revision.commit}",
+        commit=revision.commit,
+        version=revision.version,
     )
 
 
@@ -82,6 +87,8 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
     registry = ImageRegistry(
         prefix,
         ImageRegistryArgs(
+            repository_name=settings.image_repository or settings.service_name,
+            create_repository=not settings.image_repository,
             keep_images=settings.keep_images,
             protect=protect,
             pinned_digest=settings.image_digest,

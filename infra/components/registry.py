@@ -1,4 +1,9 @@
-"""The ECR repository and the image deployed from it, always referenced by digest."""
+"""The ECR repository and the image deployed from it, always referenced by digest.
+
+One repository serves every environment of a service, so a digest that ran in staging can
+be promoted to prod unchanged. Exactly one stack creates it (and its lifecycle policy); the
+others name it and deploy from it.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ class ImageBuild:
     """Build app/ during `pulumi up` and push it tagged by commit."""
 
     context: str  # relative to the project directory, so inputs match on every machine
+    tag: str
     commit: str
     version: str
     platform: str = "linux/amd64"
@@ -22,6 +28,8 @@ class ImageBuild:
 
 @dataclass(frozen=True)
 class ImageRegistryArgs:
+    repository_name: str
+    create_repository: bool  # False: the repository belongs to another stack
     keep_images: int
     protect: bool
     # Exactly one of these: pin an already-pushed digest, or build one.
@@ -73,22 +81,12 @@ class ImageRegistry(pulumi.ComponentResource):
         super().__init__("shipyard:index:ImageRegistry", name, None, opts)
         if bool(args.pinned_digest) == bool(args.build):
             raise ValueError("ImageRegistryArgs needs exactly one of pinned_digest and build")
-        repository = aws.ecr.Repository(
-            f"{name}-repo",
-            image_tag_mutability="IMMUTABLE",
-            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
-                scan_on_push=True
-            ),
-            encryption_configurations=[
-                aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS")
-            ],
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-        )
-        aws.ecr.LifecyclePolicy(
-            f"{name}-lifecycle",
-            repository=repository.name,
-            policy=lifecycle_policy(args.keep_images),
-            opts=pulumi.ResourceOptions(parent=self),
+        repository = (
+            self._create_repository(name, args)
+            if args.create_repository
+            else aws.ecr.get_repository_output(
+                name=args.repository_name, opts=pulumi.InvokeOptions(parent=self)
+            )
         )
         if args.build:
             self.image_ref = self._build_and_push(name, repository, args.build)
@@ -107,13 +105,37 @@ class ImageRegistry(pulumi.ComponentResource):
             }
         )
 
+    def _create_repository(self, name: str, args: ImageRegistryArgs) -> aws.ecr.Repository:
+        repository = aws.ecr.Repository(
+            f"{name}-repo",
+            name=args.repository_name,
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
+                scan_on_push=True
+            ),
+            encryption_configurations=[
+                aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS")
+            ],
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        aws.ecr.LifecyclePolicy(
+            f"{name}-lifecycle",
+            repository=repository.name,
+            policy=lifecycle_policy(args.keep_images),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return repository
+
     def _build_and_push(
-        self, name: str, repository: aws.ecr.Repository, build: ImageBuild
+        self,
+        name: str,
+        repository: aws.ecr.Repository | pulumi.Output[aws.ecr.GetRepositoryResult],
+        build: ImageBuild,
     ) -> pulumi.Output[str]:
         token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id)
         image = docker.Image(
             f"{name}-image",
-            image_name=repository.repository_url.apply(lambda url: f"{url}:{build.commit}"),
+            image_name=repository.repository_url.apply(lambda url: f"{url}:{build.tag}"),
             build=docker.DockerBuildArgs(
                 context=build.context,
                 dockerfile=f"{build.context}/Dockerfile",

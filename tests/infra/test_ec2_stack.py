@@ -82,7 +82,7 @@ def test_instance_profile_pulls_this_repository_writes_this_log_group_and_ssm_co
     assert resources[("ecr:GetAuthorizationToken",)] == ["*"]
     pull = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
     assert resources[pull] == [
-        f"arn:aws:ecr:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:repository/{PREFIX}-repo"
+        f"arn:aws:ecr:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:repository/shipyard-sample"
     ]
     assert resources[("logs:CreateLogStream", "logs:PutLogEvents")] == [
         f"arn:aws:logs:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:log-group:/shipyard/{PREFIX}:*"

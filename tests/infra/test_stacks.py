@@ -40,7 +40,18 @@ def container(evaluation) -> dict:
 # ---- invariants every shipped stack keeps --------------------------------------------------
 
 
-def test_repository_scans_is_immutable_encrypted_and_keeps_images(shipped):
+def test_only_dev_creates_the_shared_repository(shipped):
+    if shipped.stack == "dev":
+        assert shipped.one(REPOSITORY).inputs["name"] == "shipyard-sample"
+    else:
+        assert shipped.of_type(REPOSITORY) == [] and shipped.of_type(LIFECYCLE) == []
+        lookup = ("aws:ecr/getRepository:getRepository", {"name": "shipyard-sample"})
+        assert lookup in shipped.calls
+    assert shipped.outputs["repositoryUrl"].endswith("/shipyard-sample")
+
+
+def test_repository_scans_is_immutable_encrypted_and_keeps_images():
+    shipped = evaluated("dev")
     repository = shipped.one(REPOSITORY).inputs
     assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
     assert repository["imageTagMutability"] == "IMMUTABLE"
@@ -62,7 +73,9 @@ def test_image_is_built_from_app_tagged_by_commit_and_deployed_by_digest(shipped
     assert image["build"]["args"] == {
         "APP_COMMIT": pulumi_mocks.TEST_COMMIT, "APP_VERSION": pulumi_mocks.TEST_VERSION
     }  # fmt: skip
-    assert image["imageName"].endswith(f":{pulumi_mocks.TEST_COMMIT}")
+    assert image["imageName"] == (
+        f"{shipped.outputs['repositoryUrl']}:{shipped.stack}-{pulumi_mocks.TEST_COMMIT}"
+    )
     deployed = container(shipped)["image"]
     assert "@sha256:" in deployed and deployed == shipped.outputs["image"]
     assert deployed.split("@")[0] == shipped.outputs["repositoryUrl"]
@@ -250,7 +263,7 @@ def test_each_environment_is_sized_for_its_job(shipped):
     assert len(shipped.of_type(SUBNET)) == (2 * zones if zones else 0)
     assert len(shipped.of_type(NAT)) == nats
     assert len(shipped.of_type(VPC)) == (1 if zones else 0)
-    stateful = [REPOSITORY, LOG_GROUP, ALB, CLUSTER, *([VPC] if zones else [])]
+    stateful = [LOG_GROUP, ALB, CLUSTER, *([VPC] if zones else [])]
     for typ in stateful:
         assert shipped.one(typ).protect is protected, typ
     assert shipped.one(ALB).inputs["enableDeletionProtection"] is protected
