@@ -167,6 +167,8 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         "image": registry.image_ref,
         "repositoryUrl": registry.repository_url,
         "logGroupName": observability.log_group_name,
+        "targetGroupArn": load_balancer.target_group_arn,
+        "alarmNames": observability.alarm_names,
         "target": settings.target,
         **compute_outputs,
     }

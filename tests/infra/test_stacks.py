@@ -227,8 +227,14 @@ def test_stack_outputs(shipped):
     assert shipped.outputs["target"] == "ecs"
     assert set(shipped.outputs) == {
         "url", "image", "repositoryUrl", "clusterName", "serviceName", "logGroupName", "commit",
-        "target",
+        "target", "targetGroupArn", "alarmNames",
     }  # fmt: skip
+    assert shipped.outputs["alarmNames"] == [
+        f"{prefix}-5xx",
+        f"{prefix}-unhealthy",
+        f"{prefix}-cpu",
+    ]
+    assert shipped.outputs["targetGroupArn"].endswith(f":targetgroup/{prefix}-tg/73e2d6bc24d8a067")
 
 
 # ---- what makes each environment different -------------------------------------------------

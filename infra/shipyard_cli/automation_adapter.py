@@ -1,0 +1,115 @@
+"""The only module that imports pulumi.automation: stacks of this project, as `Stacks`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pulumi import automation as auto
+
+from shipyard_cli.errors import UserError
+from shipyard_cli.model import PlannedStep, Preview, UpdateRecord
+
+
+def _translate(env: str, error: Exception) -> UserError:
+    if isinstance(error, auto.ConcurrentUpdateError):
+        return UserError(
+            f"stack {env} is locked by another update; wait for it to finish, or if it died, "
+            f"run `pulumi cancel -s {env}`"
+        )
+    if isinstance(error, auto.StackNotFoundError):
+        return UserError(
+            f"stack {env} does not exist yet; create it with `pulumi stack init {env}`"
+        )
+    if isinstance(error, auto.CommandError):
+        return UserError(f"pulumi failed on stack {env}:\n{error}")
+    return UserError(f"pulumi failed on stack {env}: {error}")
+
+
+class AutomationStacks:
+    """Stacks of the project at `project_dir`, driven through the Pulumi CLI."""
+
+    def __init__(self, project_dir: Path) -> None:
+        self.project_dir = project_dir
+
+    def _stack(self, env: str) -> auto.Stack:
+        try:
+            return auto.select_stack(stack_name=env, work_dir=str(self.project_dir))
+        except (auto.CommandError, OSError) as error:
+            raise _translate(env, error) from error
+
+    def environments(self) -> list[str]:
+        stack_dir = self.project_dir / "stacks"
+        return sorted(
+            path.name[len("Pulumi.") : -len(".yaml")] for path in stack_dir.glob("Pulumi.*.yaml")
+        )
+
+    def outputs(self, env: str) -> dict[str, Any]:
+        try:
+            return {key: output.value for key, output in self._stack(env).outputs().items()}
+        except auto.CommandError as error:
+            raise _translate(env, error) from error
+
+    def config(self, env: str) -> dict[str, str]:
+        try:
+            return {key: value.value for key, value in self._stack(env).get_all_config().items()}
+        except auto.CommandError as error:
+            raise _translate(env, error) from error
+
+    def set_config(self, env: str, key: str, value: str) -> None:
+        try:
+            self._stack(env).set_config(key, auto.ConfigValue(value=value))
+        except auto.CommandError as error:
+            raise _translate(env, error) from error
+
+    def remove_config(self, env: str, key: str) -> None:
+        try:
+            self._stack(env).remove_config(key)
+        except auto.CommandError as error:
+            raise _translate(env, error) from error
+
+    def preview(self, env: str) -> Preview:
+        steps: list[PlannedStep] = []
+
+        def collect(event: auto.EngineEvent) -> None:
+            if event.resource_pre_event is not None:
+                metadata = event.resource_pre_event.metadata
+                protected = any(
+                    state is not None and state.protect for state in (metadata.old, metadata.new)
+                )
+                steps.append(
+                    PlannedStep(str(metadata.op.value), metadata.type, metadata.urn, protected)
+                )
+
+        try:
+            result = self._stack(env).preview(diff=True, on_event=collect, color="never")
+        except auto.CommandError as error:
+            raise _translate(env, error) from error
+        return Preview(diff_text=result.stdout, steps=steps)
+
+    def up(self, env: str, message: str, on_output: Callable[[str], None]) -> dict[str, Any]:
+        try:
+            result = self._stack(env).up(message=message, on_output=on_output, color="never")
+        except auto.CommandError as error:
+            raise _translate(env, error) from error
+        return {key: output.value for key, output in result.outputs.items()}
+
+    def history(self, env: str) -> list[UpdateRecord]:
+        try:
+            summaries = self._stack(env).history()
+        except auto.CommandError as error:
+            raise _translate(env, error) from error
+        return [
+            UpdateRecord(
+                version=summary.version or 0,
+                kind=summary.kind,
+                result=summary.result,
+                start_time=summary.start_time,
+                end_time=summary.end_time,
+                config={key: value.value for key, value in summary.config.items()},
+                environment=dict(summary.environment or {}),
+                message=summary.message or "",
+            )
+            for summary in summaries
+        ]

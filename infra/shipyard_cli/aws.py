@@ -1,0 +1,240 @@
+"""Every AWS call the CLI makes, through boto3 with botocore's standard retry mode.
+
+Throttling and transient errors are retried by botocore itself; waits use boto3's waiters
+(and one custom botocore waiter for instance refreshes), never hand-made sleep loops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+from botocore.waiter import WaiterModel, create_waiter_with_client
+
+from shipyard_cli.errors import UNHEALTHY, UserError
+
+RETRIES = Config(
+    retries={"mode": "standard", "max_attempts": 6}, connect_timeout=5, read_timeout=30
+)
+DENIED_CODES = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnrecognizedClientException",
+}
+
+INSTANCE_REFRESH_WAITER = WaiterModel(
+    {
+        "version": 2,
+        "waiters": {
+            "InstanceRefreshFinished": {
+                "operation": "DescribeInstanceRefreshes",
+                "delay": 15,
+                "maxAttempts": 40,
+                "acceptors": [
+                    {"state": "success", "matcher": "path", "argument": "InstanceRefreshes[0].Status",
+                     "expected": "Successful"},
+                    *[
+                        {"state": "failure", "matcher": "path",
+                         "argument": "InstanceRefreshes[0].Status", "expected": status}
+                        for status in ("Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed")
+                    ],
+                ],
+            }
+        },
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    digest: str
+    tags: tuple[str, ...]
+    pushed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TargetHealth:
+    target: str
+    state: str
+    reason: str
+
+
+@contextlib.contextmanager
+def aws_errors(action: str) -> Iterator[None]:
+    """Turn AWS failures into one clear UserError naming what was being done."""
+    try:
+        yield
+    except botocore.exceptions.WaiterError as error:
+        failure = (error.last_response or {}).get("Error", {})
+        if failure.get("Code") in DENIED_CODES:
+            raise UserError(
+                f"AWS denied access while trying to {action} ({failure['Code']}); use "
+                "credentials allowed to do it"
+            ) from error
+        gave_up = "Max attempts exceeded" in str(error)
+        raise UserError(
+            f"gave up trying to {action}: " + ("timed out" if gave_up else "it failed"),
+            exit_code=UNHEALTHY,
+        ) from error
+    except botocore.exceptions.ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        message = error.response.get("Error", {}).get("Message", str(error))
+        if code in DENIED_CODES:
+            raise UserError(
+                f"AWS denied access while trying to {action} ({code}: {message}); use credentials "
+                "allowed to do it (AWS_PROFILE / AWS_ACCESS_KEY_ID)"
+            ) from error
+        raise UserError(f"AWS failed to {action}: {code}: {message}") from error
+    except botocore.exceptions.NoCredentialsError as error:
+        raise UserError(
+            f"no AWS credentials to {action}; set AWS_PROFILE or AWS_ACCESS_KEY_ID"
+        ) from error
+    except botocore.exceptions.BotoCoreError as error:
+        raise UserError(f"could not reach AWS to {action}: {error}") from error
+
+
+def waiter_config(timeout: float, delay: float) -> dict[str, float]:
+    return {"Delay": delay, "MaxAttempts": max(1, math.ceil(timeout / delay))}
+
+
+class Aws:
+    def __init__(self, session: boto3.Session, endpoint_url: str | None = None) -> None:
+        self.session = session
+        self.endpoint_url = endpoint_url
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(
+                service, config=RETRIES, endpoint_url=self.endpoint_url
+            )
+        return self._clients[service]
+
+    # ---- ECR ---------------------------------------------------------------------------
+
+    def image(self, repository: str, digest: str) -> ImageInfo | None:
+        """The image with this digest, or None when the repository no longer holds it."""
+        with aws_errors(f"look up {digest[:19]} in ECR repository {repository}"):
+            try:
+                details = self.client("ecr").describe_images(
+                    repositoryName=repository, imageIds=[{"imageDigest": digest}]
+                )["imageDetails"]
+            except self.client("ecr").exceptions.ImageNotFoundException:
+                return None
+        return _image_info(details[0]) if details else None
+
+    def images(self, repository: str) -> list[ImageInfo]:
+        with aws_errors(f"list the images of ECR repository {repository}"):
+            pages = (
+                self.client("ecr")
+                .get_paginator("describe_images")
+                .paginate(repositoryName=repository)
+            )
+            return [_image_info(detail) for page in pages for detail in page["imageDetails"]]
+
+    # ---- health ------------------------------------------------------------------------
+
+    def ecs_service(self, cluster: str, service: str) -> dict[str, Any]:
+        with aws_errors(f"describe ECS service {service}"):
+            services = self.client("ecs").describe_services(cluster=cluster, services=[service])
+        if not services["services"]:
+            raise UserError(f"ECS service {service} not found in cluster {cluster}")
+        return services["services"][0]
+
+    def auto_scaling_group(self, name: str) -> dict[str, Any]:
+        with aws_errors(f"describe Auto Scaling group {name}"):
+            groups = self.client("autoscaling").describe_auto_scaling_groups(
+                AutoScalingGroupNames=[name]
+            )["AutoScalingGroups"]
+        if not groups:
+            raise UserError(f"Auto Scaling group {name} not found")
+        return groups[0]
+
+    def latest_instance_refresh(self, group: str) -> dict[str, Any] | None:
+        with aws_errors(f"describe the instance refreshes of {group}"):
+            refreshes = self.client("autoscaling").describe_instance_refreshes(
+                AutoScalingGroupName=group, MaxRecords=1
+            )["InstanceRefreshes"]
+        return refreshes[0] if refreshes else None
+
+    def target_health(self, target_group_arn: str) -> list[TargetHealth]:
+        with aws_errors("describe target health"):
+            descriptions = self.client("elbv2").describe_target_health(
+                TargetGroupArn=target_group_arn
+            )["TargetHealthDescriptions"]
+        return [
+            TargetHealth(
+                item["Target"]["Id"],
+                item["TargetHealth"]["State"],
+                item["TargetHealth"].get("Description", item["TargetHealth"].get("Reason", "")),
+            )
+            for item in descriptions
+        ]
+
+    def alarms_firing(self, names: list[str]) -> list[str]:
+        if not names:
+            return []
+        with aws_errors("describe CloudWatch alarms"):
+            alarms = self.client("cloudwatch").describe_alarms(
+                AlarmNames=names, StateValue="ALARM"
+            )["MetricAlarms"]
+        # Filter here too: not every implementation combines AlarmNames with StateValue.
+        return sorted(alarm["AlarmName"] for alarm in alarms if alarm["StateValue"] == "ALARM")
+
+    # ---- waits -------------------------------------------------------------------------
+
+    def wait_ecs_stable(self, cluster: str, service: str, timeout: float, delay: float) -> None:
+        with aws_errors(f"wait for ECS service {service}"):
+            self.client("ecs").get_waiter("services_stable").wait(
+                cluster=cluster, services=[service], WaiterConfig=waiter_config(timeout, delay)
+            )
+
+    def wait_instance_refresh(self, group: str, timeout: float, delay: float) -> None:
+        waiter = create_waiter_with_client(
+            "InstanceRefreshFinished", INSTANCE_REFRESH_WAITER, self.client("autoscaling")
+        )
+        with aws_errors(f"wait for the instance refresh of {group}"):
+            waiter.wait(
+                AutoScalingGroupName=group, MaxRecords=1, WaiterConfig=waiter_config(timeout, delay)
+            )
+
+    def wait_targets_healthy(self, target_group_arn: str, timeout: float, delay: float) -> None:
+        with aws_errors("wait for healthy targets"):
+            self.client("elbv2").get_waiter("target_in_service").wait(
+                TargetGroupArn=target_group_arn, WaiterConfig=waiter_config(timeout, delay)
+            )
+
+    # ---- logs --------------------------------------------------------------------------
+
+    def log_events(
+        self, group: str, start_ms: int, next_token: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        logs = self.client("logs")
+        kwargs: dict[str, Any] = {"logGroupName": group, "startTime": start_ms}
+        if next_token:
+            kwargs["nextToken"] = next_token
+        with aws_errors(f"read CloudWatch log group {group}"):
+            try:
+                page = logs.filter_log_events(**kwargs)
+            except logs.exceptions.ResourceNotFoundException:
+                raise UserError(
+                    f"log group {group} does not exist; has the environment been deployed "
+                    "(`pulumi up`)?"
+                ) from None
+        return page.get("events", []), page.get("nextToken")
+
+
+def _image_info(detail: dict[str, Any]) -> ImageInfo:
+    return ImageInfo(
+        digest=detail["imageDigest"],
+        tags=tuple(detail.get("imageTags", [])),
+        pushed_at=detail.get("imagePushedAt"),
+    )

@@ -1,0 +1,95 @@
+"""Is an environment healthy, and waiting until it is, for either compute target."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+
+from shipyard_cli.aws import Aws
+from shipyard_cli.errors import UNHEALTHY, UserError
+
+
+@dataclass
+class HealthReport:
+    healthy: bool
+    rows: list[tuple[str, str]] = field(default_factory=list)  # (what, state)
+
+    def describe(self) -> str:
+        return "; ".join(f"{what}: {state}" for what, state in self.rows)
+
+
+def _ecs_rows(aws: Aws, outputs: dict[str, Any]) -> tuple[bool, list[tuple[str, str]]]:
+    service = aws.ecs_service(outputs["clusterName"], outputs["serviceName"])
+    desired, running = service.get("desiredCount", 0), service.get("runningCount", 0)
+    deployments = service.get("deployments", [])
+    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), {})
+    rollout = primary.get("rolloutState", "UNKNOWN")
+    ok = running == desired and len(deployments) == 1 and rollout in ("COMPLETED", "UNKNOWN")
+    rows = [
+        ("tasks (running/desired)", f"{running}/{desired}"),
+        ("last deployment", f"{rollout} {primary.get('rolloutStateReason', '')}".strip()),
+    ]
+    return ok, rows
+
+
+def _ec2_rows(aws: Aws, outputs: dict[str, Any]) -> tuple[bool, list[tuple[str, str]]]:
+    group = aws.auto_scaling_group(outputs["autoScalingGroupName"])
+    desired = group.get("DesiredCapacity", 0)
+    in_service = sum(
+        1 for i in group.get("Instances", []) if i.get("LifecycleState") == "InService"
+    )
+    refresh = aws.latest_instance_refresh(outputs["autoScalingGroupName"])
+    refresh_state = refresh["Status"] if refresh else "none"
+    ok = in_service == desired and refresh_state in ("Successful", "none")
+    rows = [
+        ("instances (in service/desired)", f"{in_service}/{desired}"),
+        (
+            "last instance refresh",
+            f"{refresh_state} {(refresh or {}).get('StatusReason', '')}".strip(),
+        ),
+    ]
+    return ok, rows
+
+
+def check(aws: Aws, outputs: dict[str, Any]) -> HealthReport:
+    compute_ok, rows = (_ec2_rows if outputs.get("target") == "ec2" else _ecs_rows)(aws, outputs)
+    targets = aws.target_health(outputs["targetGroupArn"])
+    unhealthy = [t for t in targets if t.state != "healthy"]
+    rows.append(
+        (
+            "targets (healthy/all)",
+            f"{len(targets) - len(unhealthy)}/{len(targets)}"
+            + "".join(f"; {t.target} {t.state} {t.reason}".rstrip() for t in unhealthy),
+        )
+    )
+    firing = aws.alarms_firing(list(outputs.get("alarmNames", [])))
+    rows.append(("alarms in ALARM", ", ".join(firing) or "none"))
+    healthy = compute_ok and bool(targets) and not unhealthy and not firing
+    return HealthReport(healthy, rows)
+
+
+def wait_healthy(
+    aws: Aws, outputs: dict[str, Any], timeout: float, delay: float, console: Console
+) -> HealthReport:
+    """Wait for the rollout, then for every target; raise UserError(UNHEALTHY) with the state."""
+    try:
+        with console.status("waiting for the rollout to finish...") as status:
+            if outputs.get("target") == "ec2":
+                aws.wait_instance_refresh(outputs["autoScalingGroupName"], timeout, delay)
+            else:
+                aws.wait_ecs_stable(outputs["clusterName"], outputs["serviceName"], timeout, delay)
+            status.update("waiting for the load balancer's targets to be healthy...")
+            aws.wait_targets_healthy(outputs["targetGroupArn"], timeout, delay)
+    except UserError as error:
+        if error.exit_code != UNHEALTHY:
+            raise
+        report = check(aws, outputs)
+        raise UserError(
+            f"{error} after {timeout:g} s. State now: {report.describe()}", UNHEALTHY
+        ) from error
+    report = check(aws, outputs)
+    if not report.healthy:
+        raise UserError(f"rolled out but not healthy. State now: {report.describe()}", UNHEALTHY)
+    return report

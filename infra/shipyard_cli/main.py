@@ -1,0 +1,176 @@
+"""`shipyard`: release management for the stacks of this project.
+
+`main(argv) -> int` runs one command; a UserError is printed without a traceback and turns
+into its exit code. boto3 and the Pulumi Automation API load only when a command needs them,
+so `shipyard --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+
+from shipyard_cli.errors import FAILED, INTERRUPTED, USAGE, UserError
+from shipyard_cli.operations import Runtime
+
+PROJECT_DIR = Path(os.environ.get("SHIPYARD_PROJECT_DIR", Path(__file__).resolve().parents[2]))
+
+app = typer.Typer(
+    name="shipyard",
+    help="Preview, deploy, roll back and promote shipyard environments (Pulumi stacks).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+Env = Annotated[str, typer.Argument(help="Environment: a stack with stacks/Pulumi.<env>.yaml.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+Timeout = Annotated[
+    float | None, typer.Option(help="Seconds to wait for health [default: 900].", min=1)
+]
+
+
+def default_runtime() -> Runtime:
+    import boto3
+
+    from shipyard_cli.automation_adapter import AutomationStacks
+    from shipyard_cli.aws import Aws
+
+    console = Console()
+
+    def confirm(question: str) -> bool:
+        if not sys.stdin.isatty():
+            raise UserError("no terminal to confirm on; pass --yes to go ahead")
+        return typer.confirm(question, default=False)
+
+    return Runtime(
+        stacks=AutomationStacks(PROJECT_DIR),
+        aws_for_region=lambda region: Aws(boto3.Session(region_name=region)),
+        console=console,
+        confirm=confirm,
+    )
+
+
+def runtime(ctx: typer.Context, timeout: float | None = None) -> Runtime:
+    if ctx.obj is None:
+        ctx.obj = default_runtime()
+    if timeout is not None:
+        ctx.obj.timeout = timeout
+    return ctx.obj
+
+
+@app.command("preview")
+def preview_command(ctx: typer.Context, env: Env) -> int:
+    """Show the stack's preview with its diff, then changes counted by resource type.
+
+    Exits 3 when a stateful or protected resource would be replaced or deleted.
+    """
+    from shipyard_cli import operations
+
+    return operations.preview(runtime(ctx), env)
+
+
+@app.command("deploy")
+def deploy_command(ctx: typer.Context, env: Env, yes: Yes = False, timeout: Timeout = None) -> int:
+    """Preview, confirm, update, and wait until the environment is healthy."""
+    from shipyard_cli import operations
+
+    return operations.deploy(runtime(ctx, timeout), env, yes)
+
+
+@app.command("releases")
+def releases_command(ctx: typer.Context, env: Env) -> int:
+    """The images this environment actually ran, newest first."""
+    from shipyard_cli import operations
+
+    return operations.show_releases(runtime(ctx), env)
+
+
+@app.command("rollback")
+def rollback_command(
+    ctx: typer.Context,
+    env: Env,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Release number or sha256 digest (default: previous)."),
+    ] = None,
+    yes: Yes = False,
+    timeout: Timeout = None,
+) -> int:
+    """Put the environment back on an earlier image. Builds nothing."""
+    from shipyard_cli import operations
+
+    return operations.rollback(runtime(ctx, timeout), env, to, yes)
+
+
+@app.command("promote")
+def promote_command(
+    ctx: typer.Context,
+    source: Annotated[
+        str, typer.Argument(metavar="FROM", help="Healthy environment to take the image from.")
+    ],
+    target: Annotated[str, typer.Argument(metavar="TO", help="Environment to deploy it to.")],
+    yes: Yes = False,
+    timeout: Timeout = None,
+) -> int:
+    """Deploy FROM's live digest to TO, unchanged."""
+    from shipyard_cli import operations
+
+    return operations.promote(runtime(ctx, timeout), source, target, yes)
+
+
+@app.command("status")
+def status_command(ctx: typer.Context, env: Env) -> int:
+    """Live digest and commit, counts, target health, last deployment, alarms in ALARM."""
+    from shipyard_cli import operations
+
+    return operations.status(runtime(ctx), env)
+
+
+@app.command("logs")
+def logs_command(
+    ctx: typer.Context,
+    env: Env,
+    since: Annotated[str, typer.Option(help="How far back: 30s, 10m, 2h, 1d.")] = "10m",
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new events.")
+    ] = False,
+) -> int:
+    """The service's CloudWatch logs."""
+    from shipyard_cli import operations
+
+    return operations.logs(runtime(ctx), env, since, follow)
+
+
+def main(argv: list[str] | None = None, rt: Runtime | None = None) -> int:
+    command = typer.main.get_command(app)
+    errors = Console(stderr=True)
+    try:
+        result = command.main(
+            args=sys.argv[1:] if argv is None else argv,
+            prog_name="shipyard",
+            standalone_mode=False,
+            obj=rt,
+        )
+    except UserError as error:
+        errors.print(f"[bold red]error:[/] {error}", highlight=False)
+        return error.exit_code
+    except click.exceptions.UsageError as error:
+        error.show()
+        return USAGE
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        errors.print("interrupted")
+        return INTERRUPTED
+    except click.exceptions.ClickException as error:
+        error.show()
+        return FAILED
+    return result if isinstance(result, int) else 0
+
+
+def entrypoint() -> None:
+    sys.exit(main())

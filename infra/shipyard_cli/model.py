@@ -1,0 +1,68 @@
+"""What the CLI knows about Pulumi stacks, independent of how it is obtained.
+
+`Stacks` is implemented by the Automation API adapter (automation_adapter.py, the only module
+that imports pulumi.automation) and, in tests, by a fake fed with Pulumi's documented shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+IMAGE_DIGEST_KEY = "shipyard:imageDigest"
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """One resource step of a preview (from the engine's resource pre-events)."""
+
+    op: str  # Pulumi OpType value: create, update, replace, delete, same, ...
+    type: str  # e.g. aws:ecs/service:Service
+    urn: str
+    protected: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.urn.rsplit("::", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Preview:
+    diff_text: str
+    steps: list[PlannedStep]
+
+
+@dataclass(frozen=True)
+class UpdateRecord:
+    """One entry of `pulumi stack history` (Pulumi's UpdateSummary)."""
+
+    version: int
+    kind: str  # update, preview, refresh, destroy, ...
+    result: str  # succeeded, failed, in-progress
+    start_time: datetime
+    end_time: datetime | None
+    config: Mapping[str, str]
+    environment: Mapping[str, str] = field(default_factory=dict)  # git.head, git.dirty, ...
+    message: str = ""
+
+
+class Stacks(Protocol):
+    def environments(self) -> list[str]: ...
+
+    def outputs(self, env: str) -> dict[str, Any]: ...
+
+    def config(self, env: str) -> dict[str, str]: ...
+
+    def set_config(self, env: str, key: str, value: str) -> None: ...
+
+    def remove_config(self, env: str, key: str) -> None: ...
+
+    def preview(self, env: str) -> Preview: ...
+
+    def up(self, env: str, message: str, on_output: Callable[[str], None]) -> dict[str, Any]:
+        """Run the update; return the new stack outputs."""
+        ...
+
+    def history(self, env: str) -> list[UpdateRecord]: ...

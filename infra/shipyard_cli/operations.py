@@ -1,0 +1,275 @@
+"""The CLI's commands as functions of a Runtime: what each does, in order, and how it fails."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from shipyard_cli import health, releases, summary
+from shipyard_cli.aws import Aws
+from shipyard_cli.errors import DANGEROUS_CHANGES, INTERRUPTED, OK, UNHEALTHY, USAGE, UserError
+from shipyard_cli.model import IMAGE_DIGEST_KEY, Stacks
+
+DURATION = re.compile(r"(\d+)([smhd])")
+SECONDS_PER_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass
+class Runtime:
+    stacks: Stacks
+    aws_for_region: Callable[[str], Aws]
+    console: Console
+    confirm: Callable[[str], bool]
+    timeout: float = 900.0
+    poll: float = 10.0
+
+    def check_environment(self, env: str) -> None:
+        known = self.stacks.environments()
+        if env not in known:
+            raise UserError(
+                f"unknown environment {env!r}; known: {', '.join(known)} "
+                "(one stacks/Pulumi.<env>.yaml each)",
+                exit_code=USAGE,
+            )
+
+    def aws(self, env: str) -> Aws:
+        region = self.stacks.config(env).get("aws:region")
+        if not region:
+            raise UserError(
+                f"stack {env} has no aws:region; set it with `pulumi config set aws:region ...`"
+            )
+        return self.aws_for_region(region)
+
+    def deployed_outputs(self, env: str) -> dict[str, Any]:
+        outputs = self.stacks.outputs(env)
+        if not outputs.get("image"):
+            raise UserError(f"{env} has not been deployed yet; run `shipyard deploy {env}` first")
+        return outputs
+
+
+def repository_name(outputs: dict[str, Any]) -> str:
+    return outputs["repositoryUrl"].split("/", 1)[1]
+
+
+# ---- preview and deploy ---------------------------------------------------------------------
+
+
+def show_preview(rt: Runtime, env: str) -> list:
+    plan = rt.stacks.preview(env)
+    if plan.diff_text:
+        rt.console.print(plan.diff_text, markup=False, highlight=False)
+    rt.console.print(summary.summary_table(plan.steps))
+    return plan.steps
+
+
+def preview(rt: Runtime, env: str) -> int:
+    rt.check_environment(env)
+    steps = show_preview(rt, env)
+    dangerous = summary.destructive(steps)
+    for step in dangerous:
+        what = "protected " if step.protected else ""
+        rt.console.print(f"[bold red]DANGER[/]: {step.op} of {what}{step.type} {step.name}")
+    if dangerous:
+        rt.console.print(
+            f"{len(dangerous)} stateful or protected resource(s) would be replaced or deleted; "
+            f"exit code {DANGEROUS_CHANGES}"
+        )
+        return DANGEROUS_CHANGES
+    return OK
+
+
+def _confirm(rt: Runtime, question: str, yes: bool) -> None:
+    if not yes and not rt.confirm(question):
+        raise UserError("not confirmed; nothing was changed")
+
+
+def _wait(rt: Runtime, env: str, outputs: dict[str, Any], what: str) -> int:
+    try:
+        report = health.wait_healthy(rt.aws(env), outputs, rt.timeout, rt.poll, rt.console)
+    except KeyboardInterrupt:
+        raise UserError(
+            f"interrupted while waiting for health; {env} is updated to {what} and AWS goes on "
+            f"rolling it out; check it with `shipyard status {env}`",
+            exit_code=INTERRUPTED,
+        ) from None
+    rt.console.print(f"[green]{env} is healthy[/] on {what}: {report.describe()}")
+    return OK
+
+
+def deploy(rt: Runtime, env: str, yes: bool) -> int:
+    rt.check_environment(env)
+    show_preview(rt, env)
+    _confirm(rt, f"Deploy these changes to {env}?", yes)
+    outputs = rt.stacks.up(env, f"shipyard deploy {env}", rt.console.print)
+    return _wait(rt, env, outputs, outputs.get("image", "its image"))
+
+
+# ---- releases, rollback, promote -------------------------------------------------------------
+
+
+def release_list(rt: Runtime, env: str) -> tuple[list[releases.Release], dict[str, Any]]:
+    outputs = rt.deployed_outputs(env)
+    images = rt.aws(env).images(repository_name(outputs))
+    return releases.release_history(env, rt.stacks.history(env), images), outputs
+
+
+def show_releases(rt: Runtime, env: str) -> int:
+    rt.check_environment(env)
+    history, outputs = release_list(rt, env)
+    live = releases.live_release(history, releases.live_digest(outputs))
+    table = Table(title=f"Releases of {env}, newest first")
+    for column in ("#", "when (UTC)", "digest", "commit", "how", "live"):
+        table.add_column(column)
+    for release in reversed(history):
+        table.add_row(
+            str(release.number),
+            release.when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            release.short_digest,
+            release.commit[:12],
+            "pinned" if release.pinned else "built",
+            "[bold green]live[/]" if live and release.number == live.number else "",
+        )
+    rt.console.print(table)
+    return OK
+
+
+def pin_and_deploy(rt: Runtime, env: str, digest: str, reason: str, yes: bool) -> int:
+    """Pin `digest`, preview, update and wait; a pin that is not deployed is reverted."""
+    previous = rt.stacks.config(env).get(IMAGE_DIGEST_KEY)
+    rt.stacks.set_config(env, IMAGE_DIGEST_KEY, digest)
+    try:
+        steps = show_preview(rt, env)
+        if summary.images_built(steps):
+            raise UserError(
+                f"the preview would build an image; a {reason} must not. Nothing changed"
+            )
+        _confirm(rt, f"{reason.capitalize()} {env} to {digest[:19]}?", yes)
+        outputs = rt.stacks.up(env, f"shipyard {reason} {env} to {digest}", rt.console.print)
+    except BaseException:
+        _revert_pin(rt, env, previous)
+        raise
+    return _wait(rt, env, outputs, digest)
+
+
+def _revert_pin(rt: Runtime, env: str, previous: str | None) -> None:
+    if previous:
+        rt.stacks.set_config(env, IMAGE_DIGEST_KEY, previous)
+    else:
+        rt.stacks.remove_config(env, IMAGE_DIGEST_KEY)
+    print(
+        f"the pin was reverted: {env}'s {IMAGE_DIGEST_KEY} is "
+        f"{previous or 'unset'} again, as before",
+        file=sys.stderr,
+    )
+
+
+def _require_in_ecr(aws: Aws, outputs: dict[str, Any], digest: str, env: str) -> None:
+    repository = repository_name(outputs)
+    if aws.image(repository, digest) is None:
+        raise UserError(
+            f"{digest[:19]} is no longer in ECR repository {repository} (expired by its "
+            f"lifecycle policy or deleted); {env} was not changed. Pick another release"
+        )
+
+
+def rollback(rt: Runtime, env: str, to: str | None, yes: bool) -> int:
+    rt.check_environment(env)
+    history, outputs = release_list(rt, env)
+    live = releases.live_digest(outputs)
+    chosen = releases.choose_rollback(history, live, to)
+    digest = chosen if isinstance(chosen, str) else chosen.digest
+    assert digest is not None
+    if digest == live:
+        raise UserError(f"{env} already runs {digest[:19]}; nothing to roll back")
+    _require_in_ecr(rt.aws(env), outputs, digest, env)
+    label = f"release {chosen.number}" if isinstance(chosen, releases.Release) else digest[:19]
+    rt.console.print(f"rolling {env} back from {live[:19]} to {label} ({digest}); building nothing")
+    return pin_and_deploy(rt, env, digest, "rollback", yes)
+
+
+def promote(rt: Runtime, source: str, target: str, yes: bool) -> int:
+    rt.check_environment(source)
+    rt.check_environment(target)
+    if source == target:
+        raise UserError("promote needs two different environments", exit_code=USAGE)
+    source_outputs = rt.deployed_outputs(source)
+    target_outputs = rt.stacks.outputs(target)
+    if target_outputs.get("repositoryUrl") and (
+        target_outputs["repositoryUrl"] != source_outputs["repositoryUrl"]
+    ):
+        raise UserError(
+            f"{source} and {target} deploy from different repositories; set "
+            f"shipyard:imageRepository in {target} to {repository_name(source_outputs)}"
+        )
+    report = health.check(rt.aws(source), source_outputs)
+    if not report.healthy:
+        raise UserError(
+            f"{source} is not healthy, so its image is not promoted: {report.describe()}",
+            exit_code=UNHEALTHY,
+        )
+    digest = releases.live_digest(source_outputs)
+    _require_in_ecr(rt.aws(source), source_outputs, digest, target)
+    rt.console.print(f"promoting {digest} from {source} (healthy) to {target}")
+    return pin_and_deploy(rt, target, digest, "promotion", yes)
+
+
+# ---- status and logs ---------------------------------------------------------------------
+
+
+def status(rt: Runtime, env: str) -> int:
+    rt.check_environment(env)
+    history, outputs = release_list(rt, env)
+    digest = releases.live_digest(outputs)
+    live = releases.live_release(history, digest)
+    report = health.check(rt.aws(env), outputs)
+    table = Table(title=f"{env} ({outputs.get('target', 'ecs')})", show_header=False)
+    table.add_row("url", outputs.get("url", ""))
+    table.add_row("live digest", digest)
+    table.add_row("commit", live.commit if live else "unknown")
+    for what, state in report.rows:
+        table.add_row(what, state)
+    table.add_row("healthy", "[green]yes[/]" if report.healthy else "[red]no[/]")
+    rt.console.print(table)
+    return OK if report.healthy else UNHEALTHY
+
+
+def parse_since(since: str) -> timedelta:
+    match = DURATION.fullmatch(since.strip())
+    if not match or int(match.group(1)) == 0:
+        raise UserError(
+            f"--since {since!r} is not a duration; use a number and s, m, h or d, like 10m",
+            exit_code=USAGE,
+        )
+    return timedelta(seconds=int(match.group(1)) * SECONDS_PER_UNIT[match.group(2)])
+
+
+def logs(rt: Runtime, env: str, since: str, follow: bool) -> int:
+    rt.check_environment(env)
+    start = datetime.now(UTC) - parse_since(since)
+    outputs = rt.deployed_outputs(env)
+    aws, group = rt.aws(env), outputs["logGroupName"]
+    start_ms, token = int(start.timestamp() * 1000), None
+    while True:
+        events, token = aws.log_events(group, start_ms, token)
+        for event in events:
+            stamp = datetime.fromtimestamp(event["timestamp"] / 1000, UTC).strftime("%H:%M:%S")
+            rt.console.print(
+                f"{stamp} {event.get('logStreamName', '')} {event['message'].rstrip()}",
+                markup=False,
+                highlight=False,
+            )
+            start_ms = max(start_ms, event["timestamp"] + 1)
+        if token:
+            continue
+        if not follow:
+            return OK
+        # Tailing has no waiter to lean on: poll for new events.
+        time.sleep(rt.poll)

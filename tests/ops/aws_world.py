@@ -1,0 +1,250 @@
+"""AWS for the CLI's tests: moto on 127.0.0.1, seeded with an environment's resources.
+
+Moto cannot reach some states by itself (ECS services never run tasks, instance refreshes do
+not exist, targets are always healthy). `World` injects them through botocore's own event
+hooks on the very clients the CLI uses, so every other call still goes to moto.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.awsrequest import AWSResponse
+
+from shipyard_cli.aws import Aws
+
+REGION = "us-east-1"
+REPOSITORY = "shipyard-sample"
+
+
+class World:
+    def __init__(self, endpoint_url: str) -> None:
+        session = boto3.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+        )
+        self.aws = Aws(session, endpoint_url=endpoint_url)
+        self.calls: dict[str, int] = {}
+        self._vpc: tuple[str, list[str]] | None = None
+        self.client("ecr").create_repository(repositoryName=REPOSITORY)
+
+    def client(self, service: str) -> Any:
+        return self.aws.client(service)
+
+    # ---- seeding ---------------------------------------------------------------------
+
+    def push_image(self, tag: str) -> str:
+        """A distinct manifest per tag, as a real build would give; returns its digest."""
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": len(tag),
+                "digest": "sha256:" + tag.encode().hex().ljust(64, "0")[:64],
+            },
+            "layers": [],
+        }
+        body = json.dumps(manifest)
+        # ECR names an image by the sha256 of its manifest; moto needs to be told it.
+        digest = "sha256:" + hashlib.sha256(body.encode()).hexdigest()
+        image = self.client("ecr").put_image(
+            repositoryName=REPOSITORY, imageManifest=body, imageTag=tag, imageDigest=digest
+        )
+        return image["image"]["imageId"]["imageDigest"]
+
+    def delete_image(self, digest: str) -> None:
+        self.client("ecr").batch_delete_image(
+            repositoryName=REPOSITORY, imageIds=[{"imageDigest": digest}]
+        )
+
+    def _network(self) -> tuple[str, list[str]]:
+        if self._vpc is None:
+            ec2 = self.client("ec2")
+            vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+            subnets = [
+                ec2.create_subnet(
+                    VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{zone}"
+                )["Subnet"]["SubnetId"]
+                for i, zone in enumerate("ab")
+            ]
+            self._vpc = (vpc, subnets)
+        return self._vpc
+
+    def _load_balancer(self, env: str, target_type: str) -> tuple[str, str]:
+        vpc, subnets = self._network()
+        elb = self.client("elbv2")
+        elb.create_load_balancer(Name=f"{env}-alb", Subnets=subnets, Type="application")
+        group = elb.create_target_group(
+            Name=f"{env}-tg", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType=target_type
+        )["TargetGroups"][0]["TargetGroupArn"]
+        return vpc, group
+
+    def _alarms(self, prefix: str, namespace: str) -> list[str]:
+        names = [f"{prefix}-5xx", f"{prefix}-unhealthy", f"{prefix}-cpu"]
+        for name in names:
+            self.client("cloudwatch").put_metric_alarm(
+                AlarmName=name, MetricName="CPUUtilization", Namespace=namespace,
+                Statistic="Average", Period=60, EvaluationPeriods=1, Threshold=80,
+                ComparisonOperator="GreaterThanThreshold",
+            )  # fmt: skip
+        return names
+
+    def ecs_environment(self, env: str, desired: int = 2) -> dict[str, Any]:
+        prefix = f"shipyard-sample-{env}"
+        _, group = self._load_balancer(env, "ip")
+        self.client("elbv2").register_targets(
+            TargetGroupArn=group,
+            Targets=[{"Id": f"10.0.0.{10 + i}", "Port": 8080} for i in range(desired)],
+        )
+        ecs = self.client("ecs")
+        ecs.create_cluster(clusterName=prefix)
+        ecs.register_task_definition(
+            family=prefix, containerDefinitions=[{"name": "app", "image": "x", "memory": 512}]
+        )
+        ecs.create_service(
+            cluster=prefix, serviceName=prefix, taskDefinition=prefix, desiredCount=desired
+        )
+        self.client("logs").create_log_group(logGroupName=f"/shipyard/{prefix}")
+        return {
+            "target": "ecs",
+            "clusterName": prefix,
+            "serviceName": prefix,
+            "targetGroupArn": group,
+            "alarmNames": self._alarms(prefix, "AWS/ECS"),
+            "logGroupName": f"/shipyard/{prefix}",
+            "repositoryUrl": f"123456789012.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}",
+            "url": f"http://{env}-alb.example",
+        }
+
+    def ec2_environment(self, env: str, desired: int = 2) -> dict[str, Any]:
+        prefix = f"shipyard-sample-{env}"
+        _, subnets = self._network()
+        _, group = self._load_balancer(env, "instance")
+        self.client("ec2").create_launch_template(
+            LaunchTemplateName=prefix,
+            LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.small"},
+        )
+        autoscaling = self.client("autoscaling")
+        autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName=prefix, MinSize=desired, MaxSize=desired * 2,
+            DesiredCapacity=desired, LaunchTemplate={"LaunchTemplateName": prefix},
+            VPCZoneIdentifier=",".join(subnets), TargetGroupARNs=[group],
+            HealthCheckType="ELB",
+        )  # fmt: skip
+        self.client("logs").create_log_group(logGroupName=f"/shipyard/{prefix}")
+        return {
+            "target": "ec2",
+            "autoScalingGroupName": prefix,
+            "targetGroupArn": group,
+            "alarmNames": self._alarms(prefix, "AWS/EC2"),
+            "logGroupName": f"/shipyard/{prefix}",
+            "repositoryUrl": f"123456789012.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}",
+            "url": f"http://{env}-alb.example",
+        }
+
+    def alarm(self, name: str) -> None:
+        self.client("cloudwatch").set_alarm_state(
+            AlarmName=name, StateValue="ALARM", StateReason="injected by the test"
+        )
+
+    def log(self, group: str, stream: str, messages: list[tuple[int, str]]) -> None:
+        logs = self.client("logs")
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        logs.put_log_events(
+            logGroupName=group,
+            logStreamName=stream,
+            logEvents=[{"timestamp": stamp, "message": text} for stamp, text in messages],
+        )
+
+    # ---- states moto cannot reach -------------------------------------------------------
+
+    def _after(self, service: str, operation: str, change: Callable[[dict], None]) -> None:
+        def handler(parsed: dict, **_: Any) -> None:
+            change(parsed)
+
+        self.client(service).meta.events.register(f"after-call.{service}.{operation}", handler)
+
+    def tasks_running(self) -> None:
+        """ECS runs every desired task and the deployment completes."""
+
+        def run(parsed: dict) -> None:
+            for service in parsed.get("services", []):
+                service["runningCount"] = service["desiredCount"]
+                primary = next(d for d in service["deployments"] if d["status"] == "PRIMARY")
+                primary.update(
+                    runningCount=service["desiredCount"],
+                    rolloutState="COMPLETED",
+                    rolloutStateReason="ECS deployment completed.",
+                )
+                service["deployments"] = [primary]
+
+        self._after("ecs", "DescribeServices", run)
+
+    def targets(self, state: str, reason: str = "") -> None:
+        def set_state(parsed: dict) -> None:
+            for item in parsed.get("TargetHealthDescriptions", []):
+                item["TargetHealth"] = {"State": state, "Description": reason}
+
+        self._after("elbv2", "DescribeTargetHealth", set_state)
+
+    def instances_in_service(self) -> None:
+        def serve(parsed: dict) -> None:
+            for group in parsed.get("AutoScalingGroups", []):
+                for instance in group.get("Instances", []):
+                    instance["LifecycleState"] = "InService"
+
+        self._after("autoscaling", "DescribeAutoScalingGroups", serve)
+
+    def instance_refresh(self, status: str, reason: str = "") -> None:
+        """Answer DescribeInstanceRefreshes, which moto lacks, with one refresh in `status`."""
+
+        def answer(**_: Any) -> tuple[AWSResponse, dict]:
+            refresh = {"InstanceRefreshId": "r-1", "Status": status, "StatusReason": reason}
+            return AWSResponse(None, 200, {}, None), {"InstanceRefreshes": [refresh]}
+
+        self.client("autoscaling").meta.events.register(
+            "before-call.autoscaling.DescribeInstanceRefreshes", answer
+        )
+
+    def fail(self, service: str, operation: str, code: str, times: int, status: int = 400) -> None:
+        """The next `times` requests of `operation` fail at the wire with `code`."""
+        self.calls[operation] = 0
+
+        def reject(request: Any, **_: Any) -> AWSResponse | None:
+            self.calls[operation] += 1
+            if self.calls[operation] > times:
+                return None
+            body = json.dumps({"__type": code, "message": f"injected {code}"}).encode()
+            return AWSResponse(request.url, status, {"x-amzn-errortype": code}, _Raw(body))
+
+        self.client(service).meta.events.register(f"before-send.{service}.{operation}", reject)
+
+    def raise_during(
+        self, service: str, operation: str, error: BaseException, after: int = 0
+    ) -> None:
+        """Raise `error` (e.g. KeyboardInterrupt) when `operation` is called after `after` calls."""
+        seen = {"count": 0}
+
+        def interrupt(**_: Any) -> None:
+            seen["count"] += 1
+            if seen["count"] > after:
+                raise error
+
+        self.client(service).meta.events.register(f"before-call.{service}.{operation}", interrupt)
+
+
+class _Raw:
+    """The raw body botocore reads from an injected response."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any):
+        yield self._body
+
+    def read(self) -> bytes:
+        return self._body

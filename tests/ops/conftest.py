@@ -1,0 +1,87 @@
+"""Fixtures for the CLI: moto on 127.0.0.1, a fake adapter, and a runtime wiring them."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from moto.server import ThreadedMotoServer
+from rich.console import Console
+
+from shipyard_cli.main import main
+from shipyard_cli.operations import Runtime
+
+from .aws_world import World
+from .fake_stacks import FakeStacks
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def world(moto_endpoint) -> World:
+    request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
+    return World(moto_endpoint)
+
+
+@pytest.fixture
+def stacks(world) -> FakeStacks:
+    return FakeStacks(world)
+
+
+@dataclass
+class Cli:
+    runtime: Runtime
+    output: io.StringIO
+    answers: list[bool]
+    questions: list[str]
+
+    def __call__(self, *argv: str) -> int:
+        return main(list(argv), rt=self.runtime)
+
+    @property
+    def printed(self) -> str:
+        return self.output.getvalue()
+
+    def table(self) -> dict[str, list[str]]:
+        """Rows of the tables printed so far: first cell -> the other cells."""
+        rows = {}
+        for line in self.printed.splitlines():
+            cells = [cell.strip() for cell in re.split(r"[│┃]", line)[1:-1]]
+            if len(cells) > 1:
+                rows[cells[0]] = cells[1:]
+        return rows
+
+
+@pytest.fixture
+def cli(stacks, world) -> Cli:
+    output = io.StringIO()
+    questions: list[str] = []
+    answers: list[bool] = []
+
+    def confirm(question: str) -> bool:
+        questions.append(question)
+        return answers.pop(0) if answers else False
+
+    runtime = Runtime(
+        stacks=stacks,
+        aws_for_region=lambda region: world.aws,
+        console=Console(file=output, width=1000, color_system=None),
+        confirm=confirm,
+        timeout=1.0,
+        poll=0.05,
+    )
+    return Cli(runtime, output, answers, questions)

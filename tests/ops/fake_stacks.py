@@ -1,0 +1,164 @@
+"""A fake of the Automation API adapter, fed with Pulumi's documented shapes.
+
+Config starts as the shipped stack file. Previews are computed by evaluating the real
+program under mocks for the deployed config and the current one and diffing the resource
+inputs, so a pin shows exactly the steps Pulumi would plan. An update "builds" by pushing a
+new image to moto's ECR (what pulumi-docker does), records an UpdateSummary-shaped history
+entry, and returns the new outputs. Locking and failures are injected per environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pulumi import automation as auto
+from pulumi.automation._cmd import CommandResult
+
+from devtools import pulumi_mocks
+from shipyard_cli.automation_adapter import _translate
+from shipyard_cli.model import IMAGE_DIGEST_KEY, PlannedStep, Preview, UpdateRecord
+
+from .aws_world import World
+
+REPLACED_ON_CHANGE = {"aws:ecs/taskDefinition:TaskDefinition"}
+START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeEnvironment:
+    config: dict[str, str]
+    outputs: dict[str, Any]
+    history: list[UpdateRecord] = field(default_factory=list)
+    deployed_config: dict[str, str] = field(default_factory=dict)
+    deployed_commit: str = pulumi_mocks.TEST_COMMIT
+
+
+class FakeStacks:
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.envs: dict[str, FakeEnvironment] = {}
+        self.calls: list[tuple[str, ...]] = []
+        self.locked: set[str] = set()
+        self.up_failures: dict[str, Exception] = {}
+        self.preview_steps: dict[str, list[PlannedStep]] = {}
+        self.git_head = pulumi_mocks.TEST_COMMIT
+        self.clock = START
+
+    # ---- seeding -------------------------------------------------------------------------
+
+    def add(self, env: str, outputs: dict[str, Any]) -> FakeEnvironment:
+        config = pulumi_mocks.engine_config(pulumi_mocks.stack_config(env))
+        self.envs[env] = FakeEnvironment(
+            config=config, outputs=dict(outputs), deployed_config=dict(config)
+        )
+        return self.envs[env]
+
+    def deploy_build(self, env: str, commit: str) -> str:
+        """An earlier `pulumi up` that built `commit`; returns the pushed digest."""
+        self.git_head = commit
+        self.envs[env].config.pop(IMAGE_DIGEST_KEY, None)
+        self.up(env, "pulumi up", lambda _line: None)
+        return self.envs[env].outputs["image"].split("@")[1]
+
+    def deploy_pin(self, env: str, digest: str) -> None:
+        self.envs[env].config[IMAGE_DIGEST_KEY] = digest
+        self.up(env, "pulumi up", lambda _line: None)
+
+    def record(self, env: str, kind: str, result: str) -> None:
+        """A history entry that changed nothing: a failed update, a refresh..."""
+        state = self.envs[env]
+        self.clock += timedelta(minutes=5)
+        state.history.append(
+            UpdateRecord(
+                version=len(state.history) + 1, kind=kind, result=result, start_time=self.clock,
+                end_time=self.clock + timedelta(minutes=1), config=dict(state.config),
+                environment={"git.head": self.git_head, "git.dirty": "false"},
+            )
+        )  # fmt: skip
+
+    # ---- the Stacks protocol ---------------------------------------------------------------
+
+    def environments(self) -> list[str]:
+        return sorted(self.envs)
+
+    def outputs(self, env: str) -> dict[str, Any]:
+        return dict(self.envs[env].outputs)
+
+    def config(self, env: str) -> dict[str, str]:
+        return dict(self.envs[env].config)
+
+    def set_config(self, env: str, key: str, value: str) -> None:
+        self.calls.append(("set_config", env, key, value))
+        self.envs[env].config[key] = value
+
+    def remove_config(self, env: str, key: str) -> None:
+        self.calls.append(("remove_config", env, key))
+        self.envs[env].config.pop(key, None)
+
+    def preview(self, env: str) -> Preview:
+        self.calls.append(("preview", env))
+        steps = self.preview_steps.get(env) or self._planned_steps(env)
+        lines = [f"Previewing update ({env}):"] + [
+            f"  {'+' if s.op == 'create' else '-' if s.op == 'delete' else '~' if s.op == 'update' else '+-'} "
+            f"{s.type} {s.name} {s.op}"
+            for s in steps
+        ]
+        return Preview(diff_text="\n".join(lines), steps=steps)
+
+    def _planned_steps(self, env: str) -> list[PlannedStep]:
+        state = self.envs[env]
+        before = pulumi_mocks.evaluate(
+            env, config=state.deployed_config, commit=state.deployed_commit
+        )
+        after = pulumi_mocks.evaluate(env, config=state.config, commit=self.git_head)
+        old, new = before.inputs_by_key(), after.inputs_by_key()
+        steps = []
+        for key in sorted(old.keys() | new.keys()):
+            if key not in old:
+                op = "create"
+            elif key not in new:
+                op = "delete"
+            elif old[key] != new[key]:
+                op = "replace" if key[0] in REPLACED_ON_CHANGE else "update"
+            else:
+                continue
+            steps.append(PlannedStep(op, key[0], f"urn:pulumi:{env}::shipyard::{key[0]}::{key[1]}"))
+        return steps
+
+    def up(self, env: str, message: str, on_output: Callable[[str], None]) -> dict[str, Any]:
+        self.calls.append(("up", env, message))
+        if env in self.locked:
+            locked = CommandResult(
+                "", f"error: the stack is currently locked by 1 lock(s) ({env})", 255
+            )
+            raise _translate(env, auto.ConcurrentUpdateError(locked))
+        if env in self.up_failures:
+            raise self.up_failures[env]
+        state = self.envs[env]
+        pinned = state.config.get(IMAGE_DIGEST_KEY)
+        digest = pinned or self.world.push_image(f"{env}-{self.git_head}")
+        repository_url = state.outputs["repositoryUrl"]
+        state.outputs["image"] = f"{repository_url}@{digest}"
+        if not pinned:
+            state.outputs["commit"] = self.git_head
+        on_output(f"Updating ({env}): image {digest}")
+        self.clock += timedelta(minutes=10)
+        state.history.append(
+            UpdateRecord(
+                version=len(state.history) + 1, kind="update", result="succeeded",
+                start_time=self.clock, end_time=self.clock + timedelta(minutes=2),
+                config=dict(state.config),
+                environment={"git.head": self.git_head, "git.dirty": "false"},
+                message=message,
+            )
+        )  # fmt: skip
+        state.deployed_config = dict(state.config)
+        state.deployed_commit = self.git_head
+        return dict(state.outputs)
+
+    def history(self, env: str) -> list[UpdateRecord]:
+        # Pulumi lists the newest update first.
+        return list(reversed(self.envs[env].history))

@@ -1,0 +1,201 @@
+"""Each command against moto and the fake adapter: what it prints, changes and returns."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from devtools import pulumi_mocks
+from shipyard_cli.errors import DANGEROUS_CHANGES, OK, UNHEALTHY
+from shipyard_cli.model import IMAGE_DIGEST_KEY, PlannedStep
+
+COMMITS = ["1" * 40, "2" * 40, "3" * 40]
+
+
+@pytest.fixture
+def dev(stacks, world):
+    """dev on ECS with three built releases, a failed update and a refresh in its history."""
+    stacks.add("dev", world.ecs_environment("dev"))
+    digests = [stacks.deploy_build("dev", commit) for commit in COMMITS[:2]]
+    stacks.record("dev", "update", "failed")
+    stacks.record("dev", "refresh", "succeeded")
+    digests.append(stacks.deploy_build("dev", COMMITS[2]))
+    return digests
+
+
+def healthy(world):
+    world.tasks_running()
+    world.targets("healthy")
+
+
+def test_releases_lists_what_ran_newest_first_and_marks_the_live_one(cli, dev):
+    assert cli("releases", "dev") == OK
+    rows = [line for line in cli.printed.splitlines() if re.match(r"\W*\d ", line)]
+    assert [row.split()[1] for row in rows] == ["3", "2", "1"]
+    assert "live" in rows[0] and "live" not in rows[1]
+    for row, digest, commit in zip(rows, reversed(dev), reversed(COMMITS), strict=True):
+        assert digest[7:19] in row and commit[:12] in row and "built" in row
+
+
+def test_rollback_pins_the_previous_release_builds_nothing_and_waits(cli, stacks, world, dev):
+    healthy(world)
+    assert cli("rollback", "dev", "--yes") == OK
+    assert stacks.config("dev")[IMAGE_DIGEST_KEY] == dev[1]
+    assert stacks.outputs("dev")["image"].endswith(f"@{dev[1]}")
+    up_calls = [call for call in stacks.calls if call[0] == "up"]
+    assert up_calls[-1] == ("up", "dev", f"shipyard rollback dev to {dev[1]}")
+    printed = cli.printed
+    assert "building nothing" in printed and "dev is healthy" in printed
+    # The plan shown: the task definition replaced and the service updated, no image build.
+    table = cli.table()
+    assert table["aws:ecs/taskDefinition:TaskDefinition"] == ["", "", "1", ""]
+    assert table["aws:ecs/service:Service"] == ["", "1", "", ""]
+    # Leaving build mode only drops the image resource from the stack (pulumi-docker never
+    # deletes pushed images); nothing is created or updated there, so nothing is built.
+    assert table["docker:index/image:Image"] == ["", "", "", "1"]
+
+
+@pytest.mark.parametrize(("to", "expected"), [("1", 0), ("2", 1)])
+def test_rollback_to_a_release_number(cli, stacks, world, dev, to, expected):
+    healthy(world)
+    assert cli("rollback", "dev", "--to", to, "--yes") == OK
+    assert stacks.config("dev")[IMAGE_DIGEST_KEY] == dev[expected]
+
+
+def test_rollback_to_a_digest_and_the_history_then_shows_a_pinned_release(cli, stacks, world, dev):
+    healthy(world)
+    assert cli("rollback", "dev", "--to", dev[0], "--yes") == OK
+    assert cli("releases", "dev") == OK
+    newest = next(line for line in cli.printed.splitlines() if re.match(r"\W*4 ", line))
+    assert "pinned" in newest and dev[0][7:19] in newest and COMMITS[0][:12] in newest
+    assert "live" in newest
+
+
+def test_rollback_asks_before_changing_anything(cli, stacks, world, dev):
+    healthy(world)
+    cli.answers.append(True)
+    assert cli("rollback", "dev") == OK
+    assert cli.questions == [f"Rollback dev to {dev[1][:19]}?"]
+
+
+def test_deploy_builds_updates_and_waits_until_healthy(cli, stacks, world, dev):
+    healthy(world)
+    stacks.git_head = "4" * 40
+    assert cli("deploy", "dev", "--yes") == OK
+    image = stacks.outputs("dev")["image"]
+    assert world.aws.image("shipyard-sample", image.split("@")[1]).tags == (f"dev-{'4' * 40}",)
+    assert "docker:index/image:Image" in cli.printed  # a deploy does build
+    assert "dev is healthy" in cli.printed
+    assert "tasks (running/desired): 2/2" in cli.printed
+
+
+def test_deploy_on_ec2_waits_for_the_instance_refresh(cli, stacks, world):
+    stacks.add("qa", world.ec2_environment("qa"))
+    world.instance_refresh("Successful")
+    world.instances_in_service()
+    world.targets("healthy")
+    assert cli("deploy", "qa", "--yes") == OK
+    assert "last instance refresh: Successful" in cli.printed
+    assert "qa is healthy" in cli.printed
+
+
+def test_promote_deploys_the_source_digest_unchanged(cli, stacks, world, dev):
+    healthy(world)
+    stacks.add("staging", world.ecs_environment("staging"))
+    stacks.deploy_build("staging", COMMITS[0])
+    assert cli("promote", "dev", "staging", "--yes") == OK
+    assert stacks.config("staging")[IMAGE_DIGEST_KEY] == dev[2]
+    assert stacks.outputs("staging")["image"] == stacks.outputs("dev")["image"]
+    assert "promoting" in cli.printed and "staging is healthy" in cli.printed
+
+
+def test_status_reports_digest_commit_counts_targets_deployment_and_alarms(cli, stacks, world, dev):
+    healthy(world)
+    world.alarm("shipyard-sample-dev-cpu")
+    assert cli("status", "dev") == UNHEALTHY
+    printed = cli.printed
+    assert dev[2] in printed and COMMITS[2] in printed
+    assert "tasks (running/desired)" in printed and "2/2" in printed
+    assert "targets (healthy/all)" in printed
+    assert "last deployment" in printed and "COMPLETED" in printed
+    assert "alarms in ALARM" in printed and "shipyard-sample-dev-cpu" in printed
+    assert cli.table()["healthy"] == ["no"]
+
+
+def test_status_of_a_healthy_ec2_environment(cli, stacks, world):
+    stacks.add("qa", world.ec2_environment("qa"))
+    stacks.deploy_build("qa", COMMITS[0])
+    world.instance_refresh("Successful")
+    world.instances_in_service()
+    world.targets("healthy")
+    assert cli("status", "qa") == OK
+    assert "instances (in service/desired)" in cli.printed and "2/2" in cli.printed
+    assert cli.table()["healthy"] == ["yes"]
+
+
+def test_preview_counts_changes_by_type_and_exits_zero_when_safe(cli, stacks, world, dev):
+    stacks.set_config("dev", "shipyard:healthCheckInterval", "10")
+    assert cli("preview", "dev") == OK
+    assert cli.table()["aws:lb/targetGroup:TargetGroup"] == ["", "1", "", ""]
+    assert "DANGER" not in cli.printed
+
+
+def test_preview_names_destructive_changes_and_exits_with_their_code(cli, stacks, world, dev):
+    stacks.preview_steps["dev"] = [
+        PlannedStep("replace", "aws:lb/loadBalancer:LoadBalancer", "urn:pulumi:dev::shipyard::aws:lb/loadBalancer:LoadBalancer::alb"),
+        PlannedStep("create-replacement", "aws:lb/loadBalancer:LoadBalancer", "urn:pulumi:dev::shipyard::aws:lb/loadBalancer:LoadBalancer::alb"),
+        PlannedStep("delete", "aws:cloudwatch/logGroup:LogGroup", "urn:pulumi:dev::shipyard::aws:cloudwatch/logGroup:LogGroup::logs", protected=True),
+        PlannedStep("update", "aws:ecs/service:Service", "urn:pulumi:dev::shipyard::aws:ecs/service:Service::svc"),
+        PlannedStep("delete", "aws:iam/rolePolicy:RolePolicy", "urn:pulumi:dev::shipyard::aws:iam/rolePolicy:RolePolicy::p"),
+    ]  # fmt: skip
+    assert cli("preview", "dev") == DANGEROUS_CHANGES
+    printed = cli.printed
+    assert "DANGER: replace of aws:lb/loadBalancer:LoadBalancer alb" in printed
+    assert "DANGER: delete of protected aws:cloudwatch/logGroup:LogGroup logs" in printed
+    assert "rolePolicy" not in "".join(line for line in printed.splitlines() if "DANGER" in line)
+    # A replacement's steps count once; an ordinary delete is counted but not dangerous.
+    assert cli.table()["aws:lb/loadBalancer:LoadBalancer"] == ["", "", "1", ""]
+    assert cli.table()["aws:iam/rolePolicy:RolePolicy"] == ["", "", "", "1"]
+
+
+def test_logs_prints_the_window_asked_for(cli, stacks, world, dev):
+    now_ms = int(time.time() * 1000)
+    group = "/shipyard/shipyard-sample-dev"
+    world.log(
+        group, "app/1", [(now_ms - 3_600_000, "old line"), (now_ms - 60_000, '{"path": "/"}')]
+    )
+    assert cli("logs", "dev", "--since", "10m") == OK
+    assert '{"path": "/"}' in cli.printed and "old line" not in cli.printed
+    assert cli("logs", "dev", "--since", "2h") == OK
+    assert "old line" in cli.printed
+
+
+def test_logs_follow_keeps_printing_until_interrupted(cli, stacks, world, dev):
+    now_ms = int(time.time() * 1000)
+    world.log("/shipyard/shipyard-sample-dev", "app/1", [(now_ms - 1000, "first")])
+    world.raise_during("logs", "FilterLogEvents", KeyboardInterrupt(), after=2)
+    assert cli("logs", "dev", "--follow") == 130
+    assert cli.printed.count("first") == 1
+
+
+def test_help_lists_every_command(capsys):
+    from shipyard_cli.main import main
+
+    assert main(["--help"]) == OK
+    printed = capsys.readouterr().out
+    for command in ("preview", "deploy", "releases", "rollback", "promote", "status", "logs"):
+        assert command in printed
+
+
+def test_the_fake_previews_a_pin_like_the_program_plans_it(stacks, world, dev):
+    stacks.set_config("dev", IMAGE_DIGEST_KEY, dev[0])
+    types = {(step.type, step.op) for step in stacks.preview("dev").steps}
+    # Leaving build mode drops the image resource; the pin rolls the task definition.
+    assert types == {
+        ("docker:index/image:Image", "delete"),
+        ("aws:ecs/taskDefinition:TaskDefinition", "replace"),
+        ("aws:ecs/service:Service", "update"),
+    }
+    assert COMMITS[2] != pulumi_mocks.TEST_COMMIT
