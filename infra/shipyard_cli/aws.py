@@ -30,6 +30,19 @@ DENIED_CODES = {
     "UnrecognizedClientException",
 }
 
+REFRESH_FAILED = ("Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed")
+
+
+def _refresh_status_is(status: str, state: str) -> dict[str, str]:
+    return {
+        "state": state,
+        "matcher": "path",
+        "argument": "InstanceRefreshes[0].Status",
+        "expected": status,
+    }
+
+
+# boto3 has no waiter for instance refreshes; this is one in botocore's own waiter language.
 INSTANCE_REFRESH_WAITER = WaiterModel(
     {
         "version": 2,
@@ -39,18 +52,13 @@ INSTANCE_REFRESH_WAITER = WaiterModel(
                 "delay": 15,
                 "maxAttempts": 40,
                 "acceptors": [
-                    {"state": "success", "matcher": "path", "argument": "InstanceRefreshes[0].Status",
-                     "expected": "Successful"},
-                    *[
-                        {"state": "failure", "matcher": "path",
-                         "argument": "InstanceRefreshes[0].Status", "expected": status}
-                        for status in ("Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed")
-                    ],
+                    _refresh_status_is("Successful", "success"),
+                    *[_refresh_status_is(status, "failure") for status in REFRESH_FAILED],
                 ],
             }
         },
     }
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)

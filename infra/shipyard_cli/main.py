@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Annotated
 
-import click
 import typer
+from typer.exceptions import TyperException
 from rich.console import Console
 
-from shipyard_cli.errors import FAILED, INTERRUPTED, USAGE, UserError
+from shipyard_cli.errors import INTERRUPTED, USAGE, UserError
 from shipyard_cli.operations import Runtime
 
 PROJECT_DIR = Path(os.environ.get("SHIPYARD_PROJECT_DIR", Path(__file__).resolve().parents[2]))
@@ -56,6 +57,14 @@ def default_runtime() -> Runtime:
     )
 
 
+def interruptible(operation: Callable[..., int], *args: object) -> int:
+    """Run a command; Ctrl-C becomes a reported interruption (typer would swallow it)."""
+    try:
+        return operation(*args)
+    except KeyboardInterrupt:
+        raise UserError("interrupted", exit_code=INTERRUPTED) from None
+
+
 def runtime(ctx: typer.Context, timeout: float | None = None) -> Runtime:
     if ctx.obj is None:
         ctx.obj = default_runtime()
@@ -72,7 +81,7 @@ def preview_command(ctx: typer.Context, env: Env) -> int:
     """
     from shipyard_cli import operations
 
-    return operations.preview(runtime(ctx), env)
+    return interruptible(operations.preview, runtime(ctx), env)
 
 
 @app.command("deploy")
@@ -80,7 +89,7 @@ def deploy_command(ctx: typer.Context, env: Env, yes: Yes = False, timeout: Time
     """Preview, confirm, update, and wait until the environment is healthy."""
     from shipyard_cli import operations
 
-    return operations.deploy(runtime(ctx, timeout), env, yes)
+    return interruptible(operations.deploy, runtime(ctx, timeout), env, yes)
 
 
 @app.command("releases")
@@ -88,7 +97,7 @@ def releases_command(ctx: typer.Context, env: Env) -> int:
     """The images this environment actually ran, newest first."""
     from shipyard_cli import operations
 
-    return operations.show_releases(runtime(ctx), env)
+    return interruptible(operations.show_releases, runtime(ctx), env)
 
 
 @app.command("rollback")
@@ -105,7 +114,7 @@ def rollback_command(
     """Put the environment back on an earlier image. Builds nothing."""
     from shipyard_cli import operations
 
-    return operations.rollback(runtime(ctx, timeout), env, to, yes)
+    return interruptible(operations.rollback, runtime(ctx, timeout), env, to, yes)
 
 
 @app.command("promote")
@@ -121,7 +130,7 @@ def promote_command(
     """Deploy FROM's live digest to TO, unchanged."""
     from shipyard_cli import operations
 
-    return operations.promote(runtime(ctx, timeout), source, target, yes)
+    return interruptible(operations.promote, runtime(ctx, timeout), source, target, yes)
 
 
 @app.command("status")
@@ -129,7 +138,7 @@ def status_command(ctx: typer.Context, env: Env) -> int:
     """Live digest and commit, counts, target health, last deployment, alarms in ALARM."""
     from shipyard_cli import operations
 
-    return operations.status(runtime(ctx), env)
+    return interruptible(operations.status, runtime(ctx), env)
 
 
 @app.command("logs")
@@ -144,7 +153,7 @@ def logs_command(
     """The service's CloudWatch logs."""
     from shipyard_cli import operations
 
-    return operations.logs(runtime(ctx), env, since, follow)
+    return interruptible(operations.logs, runtime(ctx), env, since, follow)
 
 
 def main(argv: list[str] | None = None, rt: Runtime | None = None) -> int:
@@ -160,15 +169,16 @@ def main(argv: list[str] | None = None, rt: Runtime | None = None) -> int:
     except UserError as error:
         errors.print(f"[bold red]error:[/] {error}", highlight=False)
         return error.exit_code
-    except click.exceptions.UsageError as error:
-        error.show()
-        return USAGE
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except TyperException as error:  # bad usage: typer says what and exits 2
+        show = getattr(error, "show", None)
+        if show:
+            show()
+        else:
+            errors.print(f"error: {error.format_message()}")
+        return getattr(error, "exit_code", USAGE)
+    except (KeyboardInterrupt, typer.Abort):
         errors.print("interrupted")
         return INTERRUPTED
-    except click.exceptions.ClickException as error:
-        error.show()
-        return FAILED
     return result if isinstance(result, int) else 0
 
 

@@ -50,9 +50,11 @@ def destructive(steps: list[PlannedStep]) -> list[PlannedStep]:
     """Replaces and deletes of stateful or protected resources, one per resource."""
     found: dict[str, PlannedStep] = {}
     for step in steps:
-        if OP_COLUMN.get(step.op, "") in ("replace", "delete") or step.op == "delete-replaced":
-            if step.type in STATEFUL_TYPES or step.protected:
-                found.setdefault(step.urn, step)
+        loses_state = OP_COLUMN.get(step.op, "") in ("replace", "delete") or (
+            step.op == "delete-replaced"
+        )
+        if loses_state and (step.type in STATEFUL_TYPES or step.protected):
+            found.setdefault(step.urn, step)
     return list(found.values())
 
 

@@ -23,6 +23,7 @@ from shipyard_cli.model import IMAGE_DIGEST_KEY, PlannedStep, Preview, UpdateRec
 
 from .aws_world import World
 
+SYMBOLS = {"create": "+", "delete": "-", "update": "~"}
 REPLACED_ON_CHANGE = {"aws:ecs/taskDefinition:TaskDefinition"}
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -102,9 +103,7 @@ class FakeStacks:
         self.calls.append(("preview", env))
         steps = self.preview_steps.get(env) or self._planned_steps(env)
         lines = [f"Previewing update ({env}):"] + [
-            f"  {'+' if s.op == 'create' else '-' if s.op == 'delete' else '~' if s.op == 'update' else '+-'} "
-            f"{s.type} {s.name} {s.op}"
-            for s in steps
+            f"  {SYMBOLS.get(step.op, '+-')} {step.type} {step.name} {step.op}" for step in steps
         ]
         return Preview(diff_text="\n".join(lines), steps=steps)
 

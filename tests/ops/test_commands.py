@@ -143,13 +143,17 @@ def test_preview_counts_changes_by_type_and_exits_zero_when_safe(cli, stacks, wo
 
 
 def test_preview_names_destructive_changes_and_exits_with_their_code(cli, stacks, world, dev):
+    def step(op: str, resource_type: str, name: str, protected: bool = False) -> PlannedStep:
+        urn = f"urn:pulumi:dev::shipyard::{resource_type}::{name}"
+        return PlannedStep(op, resource_type, urn, protected)
+
     stacks.preview_steps["dev"] = [
-        PlannedStep("replace", "aws:lb/loadBalancer:LoadBalancer", "urn:pulumi:dev::shipyard::aws:lb/loadBalancer:LoadBalancer::alb"),
-        PlannedStep("create-replacement", "aws:lb/loadBalancer:LoadBalancer", "urn:pulumi:dev::shipyard::aws:lb/loadBalancer:LoadBalancer::alb"),
-        PlannedStep("delete", "aws:cloudwatch/logGroup:LogGroup", "urn:pulumi:dev::shipyard::aws:cloudwatch/logGroup:LogGroup::logs", protected=True),
-        PlannedStep("update", "aws:ecs/service:Service", "urn:pulumi:dev::shipyard::aws:ecs/service:Service::svc"),
-        PlannedStep("delete", "aws:iam/rolePolicy:RolePolicy", "urn:pulumi:dev::shipyard::aws:iam/rolePolicy:RolePolicy::p"),
-    ]  # fmt: skip
+        step("replace", "aws:lb/loadBalancer:LoadBalancer", "alb"),
+        step("create-replacement", "aws:lb/loadBalancer:LoadBalancer", "alb"),
+        step("delete", "aws:cloudwatch/logGroup:LogGroup", "logs", protected=True),
+        step("update", "aws:ecs/service:Service", "svc"),
+        step("delete", "aws:iam/rolePolicy:RolePolicy", "p"),
+    ]
     assert cli("preview", "dev") == DANGEROUS_CHANGES
     printed = cli.printed
     assert "DANGER: replace of aws:lb/loadBalancer:LoadBalancer alb" in printed

@@ -1,0 +1,206 @@
+"""Faults and bad input: a clear message, a non-zero exit, and nothing left half-changed.
+
+A pin is either applied and deployed, or reverted and reported.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from shipyard_cli.errors import FAILED, INTERRUPTED, OK, UNHEALTHY, USAGE
+from shipyard_cli.model import IMAGE_DIGEST_KEY
+
+from .test_commands import COMMITS, dev, healthy  # noqa: F401  (dev is a fixture)
+
+
+def pin_unchanged(stacks, env: str, before: dict) -> bool:
+    return stacks.config(env).get(IMAGE_DIGEST_KEY) == before.get(IMAGE_DIGEST_KEY)
+
+
+def updates(stacks) -> list[tuple[str, ...]]:
+    return [call for call in stacks.calls if call[0] == "up"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["status", "prdo"], USAGE, "unknown environment 'prdo'; known: dev"),
+        (["rollback", "prod"], USAGE, "unknown environment 'prod'"),
+        (["promote", "dev", "qa"], USAGE, "unknown environment 'qa'"),
+        (["rollback", "dev", "--to", "latest"], USAGE, "--to 'latest' is neither a release number"),
+        (["rollback", "dev", "--to", "sha256:abc"], USAGE, "neither a release number nor a digest"),
+        (["rollback", "dev", "--to", "9"], USAGE, "there is no release 9; choose one of 1, 2, 3"),
+        (["logs", "dev", "--since", "ten minutes"], USAGE, "is not a duration; use a number and s"),
+        (["logs", "dev", "--since", "0m"], USAGE, "is not a duration"),
+        (["promote", "dev", "dev"], USAGE, "two different environments"),
+        (["deploy", "dev", "--timeout", "0"], USAGE, "Invalid value for '--timeout'"),
+        (["frobnicate"], USAGE, "No such command 'frobnicate'"),
+    ],
+)
+def test_bad_input_is_refused_before_anything_changes(cli, stacks, dev, capsys, argv, code, message):  # noqa: F811
+    calls_before = list(stacks.calls)
+    assert cli(*argv) == code
+    assert message in " ".join(capsys.readouterr().err.split())
+    assert stacks.calls == calls_before
+
+
+def test_no_previous_release(cli, stacks, world, capsys):
+    stacks.add("dev", world.ecs_environment("dev"))
+    stacks.deploy_build("dev", COMMITS[0])
+    assert cli("rollback", "dev", "--yes") == FAILED
+    assert "no previous release to roll back to" in capsys.readouterr().err
+    assert IMAGE_DIGEST_KEY not in stacks.config("dev")
+
+
+def test_never_deployed_environment(cli, stacks, world, capsys):
+    stacks.add("dev", world.ecs_environment("dev"))
+    assert cli("releases", "dev") == FAILED
+    assert "dev has not been deployed yet; run `shipyard deploy dev` first" in capsys.readouterr().err
+
+
+def test_rollback_target_no_longer_in_ecr(cli, stacks, world, dev, capsys):  # noqa: F811
+    world.delete_image(dev[1])
+    assert cli("rollback", "dev", "--to", dev[1], "--yes") == FAILED
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{dev[1][:19]} is no longer in ECR repository shipyard-sample" in err
+    assert "dev was not changed" in err
+    assert IMAGE_DIGEST_KEY not in stacks.config("dev") and not updates(stacks)[3:]
+
+
+def test_rollback_to_a_release_whose_image_expired(cli, stacks, world, dev, capsys):  # noqa: F811
+    world.delete_image(dev[0])
+    assert cli("rollback", "dev", "--to", "1", "--yes") == FAILED
+    assert "release 1 (commit 111111111111) is no longer in ECR" in capsys.readouterr().err
+    assert cli("releases", "dev") == OK
+    assert "(expired)" in cli.table()["1"][1]
+
+
+def test_stack_locked_by_another_update_reverts_the_pin(cli, stacks, world, dev, capsys):  # noqa: F811
+    stacks.locked.add("dev")
+    assert cli("rollback", "dev", "--yes") == FAILED
+    err = " ".join(capsys.readouterr().err.split())
+    assert "stack dev is locked by another update" in err and "pulumi cancel -s dev" in err
+    assert "the pin was reverted" in err
+    assert IMAGE_DIGEST_KEY not in stacks.config("dev")
+    assert stacks.calls[-1] == ("remove_config", "dev", IMAGE_DIGEST_KEY)
+
+
+def test_a_pin_replaced_by_a_failed_rollback_comes_back(cli, stacks, world, dev, capsys):  # noqa: F811
+    healthy(world)
+    assert cli("rollback", "dev", "--to", "1", "--yes") == OK
+    stacks.locked.add("dev")
+    assert cli("rollback", "dev", "--to", "2", "--yes") == FAILED
+    assert stacks.config("dev")[IMAGE_DIGEST_KEY] == dev[0]
+    assert stacks.calls[-1] == ("set_config", "dev", IMAGE_DIGEST_KEY, dev[0])
+
+
+def test_not_confirmed_changes_nothing(cli, stacks, world, dev, capsys):  # noqa: F811
+    cli.answers.append(False)
+    assert cli("rollback", "dev") == FAILED
+    assert "not confirmed; nothing was changed" in capsys.readouterr().err
+    assert IMAGE_DIGEST_KEY not in stacks.config("dev") and len(updates(stacks)) == 3
+
+
+def test_aws_access_denied(cli, stacks, world, dev, capsys):  # noqa: F811
+    world.fail("ecr", "DescribeImages", "AccessDeniedException", times=99)
+    assert cli("releases", "dev") == FAILED
+    err = " ".join(capsys.readouterr().err.split())
+    assert "AWS denied access while trying to list the images of ECR repository shipyard-sample" in err
+    assert "AccessDeniedException" in err and "AWS_PROFILE" in err
+
+
+def test_throttling_is_retried_then_succeeds(cli, stacks, world, dev):  # noqa: F811
+    world.fail("ecr", "DescribeImages", "ThrottlingException", times=2)
+    assert cli("releases", "dev") == OK
+    assert world.calls["DescribeImages"] == 3  # two throttled, the third answered by moto
+    assert "3" in cli.table()
+
+
+def test_deploy_that_never_becomes_healthy_times_out_with_the_state(cli, stacks, world, dev, capsys):  # noqa: F811
+    # Moto's ECS service never runs a task: runningCount stays 0, the rollout IN_PROGRESS.
+    stacks.git_head = "4" * 40
+    started = time.monotonic()
+    assert cli("deploy", "dev", "--yes", "--timeout", "1") == UNHEALTHY
+    assert time.monotonic() - started < 30
+    err = " ".join(capsys.readouterr().err.split())
+    assert "gave up trying to wait for ECS service shipyard-sample-dev: timed out after 1 s" in err
+    assert "tasks (running/desired): 0/2" in err and "last deployment: IN_PROGRESS" in err
+
+
+def test_rollback_whose_targets_stay_unhealthy_reports_and_keeps_the_deployed_pin(cli, stacks, world, dev, capsys):  # noqa: F811
+    world.tasks_running()
+    world.targets("unhealthy", "Health checks failed with these codes: [502]")
+    assert cli("rollback", "dev", "--yes", "--timeout", "1") == UNHEALTHY
+    err = " ".join(capsys.readouterr().err.split())
+    assert "gave up trying to wait for healthy targets: timed out" in err
+    assert "unhealthy Health checks failed with these codes: [502]" in err
+    # The update went through: the pin stays, matching what is deployed.
+    assert stacks.config("dev")[IMAGE_DIGEST_KEY] == dev[1]
+    assert stacks.outputs("dev")["image"].endswith(dev[1])
+
+
+def test_failed_instance_refresh_is_reported(cli, stacks, world, capsys):
+    stacks.add("qa", world.ec2_environment("qa"))
+    world.instance_refresh("RollbackSuccessful", "Instance refresh failed; rolled back")
+    assert cli("deploy", "qa", "--yes") == UNHEALTHY
+    err = " ".join(capsys.readouterr().err.split())
+    assert "wait for the instance refresh of shipyard-sample-qa: it failed" in err
+    assert "last instance refresh: RollbackSuccessful Instance refresh failed; rolled back" in err
+
+
+def test_promote_from_an_unhealthy_environment_is_refused(cli, stacks, world, dev, capsys):  # noqa: F811
+    stacks.add("staging", world.ecs_environment("staging"))
+    staging_before = stacks.config("staging")
+    world.tasks_running()
+    world.targets("healthy")
+    world.alarm("shipyard-sample-dev-5xx")
+    assert cli("promote", "dev", "staging", "--yes") == UNHEALTHY
+    err = " ".join(capsys.readouterr().err.split())
+    assert "dev is not healthy, so its image is not promoted" in err
+    assert "alarms in ALARM: shipyard-sample-dev-5xx" in err
+    assert pin_unchanged(stacks, "staging", staging_before)
+    assert not [call for call in stacks.calls if call[1] == "staging"]
+
+
+def test_promote_between_repositories_is_refused(cli, stacks, world, dev, capsys):  # noqa: F811
+    elsewhere = {**world.ecs_environment("staging"), "repositoryUrl": "1.dkr.ecr/other", "image": ""}
+    stacks.add("staging", elsewhere)
+    assert cli("promote", "dev", "staging", "--yes") == FAILED
+    err = " ".join(capsys.readouterr().err.split())
+    assert "set shipyard:imageRepository in staging to shipyard-sample" in err
+
+
+def test_ctrl_c_during_the_health_wait(cli, stacks, world, dev, capsys):  # noqa: F811
+    world.raise_during("ecs", "DescribeServices", KeyboardInterrupt())
+    assert cli("rollback", "dev", "--yes") == INTERRUPTED
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"interrupted while waiting for health; dev is updated to {dev[1]}" in err
+    assert "shipyard status dev" in err
+    # Interrupted after the update: what is deployed and the pin agree.
+    assert stacks.config("dev")[IMAGE_DIGEST_KEY] == dev[1]
+
+
+def test_ctrl_c_during_the_update_reverts_the_pin(cli, stacks, world, dev, capsys):  # noqa: F811
+    stacks.up_failures["dev"] = KeyboardInterrupt()
+    assert cli("rollback", "dev", "--yes") == INTERRUPTED
+    err = capsys.readouterr().err
+    assert "the pin was reverted" in err and "interrupted" in err
+    assert IMAGE_DIGEST_KEY not in stacks.config("dev")
+
+
+def test_logs_for_a_group_that_does_not_exist(cli, stacks, world, dev, capsys):  # noqa: F811
+    world.client("logs").delete_log_group(logGroupName="/shipyard/shipyard-sample-dev")
+    assert cli("logs", "dev") == FAILED
+    err = " ".join(capsys.readouterr().err.split())
+    assert "log group /shipyard/shipyard-sample-dev does not exist" in err
+
+
+def test_no_terminal_to_confirm_on(monkeypatch, capsys):
+    from shipyard_cli import main as cli_main
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    runtime = cli_main.default_runtime()
+    with pytest.raises(Exception, match="pass --yes"):
+        runtime.confirm("Deploy?")
