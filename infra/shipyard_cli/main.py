@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 import typer
-from typer.exceptions import TyperException
 from rich.console import Console
+from typer.exceptions import TyperException
 
 from shipyard_cli.errors import INTERRUPTED, USAGE, UserError
 from shipyard_cli.operations import Runtime

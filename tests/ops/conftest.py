@@ -85,3 +85,22 @@ def cli(stacks, world) -> Cli:
         poll=0.05,
     )
     return Cli(runtime, output, answers, questions)
+
+
+COMMITS = ["1" * 40, "2" * 40, "3" * 40]
+
+
+@pytest.fixture
+def dev(stacks, world):
+    """dev on ECS with three built releases, a failed update and a refresh in its history."""
+    stacks.add("dev", world.ecs_environment("dev"))
+    digests = [stacks.deploy_build("dev", commit) for commit in COMMITS[:2]]
+    stacks.record("dev", "update", "failed")
+    stacks.record("dev", "refresh", "succeeded")
+    digests.append(stacks.deploy_build("dev", COMMITS[2]))
+    return digests
+
+
+def healthy(world):
+    world.tasks_running()
+    world.targets("healthy")

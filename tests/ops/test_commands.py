@@ -11,23 +11,7 @@ from devtools import pulumi_mocks
 from shipyard_cli.errors import DANGEROUS_CHANGES, OK, UNHEALTHY
 from shipyard_cli.model import IMAGE_DIGEST_KEY, PlannedStep
 
-COMMITS = ["1" * 40, "2" * 40, "3" * 40]
-
-
-@pytest.fixture
-def dev(stacks, world):
-    """dev on ECS with three built releases, a failed update and a refresh in its history."""
-    stacks.add("dev", world.ecs_environment("dev"))
-    digests = [stacks.deploy_build("dev", commit) for commit in COMMITS[:2]]
-    stacks.record("dev", "update", "failed")
-    stacks.record("dev", "refresh", "succeeded")
-    digests.append(stacks.deploy_build("dev", COMMITS[2]))
-    return digests
-
-
-def healthy(world):
-    world.tasks_running()
-    world.targets("healthy")
+from .conftest import COMMITS, healthy
 
 
 def test_releases_lists_what_ran_newest_first_and_marks_the_live_one(cli, dev):

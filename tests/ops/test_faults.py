@@ -12,7 +12,7 @@ import pytest
 from shipyard_cli.errors import FAILED, INTERRUPTED, OK, UNHEALTHY, USAGE
 from shipyard_cli.model import IMAGE_DIGEST_KEY
 
-from .test_commands import COMMITS, dev, healthy  # noqa: F401  (dev is a fixture)
+from .conftest import COMMITS, healthy
 
 
 def pin_unchanged(stacks, env: str, before: dict) -> bool:
@@ -39,7 +39,9 @@ def updates(stacks) -> list[tuple[str, ...]]:
         (["frobnicate"], USAGE, "No such command 'frobnicate'"),
     ],
 )
-def test_bad_input_is_refused_before_anything_changes(cli, stacks, dev, capsys, argv, code, message):  # noqa: F811
+def test_bad_input_is_refused_before_anything_changes(
+    cli, stacks, dev, capsys, argv, code, message
+):
     calls_before = list(stacks.calls)
     assert cli(*argv) == code
     assert message in " ".join(capsys.readouterr().err.split())
@@ -57,10 +59,12 @@ def test_no_previous_release(cli, stacks, world, capsys):
 def test_never_deployed_environment(cli, stacks, world, capsys):
     stacks.add("dev", world.ecs_environment("dev"))
     assert cli("releases", "dev") == FAILED
-    assert "dev has not been deployed yet; run `shipyard deploy dev` first" in capsys.readouterr().err
+    assert (
+        "dev has not been deployed yet; run `shipyard deploy dev` first" in capsys.readouterr().err
+    )
 
 
-def test_rollback_target_no_longer_in_ecr(cli, stacks, world, dev, capsys):  # noqa: F811
+def test_rollback_target_no_longer_in_ecr(cli, stacks, world, dev, capsys):
     world.delete_image(dev[1])
     assert cli("rollback", "dev", "--to", dev[1], "--yes") == FAILED
     err = " ".join(capsys.readouterr().err.split())
@@ -69,7 +73,7 @@ def test_rollback_target_no_longer_in_ecr(cli, stacks, world, dev, capsys):  # n
     assert IMAGE_DIGEST_KEY not in stacks.config("dev") and not updates(stacks)[3:]
 
 
-def test_rollback_to_a_release_whose_image_expired(cli, stacks, world, dev, capsys):  # noqa: F811
+def test_rollback_to_a_release_whose_image_expired(cli, stacks, world, dev, capsys):
     world.delete_image(dev[0])
     assert cli("rollback", "dev", "--to", "1", "--yes") == FAILED
     assert "release 1 (commit 111111111111) is no longer in ECR" in capsys.readouterr().err
@@ -77,7 +81,7 @@ def test_rollback_to_a_release_whose_image_expired(cli, stacks, world, dev, caps
     assert "(expired)" in cli.table()["1"][1]
 
 
-def test_stack_locked_by_another_update_reverts_the_pin(cli, stacks, world, dev, capsys):  # noqa: F811
+def test_stack_locked_by_another_update_reverts_the_pin(cli, stacks, world, dev, capsys):
     stacks.locked.add("dev")
     assert cli("rollback", "dev", "--yes") == FAILED
     err = " ".join(capsys.readouterr().err.split())
@@ -87,7 +91,7 @@ def test_stack_locked_by_another_update_reverts_the_pin(cli, stacks, world, dev,
     assert stacks.calls[-1] == ("remove_config", "dev", IMAGE_DIGEST_KEY)
 
 
-def test_a_pin_replaced_by_a_failed_rollback_comes_back(cli, stacks, world, dev, capsys):  # noqa: F811
+def test_a_pin_replaced_by_a_failed_rollback_comes_back(cli, stacks, world, dev, capsys):
     healthy(world)
     assert cli("rollback", "dev", "--to", "1", "--yes") == OK
     stacks.locked.add("dev")
@@ -96,29 +100,33 @@ def test_a_pin_replaced_by_a_failed_rollback_comes_back(cli, stacks, world, dev,
     assert stacks.calls[-1] == ("set_config", "dev", IMAGE_DIGEST_KEY, dev[0])
 
 
-def test_not_confirmed_changes_nothing(cli, stacks, world, dev, capsys):  # noqa: F811
+def test_not_confirmed_changes_nothing(cli, stacks, world, dev, capsys):
     cli.answers.append(False)
     assert cli("rollback", "dev") == FAILED
     assert "not confirmed; nothing was changed" in capsys.readouterr().err
     assert IMAGE_DIGEST_KEY not in stacks.config("dev") and len(updates(stacks)) == 3
 
 
-def test_aws_access_denied(cli, stacks, world, dev, capsys):  # noqa: F811
+def test_aws_access_denied(cli, stacks, world, dev, capsys):
     world.fail("ecr", "DescribeImages", "AccessDeniedException", times=99)
     assert cli("releases", "dev") == FAILED
     err = " ".join(capsys.readouterr().err.split())
-    assert "AWS denied access while trying to list the images of ECR repository shipyard-sample" in err
+    assert (
+        "AWS denied access while trying to list the images of ECR repository shipyard-sample" in err
+    )
     assert "AccessDeniedException" in err and "AWS_PROFILE" in err
 
 
-def test_throttling_is_retried_then_succeeds(cli, stacks, world, dev):  # noqa: F811
+def test_throttling_is_retried_then_succeeds(cli, stacks, world, dev):
     world.fail("ecr", "DescribeImages", "ThrottlingException", times=2)
     assert cli("releases", "dev") == OK
     assert world.calls["DescribeImages"] == 3  # two throttled, the third answered by moto
     assert "3" in cli.table()
 
 
-def test_deploy_that_never_becomes_healthy_times_out_with_the_state(cli, stacks, world, dev, capsys):  # noqa: F811
+def test_deploy_that_never_becomes_healthy_times_out_with_the_state(
+    cli, stacks, world, dev, capsys
+):
     # Moto's ECS service never runs a task: runningCount stays 0, the rollout IN_PROGRESS.
     stacks.git_head = "4" * 40
     started = time.monotonic()
@@ -129,7 +137,9 @@ def test_deploy_that_never_becomes_healthy_times_out_with_the_state(cli, stacks,
     assert "tasks (running/desired): 0/2" in err and "last deployment: IN_PROGRESS" in err
 
 
-def test_rollback_whose_targets_stay_unhealthy_reports_and_keeps_the_deployed_pin(cli, stacks, world, dev, capsys):  # noqa: F811
+def test_rollback_whose_targets_stay_unhealthy_reports_and_keeps_the_deployed_pin(
+    cli, stacks, world, dev, capsys
+):
     world.tasks_running()
     world.targets("unhealthy", "Health checks failed with these codes: [502]")
     assert cli("rollback", "dev", "--yes", "--timeout", "1") == UNHEALTHY
@@ -150,7 +160,7 @@ def test_failed_instance_refresh_is_reported(cli, stacks, world, capsys):
     assert "last instance refresh: RollbackSuccessful Instance refresh failed; rolled back" in err
 
 
-def test_promote_from_an_unhealthy_environment_is_refused(cli, stacks, world, dev, capsys):  # noqa: F811
+def test_promote_from_an_unhealthy_environment_is_refused(cli, stacks, world, dev, capsys):
     stacks.add("staging", world.ecs_environment("staging"))
     staging_before = stacks.config("staging")
     world.tasks_running()
@@ -164,15 +174,19 @@ def test_promote_from_an_unhealthy_environment_is_refused(cli, stacks, world, de
     assert not [call for call in stacks.calls if call[1] == "staging"]
 
 
-def test_promote_between_repositories_is_refused(cli, stacks, world, dev, capsys):  # noqa: F811
-    elsewhere = {**world.ecs_environment("staging"), "repositoryUrl": "1.dkr.ecr/other", "image": ""}
+def test_promote_between_repositories_is_refused(cli, stacks, world, dev, capsys):
+    elsewhere = {
+        **world.ecs_environment("staging"),
+        "repositoryUrl": "1.dkr.ecr/other",
+        "image": "",
+    }
     stacks.add("staging", elsewhere)
     assert cli("promote", "dev", "staging", "--yes") == FAILED
     err = " ".join(capsys.readouterr().err.split())
     assert "set shipyard:imageRepository in staging to shipyard-sample" in err
 
 
-def test_ctrl_c_during_the_health_wait(cli, stacks, world, dev, capsys):  # noqa: F811
+def test_ctrl_c_during_the_health_wait(cli, stacks, world, dev, capsys):
     world.raise_during("ecs", "DescribeServices", KeyboardInterrupt())
     assert cli("rollback", "dev", "--yes") == INTERRUPTED
     err = " ".join(capsys.readouterr().err.split())
@@ -182,7 +196,7 @@ def test_ctrl_c_during_the_health_wait(cli, stacks, world, dev, capsys):  # noqa
     assert stacks.config("dev")[IMAGE_DIGEST_KEY] == dev[1]
 
 
-def test_ctrl_c_during_the_update_reverts_the_pin(cli, stacks, world, dev, capsys):  # noqa: F811
+def test_ctrl_c_during_the_update_reverts_the_pin(cli, stacks, world, dev, capsys):
     stacks.up_failures["dev"] = KeyboardInterrupt()
     assert cli("rollback", "dev", "--yes") == INTERRUPTED
     err = capsys.readouterr().err
@@ -190,7 +204,7 @@ def test_ctrl_c_during_the_update_reverts_the_pin(cli, stacks, world, dev, capsy
     assert IMAGE_DIGEST_KEY not in stacks.config("dev")
 
 
-def test_logs_for_a_group_that_does_not_exist(cli, stacks, world, dev, capsys):  # noqa: F811
+def test_logs_for_a_group_that_does_not_exist(cli, stacks, world, dev, capsys):
     world.client("logs").delete_log_group(logGroupName="/shipyard/shipyard-sample-dev")
     assert cli("logs", "dev") == FAILED
     err = " ".join(capsys.readouterr().err.split())
