@@ -11,14 +11,16 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from typer.exceptions import TyperException
 
 from shipyard_cli.errors import INTERRUPTED, USAGE, UserError
-from shipyard_cli.operations import Runtime
+
+if TYPE_CHECKING:
+    from shipyard_cli.operations import Runtime
 
 PROJECT_DIR = Path(os.environ.get("SHIPYARD_PROJECT_DIR", Path(__file__).resolve().parents[2]))
 
@@ -41,6 +43,7 @@ def default_runtime() -> Runtime:
 
     from shipyard_cli.automation_adapter import AutomationStacks
     from shipyard_cli.aws import Aws
+    from shipyard_cli.operations import Runtime
 
     console = Console()
 

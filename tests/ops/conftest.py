@@ -13,11 +13,10 @@ import pytest
 from moto.server import ThreadedMotoServer
 from rich.console import Console
 
+from devtools.aws_world import World
+from devtools.fake_stacks import FakeStacks
 from shipyard_cli.main import main
 from shipyard_cli.operations import Runtime
-
-from .aws_world import World
-from .fake_stacks import FakeStacks
 
 
 @pytest.fixture(scope="session")

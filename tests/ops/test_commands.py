@@ -187,3 +187,17 @@ def test_the_fake_previews_a_pin_like_the_program_plans_it(stacks, world, dev):
         ("aws:ecs/service:Service", "update"),
     }
     assert COMMITS[2] != pulumi_mocks.TEST_COMMIT
+
+
+def test_the_cli_starts_without_loading_boto3_or_the_automation_api():
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, shipyard_cli.main; "
+        "print('boto3' in sys.modules, 'pulumi.automation' in sys.modules)"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert completed.stdout.split() == ["False", "False"]

@@ -1,4 +1,4 @@
-"""AWS for the CLI's tests: moto on 127.0.0.1, seeded with an environment's resources.
+"""AWS for the CLI's tests and benchmarks: moto on 127.0.0.1, seeded like a deployment.
 
 Moto cannot reach some states by itself (ECS services never run tasks, instance refreshes do
 not exist, targets are always healthy). `World` injects them through botocore's own event

@@ -18,10 +18,9 @@ from pulumi import automation as auto
 from pulumi.automation._cmd import CommandResult
 
 from devtools import pulumi_mocks
+from devtools.aws_world import World
 from shipyard_cli.automation_adapter import _translate
 from shipyard_cli.model import IMAGE_DIGEST_KEY, PlannedStep, Preview, UpdateRecord
-
-from .aws_world import World
 
 SYMBOLS = {"create": "+", "delete": "-", "update": "~"}
 REPLACED_ON_CHANGE = {"aws:ecs/taskDefinition:TaskDefinition"}

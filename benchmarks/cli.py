@@ -1,0 +1,104 @@
+"""Benchmark the shipyard CLI: start-up time, and what a rollback builds and changes.
+
+Run: .venv/bin/python benchmarks/cli.py   (prints figures; asserts nothing)
+The rollback runs against moto on 127.0.0.1 and the fake adapter, whose preview plans are
+computed from the real program under Pulumi mocks.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "infra")]
+
+from moto.server import ThreadedMotoServer  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+from devtools.aws_world import REPOSITORY, World  # noqa: E402
+from devtools.fake_stacks import FakeStacks  # noqa: E402
+from shipyard_cli import summary  # noqa: E402
+from shipyard_cli.main import main  # noqa: E402
+from shipyard_cli.operations import Runtime  # noqa: E402
+
+RUNS = 10
+
+
+def median_seconds(command: list[str]) -> float:
+    times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def startup() -> None:
+    shipyard = str(Path(sys.executable).parent / "shipyard")
+    interpreter = median_seconds([sys.executable, "-c", "pass"])
+    help_time = median_seconds([shipyard, "--help"])
+    print(f"start-up (median of {RUNS}):")
+    print(f"  python -c pass        {interpreter * 1000:7.1f} ms")
+    ratio = help_time / interpreter
+    print(f"  shipyard --help       {help_time * 1000:7.1f} ms  (x{ratio:.1f} of bare Python)")
+
+
+def rollback() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        world = World(f"http://{host}:{port}")
+        stacks = FakeStacks(world)
+        stacks.add("prod", world.ecs_environment("prod"))
+        for commit in ("1" * 40, "2" * 40):
+            stacks.deploy_build("prod", commit)
+        world.tasks_running()
+        world.targets("healthy")
+        images_before = len(world.aws.images(REPOSITORY))
+        plans: list = []
+        original_preview = stacks.preview
+
+        def recording_preview(env: str):
+            plan = original_preview(env)
+            plans.append(plan)
+            return plan
+
+        stacks.preview = recording_preview  # type: ignore[method-assign]
+        runtime = Runtime(
+            stacks=stacks,
+            aws_for_region=lambda region: world.aws,
+            console=Console(file=io.StringIO()),
+            confirm=lambda question: True,
+            timeout=5,
+            poll=0.05,
+        )
+        started = time.perf_counter()
+        code = main(["rollback", "prod", "--yes"], rt=runtime)
+        elapsed = time.perf_counter() - started
+        images_after = len(world.aws.images(REPOSITORY))
+    finally:
+        server.stop()
+    (plan,) = plans
+    print("rollback of prod to its previous release (moto + fake adapter):")
+    print(f"  exit code             {code}")
+    print(
+        f"  images built          {summary.images_built(plan.steps)} "
+        f"(ECR images before/after: {images_before}/{images_after})"
+    )
+    print(f"  resources it changes  {len([s for s in plan.steps if s.op != 'same'])}:")
+    for step in plan.steps:
+        print(f"    {step.op:8} {step.type}  {step.name}")
+    print(f"  wall time             {elapsed:.2f} s (the preview evaluates the program twice)")
+
+
+if __name__ == "__main__":
+    startup()
+    rollback()
