@@ -51,19 +51,9 @@ def build_compute(
     """Run the service on the stack's target; returns the target's own stack outputs."""
     prefix = settings.resource_prefix
     if settings.target == "ec2":
-        ec2 = settings.ec2
         group = Ec2Service(
             prefix,
-            Ec2ServiceArgs(
-                group_name=prefix,
-                placement=placement,
-                instance_type=ec2.instance_type,
-                ami_id=ec2.ami_id,
-                root_volume_gb=ec2.root_volume_gb,
-                refresh_min_healthy_percent=ec2.refresh_min_healthy_percent,
-                refresh_max_healthy_percent=ec2.refresh_max_healthy_percent,
-                instance_warmup=ec2.instance_warmup,
-            ),
+            Ec2ServiceArgs(group_name=prefix, placement=placement, instances=settings.ec2),
             opts=opts,
         )
         return {"autoScalingGroupName": group.group_name}

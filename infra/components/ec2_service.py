@@ -12,6 +12,7 @@ import pulumi_aws as aws
 from components import iam
 from components.autoscaling import tracking_policies
 from components.compute import ComputePlacement
+from settings import Ec2Settings
 from user_data import BootContainer, render_user_data
 
 AMAZON_LINUX_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
@@ -22,12 +23,8 @@ SSM_CORE_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 class Ec2ServiceArgs:
     group_name: str
     placement: ComputePlacement
-    instance_type: str
-    ami_id: str  # empty: the current Amazon Linux 2023 AMI from its public SSM parameter
-    root_volume_gb: int
-    refresh_min_healthy_percent: int
-    refresh_max_healthy_percent: int
-    instance_warmup: int
+    # ami_id empty: the current Amazon Linux 2023 AMI from its public SSM parameter
+    instances: Ec2Settings
 
 
 def user_data(placement: ComputePlacement) -> pulumi.Output[str]:
@@ -55,7 +52,7 @@ class Ec2Service(pulumi.ComponentResource):
     ) -> None:
         super().__init__("shipyard:index:Ec2Service", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        placement = args.placement
+        placement, instances = args.placement, args.instances
         role = iam.service_role(
             f"{name}-instance",
             "ec2.amazonaws.com",
@@ -65,7 +62,7 @@ class Ec2Service(pulumi.ComponentResource):
         )
         profile = aws.iam.InstanceProfile(f"{name}-instance", role=role.name, opts=child)
         image_id = (
-            args.ami_id
+            instances.ami_id
             or aws.ssm.get_parameter_output(
                 name=AMAZON_LINUX_AMI_PARAMETER, opts=pulumi.InvokeOptions(parent=self)
             ).value
@@ -73,7 +70,7 @@ class Ec2Service(pulumi.ComponentResource):
         template = aws.ec2.LaunchTemplate(
             f"{name}-template",
             image_id=image_id,
-            instance_type=args.instance_type,
+            instance_type=instances.instance_type,
             iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
             # IMDSv2 only. Hop limit 1 keeps containers (one hop further) away from the
             # instance's credentials; the Docker daemon, which ships logs, runs on the host.
@@ -85,7 +82,7 @@ class Ec2Service(pulumi.ComponentResource):
                     device_name="/dev/xvda",
                     ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
                         volume_type="gp3",
-                        volume_size=args.root_volume_gb,
+                        volume_size=instances.root_volume_gb,
                         encrypted="true",
                         delete_on_termination="true",
                     ),
@@ -116,7 +113,7 @@ class Ec2Service(pulumi.ComponentResource):
             target_group_arns=[placement.target_group_arn],
             health_check_type="ELB",
             health_check_grace_period=placement.health_check_grace_period,
-            default_instance_warmup=args.instance_warmup,
+            default_instance_warmup=instances.instance_warmup,
             # A numbered version (not $Latest), so an instance refresh can roll back to it.
             launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)
@@ -124,9 +121,9 @@ class Ec2Service(pulumi.ComponentResource):
             instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
                 strategy="Rolling",
                 preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
-                    min_healthy_percentage=args.refresh_min_healthy_percent,
-                    max_healthy_percentage=args.refresh_max_healthy_percent,
-                    instance_warmup=str(args.instance_warmup),
+                    min_healthy_percentage=instances.refresh_min_healthy_percent,
+                    max_healthy_percentage=instances.refresh_max_healthy_percent,
+                    instance_warmup=str(instances.instance_warmup),
                     auto_rollback=True,
                     alarm_specification=(
                         aws.autoscaling.GroupInstanceRefreshPreferencesAlarmSpecificationArgs(
@@ -148,7 +145,7 @@ class Ec2Service(pulumi.ComponentResource):
                 f"{name}-scale-{policy.suffix}",
                 autoscaling_group_name=group.name,
                 policy_type="TargetTrackingScaling",
-                estimated_instance_warmup=args.instance_warmup,
+                estimated_instance_warmup=instances.instance_warmup,
                 target_tracking_configuration=aws.autoscaling.PolicyTargetTrackingConfigurationArgs(
                     target_value=policy.target_value,
                     predefined_metric_specification=aws.autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs(
