@@ -45,29 +45,21 @@ def commit_of(tags: Iterable[str]) -> str:
 
 
 def _built_digest(env: str, update: UpdateRecord, images: list[ImageInfo]) -> str | None:
-    head = update.environment.get("git.head", "")
-    exact = f"{env}-{head}"
-    dirty_prefix = f"{exact}-dirty-"
-    candidates = [
+    """The image an update built: tagged `<env>-<commit>`, or for a dirty work tree the
+    newest `<env>-<commit>-dirty-*` pushed before the update ended."""
+    exact = f"{env}-{update.environment.get('git.head', '')}"
+    for image in images:
+        if exact in image.tags:
+            return image.digest
+    finished = update.end_time or update.start_time
+    dirty = [
         image
         for image in images
-        if exact in image.tags
-        or (
-            any(tag.startswith(dirty_prefix) for tag in image.tags)
-            and (
-                image.pushed_at is None
-                or update.end_time is None
-                or image.pushed_at <= update.end_time
-            )
-        )
+        if any(tag.startswith(f"{exact}-dirty-") for tag in image.tags)
+        and (image.pushed_at is None or image.pushed_at <= finished)
     ]
-    candidates.sort(
-        key=lambda image: (
-            exact not in image.tags,
-            -(image.pushed_at or update.start_time).timestamp(),
-        )
-    )
-    return candidates[0].digest if candidates else None
+    dirty.sort(key=lambda image: image.pushed_at or finished)
+    return dirty[-1].digest if dirty else None
 
 
 def release_history(
