@@ -23,6 +23,11 @@ from source import APP_DIR, SourceRevision
 def image_build(settings: Settings, revision: SourceRevision) -> ImageBuild | None:
     if settings.image_digest:
         return None
+    if not (APP_DIR / "Dockerfile").is_file():
+        raise pulumi.RunError(
+            f"nothing to build: {APP_DIR / 'Dockerfile'} does not exist; add the service's "
+            "Dockerfile there, or pin an existing image with shipyard:imageDigest"
+        )
     return ImageBuild(
         context=os.path.relpath(APP_DIR),
         # The environment in the tag keeps builds of one commit by two stacks apart in the

@@ -94,3 +94,15 @@ def test_a_certificate_adds_https_with_tls12_and_redirects_http():
     )
     assert world_ports == [80, 443]
     assert evaluation.outputs["url"].startswith("https://")
+
+
+def test_building_without_a_dockerfile_fails_clearly_and_a_pin_needs_none(monkeypatch, tmp_path):
+    import pulumi
+    import stack
+
+    monkeypatch.setattr(stack, "APP_DIR", tmp_path)
+    mocks = pulumi_mocks.RecordingMocks()
+    with pytest.raises(pulumi.RunError, match="Dockerfile does not exist; add the service's"):
+        pulumi_mocks.evaluate("dev", mocks=mocks)
+    assert mocks.resources == {}
+    assert pulumi_mocks.evaluate("dev", overrides={"imageDigest": DIGEST_A}).of_type(TASK)
