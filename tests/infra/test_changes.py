@@ -98,6 +98,7 @@ def test_a_certificate_adds_https_with_tls12_and_redirects_http():
 
 def test_building_without_a_dockerfile_fails_clearly_and_a_pin_needs_none(monkeypatch, tmp_path):
     import pulumi
+
     import stack
 
     monkeypatch.setattr(stack, "APP_DIR", tmp_path)
