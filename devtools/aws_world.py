@@ -184,6 +184,24 @@ class World:
 
         self._after("ecs", "DescribeServices", run)
 
+    def deployment_failed(self, reason: str) -> None:
+        """The circuit breaker stopped the newest ECS deployment; the old tasks still run."""
+
+        def fail(parsed: dict) -> None:
+            for service in parsed.get("services", []):
+                primary = next(d for d in service["deployments"] if d["status"] == "PRIMARY")
+                primary.update(rolloutState="FAILED", rolloutStateReason=reason, runningCount=0)
+                service["runningCount"] = service["desiredCount"]
+                active = dict(
+                    primary,
+                    status="ACTIVE",
+                    rolloutState="COMPLETED",
+                    runningCount=service["desiredCount"],
+                )
+                service["deployments"] = [primary, active]
+
+        self._after("ecs", "DescribeServices", fail)
+
     def targets(self, state: str, reason: str = "") -> None:
         def set_state(parsed: dict) -> None:
             for item in parsed.get("TargetHealthDescriptions", []):

@@ -42,11 +42,29 @@ def _refresh_status_is(status: str, state: str) -> dict[str, str]:
     }
 
 
-# boto3 has no waiter for instance refreshes; this is one in botocore's own waiter language.
-INSTANCE_REFRESH_WAITER = WaiterModel(
+# Waiters in botocore's own language. ECS's services_stable, plus a failure as soon as the
+# circuit breaker fails the new deployment, rather than waiting out the rollback. And one for
+# instance refreshes, which boto3 has none for.
+WAITERS = WaiterModel(
     {
         "version": 2,
         "waiters": {
+            "ServiceDeployed": {
+                "operation": "DescribeServices",
+                "delay": 15,
+                "maxAttempts": 40,
+                "acceptors": [
+                    {"state": "failure", "matcher": "pathAny", "argument": "failures[].reason",
+                     "expected": "MISSING"},
+                    {"state": "failure", "matcher": "pathAny",
+                     "argument": "services[].deployments[?status=='PRIMARY'][].rolloutState",
+                     "expected": "FAILED"},
+                    {"state": "success", "matcher": "path",
+                     "argument": "length(services[?!(length(deployments) == `1` && "
+                                 "runningCount == desiredCount)]) == `0`",
+                     "expected": True},
+                ],
+            },
             "InstanceRefreshFinished": {
                 "operation": "DescribeInstanceRefreshes",
                 "delay": 15,
@@ -55,10 +73,10 @@ INSTANCE_REFRESH_WAITER = WaiterModel(
                     _refresh_status_is("Successful", "success"),
                     *[_refresh_status_is(status, "failure") for status in REFRESH_FAILED],
                 ],
-            }
+            },
         },
     }
-)
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -201,13 +219,13 @@ class Aws:
 
     def wait_ecs_stable(self, cluster: str, service: str, timeout: float, delay: float) -> None:
         with aws_errors(f"wait for ECS service {service}"):
-            self.client("ecs").get_waiter("services_stable").wait(
+            create_waiter_with_client("ServiceDeployed", WAITERS, self.client("ecs")).wait(
                 cluster=cluster, services=[service], WaiterConfig=waiter_config(timeout, delay)
             )
 
     def wait_instance_refresh(self, group: str, timeout: float, delay: float) -> None:
         waiter = create_waiter_with_client(
-            "InstanceRefreshFinished", INSTANCE_REFRESH_WAITER, self.client("autoscaling")
+            "InstanceRefreshFinished", WAITERS, self.client("autoscaling")
         )
         with aws_errors(f"wait for the instance refresh of {group}"):
             waiter.wait(

@@ -218,3 +218,24 @@ def test_no_terminal_to_confirm_on(monkeypatch, capsys):
     runtime = cli_main.default_runtime()
     with pytest.raises(Exception, match="pass --yes"):
         runtime.confirm("Deploy?")
+
+
+def test_status_shows_a_deployment_the_circuit_breaker_failed(cli, stacks, world, dev):
+    reason = "ECS deployment circuit breaker: tasks failed to start."
+    world.deployment_failed(reason)
+    world.targets("healthy")
+    assert cli("status", "dev") == UNHEALTHY
+    assert cli.table()["last deployment"] == [f"FAILED {reason}"]
+    assert cli.table()["healthy"] == ["no"]
+
+
+def test_deploy_whose_ecs_deployment_fails_stops_waiting_and_reports_it(
+    cli, stacks, world, dev, capsys
+):
+    world.deployment_failed("ECS deployment circuit breaker: rolling back.")
+    world.targets("healthy")
+    stacks.git_head = "5" * 40
+    assert cli("deploy", "dev", "--yes", "--timeout", "600") == UNHEALTHY
+    err = " ".join(capsys.readouterr().err.split())
+    assert "wait for ECS service shipyard-sample-dev: it failed" in err
+    assert "last deployment: FAILED ECS deployment circuit breaker: rolling back." in err
