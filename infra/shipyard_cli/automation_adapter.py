@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,11 @@ from shipyard_cli.model import PlannedStep, Preview, UpdateRecord
 
 
 def _translate(env: str, error: Exception) -> UserError:
+    if isinstance(error, FileNotFoundError):
+        return UserError(
+            "the Pulumi CLI is not on PATH; install it (https://www.pulumi.com/docs/install/) "
+            "and log in with `pulumi login`"
+        )
     if isinstance(error, auto.ConcurrentUpdateError):
         return UserError(
             f"stack {env} is locked by another update; wait for it to finish, or if it died, "
@@ -27,6 +33,14 @@ def _translate(env: str, error: Exception) -> UserError:
     return UserError(f"pulumi failed on stack {env}: {error}")
 
 
+@contextlib.contextmanager
+def _pulumi_errors(env: str) -> Iterator[None]:
+    try:
+        yield
+    except (auto.CommandError, OSError) as error:
+        raise _translate(env, error) from error
+
+
 class AutomationStacks:
     """Stacks of the project at `project_dir`, driven through the Pulumi CLI."""
 
@@ -34,10 +48,7 @@ class AutomationStacks:
         self.project_dir = project_dir
 
     def _stack(self, env: str) -> auto.Stack:
-        try:
-            return auto.select_stack(stack_name=env, work_dir=str(self.project_dir))
-        except (auto.CommandError, OSError) as error:
-            raise _translate(env, error) from error
+        return auto.select_stack(stack_name=env, work_dir=str(self.project_dir))
 
     def environments(self) -> list[str]:
         stack_dir = self.project_dir / "stacks"
@@ -46,28 +57,20 @@ class AutomationStacks:
         )
 
     def outputs(self, env: str) -> dict[str, Any]:
-        try:
+        with _pulumi_errors(env):
             return {key: output.value for key, output in self._stack(env).outputs().items()}
-        except auto.CommandError as error:
-            raise _translate(env, error) from error
 
     def config(self, env: str) -> dict[str, str]:
-        try:
+        with _pulumi_errors(env):
             return {key: value.value for key, value in self._stack(env).get_all_config().items()}
-        except auto.CommandError as error:
-            raise _translate(env, error) from error
 
     def set_config(self, env: str, key: str, value: str) -> None:
-        try:
+        with _pulumi_errors(env):
             self._stack(env).set_config(key, auto.ConfigValue(value=value))
-        except auto.CommandError as error:
-            raise _translate(env, error) from error
 
     def remove_config(self, env: str, key: str) -> None:
-        try:
+        with _pulumi_errors(env):
             self._stack(env).remove_config(key)
-        except auto.CommandError as error:
-            raise _translate(env, error) from error
 
     def preview(self, env: str) -> Preview:
         steps: list[PlannedStep] = []
@@ -82,24 +85,18 @@ class AutomationStacks:
                     PlannedStep(str(metadata.op.value), metadata.type, metadata.urn, protected)
                 )
 
-        try:
+        with _pulumi_errors(env):
             result = self._stack(env).preview(diff=True, on_event=collect, color="never")
-        except auto.CommandError as error:
-            raise _translate(env, error) from error
         return Preview(diff_text=result.stdout, steps=steps)
 
     def up(self, env: str, message: str, on_output: Callable[[str], None]) -> dict[str, Any]:
-        try:
+        with _pulumi_errors(env):
             result = self._stack(env).up(message=message, on_output=on_output, color="never")
-        except auto.CommandError as error:
-            raise _translate(env, error) from error
         return {key: output.value for key, output in result.outputs.items()}
 
     def history(self, env: str) -> list[UpdateRecord]:
-        try:
+        with _pulumi_errors(env):
             summaries = self._stack(env).history()
-        except auto.CommandError as error:
-            raise _translate(env, error) from error
         return [
             UpdateRecord(
                 version=summary.version or 0,

@@ -7,6 +7,7 @@ so `shipyard --help` starts fast.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -54,7 +55,8 @@ def default_runtime() -> Runtime:
 
     return Runtime(
         stacks=AutomationStacks(PROJECT_DIR),
-        aws_for_region=lambda region: Aws(boto3.Session(region_name=region)),
+        # One session and its clients per region, for the whole command.
+        aws_for_region=functools.cache(lambda region: Aws(boto3.Session(region_name=region))),
         console=console,
         confirm=confirm,
     )

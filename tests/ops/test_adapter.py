@@ -154,6 +154,8 @@ def test_up_history_config_and_outputs_are_plain_values(stand_in):
          "stack dev does not exist yet; create it with `pulumi stack init dev`"),
         (auto.CommandError(CommandResult("", "error: program failed", 255)),
          "pulumi failed on stack dev"),
+        (FileNotFoundError(2, "No such file or directory", "pulumi"),
+         "the Pulumi CLI is not on PATH; install it"),
     ],
 )  # fmt: skip
 @pytest.mark.parametrize("call", ["preview", "outputs", "config", "history"])
