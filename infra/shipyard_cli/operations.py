@@ -6,7 +6,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ class Runtime:
     confirm: Callable[[str], bool]
     timeout: float = 900.0
     poll: float = 10.0
+    _regions: dict[str, str] = field(default_factory=dict, repr=False)
 
     def check_environment(self, env: str) -> None:
         known = self.stacks.environments()
@@ -41,12 +42,14 @@ class Runtime:
             )
 
     def aws(self, env: str) -> Aws:
-        region = self.stacks.config(env).get("aws:region")
-        if not region:
-            raise UserError(
-                f"stack {env} has no aws:region; set it with `pulumi config set aws:region ...`"
-            )
-        return self.aws_for_region(region)
+        if env not in self._regions:
+            region = self.stacks.config(env).get("aws:region")
+            if not region:
+                raise UserError(
+                    f"stack {env} has no aws:region; set it with `pulumi config set aws:region ...`"
+                )
+            self._regions[env] = region
+        return self.aws_for_region(self._regions[env])
 
     def deployed_outputs(self, env: str) -> dict[str, Any]:
         outputs = self.stacks.outputs(env)
