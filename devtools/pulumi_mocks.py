@@ -23,6 +23,7 @@ import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import Stack
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INFRA_DIR = REPO_ROOT / "infra"
@@ -243,6 +244,7 @@ def evaluate(
     def run_program() -> pulumi.Output:
         runpy.run_path(str(INFRA_DIR / "__main__.py"), run_name="__main__")
         root = pulumi.runtime.get_root_resource()
+        assert isinstance(root, Stack), "set_mocks made a root stack"
         return pulumi.Output.all(**root.outputs).apply(exported.update)
 
     with _program_environment(commit, version):

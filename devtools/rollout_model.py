@@ -93,7 +93,10 @@ def ec2_rollout(evaluation: Evaluation) -> Rollout:
     user_data = base64.b64decode(
         evaluation.one("aws:ec2/launchTemplate:LaunchTemplate").inputs["userData"]
     ).decode()
-    stop_timeout = float(re.search(r"--stop-timeout (\d+)", user_data).group(1))
+    stop_flag = re.search(r"--stop-timeout (\d+)", user_data)
+    if stop_flag is None:
+        raise ValueError("the boot script runs the container without --stop-timeout")
+    stop_timeout = float(stop_flag.group(1))
     preferences = group["instanceRefresh"]["preferences"]
     interval, threshold, deregistration = _health_check_timing(evaluation)
     return Rollout(

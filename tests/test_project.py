@@ -86,3 +86,10 @@ def test_readme_documents_every_setting_as_shipped():
     assert markdown_table() in (ROOT / "README.md").read_text(), (
         "README's configuration table is stale: run `python -m devtools.config_reference write`"
     )
+
+
+def test_program_cli_and_devtools_type_check():
+    completed = subprocess.run(
+        [tool("mypy"), "infra", "devtools"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, completed.stdout

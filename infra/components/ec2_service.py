@@ -141,6 +141,8 @@ class Ec2Service(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCapacity"]),
         )
         for policy in tracking_policies(placement.scaling):
+            if policy.ec2_metric is None:  # settings refuse these for ec2 already
+                continue
             aws.autoscaling.Policy(
                 f"{name}-scale-{policy.suffix}",
                 autoscaling_group_name=group.name,

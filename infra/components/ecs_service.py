@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -23,7 +24,7 @@ class FargateServiceArgs:
 
 
 def container_definitions(spec: ContainerSpec) -> pulumi.Output[str]:
-    definition = {
+    definition: dict[str, Any] = {
         "name": CONTAINER_NAME,
         "image": spec.image_ref,
         "essential": True,

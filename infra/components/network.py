@@ -53,10 +53,12 @@ class Network(pulumi.ComponentResource):
     def _adopt_default_vpc(self) -> None:
         vpc = aws.ec2.get_vpc_output(default=True, opts=pulumi.InvokeOptions(parent=self))
         subnets = aws.ec2.get_subnets_output(
-            filters=[
-                aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc.id]),
-                aws.ec2.GetSubnetsFilterArgs(name="default-for-az", values=["true"]),
-            ],
+            filters=vpc.id.apply(
+                lambda vpc_id: [
+                    aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc_id]),
+                    aws.ec2.GetSubnetsFilterArgs(name="default-for-az", values=["true"]),
+                ]
+            ),
             opts=pulumi.InvokeOptions(parent=self),
         )
         self.vpc_id = vpc.id
@@ -124,7 +126,7 @@ class Network(pulumi.ComponentResource):
         self,
         name: str,
         vpc: aws.ec2.Vpc,
-        zones: aws.GetAvailabilityZonesResult,
+        zones: pulumi.Output[aws.GetAvailabilityZonesResult],
         index: int,
         cidr: str,
         route_table_id: pulumi.Input[str],
@@ -133,7 +135,7 @@ class Network(pulumi.ComponentResource):
             name,
             vpc_id=vpc.id,
             cidr_block=cidr,
-            availability_zone=zones.names.apply(lambda names: names[index]),
+            availability_zone=zones.apply(lambda found: found.names[index]),
             # Nothing launched here gets a public address unless it asks for one.
             map_public_ip_on_launch=False,
             tags={"Name": name},

@@ -24,7 +24,7 @@ def _ecs_rows(aws: Aws, outputs: dict[str, Any]) -> tuple[bool, list[tuple[str, 
     service = aws.ecs_service(outputs["clusterName"], outputs["serviceName"])
     desired, running = service.get("desiredCount", 0), service.get("runningCount", 0)
     deployments = service.get("deployments", [])
-    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), {})
+    primary: dict[str, Any] = next((d for d in deployments if d.get("status") == "PRIMARY"), {})
     rollout = primary.get("rolloutState", "UNKNOWN")
     ok = running == desired and len(deployments) == 1 and rollout in ("COMPLETED", "UNKNOWN")
     rows = [
