@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 import source
@@ -14,6 +15,8 @@ from components.network import subnet_cidrs
 from container import container_environment
 
 
+# No deadline: the machines are shared, and the first example pays for cold imports.
+@hypothesis_settings(deadline=None)
 @given(
     st.integers(min_value=0, max_value=255),
     st.integers(min_value=16, max_value=20),

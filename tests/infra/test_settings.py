@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from devtools import pulumi_mocks
@@ -104,6 +105,8 @@ def test_every_key_default_passes_its_own_checks():
     assert parse_settings("any", pulumi_mocks.engine_config(defaults)).cpu == 256
 
 
+# No deadline: the machines are shared, and the first example pays for cold imports.
+@hypothesis_settings(deadline=None)
 @given(st.sampled_from(sorted(FARGATE_SIZES)), st.integers(min_value=128, max_value=130000))
 def test_fargate_pairs_are_accepted_exactly_when_aws_accepts_them(cpu, memory):
     config = {"shipyard:cpu": str(cpu), "shipyard:memory": str(memory)}
@@ -112,3 +115,28 @@ def test_fargate_pairs_are_accepted_exactly_when_aws_accepts_them(cpu, memory):
     else:
         with pytest.raises(SettingsError, match="shipyard:memory"):
             parse_settings("dev", config)
+
+
+# No deadline: the machines are shared, and the first example pays for cold imports.
+@hypothesis_settings(deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from([key.path for key in KEYS] + ["shipyard:bogus"]),
+        st.one_of(
+            st.text(max_size=12),
+            st.integers(-5, 70000).map(str),
+            st.sampled_from(
+                ["true", "false", "[]", '["A=1"]', "sha256:" + "a" * 64, "10.1.0.0/16"]
+            ),
+        ),
+        max_size=8,
+    )
+)
+def test_any_stack_file_gives_settings_or_one_settings_error(config):
+    try:
+        settings = parse_settings("any", config)
+    except SettingsError as error:
+        assert error.problems
+        assert all(problem.startswith("shipyard:") for problem in error.problems)
+    else:
+        assert settings.scaling.min_capacity <= settings.scaling.max_capacity
