@@ -1,0 +1,1 @@
+"""shipyard's policy pack: `pulumi preview --policy-pack infra/policy`."""

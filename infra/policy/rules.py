@@ -1,0 +1,266 @@
+"""Security rules for what shipyard deploys, as pulumi-policy resource validations.
+
+Checkov cannot scan Pulumi programs and Pulumi's AWSGuard has no ECR, ECS or log rules, so
+these fill the gap. Each description names the Checkov IDs it covers. Every rule reads only
+the resource's own inputs, so it can be checked against mocked resources without an engine.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
+
+Check = Callable[[dict[str, Any]], list[str]]
+LISTENER_PORTS = {80, 443}
+WORLD = {"0.0.0.0/0", "::/0"}
+TLS12_POLICIES = re.compile(r"ELBSecurityPolicy-(TLS13-1-[23]|TLS-1-2|FS-1-2)")
+# ecr:GetAuthorizationToken has no resource-level permissions; AWS requires "*" for it.
+STAR_RESOURCE_ALLOWED = {"ecr:GetAuthorizationToken"}
+SECRET_PATTERNS = re.compile(
+    r"AKIA[0-9A-Z]{16}|aws_secret_access_key|-----BEGIN [A-Z ]*PRIVATE KEY-----|password\s*=",
+    re.IGNORECASE,
+)
+
+
+def _ecr_repository(props: dict[str, Any]) -> list[str]:
+    problems = []
+    if not (props.get("imageScanningConfiguration") or {}).get("scanOnPush"):
+        problems.append("scan on push is off; set imageScanningConfiguration.scanOnPush")
+    if props.get("imageTagMutability") != "IMMUTABLE":
+        problems.append("tags are mutable; set imageTagMutability to IMMUTABLE")
+    if not props.get("encryptionConfigurations"):
+        problems.append("no encryption configuration; use KMS")
+    return problems
+
+
+def _ecs_cluster(props: dict[str, Any]) -> list[str]:
+    settings = {s.get("name"): s.get("value") for s in props.get("settings") or []}
+    if settings.get("containerInsights") not in ("enabled", "enhanced"):
+        return ["Container Insights is off"]
+    return []
+
+
+def _task_definition(props: dict[str, Any]) -> list[str]:
+    problems = []
+    if props.get("executionRoleArn") and props.get("executionRoleArn") == props.get("taskRoleArn"):
+        problems.append("the execution role is also the task role; give the task its own")
+    for container in json.loads(props.get("containerDefinitions") or "[]"):
+        name = container.get("name", "?")
+        if container.get("privileged"):
+            problems.append(f"container {name} is privileged")
+        if not container.get("readonlyRootFilesystem"):
+            problems.append(f"container {name} has a writable root filesystem")
+    return problems
+
+
+def _ecs_service_public_ip(props: dict[str, Any]) -> list[str]:
+    if (props.get("networkConfiguration") or {}).get("assignPublicIp"):
+        return ["tasks get public IPs; run them in private subnets (useDefaultVpc: false)"]
+    return []
+
+
+def _load_balancer(props: dict[str, Any]) -> list[str]:
+    problems = []
+    if not props.get("dropInvalidHeaderFields"):
+        problems.append("invalid header fields are passed on; set dropInvalidHeaderFields")
+    if props.get("desyncMitigationMode") == "monitor":
+        problems.append("desync mitigation only monitors; use defensive or strictest")
+    return problems
+
+
+def _listener(props: dict[str, Any]) -> list[str]:
+    if props.get("protocol") == "HTTPS" and not TLS12_POLICIES.match(props.get("sslPolicy") or ""):
+        return [f"TLS policy {props.get('sslPolicy')!r} allows TLS below 1.2"]
+    return []
+
+
+def _target_group(props: dict[str, Any]) -> list[str]:
+    check = props.get("healthCheck") or {}
+    if not check.get("enabled") or not check.get("path"):
+        return ["no HTTP health check; set healthCheck.enabled and healthCheck.path"]
+    return []
+
+
+def _launch_template(props: dict[str, Any]) -> list[str]:
+    problems = []
+    metadata = props.get("metadataOptions") or {}
+    if metadata.get("httpTokens") != "required":
+        problems.append("IMDSv1 is allowed; set metadataOptions.httpTokens to required")
+    if (metadata.get("httpPutResponseHopLimit") or 1) > 1:
+        problems.append("IMDS hop limit above 1 lets containers reach instance credentials")
+    for mapping in props.get("blockDeviceMappings") or []:
+        if str((mapping.get("ebs") or {}).get("encrypted")).lower() != "true":
+            problems.append(f"volume {mapping.get('deviceName')} is not encrypted")
+    user_data = base64.b64decode(props.get("userData") or "").decode(errors="replace")
+    if SECRET_PATTERNS.search(user_data):
+        problems.append("user data holds what looks like a secret; fetch it at boot instead")
+    return problems
+
+
+def _auto_scaling_group(props: dict[str, Any]) -> list[str]:
+    if props.get("targetGroupArns") and props.get("healthCheckType") != "ELB":
+        return ["the group is behind a load balancer but ignores its health checks; use ELB"]
+    return []
+
+
+def _log_group(props: dict[str, Any]) -> list[str]:
+    if not props.get("retentionInDays"):
+        return ["logs are kept forever; set retentionInDays"]
+    return []
+
+
+def _ingress_rule(props: dict[str, Any]) -> list[str]:
+    problems = []
+    if not props.get("description"):
+        problems.append("the rule has no description")
+    sources = {props.get("cidrIpv4"), props.get("cidrIpv6")} & WORLD
+    ports = set(range(int(props.get("fromPort", 0)), int(props.get("toPort", 65535)) + 1))
+    if sources and not ports <= LISTENER_PORTS:
+        problems.append(
+            f"ports {min(ports)}-{max(ports)} are open to the world; only 80 and 443 may be"
+        )
+    return problems
+
+
+def _iam_policy(props: dict[str, Any]) -> list[str]:
+    problems = []
+    statements = json.loads(props.get("policy") or "{}").get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = _as_list(statement.get("Action"))
+        resources = _as_list(statement.get("Resource"))
+        wildcards = [a for a in actions if a == "*" or a.endswith(":*")]
+        if wildcards:
+            problems.append(f"wildcard actions {wildcards}")
+        if "*" in resources and not set(actions) <= STAR_RESOURCE_ALLOWED:
+            problems.append(
+                f"actions {sorted(set(actions) - STAR_RESOURCE_ALLOWED)} on every resource"
+            )
+    return problems
+
+
+def _managed_policy(props: dict[str, Any]) -> list[str]:
+    if (props.get("policyArn") or "").endswith(":policy/AdministratorAccess"):
+        return ["AdministratorAccess is attached"]
+    return []
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _policy(
+    name: str,
+    description: str,
+    resource_type: str,
+    check: Check,
+    level: EnforcementLevel = EnforcementLevel.MANDATORY,
+) -> ResourceValidationPolicy:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type == resource_type:
+            for problem in check(dict(args.props)):
+                report_violation(f"{args.name}: {problem}", None)
+
+    return ResourceValidationPolicy(
+        name=name, description=description, validate=validate, enforcement_level=level
+    )
+
+
+POLICIES: list[ResourceValidationPolicy] = [
+    _policy(
+        "ecr-scan-immutable-encrypted",
+        "ECR scans on push, tags are immutable, images encrypted (CKV_AWS_163, 51, 136).",
+        "aws:ecr/repository:Repository",
+        _ecr_repository,
+    ),
+    _policy(
+        "ecs-container-insights",
+        "ECS clusters have Container Insights (CKV_AWS_65).",
+        "aws:ecs/cluster:Cluster",
+        _ecs_cluster,
+    ),
+    _policy(
+        "ecs-task-hardened",
+        "Containers are not privileged, have a read-only root filesystem, and the task "
+        "role is not the execution role (CKV_AWS_334, 336, 249).",
+        "aws:ecs/taskDefinition:TaskDefinition",
+        _task_definition,
+    ),
+    _policy(
+        "ecs-no-public-ip",
+        "ECS tasks get no public IP (CKV_AWS_333); advisory, as the default VPC needs one.",
+        "aws:ecs/service:Service",
+        _ecs_service_public_ip,
+        EnforcementLevel.ADVISORY,
+    ),
+    _policy(
+        "alb-drops-invalid-headers",
+        "The ALB drops invalid headers and mitigates desync (CKV_AWS_131, 328).",
+        "aws:lb/loadBalancer:LoadBalancer",
+        _load_balancer,
+    ),
+    _policy(
+        "alb-https-tls12",
+        "HTTPS listeners allow TLS 1.2 and newer only (CKV_AWS_103).",
+        "aws:lb/listener:Listener",
+        _listener,
+    ),
+    _policy(
+        "target-group-health-check",
+        "Target groups check health over HTTP (CKV_AWS_261).",
+        "aws:lb/targetGroup:TargetGroup",
+        _target_group,
+    ),
+    _policy(
+        "launch-template-locked-down",
+        "IMDSv2 with hop limit 1, encrypted volumes, no secrets in user data (CKV_AWS_79, "
+        "341, 8, 46).",
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        _launch_template,
+    ),
+    _policy(
+        "asg-elb-health-checks",
+        "Auto Scaling groups behind a load balancer use its health checks (CKV2_AWS_15).",
+        "aws:autoscaling/group:Group",
+        _auto_scaling_group,
+    ),
+    _policy(
+        "log-retention",
+        "Log groups expire their events (CKV_AWS_66).",
+        "aws:cloudwatch/logGroup:LogGroup",
+        _log_group,
+    ),
+    _policy(
+        "ingress-described-and-narrow",
+        "Ingress rules are described; only 80 and 443 are open to the world (CKV_AWS_23, "
+        "24, 25, 260, 277).",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        _ingress_rule,
+    ),
+    _policy(
+        "iam-least-privilege",
+        "Role policies use no wildcard actions and no '*' resource beyond "
+        "ecr:GetAuthorizationToken (CKV_AWS_62, 63, 274, 355).",
+        "aws:iam/rolePolicy:RolePolicy",
+        _iam_policy,
+    ),
+    _policy(
+        "iam-no-admin",
+        "No role gets AdministratorAccess (CKV_AWS_274).",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        _managed_policy,
+    ),
+]

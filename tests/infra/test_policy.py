@@ -1,0 +1,176 @@
+"""The policy pack, run against every shipped stack's resources and against bad ones.
+
+pulumi-policy's ResourceValidationArgs is built by hand from the inputs the program
+registered under mocks, so the pack is tested without the Pulumi engine.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import runpy
+from pathlib import Path
+
+import pulumi_policy
+import pytest
+import yaml
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+)
+
+from devtools import pulumi_mocks
+from policy.rules import POLICIES
+
+from .conftest import SHIPPED_STACKS, evaluated
+
+POLICY_DIR = Path(__file__).resolve().parents[2] / "infra" / "policy"
+
+
+def violations(
+    resource_type: str, props: dict, name: str = "r", protect: bool = False
+) -> dict[str, list[str]]:
+    """Policy name -> messages it reported for one resource."""
+    args = ResourceValidationArgs(
+        resource_type=resource_type,
+        props=props,
+        urn=f"urn:pulumi:test::shipyard::{resource_type}::{name}",
+        name=name,
+        opts=PolicyResourceOptions(
+            protect=protect, ignore_changes=[], delete_before_replace=None, aliases=[],
+            custom_timeouts=PolicyCustomTimeouts(0, 0, 0), additional_secret_outputs=[],
+        ),
+        provider=None,
+    )  # fmt: skip
+    found: dict[str, list[str]] = {}
+    for policy in POLICIES:
+        messages: list[str] = []
+        policy.validate(args, lambda message, urn=None, sink=messages: sink.append(message))
+        if messages:
+            found[policy.name] = messages
+    return found
+
+
+def stack_violations(evaluation: pulumi_mocks.Evaluation) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for record in evaluation.resources.values():
+        for policy, messages in violations(
+            record.type, record.inputs, record.name, record.protect
+        ).items():
+            found.setdefault(policy, []).extend(messages)
+    return found
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_every_shipped_stack_passes_the_mandatory_policies(stack):
+    found = stack_violations(evaluated(stack))
+    mandatory = {p.name for p in POLICIES if p.enforcement_level == EnforcementLevel.MANDATORY}
+    assert not (set(found) & mandatory), found
+    # dev runs in the default VPC, whose public subnets need public task IPs: advisory only.
+    expected_advisory = {"ecs-no-public-ip"} if stack == "dev" else set()
+    assert set(found) == expected_advisory
+
+
+def test_a_certificate_adds_an_https_listener_that_passes_too():
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-000000000000"
+    assert stack_violations(pulumi_mocks.evaluate("prod", overrides={"certificateArn": arn})) == {}
+
+
+def policy_document(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+USER_DATA_WITH_KEY = base64.b64encode(b"export AWS_ACCESS_KEY_ID=AKIAABCDEFGHIJKLMNOP").decode()
+BAD_RESOURCES = [
+    ("aws:ecr/repository:Repository", {"imageTagMutability": "MUTABLE"},
+     "ecr-scan-immutable-encrypted", "scan on push is off"),
+    ("aws:ecr/repository:Repository",
+     {"imageScanningConfiguration": {"scanOnPush": True}, "imageTagMutability": "MUTABLE",
+      "encryptionConfigurations": [{"encryptionType": "KMS"}]},
+     "ecr-scan-immutable-encrypted", "tags are mutable"),
+    ("aws:ecs/cluster:Cluster", {"settings": []},
+     "ecs-container-insights", "Container Insights is off"),
+    ("aws:ecs/taskDefinition:TaskDefinition",
+     {"executionRoleArn": "arn:role/x", "taskRoleArn": "arn:role/x",
+      "containerDefinitions": json.dumps([{"name": "app", "privileged": True}])},
+     "ecs-task-hardened", "execution role is also the task role"),
+    ("aws:ecs/taskDefinition:TaskDefinition",
+     {"containerDefinitions": json.dumps(
+         [{"name": "app", "privileged": True, "readonlyRootFilesystem": True}]
+     )},
+     "ecs-task-hardened", "container app is privileged"),
+    ("aws:ecs/taskDefinition:TaskDefinition",
+     {"containerDefinitions": json.dumps([{"name": "app"}])},
+     "ecs-task-hardened", "writable root filesystem"),
+    ("aws:ecs/service:Service", {"networkConfiguration": {"assignPublicIp": True}},
+     "ecs-no-public-ip", "tasks get public IPs"),
+    ("aws:lb/loadBalancer:LoadBalancer", {"dropInvalidHeaderFields": False},
+     "alb-drops-invalid-headers", "invalid header fields"),
+    ("aws:lb/loadBalancer:LoadBalancer",
+     {"dropInvalidHeaderFields": True, "desyncMitigationMode": "monitor"},
+     "alb-drops-invalid-headers", "desync mitigation only monitors"),
+    ("aws:lb/listener:Listener", {"protocol": "HTTPS", "sslPolicy": "ELBSecurityPolicy-2016-08"},
+     "alb-https-tls12", "allows TLS below 1.2"),
+    ("aws:lb/targetGroup:TargetGroup", {"healthCheck": {"enabled": False}},
+     "target-group-health-check", "no HTTP health check"),
+    ("aws:ec2/launchTemplate:LaunchTemplate", {"metadataOptions": {"httpTokens": "optional"}},
+     "launch-template-locked-down", "IMDSv1 is allowed"),
+    ("aws:ec2/launchTemplate:LaunchTemplate",
+     {"metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 2}},
+     "launch-template-locked-down", "hop limit above 1"),
+    ("aws:ec2/launchTemplate:LaunchTemplate",
+     {"metadataOptions": {"httpTokens": "required"},
+      "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "false"}}]},
+     "launch-template-locked-down", "volume /dev/xvda is not encrypted"),
+    ("aws:ec2/launchTemplate:LaunchTemplate",
+     {"metadataOptions": {"httpTokens": "required"}, "userData": USER_DATA_WITH_KEY},
+     "launch-template-locked-down", "looks like a secret"),
+    ("aws:autoscaling/group:Group", {"targetGroupArns": ["arn:tg"], "healthCheckType": "EC2"},
+     "asg-elb-health-checks", "ignores its health checks"),
+    ("aws:cloudwatch/logGroup:LogGroup", {}, "log-retention", "kept forever"),
+    ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+     {"cidrIpv4": "0.0.0.0/0", "fromPort": 22, "toPort": 22, "description": "ssh"},
+     "ingress-described-and-narrow", "ports 22-22 are open to the world"),
+    ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+     {"cidrIpv6": "::/0", "fromPort": 0, "toPort": 65535, "description": "all"},
+     "ingress-described-and-narrow", "open to the world"),
+    ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+     {"referencedSecurityGroupId": "sg-1", "fromPort": 8080, "toPort": 8080},
+     "ingress-described-and-narrow", "no description"),
+    ("aws:iam/rolePolicy:RolePolicy",
+     {"policy": policy_document({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:b"})},
+     "iam-least-privilege", "wildcard actions ['s3:*']"),
+    ("aws:iam/rolePolicy:RolePolicy",
+     {"policy": policy_document({"Effect": "Allow", "Resource": "*",
+                                 "Action": ["ecr:GetAuthorizationToken", "logs:PutLogEvents"]})},
+     "iam-least-privilege", "actions ['logs:PutLogEvents'] on every resource"),
+    ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+     {"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+     "iam-no-admin", "AdministratorAccess"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("resource_type", "props", "policy", "message"), BAD_RESOURCES)
+def test_bad_resources_are_reported_by_their_policy(resource_type, props, policy, message):
+    found = violations(resource_type, props)
+    assert policy in found, found
+    assert any(message in reported for reported in found[policy]), found[policy]
+
+
+def test_policies_ignore_other_resource_types():
+    assert violations("aws:s3/bucket:Bucket", {"acl": "public-read"}) == {}
+
+
+def test_the_pack_entry_point_serves_every_policy(monkeypatch):
+    built = {}
+    # As the engine runs it: the pack's directory first on sys.path, no gRPC server here.
+    monkeypatch.syspath_prepend(str(POLICY_DIR))
+    monkeypatch.setattr(pulumi_policy, "PolicyPack", lambda **kwargs: built.update(kwargs))
+    runpy.run_path(str(POLICY_DIR / "__main__.py"), run_name="__main__")
+    assert built["name"] == "shipyard"
+    assert [p.name for p in built["policies"]] == [p.name for p in POLICIES]
+    assert len({policy.name for policy in POLICIES}) == len(POLICIES) == 13
+    project = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())
+    assert project["runtime"]["name"] == "python"
