@@ -17,6 +17,10 @@ class TrackingPolicy:
     target_value: float
     uses_load_balancer_label: bool = False
 
+    def resource_label(self, request_count_label: pulumi.Input[str]) -> pulumi.Input[str] | None:
+        """The label its predefined metric needs: only the ALB request count takes one."""
+        return request_count_label if self.uses_load_balancer_label else None
+
 
 def tracking_policies(scaling: ScalingSettings) -> list[TrackingPolicy]:
     policies = []

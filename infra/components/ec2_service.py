@@ -152,11 +152,7 @@ class Ec2Service(pulumi.ComponentResource):
                     target_value=policy.target_value,
                     predefined_metric_specification=aws.autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs(
                         predefined_metric_type=policy.ec2_metric,
-                        resource_label=(
-                            placement.request_count_label
-                            if policy.uses_load_balancer_label
-                            else None
-                        ),
+                        resource_label=policy.resource_label(placement.request_count_label),
                     ),
                 ),
                 opts=child,

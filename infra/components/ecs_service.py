@@ -163,11 +163,7 @@ class FargateService(pulumi.ComponentResource):
                     scale_out_cooldown=placement.scaling.scale_out_cooldown,
                     predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
                         predefined_metric_type=policy.ecs_metric,
-                        resource_label=(
-                            placement.request_count_label
-                            if policy.uses_load_balancer_label
-                            else None
-                        ),
+                        resource_label=policy.resource_label(placement.request_count_label),
                     ),
                 ),
                 opts=pulumi.ResourceOptions(parent=self),

@@ -7,6 +7,7 @@ import functools
 import pytest
 
 from devtools import pulumi_mocks
+from settings import SettingsError
 
 ECS_STACKS = ("dev", "staging", "prod")
 EC2_STACKS = ("qa",)
@@ -23,3 +24,18 @@ def evaluated(stack: str) -> pulumi_mocks.Evaluation:
 def shipped(request) -> pulumi_mocks.Evaluation:
     """Each shipped ECS stack; the EC2 ones have tests of their own."""
     return evaluated(request.param)
+
+
+def rejected(stack: str, overrides: dict, key_path: str) -> list[str]:
+    """Evaluate a bad stack file: it must fail with SettingsError before any resource exists.
+
+    Returns the problems reported for `key_path`, for the caller's own assertions.
+    """
+    mocks = pulumi_mocks.RecordingMocks()
+    with pytest.raises(SettingsError) as raised:
+        pulumi_mocks.evaluate(stack, overrides=overrides, mocks=mocks)
+    assert "nothing was deployed" in str(raised.value)
+    assert mocks.resources == {}
+    problems = [p for p in raised.value.problems if p.startswith(f"{key_path}:")]
+    assert problems, raised.value.problems
+    return problems

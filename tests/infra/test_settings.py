@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from devtools import pulumi_mocks
 from settings import FARGATE_SIZES, KEYS, SettingsError, parse_settings
 
+from .conftest import rejected
+
 # (overrides on the dev stack file, the key path the message must name, words it must say)
 BAD_STACK_FILES = [
     ({"cpu": 300}, "shipyard:cpu", "is not a Fargate size; use 256, 512"),
@@ -55,14 +57,8 @@ BAD_STACK_FILES = [
     ids=[f"{case[1].split(':')[1]}-{index}" for index, case in enumerate(BAD_STACK_FILES)],
 )
 def test_bad_stack_file_is_rejected_by_key_path_before_any_resource(overrides, key_path, advice):
-    mocks = pulumi_mocks.RecordingMocks()
-    with pytest.raises(SettingsError) as raised:
-        pulumi_mocks.evaluate("dev", overrides=overrides, mocks=mocks)
-    problems = [p for p in raised.value.problems if p.startswith(f"{key_path}:")]
-    assert problems, raised.value.problems
+    problems = rejected("dev", overrides, key_path)
     assert advice in problems[0]
-    assert "nothing was deployed" in str(raised.value)
-    assert mocks.resources == {}
 
 
 def test_every_problem_is_listed_in_one_message():
