@@ -10,6 +10,10 @@ threads = 4
 # at most this long, well inside ECS's stop timeout.
 graceful_timeout = 5
 timeout = 30
+# Keep idle connections open longer than the load balancer does (its idle timeout is 60 s by
+# default), or it may send a request down a connection the app has just closed: a 502.
+# shipyard sets KEEPALIVE_SECONDS from the stack's idleTimeout.
+keepalive = int(os.environ.get("KEEPALIVE_SECONDS", "75"))
 # The heartbeat file lives in memory: container filesystems can be slow or read-only.
 worker_tmp_dir = "/dev/shm"
 # Request logs are the service's own JSON lines on stdout; gunicorn's access log stays off.

@@ -10,9 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "infra")]
 
-from devtools import pulumi_mocks, rollout_model
+from devtools import pulumi_mocks, rollout_model  # noqa: E402 (after the path)
 
 STACKS = ("dev", "staging", "prod", "qa")
 RUNS = 5

@@ -29,6 +29,9 @@ class World:
         self.aws = Aws(session, endpoint_url=endpoint_url)
         self.calls: dict[str, int] = {}
         self._vpc: tuple[str, list[str]] | None = None
+        # Auto Scaling group -> (the launch template version before the last rollout, now).
+        self.rollouts: dict[str, tuple[str, str]] = {}
+        self._refresh_handlers: list[tuple[str, Callable[..., Any]]] = []
         self.client("ecr").create_repository(repositoryName=REPOSITORY)
 
     def client(self, service: str) -> Any:
@@ -131,7 +134,7 @@ class World:
         autoscaling = self.client("autoscaling")
         autoscaling.create_auto_scaling_group(
             AutoScalingGroupName=prefix, MinSize=desired, MaxSize=desired * 2,
-            DesiredCapacity=desired, LaunchTemplate={"LaunchTemplateName": prefix},
+            DesiredCapacity=desired, LaunchTemplate={"LaunchTemplateName": prefix, "Version": "1"},
             VPCZoneIdentifier=",".join(subnets), TargetGroupARNs=[group],
             HealthCheckType="ELB",
         )  # fmt: skip
@@ -145,6 +148,26 @@ class World:
             "repositoryUrl": f"123456789012.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}",
             "url": f"http://{env}-alb.example",
         }
+
+    def roll_out(self, group: str) -> str:
+        """What `pulumi up` does to the group for a new image: a new launch template version,
+        set on the group (which starts an instance refresh); returns the version."""
+        autoscaling, ec2 = self.client("autoscaling"), self.client("ec2")
+        current = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group])[
+            "AutoScalingGroups"
+        ][0]["LaunchTemplate"]
+        version = ec2.create_launch_template_version(
+            LaunchTemplateName=current["LaunchTemplateName"],
+            SourceVersion=current["Version"],
+            LaunchTemplateData={"UserData": f"rollout {len(self.rollouts)}"},
+        )["LaunchTemplateVersion"]["VersionNumber"]
+        autoscaling.update_auto_scaling_group(
+            AutoScalingGroupName=group,
+            LaunchTemplate={"LaunchTemplateName": current["LaunchTemplateName"],
+                            "Version": str(version)},
+        )  # fmt: skip
+        self.rollouts[group] = (current["Version"], str(version))
+        return str(version)
 
     def alarm(self, name: str) -> None:
         self.client("cloudwatch").set_alarm_state(
@@ -163,10 +186,9 @@ class World:
     # ---- states moto cannot reach -------------------------------------------------------
 
     def _after(self, service: str, operation: str, change: Callable[[dict], None]) -> None:
-        def handler(parsed: dict, **_: Any) -> None:
-            change(parsed)
-
-        self.client(service).meta.events.register(f"after-call.{service}.{operation}", handler)
+        self.client(service).meta.events.register(
+            f"after-call.{service}.{operation}", _parsed(change)
+        )
 
     def tasks_running(self) -> None:
         """ECS runs every desired task and the deployment completes."""
@@ -218,15 +240,32 @@ class World:
         self._after("autoscaling", "DescribeAutoScalingGroups", serve)
 
     def instance_refresh(self, status: str, reason: str = "") -> None:
-        """Answer DescribeInstanceRefreshes, which moto lacks, with one refresh in `status`."""
+        """Answer DescribeInstanceRefreshes, which moto lacks, with one refresh in `status`.
+
+        After a rollback, the group is back on the launch template version it ran before the
+        last rollout, as Auto Scaling leaves it.
+        """
 
         def answer(**_: Any) -> tuple[AWSResponse, dict]:
             refresh = {"InstanceRefreshId": "r-1", "Status": status, "StatusReason": reason}
             return AWSResponse(None, 200, {}, None), {"InstanceRefreshes": [refresh]}
 
-        self.client("autoscaling").meta.events.register(
-            "before-call.autoscaling.DescribeInstanceRefreshes", answer
-        )
+        def rolled_back(parsed: dict) -> None:
+            for group in parsed.get("AutoScalingGroups", []):
+                before, _ = self.rollouts.get(group["AutoScalingGroupName"], (None, None))
+                if before is not None:
+                    group["LaunchTemplate"]["Version"] = before
+
+        events = self.client("autoscaling").meta.events
+        for event, handler in self._refresh_handlers:  # the newest refresh replaces the last
+            events.unregister(event, handler)
+        self._refresh_handlers = [("before-call.autoscaling.DescribeInstanceRefreshes", answer)]
+        if status.startswith("Rollback"):
+            self._refresh_handlers.append(
+                ("after-call.autoscaling.DescribeAutoScalingGroups", _parsed(rolled_back))
+            )
+        for event, handler in self._refresh_handlers:
+            events.register(event, handler)
 
     def fail(self, service: str, operation: str, code: str, times: int, status: int = 400) -> None:
         """The next `times` requests of `operation` fail at the wire with `code`."""
@@ -253,6 +292,15 @@ class World:
                 raise error
 
         self.client(service).meta.events.register(f"before-call.{service}.{operation}", interrupt)
+
+
+def _parsed(change: Callable[[dict], None]) -> Callable[..., None]:
+    """An after-call handler that changes the parsed response in place."""
+
+    def handler(parsed: dict, **_: Any) -> None:
+        change(parsed)
+
+    return handler
 
 
 class _Raw:

@@ -19,12 +19,16 @@ from pulumi.automation._cmd import CommandResult
 
 from devtools import pulumi_mocks
 from devtools.aws_world import World
+from settings import parse_settings
 from shipyard_cli.automation_adapter import _translate
+from shipyard_cli.errors import UserError
 from shipyard_cli.model import IMAGE_DIGEST_KEY, PlannedStep, Preview, UpdateRecord
+from shipyard_cli.refresh_wait import RefreshTarget, wait_for_rollout
+from source import SourceRevision
+from stack import image_build
 
 SYMBOLS = {"create": "+", "delete": "-", "update": "~"}
 REPLACED_ON_CHANGE = {"aws:ecs/taskDefinition:TaskDefinition"}
-START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -45,7 +49,8 @@ class FakeStacks:
         self.up_failures: dict[str, Exception] = {}
         self.preview_steps: dict[str, list[PlannedStep]] = {}
         self.git_head = pulumi_mocks.TEST_COMMIT
-        self.clock = START
+        # Updates happen now, as ECR (moto) stamps the images they push.
+        self.clock = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
 
     # ---- seeding -------------------------------------------------------------------------
 
@@ -137,13 +142,15 @@ class FakeStacks:
             raise self.up_failures[env]
         state = self.envs[env]
         pinned = state.config.get(IMAGE_DIGEST_KEY)
-        digest = pinned or self.world.push_image(f"{env}-{self.git_head}")
+        digest = pinned or self.world.push_image(self.build_tag(env))
+        on_output(f"Updating ({env}): image {digest}")
+        if state.outputs.get("target") == "ec2":
+            self._roll_out_instances(env)
         repository_url = state.outputs["repositoryUrl"]
         state.outputs["image"] = f"{repository_url}@{digest}"
         if not pinned:
             state.outputs["commit"] = self.git_head
-        on_output(f"Updating ({env}): image {digest}")
-        self.clock += timedelta(minutes=10)
+        self.clock = max(self.clock + timedelta(minutes=10), datetime.now(UTC))
         state.history.append(
             UpdateRecord(
                 version=len(state.history) + 1, kind="update", result="succeeded",
@@ -156,6 +163,33 @@ class FakeStacks:
         state.deployed_config = dict(state.config)
         state.deployed_commit = self.git_head
         return dict(state.outputs)
+
+    def _roll_out_instances(self, env: str) -> None:
+        """As the program's InstanceRefreshWait does inside `pulumi up`: a new launch template
+        version starts a refresh, and the update fails unless the group ends up on it."""
+        group = self.envs[env].outputs["autoScalingGroupName"]
+        target = RefreshTarget(
+            group_name=group,
+            launch_template_version=self.world.roll_out(group),
+            region=self.world.aws.session.region_name,
+            profile="",
+            timeout_seconds=1.0,
+            poll_seconds=0.05,
+        )
+        try:
+            wait_for_rollout(self.world.aws, target)
+        except UserError as error:
+            self.record(env, "update", "failed")
+            # What the engine prints for a failed dynamic resource, as the adapter reports it.
+            raise UserError(f"pulumi failed on stack {env}:\n  error: {error}") from None
+
+    def build_tag(self, env: str) -> str:
+        """The tag the real program pushes this build under (stack.image_build)."""
+        config = {k: v for k, v in self.envs[env].config.items() if k != IMAGE_DIGEST_KEY}
+        revision = SourceRevision(self.git_head, pulumi_mocks.TEST_VERSION)
+        build = image_build(parse_settings(env, config), revision)
+        assert build is not None
+        return build.tag
 
     def history(self, env: str) -> list[UpdateRecord]:
         # Pulumi lists the newest update first.

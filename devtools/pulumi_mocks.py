@@ -3,7 +3,9 @@
 No engine or provider plugin is needed: `pulumi.runtime.set_mocks` stands in for the engine,
 and RecordingMocks answers as AWS would with plausible computed outputs (ARNs, DNS names,
 digests) while recording every resource's inputs. A stack transformation records the options
-the mocks cannot see (protect, parent, ignore_changes).
+the mocks cannot see (protect, parent, ignore_changes), and RecordingMonitor records what
+each resource waits for: the URNs the SDK sends the engine, explicit `depends_on` and the
+resources behind its input Outputs alike.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class Registered:
     protect: bool = False
     parent_type: str | None = None
     ignore_changes: list[str] = field(default_factory=list)
+    # (type, name) of every resource this one waits for before it is created.
+    dependencies: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -67,15 +71,23 @@ def repository_attributes(name: str) -> dict[str, str]:
     }
 
 
+def urn_key(urn: str) -> tuple[str, str]:
+    """(type, name) of a URN: urn:pulumi:<stack>::<project>::<parent$...$type>::<name>."""
+    qualified_type, name = urn.split("::")[2:4]
+    return qualified_type.rsplit("$", 1)[-1], name
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
+    def __init__(self, zones: list[str] | None = None) -> None:
         self.resources: dict[tuple[str, str], Registered] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.zones = ZONES if zones is None else zones
+
+    def record(self, typ: str, name: str) -> Registered:
+        return self.resources.setdefault((typ, name), Registered(typ, name, {}))
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict]:
-        record = self.resources.setdefault(
-            (args.typ, args.name), Registered(args.typ, args.name, {})
-        )
+        record = self.record(args.typ, args.name)
         record.inputs = dict(args.inputs)
         name = args.inputs.get("name", args.name)
         outputs: dict[str, Any] = {
@@ -124,8 +136,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
         answers: dict[str, dict[str, Any]] = {
             "aws:index/getRegion:getRegion": {"region": REGION, "name": REGION, "id": REGION},
             "aws:index/getAvailabilityZones:getAvailabilityZones": {
-                "names": ZONES,
-                "zoneIds": [f"use1-az{index}" for index in range(1, 7)],
+                "names": self.zones,
+                "zoneIds": [f"use1-az{index}" for index in range(1, len(self.zones) + 1)],
+            },
+            "aws:index/getCallerIdentity:getCallerIdentity": {
+                "accountId": ACCOUNT,
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/deployer",
+                "userId": "AIDAEXAMPLE",
             },
             "aws:ec2/getVpc:getVpc": {"id": "vpc-0default", "cidrBlock": "172.31.0.0/16"},
             # Out of order on purpose: the program must sort them for stable inputs.
@@ -145,6 +162,20 @@ class RecordingMocks(pulumi.runtime.Mocks):
             },
         }
         return answers.get(args.token, {}), []
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The mock engine, also recording each resource's dependencies as the SDK sends them."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.recording = mocks
+
+    def RegisterResource(self, request: Any) -> Any:
+        if request.type != "pulumi:pulumi:Stack":
+            record = self.recording.record(request.type, request.name)
+            record.dependencies = {urn_key(urn) for urn in request.dependencies}
+        return super().RegisterResource(request)
 
 
 @dataclass
@@ -226,12 +257,12 @@ def evaluate(
     pulumi.runtime.set_all_config(engine_config(values))
     # A fresh root stack per evaluation: outputs and transformations must not carry over.
     pulumi_settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project="shipyard", stack=stack, preview=preview)
+    pulumi.runtime.set_mocks(
+        mocks, project="shipyard", stack=stack, preview=preview, monitor=RecordingMonitor(mocks)
+    )
 
     def record_options(args: pulumi.ResourceTransformationArgs) -> None:
-        record = mocks.resources.setdefault(
-            (args.type_, args.name), Registered(args.type_, args.name, {})
-        )
+        record = mocks.record(args.type_, args.name)
         record.protect = bool(args.opts.protect)
         record.parent_type = getattr(args.opts.parent, "_type", None) if args.opts.parent else None
         record.ignore_changes = list(args.opts.ignore_changes or [])

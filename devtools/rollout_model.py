@@ -17,6 +17,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from components.ec2_service import refresh_waves  # the program's own (infra/ on sys.path)
 from devtools.pulumi_mocks import Evaluation
 
 AWS_DEFAULT_INTERVAL = 30
@@ -74,12 +75,6 @@ def ecs_rollout(evaluation: Evaluation) -> Rollout:
         deregistration_delay=deregistration,
         stop_timeout=container["stopTimeout"],
     )
-
-
-def refresh_waves(desired: int, min_healthy_percent: int, max_healthy_percent: int) -> int:
-    """Instances an instance refresh replaces at once: the room between its two percentages."""
-    batch = max(1, math.floor(desired * (max_healthy_percent - min_healthy_percent) / 100))
-    return max(1, math.ceil(desired / batch))
 
 
 def _health_check_timing(evaluation: Evaluation) -> tuple[float, int, float]:

@@ -20,10 +20,20 @@ class ContainerSpec:
     region: pulumi.Input[str]
 
 
+# The container keeps idle connections open this much longer than the load balancer does,
+# so the load balancer never reuses a connection the app has just closed (a 502).
+KEEPALIVE_MARGIN_SECONDS = 5
+# Variables shipyard sets itself; a stack's environmentVariables may not use them.
+RESERVED_VARIABLES = frozenset({"APP_ENVIRONMENT", "PORT", "KEEPALIVE_SECONDS"})
+
+
 def container_environment(
-    environment_name: str, port: int, extra: tuple[tuple[str, str], ...]
+    environment_name: str, port: int, idle_timeout: int, extra: tuple[tuple[str, str], ...]
 ) -> tuple[tuple[str, str], ...]:
     """The variables every deployment sets, then the stack's own, sorted for stable diffs."""
-    return tuple(
-        sorted({"APP_ENVIRONMENT": environment_name, "PORT": str(port), **dict(extra)}.items())
-    )
+    ours = {
+        "APP_ENVIRONMENT": environment_name,
+        "PORT": str(port),
+        "KEEPALIVE_SECONDS": str(idle_timeout + KEEPALIVE_MARGIN_SECONDS),
+    }
+    return tuple(sorted({**ours, **dict(extra)}.items()))

@@ -7,6 +7,7 @@ import os
 import pulumi
 import pulumi_aws as aws
 
+import naming
 from components.autoscaling import request_count_label
 from components.compute import ComputePlacement
 from components.ec2_service import Ec2Service, Ec2ServiceArgs
@@ -16,8 +17,10 @@ from components.network import Network, NetworkArgs
 from components.observability import CpuMetric, Observability, ObservabilityArgs
 from components.registry import ImageBuild, ImageRegistry, ImageRegistryArgs
 from container import ContainerSpec, container_environment
-from settings import Settings
-from source import APP_DIR, SourceRevision
+from settings import Settings, SettingsError
+from source import APP_DIR, COMMIT, SourceRevision, build_digest
+
+PLATFORM = "linux/amd64"
 
 
 def image_build(settings: Settings, revision: SourceRevision) -> ImageBuild | None:
@@ -28,14 +31,58 @@ def image_build(settings: Settings, revision: SourceRevision) -> ImageBuild | No
             f"nothing to build: {APP_DIR / 'Dockerfile'} does not exist; add the service's "
             "Dockerfile there, or pin an existing image with shipyard:imageDigest"
         )
+    if not COMMIT.fullmatch(revision.commit):
+        raise pulumi.RunError(
+            f"SHIPYARD_COMMIT {revision.commit!r} is not a git commit (7 to 40 hex digits); "
+            "set it to the commit being built, or unset it to ask git"
+        )
+    context = os.path.relpath(APP_DIR)
+    dockerfile = f"{context}/Dockerfile"
+    args = {"APP_VERSION": revision.version, "APP_COMMIT": revision.label}
+    inputs_digest = build_digest(APP_DIR, args, PLATFORM, dockerfile)
     return ImageBuild(
-        context=os.path.relpath(APP_DIR),
-        # The environment in the tag keeps builds of one commit by two stacks apart in the
-        # shared repository, whose tags are immutable.
-        tag=f"{settings.environment}-{revision.commit}",
-        commit=revision.commit,
-        version=revision.version,
+        context=context,
+        dockerfile=dockerfile,
+        # The environment keeps two stacks' builds of one commit apart; the inputs digest
+        # keeps two different builds of one commit apart (see components/registry.py).
+        tag=naming.build_tag(
+            settings.environment,
+            revision.commit,
+            inputs_digest[: 2 * naming.HASH_LENGTH],
+            revision.dirty,
+        ),
+        args=args,
+        platform=PLATFORM,
     )
+
+
+def zone_names(settings: Settings) -> tuple[str, ...]:
+    """The zones a created VPC spans, checked before any resource is registered.
+
+    Only zones every account has (opt-in-not-required): Local Zones and Wavelength Zones an
+    account opted into are "available" too, sort first, and lack NAT gateways and Fargate.
+    """
+    wanted = settings.network.availability_zones
+    if settings.network.use_default_vpc:
+        return ()
+    found = aws.get_availability_zones(
+        state="available",
+        filters=[
+            aws.GetAvailabilityZonesFilterArgs(
+                name="opt-in-status", values=["opt-in-not-required"]
+            )
+        ],
+    )
+    names = tuple(sorted(found.names))
+    if len(names) < wanted:
+        region = aws.get_region().region
+        raise SettingsError(
+            [
+                f"shipyard:availabilityZones: {wanted} zones asked for, but {region} has "
+                f"{len(names)} ({', '.join(names) or 'none'}); use at most {len(names)}"
+            ]
+        )
+    return names[:wanted]
 
 
 # What differs between the targets outside their own component: how the load balancer
@@ -50,16 +97,13 @@ def cpu_metric(settings: Settings) -> CpuMetric:
     return CpuMetric("AWS/ECS", {"ClusterName": prefix, "ServiceName": prefix})
 
 
-def build_compute(
-    settings: Settings, placement: ComputePlacement, opts: pulumi.ResourceOptions
-) -> dict[str, pulumi.Input]:
+def build_compute(settings: Settings, placement: ComputePlacement) -> dict[str, pulumi.Input]:
     """Run the service on the stack's target; returns the target's own stack outputs."""
     prefix = settings.resource_prefix
     if settings.target == "ec2":
         group = Ec2Service(
             prefix,
             Ec2ServiceArgs(group_name=prefix, placement=placement, instances=settings.ec2),
-            opts=opts,
         )
         return {"autoScalingGroupName": group.group_name}
     service = FargateService(
@@ -71,7 +115,6 @@ def build_compute(
             memory=settings.memory,
             protect=settings.protect_resources,
         ),
-        opts=opts,
     )
     return {"clusterName": service.cluster_name, "serviceName": service.service_name}
 
@@ -79,6 +122,8 @@ def build_compute(
 def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulumi.Input]:
     prefix = settings.resource_prefix
     protect = settings.protect_resources
+    zones = zone_names(settings)
+    build = image_build(settings, revision)
     registry = ImageRegistry(
         prefix,
         ImageRegistryArgs(
@@ -87,7 +132,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             keep_images=settings.keep_images,
             protect=protect,
             pinned_digest=settings.image_digest,
-            build=image_build(settings, revision),
+            build=build,
         ),
     )
     network = Network(
@@ -95,7 +140,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         NetworkArgs(
             use_default_vpc=settings.network.use_default_vpc,
             cidr=settings.network.vpc_cidr,
-            zones=settings.network.availability_zones,
+            zone_names=zones,
             nat_gateway_per_zone=settings.network.nat_gateway_per_zone,
             protect=protect,
         ),
@@ -108,6 +153,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             container_port=settings.container_port,
             health_check=settings.health_check,
             target_type=TARGET_TYPES[settings.target],
+            idle_timeout=settings.idle_timeout,
             certificate_arn=settings.certificate_arn,
             deletion_protection=settings.alb_deletion_protection,
             protect=protect,
@@ -129,7 +175,10 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         image_ref=registry.image_ref,
         port=settings.container_port,
         environment=container_environment(
-            settings.environment, settings.container_port, settings.environment_variables
+            settings.environment,
+            settings.container_port,
+            settings.idle_timeout,
+            settings.environment_variables,
         ),
         health_command=settings.container_health_check,
         stop_timeout=settings.health_check.stop_timeout,
@@ -140,6 +189,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
     placement = ComputePlacement(
         container=container,
         scaling=settings.scaling,
+        health_check_path=settings.health_check.path,
         health_check_grace_period=settings.health_check.grace_period,
         subnet_ids=network.private_subnet_ids if private else network.public_subnet_ids,
         # Only the default VPC's public subnets need one, to reach ECR without NAT.
@@ -152,11 +202,10 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         repository_arn=registry.repository_arn,
         log_group_arn=observability.log_group_arn,
         alarm_names=observability.alarm_names,
+        dependencies=[*load_balancer.listeners, *network.egress],
+        aws_profile=settings.aws_profile,
     )
-    # The target group must be attached to a listener before a service can use it.
-    compute_outputs = build_compute(
-        settings, placement, pulumi.ResourceOptions(depends_on=[load_balancer])
-    )
+    compute_outputs = build_compute(settings, placement)
     outputs: dict[str, pulumi.Input] = {
         "url": load_balancer.url,
         "image": registry.image_ref,
@@ -167,6 +216,6 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         "target": settings.target,
         **compute_outputs,
     }
-    if not settings.image_digest:
-        outputs["commit"] = revision.commit
+    if build:
+        outputs["commit"] = revision.label
     return outputs

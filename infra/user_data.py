@@ -1,4 +1,11 @@
-"""The boot script of an EC2 instance: install Docker, log in to ECR, pull by digest, run.
+"""The boot script of an EC2 instance: install Docker, log in to ECR, pull by digest, run, and
+let Auto Scaling put the instance in service only once the container answers its health
+check.
+
+The group's launch lifecycle hook holds a new instance in Pending:Wait until this script
+completes the lifecycle action, so the load balancer never sees an instance that is still
+booting, and the health check grace period starts only when the container is healthy. Any
+failure abandons the launch at once, and Auto Scaling replaces the instance.
 
 It holds no secret: the registry password is fetched at boot with the instance role and
 handed to docker on stdin. Every value is shell-quoted.
@@ -11,6 +18,12 @@ from dataclasses import dataclass
 
 from container import CONTAINER_NAME
 
+LIFECYCLE_HOOK_NAME = "shipyard-container-healthy"
+# Each attempt takes at most this long: a probe of up to 2 s, then 2 s of sleep.
+SECONDS_PER_HEALTH_ATTEMPT = 4
+# Kept back from the hook's timeout for completing the lifecycle action itself.
+HOOK_MARGIN_SECONDS = 15
+
 
 @dataclass(frozen=True)
 class BootContainer:
@@ -20,6 +33,14 @@ class BootContainer:
     stop_timeout: int
     log_group_name: str
     region: str
+    health_check_path: str
+    group_name: str
+    boot_timeout: int  # the lifecycle hook's heartbeat timeout, in seconds
+
+
+def health_attempts(boot_timeout: int) -> int:
+    """Probes the script makes before it gives up, so it finishes inside the hook's timeout."""
+    return max(1, (boot_timeout - HOOK_MARGIN_SECONDS) // SECONDS_PER_HEALTH_ATTEMPT)
 
 
 def render_user_data(container: BootContainer) -> str:
@@ -27,15 +48,32 @@ def render_user_data(container: BootContainer) -> str:
     env_flags = "".join(
         f"  --env {q(f'{name}={value}')} \\\n" for name, value in container.environment
     )
+    imds = "http://169.254.169.254/latest"
     return f"""#!/bin/bash
-# Rendered by shipyard. Runs the service's container on this instance; holds no secret.
+# Rendered by shipyard. Runs the service's container on this instance, then lets Auto Scaling
+# put the instance in service once the container is healthy. Holds no secret.
 set -euo pipefail
 
 image={q(container.image_ref)}
 region={q(container.region)}
 log_group={q(container.log_group_name)}
 port={container.port}
+health_url={q(f"http://127.0.0.1:{container.port}{container.health_check_path}")}
+group={q(container.group_name)}
+hook={LIFECYCLE_HOOK_NAME}
 registry="${{image%%/*}}"
+
+# This instance's ID, from IMDSv2 (tokens required; hop limit 1 keeps it to the host).
+imds_token=$(curl -fsS -X PUT {imds}/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")
+instance_id=$(curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" {imds}/meta-data/instance-id)
+
+finish_launch() {{
+  aws autoscaling complete-lifecycle-action --region "$region" \\
+    --auto-scaling-group-name "$group" --lifecycle-hook-name "$hook" \\
+    --instance-id "$instance_id" --lifecycle-action-result "$1"
+}}
+# A failure from here on abandons the launch at once, rather than at the hook's timeout.
+trap 'finish_launch ABANDON' ERR
 
 dnf install -y docker
 systemctl enable --now docker
@@ -50,4 +88,15 @@ docker run --detach --name {CONTAINER_NAME} --restart always \\
   --stop-timeout {container.stop_timeout} \\
   --read-only \\
 {env_flags}  "$image"
+
+for ((attempt = 1; attempt <= {health_attempts(container.boot_timeout)}; attempt++)); do
+  if curl -fsS -o /dev/null --max-time 2 "$health_url"; then
+    finish_launch CONTINUE
+    exit 0
+  fi
+  sleep 2
+done
+echo "the container did not answer $health_url in time; abandoning this instance" >&2
+finish_launch ABANDON
+exit 1
 """

@@ -14,6 +14,7 @@ from settings import ScalingSettings
 class ComputePlacement:
     container: ContainerSpec
     scaling: ScalingSettings
+    health_check_path: str
     health_check_grace_period: int
     subnet_ids: pulumi.Input[list[str]]
     assign_public_ip: bool
@@ -22,4 +23,10 @@ class ComputePlacement:
     request_count_label: pulumi.Input[str]
     repository_arn: pulumi.Input[str]
     log_group_arn: pulumi.Input[str]
-    alarm_names: list[str]
+    # Outputs of the alarms that roll a deployment back.
+    alarm_names: list[pulumi.Output[str]]
+    # What the service or group waits for on first create: the listeners that attach its
+    # target group to the load balancer, and the NAT gateways and routes its subnets use.
+    dependencies: list[pulumi.Resource]
+    # The AWS profile from aws:profile, for the steps that call AWS themselves.
+    aws_profile: str = ""

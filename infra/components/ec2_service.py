@@ -4,16 +4,20 @@ behind the target group, rolled by instance refresh, and its target-tracking pol
 from __future__ import annotations
 
 import base64
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
+import pulumi.dynamic
 import pulumi_aws as aws
 
 from components import iam
 from components.autoscaling import tracking_policies
 from components.compute import ComputePlacement
 from settings import Ec2Settings
-from user_data import BootContainer, render_user_data
+from shipyard_cli.refresh_wait import InstanceRefreshWaitProvider
+from user_data import LIFECYCLE_HOOK_NAME, BootContainer, render_user_data
 
 AMAZON_LINUX_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 SSM_CORE_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
@@ -27,7 +31,9 @@ class Ec2ServiceArgs:
     instances: Ec2Settings
 
 
-def user_data(placement: ComputePlacement) -> pulumi.Output[str]:
+def user_data(
+    placement: ComputePlacement, group_name: str, instances: Ec2Settings
+) -> pulumi.Output[str]:
     spec = placement.container
     script = pulumi.Output.all(spec.image_ref, spec.log_group_name, spec.region).apply(
         lambda values: render_user_data(
@@ -38,10 +44,52 @@ def user_data(placement: ComputePlacement) -> pulumi.Output[str]:
                 stop_timeout=spec.stop_timeout,
                 log_group_name=values[1],
                 region=values[2],
+                health_check_path=placement.health_check_path,
+                group_name=group_name,
+                boot_timeout=instances.boot_timeout,
             )
         )
     )
     return script.apply(lambda text: base64.b64encode(text.encode()).decode())
+
+
+def lifecycle_statement(region: pulumi.Input[str], group_name: str) -> dict:
+    """The boot script completes its own instance's launch lifecycle action in this group."""
+    account = aws.get_caller_identity_output().account_id
+    group_arn = pulumi.Output.format(
+        "arn:aws:autoscaling:{0}:{1}:autoScalingGroup:*:autoScalingGroupName/{2}",
+        region,
+        account,
+        group_name,
+    )
+    return iam.allow(["autoscaling:CompleteLifecycleAction"], [group_arn])
+
+
+def refresh_waves(desired: int, min_healthy_percent: int, max_healthy_percent: int) -> int:
+    """Waves of an instance refresh: it replaces the room between its two percentages at once."""
+    batch = max(1, math.floor(desired * (max_healthy_percent - min_healthy_percent) / 100))
+    return max(1, math.ceil(desired / batch))
+
+
+def refresh_wait_timeout(instances: Ec2Settings, placement: ComputePlacement) -> int:
+    """Long enough for an instance refresh of the largest group to replace every wave."""
+    waves = refresh_waves(
+        placement.scaling.max_capacity,
+        instances.refresh_min_healthy_percent,
+        instances.refresh_max_healthy_percent,
+    )
+    per_wave = instances.boot_timeout + instances.instance_warmup + 120
+    return waves * per_wave
+
+
+class InstanceRefreshWait(pulumi.dynamic.Resource, module="shipyard", name="InstanceRefreshWait"):
+    """Waits inside `pulumi up` for the rollout of a new launch template version, and fails
+    the update unless the group ends up running it (see shipyard_cli/refresh_wait.py)."""
+
+    def __init__(
+        self, name: str, props: dict[str, pulumi.Input[Any]], opts: pulumi.ResourceOptions
+    ) -> None:
+        super().__init__(InstanceRefreshWaitProvider(), name, props, opts)
 
 
 class Ec2Service(pulumi.ComponentResource):
@@ -56,11 +104,16 @@ class Ec2Service(pulumi.ComponentResource):
         role = iam.service_role(
             f"{name}-instance",
             "ec2.amazonaws.com",
-            iam.image_pull_and_log_statements(placement.repository_arn, placement.log_group_arn),
+            [
+                *iam.image_pull_and_log_statements(
+                    placement.repository_arn, placement.log_group_arn
+                ),
+                lifecycle_statement(placement.container.region, args.group_name),
+            ],
             parent=self,
             managed_policy_arns=(SSM_CORE_POLICY,),
         )
-        profile = aws.iam.InstanceProfile(f"{name}-instance", role=role.name, opts=child)
+        profile = aws.iam.InstanceProfile(f"{name}-instance", role=role.role.name, opts=child)
         image_id = (
             instances.ami_id
             or aws.ssm.get_parameter_output(
@@ -77,6 +130,9 @@ class Ec2Service(pulumi.ComponentResource):
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
             ),
+            # One-minute CPU metrics: with basic monitoring's five, the CPU alarm (three
+            # one-minute periods) never sees a breach and target tracking reacts late.
+            monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
             block_device_mappings=[
                 aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
                     device_name="/dev/xvda",
@@ -94,14 +150,15 @@ class Ec2Service(pulumi.ComponentResource):
                     security_groups=[placement.security_group_id],
                 )
             ],
-            user_data=user_data(placement),
+            user_data=user_data(placement, args.group_name, instances),
             update_default_version=True,
             tag_specifications=[
                 aws.ec2.LaunchTemplateTagSpecificationArgs(
                     resource_type="instance", tags={"Name": args.group_name}
                 )
             ],
-            opts=child,
+            # Instances launched from it use the role at once: its grants must exist first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*role.grants, profile]),
         )
         group = aws.autoscaling.Group(
             f"{name}-group",
@@ -114,6 +171,16 @@ class Ec2Service(pulumi.ComponentResource):
             health_check_type="ELB",
             health_check_grace_period=placement.health_check_grace_period,
             default_instance_warmup=instances.instance_warmup,
+            # A new instance stays in Pending:Wait, outside the target group, until its boot
+            # script reports the container healthy (or abandons it); see user_data.py.
+            initial_lifecycle_hooks=[
+                aws.autoscaling.GroupInitialLifecycleHookArgs(
+                    name=LIFECYCLE_HOOK_NAME,
+                    lifecycle_transition="autoscaling:EC2_INSTANCE_LAUNCHING",
+                    default_result="ABANDON",
+                    heartbeat_timeout=instances.boot_timeout,
+                )
+            ],
             # A numbered version (not $Latest), so an instance refresh can roll back to it.
             launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)
@@ -137,8 +204,24 @@ class Ec2Service(pulumi.ComponentResource):
                     key="Name", value=args.group_name, propagate_at_launch=True
                 )
             ],
-            # Autoscaling owns the running count after the first deploy.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCapacity"]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # Instances in private subnets reach ECR only once NAT and routes exist.
+                depends_on=placement.dependencies,
+                # Autoscaling owns the running count after the first deploy.
+                ignore_changes=["desiredCapacity"],
+            ),
+        )
+        InstanceRefreshWait(
+            f"{name}-rollout",
+            {
+                "groupName": group.name,
+                "launchTemplateVersion": template.latest_version.apply(str),
+                "region": placement.container.region,
+                "profile": placement.aws_profile,
+                "timeoutSeconds": refresh_wait_timeout(instances, placement),
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[group]),
         )
         for policy in tracking_policies(placement.scaling):
             if policy.ec2_metric is None:  # settings refuse these for ec2 already

@@ -61,7 +61,6 @@ class FargateService(pulumi.ComponentResource):
         self, name: str, args: FargateServiceArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("shipyard:index:FargateService", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         placement = args.placement
         cluster = aws.ecs.Cluster(
             f"{name}-cluster",
@@ -90,7 +89,8 @@ class FargateService(pulumi.ComponentResource):
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
             container_definitions=container_definitions(placement.container),
-            opts=child,
+            # Tasks pull and log with the execution role at once: its grants must exist first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=execution_role.grants),
         )
         service = aws.ecs.Service(
             f"{name}-service",
@@ -123,9 +123,16 @@ class FargateService(pulumi.ComponentResource):
             ],
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
+            # Waits for the service deployment: SUCCESSFUL, or the update fails when the
+            # circuit breaker or an alarm rolls it back (pulumi-aws 7.51's provider).
             wait_for_steady_state=True,
-            # Autoscaling owns the running count after the first deploy.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCount"]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # Listeners attach the target group; NAT and routes let tasks reach ECR.
+                depends_on=placement.dependencies,
+                # Autoscaling owns the running count after the first deploy.
+                ignore_changes=["desiredCount"],
+            ),
         )
         self._autoscaling(name, placement, cluster, service)
         self.cluster_name = cluster.name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -27,34 +28,47 @@ def allow(actions: list[str], resources: list[pulumi.Input[str]]) -> dict[str, A
     return {"Effect": "Allow", "Action": sorted(actions), "Resource": resources}
 
 
+@dataclass(frozen=True)
+class ServiceRole:
+    role: aws.iam.Role
+    # The role's policies and attachments. Whatever uses the role's permissions (a task
+    # definition, a launch template) depends on these, or its first use can fail.
+    grants: list[pulumi.Resource]
+
+    @property
+    def arn(self) -> pulumi.Output[str]:
+        return self.role.arn
+
+
 def service_role(
     name: str,
     service: str,
     statements: list[dict[str, Any]],
     parent: pulumi.Resource,
     managed_policy_arns: tuple[str, ...] = (),
-) -> aws.iam.Role:
+) -> ServiceRole:
     """A role that `service` can assume, with exactly these statements and managed policies."""
-    role = aws.iam.Role(
-        name,
-        assume_role_policy=trust_policy(service),
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
+    child = pulumi.ResourceOptions(parent=parent)
+    role = aws.iam.Role(name, assume_role_policy=trust_policy(service), opts=child)
+    grants: list[pulumi.Resource] = []
     if statements:
-        aws.iam.RolePolicy(
-            name,
-            role=role.id,
-            policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
-            opts=pulumi.ResourceOptions(parent=parent),
+        grants.append(
+            aws.iam.RolePolicy(
+                name,
+                role=role.id,
+                policy=pulumi.Output.json_dumps(
+                    {"Version": "2012-10-17", "Statement": statements}
+                ),
+                opts=child,
+            )
         )
     for index, policy_arn in enumerate(managed_policy_arns):
-        aws.iam.RolePolicyAttachment(
-            f"{name}-managed-{index}",
-            role=role.name,
-            policy_arn=policy_arn,
-            opts=pulumi.ResourceOptions(parent=parent),
+        grants.append(
+            aws.iam.RolePolicyAttachment(
+                f"{name}-managed-{index}", role=role.name, policy_arn=policy_arn, opts=child
+            )
         )
-    return role
+    return ServiceRole(role, grants)
 
 
 def image_pull_and_log_statements(

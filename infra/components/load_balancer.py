@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+import naming
 from settings import HealthCheckSettings
 
 # TLS 1.2 and 1.3 only, forward-secret ciphers.
@@ -26,6 +27,7 @@ class LoadBalancerArgs:
     container_port: int
     health_check: HealthCheckSettings
     target_type: str  # "ip" for Fargate tasks, "instance" for EC2
+    idle_timeout: int
     certificate_arn: str
     deletion_protection: bool
     protect: bool
@@ -38,7 +40,9 @@ class LoadBalancer(pulumi.ComponentResource):
     target_group_arn: pulumi.Output[str]
     target_group_arn_suffix: pulumi.Output[str]
     targets_security_group_id: pulumi.Output[str]
-    listener_arns: list[pulumi.Output[str]]
+    # The listeners that attach the target group to the load balancer: ECS refuses a
+    # service whose target group no listener uses yet.
+    listeners: list[aws.lb.Listener]
 
     def __init__(
         self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
@@ -87,9 +91,12 @@ class LoadBalancer(pulumi.ComponentResource):
             "HTTPS out: ECR, CloudWatch Logs, SSM", cidr=WORLD_IPV4,
         )  # fmt: skip
 
+        # Auto-named (so a replacement can be created before the old one goes), from a
+        # logical name short enough for AWS's 32 characters.
         alb = aws.lb.LoadBalancer(
-            f"{name}-alb",
+            naming.load_balancer_name(name),
             load_balancer_type="application",
+            idle_timeout=args.idle_timeout,
             internal=False,
             security_groups=[alb_group.id],
             subnets=args.public_subnet_ids,
@@ -100,7 +107,7 @@ class LoadBalancer(pulumi.ComponentResource):
         )
         check = args.health_check
         target_group = aws.lb.TargetGroup(
-            f"{name}-tg",
+            naming.target_group_name(name),
             vpc_id=args.vpc_id,
             port=args.container_port,
             protocol="HTTP",
@@ -161,7 +168,7 @@ class LoadBalancer(pulumi.ComponentResource):
         self.target_group_arn = target_group.arn
         self.target_group_arn_suffix = target_group.arn_suffix
         self.targets_security_group_id = targets_group.id
-        self.listener_arns = [listener.arn for listener in listeners]
+        self.listeners = listeners
         self.register_outputs({"url": self.url, "target_group_arn": self.target_group_arn})
 
     def _tcp_rule(

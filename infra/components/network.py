@@ -14,7 +14,8 @@ import pulumi_aws as aws
 class NetworkArgs:
     use_default_vpc: bool
     cidr: str
-    zones: int
+    # The zones a created VPC spans, looked up before any resource is registered.
+    zone_names: tuple[str, ...]
     nat_gateway_per_zone: bool
     protect: bool
 
@@ -33,6 +34,9 @@ class Network(pulumi.ComponentResource):
     private_subnet_ids: pulumi.Output[list[str]]
     # Known while the program runs, because it decides resource inputs, not just values.
     has_private_subnets: bool
+    # What must exist before anything in the private subnets can reach ECR and CloudWatch:
+    # the NAT gateways and the routes to them. Compute waits for these on first create.
+    egress: list[pulumi.Resource]
 
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
@@ -65,12 +69,11 @@ class Network(pulumi.ComponentResource):
         self.public_subnet_ids = subnets.ids.apply(sorted)
         self.private_subnet_ids = pulumi.Output.from_input([])
         self.has_private_subnets = False
+        self.egress = []
 
     def _create_vpc(self, name: str, args: NetworkArgs) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        zones = aws.get_availability_zones_output(
-            state="available", opts=pulumi.InvokeOptions(parent=self)
-        )
+        zones = args.zone_names
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
             cidr_block=args.cidr,
@@ -86,12 +89,12 @@ class Network(pulumi.ComponentResource):
             routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=gateway.id)],
             opts=child,
         )
-        public_cidrs, private_cidrs = subnet_cidrs(args.cidr, args.zones)
+        public_cidrs, private_cidrs = subnet_cidrs(args.cidr, len(zones))
         public_subnets = [
-            self._subnet(f"{name}-public-{index}", vpc, zones, index, cidr, public_route_table.id)
+            self._subnet(name, "public", index, vpc, zones[index], cidr, public_route_table.id)[0]
             for index, cidr in enumerate(public_cidrs)
         ]
-        nat_count = args.zones if args.nat_gateway_per_zone else 1
+        nat_count = len(zones) if args.nat_gateway_per_zone else 1
         nat_gateways = [
             aws.ec2.NatGateway(
                 f"{name}-nat-{index}",
@@ -102,6 +105,7 @@ class Network(pulumi.ComponentResource):
             for index in range(nat_count)
         ]
         private_subnets = []
+        self.egress = list(nat_gateways)
         for index, cidr in enumerate(private_cidrs):
             route_table = aws.ec2.RouteTable(
                 f"{name}-private-{index}",
@@ -114,9 +118,11 @@ class Network(pulumi.ComponentResource):
                 ],
                 opts=child,
             )
-            private_subnets.append(
-                self._subnet(f"{name}-private-{index}", vpc, zones, index, cidr, route_table.id)
+            subnet, association = self._subnet(
+                name, "private", index, vpc, zones[index], cidr, route_table.id
             )
+            private_subnets.append(subnet)
+            self.egress += [route_table, association]
         self.vpc_id = vpc.id
         self.public_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in public_subnets])
         self.private_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in private_subnets])
@@ -124,27 +130,29 @@ class Network(pulumi.ComponentResource):
 
     def _subnet(
         self,
-        name: str,
-        vpc: aws.ec2.Vpc,
-        zones: pulumi.Output[aws.GetAvailabilityZonesResult],
+        network_name: str,
+        tier: str,
         index: int,
+        vpc: aws.ec2.Vpc,
+        zone: str,
         cidr: str,
         route_table_id: pulumi.Input[str],
-    ) -> aws.ec2.Subnet:
+    ) -> tuple[aws.ec2.Subnet, aws.ec2.RouteTableAssociation]:
+        name = f"{network_name}-{tier}-{index}"
         subnet = aws.ec2.Subnet(
             name,
             vpc_id=vpc.id,
             cidr_block=cidr,
-            availability_zone=zones.apply(lambda found: found.names[index]),
+            availability_zone=zone,
             # Nothing launched here gets a public address unless it asks for one.
             map_public_ip_on_launch=False,
             tags={"Name": name},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.ec2.RouteTableAssociation(
+        association = aws.ec2.RouteTableAssociation(
             name,
             subnet_id=subnet.id,
             route_table_id=route_table_id,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        return subnet
+        return subnet, association

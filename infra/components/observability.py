@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+import naming
+
 
 @dataclass(frozen=True)
 class CpuMetric:
@@ -43,7 +45,9 @@ class AlarmSpec:
 class Observability(pulumi.ComponentResource):
     log_group_name: pulumi.Output[str]
     log_group_arn: pulumi.Output[str]
-    alarm_names: list[str]
+    # Outputs of the alarms, so whatever names them (a service's rollback alarms) waits for
+    # them to exist.
+    alarm_names: list[pulumi.Output[str]]
 
     def __init__(
         self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
@@ -51,20 +55,30 @@ class Observability(pulumi.ComponentResource):
         super().__init__("shipyard:index:Observability", name, None, opts)
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=f"/shipyard/{name}",
+            name=naming.log_group_name(name),
             retention_in_days=args.log_retention_days,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        load_balancer = {
-            "LoadBalancer": args.load_balancer_arn_suffix,
-            "TargetGroup": args.target_group_arn_suffix,
-        }
+        load_balancer = {"LoadBalancer": args.load_balancer_arn_suffix}
+        target_group = {**load_balancer, "TargetGroup": args.target_group_arn_suffix}
         specs = [
             (
                 AlarmSpec(
                     "5xx",
                     f"Targets answered more than {args.alarm_5xx_per_minute} 5xx a minute",
                     "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum",
+                    args.alarm_5xx_per_minute, 2,
+                ),
+                target_group,
+            ),
+            (
+                # 5xx the load balancer answers itself (502 from a connection the target
+                # closed, 503 with no healthy target), which the targets' count never sees.
+                AlarmSpec(
+                    "elb-5xx",
+                    f"The load balancer answered more than {args.alarm_5xx_per_minute} 5xx "
+                    "a minute itself",
+                    "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "Sum",
                     args.alarm_5xx_per_minute, 2,
                 ),
                 load_balancer,
@@ -74,7 +88,7 @@ class Observability(pulumi.ComponentResource):
                     "unhealthy", "At least one target failed its health check",
                     "AWS/ApplicationELB", "UnHealthyHostCount", "Maximum", 0, 2,
                 ),
-                load_balancer,
+                target_group,
             ),
             (
                 AlarmSpec(
@@ -85,17 +99,16 @@ class Observability(pulumi.ComponentResource):
                 args.cpu_metric.dimensions,
             ),
         ]  # fmt: skip
-        # Names are fixed strings so a deployment can name its alarms before they exist.
-        self.alarm_names = [self._alarm(name, spec, dims) for spec, dims in specs]
+        self.alarm_names = [self._alarm(name, spec, dims).name for spec, dims in specs]
         self.log_group_name = log_group.name
         self.log_group_arn = log_group.arn
         self.register_outputs(
             {"log_group_name": self.log_group_name, "alarm_names": self.alarm_names}
         )
 
-    def _alarm(self, name: str, spec: AlarmSpec, dimensions: dict) -> str:
+    def _alarm(self, name: str, spec: AlarmSpec, dimensions: dict) -> aws.cloudwatch.MetricAlarm:
         alarm_name = f"{name}-{spec.suffix}"
-        aws.cloudwatch.MetricAlarm(
+        return aws.cloudwatch.MetricAlarm(
             alarm_name,
             name=alarm_name,
             alarm_description=spec.description,
@@ -110,4 +123,3 @@ class Observability(pulumi.ComponentResource):
             treat_missing_data="notBreaching",
             opts=pulumi.ResourceOptions(parent=self),
         )
-        return alarm_name

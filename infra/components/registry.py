@@ -3,6 +3,12 @@
 One repository serves every environment of a service, so a digest that ran in staging can
 be promoted to prod unchanged. Exactly one stack creates it (and its lifecycle policy); the
 others name it and deploy from it.
+
+Tags are immutable except the stacks' own build tags (`build-*`). pulumi-docker pushes on
+every create, so the same build tag is pushed again after a destroy and re-create, a pin
+then unpin, or an interrupted push, and ECR refuses even an identical push to an immutable
+tag. Build tags carry a digest of every build input (naming.build_tag), so a mutable build
+tag is only ever re-pushed for the same inputs; deployments always name the digest.
 """
 
 from __future__ import annotations
@@ -14,16 +20,18 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 
+BUILD_TAG_FILTER = "build-*"
+
 
 @dataclass(frozen=True)
 class ImageBuild:
-    """Build app/ during `pulumi up` and push it tagged by commit."""
+    """Build app/ during `pulumi up` and push it under a tag that names its inputs."""
 
     context: str  # relative to the project directory, so inputs match on every machine
+    dockerfile: str
     tag: str
-    commit: str
-    version: str
-    platform: str = "linux/amd64"
+    args: dict[str, str]
+    platform: str
 
 
 @dataclass(frozen=True)
@@ -38,23 +46,16 @@ class ImageRegistryArgs:
 
 
 def lifecycle_policy(keep_images: int) -> str:
-    """Keep the newest tagged images for rollback; untagged layers go after a day."""
+    """Keep the newest images for rollback, tagged or not.
+
+    No short expiry for untagged images: one becomes untagged when a build tag is pushed
+    again for the same inputs, and another environment may still run it by digest.
+    """
     return json.dumps(
         {
             "rules": [
                 {
                     "rulePriority": 1,
-                    "description": "Expire untagged images after 1 day",
-                    "selection": {
-                        "tagStatus": "untagged",
-                        "countType": "sinceImagePushed",
-                        "countUnit": "days",
-                        "countNumber": 1,
-                    },
-                    "action": {"type": "expire"},
-                },
-                {
-                    "rulePriority": 2,
                     "description": f"Keep the {keep_images} newest images for rollback",
                     "selection": {
                         "tagStatus": "any",
@@ -109,7 +110,12 @@ class ImageRegistry(pulumi.ComponentResource):
         repository = aws.ecr.Repository(
             f"{name}-repo",
             name=args.repository_name,
-            image_tag_mutability="IMMUTABLE",
+            image_tag_mutability="IMMUTABLE_WITH_EXCLUSION",
+            image_tag_mutability_exclusion_filters=[
+                aws.ecr.RepositoryImageTagMutabilityExclusionFilterArgs(
+                    filter=BUILD_TAG_FILTER, filter_type="WILDCARD"
+                )
+            ],
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
                 scan_on_push=True
             ),
@@ -138,9 +144,9 @@ class ImageRegistry(pulumi.ComponentResource):
             image_name=repository.repository_url.apply(lambda url: f"{url}:{build.tag}"),
             build=docker.DockerBuildArgs(
                 context=build.context,
-                dockerfile=f"{build.context}/Dockerfile",
+                dockerfile=build.dockerfile,
                 platform=build.platform,
-                args={"APP_VERSION": build.version, "APP_COMMIT": build.commit},
+                args=build.args,
             ),
             registry=docker.RegistryArgs(
                 server=repository.repository_url,

@@ -21,6 +21,8 @@ from pulumi_policy import (
 )
 
 Check = Callable[[dict[str, Any]], list[str]]
+# The stacks' build tags name every build input, so a re-push carries the same inputs.
+BUILD_TAG_FILTER = "build-*"
 LISTENER_PORTS = {80, 443}
 WORLD = {"0.0.0.0/0", "::/0"}
 TLS12_POLICIES = re.compile(r"ELBSecurityPolicy-(TLS13-1-[23]|TLS-1-2|FS-1-2)")
@@ -36,7 +38,16 @@ def _ecr_repository(props: dict[str, Any]) -> list[str]:
     problems = []
     if not (props.get("imageScanningConfiguration") or {}).get("scanOnPush"):
         problems.append("scan on push is off; set imageScanningConfiguration.scanOnPush")
-    if props.get("imageTagMutability") != "IMMUTABLE":
+    mutability = props.get("imageTagMutability")
+    excluded = [
+        item.get("filter") for item in props.get("imageTagMutabilityExclusionFilters") or []
+    ]
+    if mutability == "IMMUTABLE_WITH_EXCLUSION":
+        # Only shipyard's own build tags may be pushed again; every other tag is immutable.
+        loose = [pattern for pattern in excluded if pattern != BUILD_TAG_FILTER]
+        if loose:
+            problems.append(f"tags matching {loose} are mutable; only {BUILD_TAG_FILTER} may be")
+    elif mutability != "IMMUTABLE":
         problems.append("tags are mutable; set imageTagMutability to IMMUTABLE")
     if not props.get("encryptionConfigurations"):
         problems.append("no encryption configuration; use KMS")
@@ -182,7 +193,8 @@ def _policy(
 POLICIES: list[ResourceValidationPolicy] = [
     _policy(
         "ecr-scan-immutable-encrypted",
-        "ECR scans on push, tags are immutable, images encrypted (CKV_AWS_163, 51, 136).",
+        "ECR scans on push, tags are immutable (but for build-* tags), images encrypted "
+        "(CKV_AWS_163, 51, 136).",
         "aws:ecr/repository:Repository",
         _ecr_repository,
     ),

@@ -4,7 +4,7 @@ Why these sources: Pulumi's history lists every update of the stack, whether it 
 `pulumi up` or from this CLI, with its result, time, config and git metadata. A succeeded
 update waited for the service to become stable (ECS) or for the group to accept the new
 launch template (EC2), so it ran. Its config names the digest when it was pinned. A build
-names its commit, and ECR's immutable `<env>-<commit>` tag maps that commit to the digest.
+names its commit, and ECR's `build-<env>-<commit>-...` tag maps that commit to the digest.
 AWS-side records alone (task definition revisions, launch template versions) list what was
 registered, including deploys that were rolled back, and differ between targets.
 """
@@ -45,21 +45,24 @@ def commit_of(tags: Iterable[str]) -> str:
 
 
 def _built_digest(env: str, update: UpdateRecord, images: list[ImageInfo]) -> str | None:
-    """The image an update built: tagged `<env>-<commit>`, or for a dirty work tree the
-    newest `<env>-<commit>-dirty-*` pushed before the update ended."""
-    exact = f"{env}-{update.environment.get('git.head', '')}"
-    for image in images:
-        if exact in image.tags:
-            return image.digest
+    """The image an update built: the newest one tagged for this environment and commit
+    that was pushed before the update ended.
+
+    Build tags are `build-<env>-<commit>-[dirty-]<inputs digest>`; builds from before they
+    named their inputs are tagged `<env>-<commit>` or `<env>-<commit>-dirty-<hash>`.
+    """
+    head = update.environment.get("git.head", "")
+    legacy = f"{env}-{head}"
+    prefixes = (f"build-{env}-{head}-", f"{legacy}-dirty-")
     finished = update.end_time or update.start_time
-    dirty = [
+    candidates = [
         image
         for image in images
-        if any(tag.startswith(f"{exact}-dirty-") for tag in image.tags)
+        if any(tag == legacy or tag.startswith(prefixes) for tag in image.tags)
         and (image.pushed_at is None or image.pushed_at <= finished)
     ]
-    dirty.sort(key=lambda image: image.pushed_at or finished)
-    return dirty[-1].digest if dirty else None
+    candidates.sort(key=lambda image: image.pushed_at or finished)
+    return candidates[-1].digest if candidates else None
 
 
 def release_history(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import time
@@ -13,7 +14,7 @@ from devtools import containers
 
 from .conftest import BUILT_COMMIT, BUILT_VERSION
 
-pytestmark = pytest.mark.container
+pytestmark = [pytest.mark.container, pytest.mark.xdist_group("container")]
 
 
 def get(port: int, path: str) -> tuple[int, dict]:
@@ -58,6 +59,30 @@ def test_runs_on_a_read_only_root_filesystem(engine, run_container):
     container = run_container(read_only=True)
     assert engine.inspect(container.name)["HostConfig"]["ReadonlyRootfs"] is True
     assert get(container.port, "/")[0] == 200
+
+
+def second_request_on_one_connection(port: int, idle: float) -> int | None:
+    """Status of a second request sent after `idle` seconds on a kept-alive connection, as a
+    load balancer reuses one; None when the app had closed it."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/health")
+        connection.getresponse().read()
+        time.sleep(idle)
+        connection.request("GET", "/health")
+        return connection.getresponse().status
+    except (http.client.HTTPException, ConnectionError):
+        return None
+    finally:
+        connection.close()
+
+
+def test_idle_connections_outlive_the_load_balancers_reuse(run_container):
+    # gunicorn's own default closes them after 2 s; shipyard's sets idleTimeout + 5 s.
+    assert second_request_on_one_connection(run_container().port, idle=4) == 200
+    # The same probe against a short keep-alive sees the connection closed under it.
+    short = run_container(env={"KEEPALIVE_SECONDS": "1"})
+    assert second_request_on_one_connection(short.port, idle=4) is None
 
 
 def test_sigterm_stops_cleanly_with_exit_code_zero(engine, run_container):

@@ -12,7 +12,7 @@ import pytest
 
 from devtools import containers
 
-pytestmark = pytest.mark.container
+pytestmark = [pytest.mark.container, pytest.mark.xdist_group("container")]
 SCRIPT = containers.REPO_ROOT / "scripts" / "run-local"
 
 

@@ -11,12 +11,13 @@ from .test_stacks import IMAGE, LISTENER, SERVICE, TARGET_GROUP, TASK
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 GROUP = "aws:autoscaling/group:Group"
+ROLLOUT_WAIT = "pulumi-python:dynamic/shipyard:InstanceRefreshWait"
 # What carries the image on each target: ECS rolls a new task definition revision into the
-# service; EC2 renders new user data into a new launch template version, and the group's
-# instance refresh rolls it out.
+# service; EC2 renders new user data into a new launch template version, the group's
+# instance refresh rolls it out, and the rollout wait sees it finish.
 IMAGE_CARRIERS = {
     **{stack: {TASK, SERVICE} for stack in ECS_STACKS},
-    **{stack: {LAUNCH_TEMPLATE, GROUP} for stack in EC2_STACKS},
+    **{stack: {LAUNCH_TEMPLATE, GROUP, ROLLOUT_WAIT} for stack in EC2_STACKS},
 }
 
 DIGEST_A = "sha256:" + "a" * 64

@@ -16,13 +16,24 @@ from devtools import pulumi_mocks
 from user_data import BootContainer, render_user_data
 
 from .conftest import EC2_STACKS, SHIPPED_STACKS, evaluated, rejected
-from .test_stacks import ALARM, INGRESS, ROLE, ROLE_POLICY, SCALING_POLICY, TARGET_GROUP
+from .test_stacks import (
+    ALARM,
+    INGRESS,
+    LISTENER,
+    NAT,
+    ROLE,
+    ROLE_POLICY,
+    SCALING_POLICY,
+    SUBNET,
+    TARGET_GROUP,
+)
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 GROUP = "aws:autoscaling/group:Group"
 EC2_POLICY = "aws:autoscaling/policy:Policy"
 PROFILE = "aws:iam/instanceProfile:InstanceProfile"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+ROLLOUT_WAIT = "pulumi-python:dynamic/shipyard:InstanceRefreshWait"
 PREFIX = "shipyard-sample-qa"
 
 
@@ -66,6 +77,8 @@ def test_launch_template_is_locked_down(qa):
         {"associatePublicIpAddress": "false", "securityGroups": [f"{PREFIX}-targets-id"]}
     ]
     assert template["updateDefaultVersion"] is True
+    # One-minute metrics, or the CPU alarm (three one-minute periods) never fires.
+    assert template["monitoring"] == {"enabled": True}
 
 
 def test_instance_profile_pulls_this_repository_writes_this_log_group_and_ssm_core(qa):
@@ -86,6 +99,12 @@ def test_instance_profile_pulls_this_repository_writes_this_log_group_and_ssm_co
     assert resources[("logs:CreateLogStream", "logs:PutLogEvents")] == [
         f"arn:aws:logs:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:log-group:/shipyard/{PREFIX}:*"
     ]
+    # The boot script completes its own launch lifecycle action, in this group only.
+    assert resources[("autoscaling:CompleteLifecycleAction",)] == [
+        f"arn:aws:autoscaling:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:autoScalingGroup:*:"
+        f"autoScalingGroupName/{PREFIX}"
+    ]
+    assert len(resources) == 4
 
 
 def test_user_data_is_the_rendered_boot_script_for_this_image(qa):
@@ -93,12 +112,17 @@ def test_user_data_is_the_rendered_boot_script_for_this_image(qa):
         BootContainer(
             image_ref=qa.outputs["image"],
             port=8080,
-            environment=(("APP_ENVIRONMENT", "qa"), ("PORT", "8080")),
+            environment=(
+                ("APP_ENVIRONMENT", "qa"), ("KEEPALIVE_SECONDS", "65"), ("PORT", "8080")
+            ),
             stop_timeout=10,
             log_group_name=f"/shipyard/{PREFIX}",
             region=pulumi_mocks.REGION,
+            health_check_path="/health",
+            group_name=PREFIX,
+            boot_timeout=600,
         )
-    )
+    )  # fmt: skip
     assert boot_script(qa) == expected
     assert "@sha256:" in qa.outputs["image"]
 
@@ -128,6 +152,50 @@ def test_auto_scaling_group_sits_behind_the_alb_and_refreshes_with_rollback(qa):
         "autoRollback": True,
     }  # fmt: skip
     assert group.ignore_changes == ["desiredCapacity"]
+    # A new instance joins the target group only once its boot script says the container is
+    # healthy; a boot that fails or outlasts the timeout is abandoned and replaced.
+    assert inputs["initialLifecycleHooks"] == [
+        {
+            "name": "shipyard-container-healthy",
+            "lifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+            "defaultResult": "ABANDON",
+            "heartbeatTimeout": 600,
+        }
+    ]
+
+
+def test_pulumi_up_waits_for_the_instance_refresh_it_starts(qa):
+    wait = qa.one(ROLLOUT_WAIT)
+    assert wait.parent_type == "shipyard:index:Ec2Service"
+    template = qa.one(LAUNCH_TEMPLATE)
+    assert wait.inputs["groupName"] == PREFIX
+    assert wait.inputs["launchTemplateVersion"] == str(
+        pulumi_mocks.RecordingMocks._computed(LAUNCH_TEMPLATE, "", template.inputs)["latestVersion"]
+    )
+    assert wait.inputs["region"] == pulumi_mocks.REGION
+    # One wave of two instances: boot timeout + warmup + 120 s of margin.
+    assert wait.inputs["timeoutSeconds"] == 600 + 15 + 120
+    assert (GROUP, f"{PREFIX}-group") in wait.dependencies
+
+
+def test_compute_waits_for_what_it_uses_on_first_create(qa):
+    template = qa.one(LAUNCH_TEMPLATE)
+    assert {
+        (ROLE_POLICY, f"{PREFIX}-instance"),
+        (ATTACHMENT, f"{PREFIX}-instance-managed-0"),
+        (PROFILE, f"{PREFIX}-instance"),
+    } <= template.dependencies
+    group = qa.one(GROUP)
+    waits_for = group.dependencies
+    assert {(ALARM, alarm.name) for alarm in qa.of_type(ALARM)} <= waits_for
+    assert {(LISTENER, listener.name) for listener in qa.of_type(LISTENER)} <= waits_for
+    assert {(NAT, nat.name) for nat in qa.of_type(NAT)} <= waits_for
+    private = {
+        (record.type, record.name)
+        for record in qa.resources.values()
+        if "-private-" in record.name and record.type != SUBNET
+    }
+    assert private and private <= waits_for  # route tables and their associations
 
 
 def test_scaling_policies_track_cpu_and_requests(qa):
@@ -222,7 +290,16 @@ name="$(basename "$0")"
 if [ "$name" = docker ] && [ "${1:-}" = login ]; then read -r password; fi
 { printf '%s' "$name"; printf ' %s' "$@"; printf '\\n'; } >> "$CALL_LOG"
 if [ -n "${password:-}" ]; then echo "docker login read from stdin: $password" >> "$CALL_LOG"; fi
-if [ "$name" = aws ]; then echo "ecr-password-from-instance-role"; fi
+if [ "$name" = aws ] && [ "${1:-}" = ecr ]; then echo "ecr-password-from-instance-role"; fi
+if [ "$name" = curl ]; then
+  case "$*" in
+    *api/token*) echo "imds-token" ;;
+    *meta-data/instance-id*) echo "i-0123456789abcdef0" ;;
+    *) exit "${HEALTH_EXIT:-0}" ;;  # the container's health check
+  esac
+fi
+if [ "$name" = "${FAIL_TOOL:-none}" ]; then exit 1; fi
+exit 0
 """
 SAMPLE = BootContainer(
     image_ref="123456789012.dkr.ecr.us-east-1.amazonaws.com/web@sha256:" + "c" * 64,
@@ -235,28 +312,46 @@ SAMPLE = BootContainer(
     stop_timeout=10,
     log_group_name="/shipyard/web-qa",
     region="eu-west-1",
+    health_check_path="/health",
+    group_name="web-qa",
+    boot_timeout=31,  # (31 - 15) // 4 = 4 health probes
 )
+HOOK_CALL = (
+    "aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name "
+    "web-qa --lifecycle-hook-name shipyard-container-healthy --instance-id i-0123456789abcdef0 "
+    "--lifecycle-action-result {result}"
+)
+HEALTH_PROBE = "curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:9000/health"
 
 
-def test_boot_script_runs_the_container_in_order(tmp_path: Path):
+def run_boot_script(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess, list[str]]:
     stand_ins = tmp_path / "bin"
     stand_ins.mkdir()
     recorder = stand_ins / "recorder"
     recorder.write_text(RECORDER)
     recorder.chmod(0o755)
-    for tool in ("dnf", "systemctl", "aws", "docker"):
+    for tool in ("dnf", "systemctl", "aws", "docker", "curl", "sleep"):
         (stand_ins / tool).symlink_to(recorder)
     script = tmp_path / "user-data.sh"
     script.write_text(render_user_data(SAMPLE))
     log = tmp_path / "calls.log"
     completed = subprocess.run(
         ["/bin/bash", str(script)],
-        env={"PATH": f"{stand_ins}:/usr/bin:/bin", "CALL_LOG": str(log)},
+        env={"PATH": f"{stand_ins}:/usr/bin:/bin", "CALL_LOG": str(log), **env},
         capture_output=True, text=True, timeout=30, check=False,
     )  # fmt: skip
+    return completed, log.read_text().splitlines()
+
+
+def test_boot_script_runs_the_container_then_puts_the_instance_in_service(tmp_path: Path):
+    completed, calls = run_boot_script(tmp_path)
     assert completed.returncode == 0, completed.stderr
     image = SAMPLE.image_ref
-    assert log.read_text().splitlines() == [
+    assert calls == [
+        "curl -fsS -X PUT http://169.254.169.254/latest/api/token"
+        " -H X-aws-ec2-metadata-token-ttl-seconds: 300",
+        "curl -fsS -H X-aws-ec2-metadata-token: imds-token"
+        " http://169.254.169.254/latest/meta-data/instance-id",
         "dnf install -y docker",
         "systemctl enable --now docker",
         "aws ecr get-login-password --region eu-west-1",
@@ -267,7 +362,25 @@ def test_boot_script_runs_the_container_in_order(tmp_path: Path):
         " --log-opt awslogs-region=eu-west-1 --log-opt awslogs-group=/shipyard/web-qa"
         " --publish 9000:9000 --stop-timeout 10 --read-only --env APP_ENVIRONMENT=qa"
         " --env GREETING=hello world; $(reboot) --env PORT=9000 " + image,
+        HEALTH_PROBE,
+        HOOK_CALL.format(result="CONTINUE"),
     ]
+
+
+def test_boot_script_abandons_an_instance_whose_container_never_gets_healthy(tmp_path: Path):
+    completed, calls = run_boot_script(tmp_path, HEALTH_EXIT="7")
+    assert completed.returncode == 1
+    assert "did not answer http://127.0.0.1:9000/health in time" in completed.stderr
+    assert calls.count(HEALTH_PROBE) == 4 and calls.count("sleep 2") == 4
+    assert calls[-1] == HOOK_CALL.format(result="ABANDON")
+    assert HOOK_CALL.format(result="CONTINUE") not in calls
+
+
+def test_boot_script_abandons_at_once_when_a_step_fails(tmp_path: Path):
+    completed, calls = run_boot_script(tmp_path, FAIL_TOOL="dnf")
+    assert completed.returncode != 0
+    assert calls[-2:] == ["dnf install -y docker", HOOK_CALL.format(result="ABANDON")]
+    assert not [call for call in calls if call.startswith("docker")]
 
 
 def test_boot_script_holds_no_secret_and_pins_the_digest():

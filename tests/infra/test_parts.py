@@ -33,18 +33,20 @@ def test_subnets_are_disjoint_and_inside_the_vpc(second_octet, prefix, zones):
 
 
 def test_container_environment_is_sorted_and_includes_ours():
-    assert container_environment("prod", 8080, (("Z_FLAG", "1"), ("A_FLAG", "x=y"))) == (
+    assert container_environment("prod", 8080, 60, (("Z_FLAG", "1"), ("A_FLAG", "x=y"))) == (
         ("APP_ENVIRONMENT", "prod"),
         ("A_FLAG", "x=y"),
+        # Longer than the load balancer's idle timeout, so it never reuses a closed one.
+        ("KEEPALIVE_SECONDS", "65"),
         ("PORT", "8080"),
         ("Z_FLAG", "1"),
     )
 
 
 def test_revision_from_ci_variables(monkeypatch):
-    monkeypatch.setenv("SHIPYARD_COMMIT", "abc123")
+    monkeypatch.setenv("SHIPYARD_COMMIT", "abc1234")
     monkeypatch.setenv("SHIPYARD_VERSION", "v9")
-    assert source.current_revision() == source.SourceRevision("abc123", "v9")
+    assert source.current_revision() == source.SourceRevision("abc1234", "v9", dirty=False)
 
 
 @pytest.fixture
@@ -65,15 +67,12 @@ def git_repo(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_revision_from_git_and_a_dirty_tree_gets_a_content_tag(git_repo):
+def test_revision_from_git_and_a_dirty_tree_is_marked(git_repo):
     head = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=git_repo, capture_output=True, text=True, check=True
     ).stdout.strip()
     clean = source.current_revision()
-    assert clean.commit == head
+    assert (clean.commit, clean.dirty, clean.label) == (head, False, head)
     (git_repo / "app" / "main.py").write_text("print('changed')\n")
     dirty = source.current_revision()
-    assert dirty.commit.startswith(f"{head}-dirty-")
-    assert source.current_revision() == dirty  # same files, same tag
-    (git_repo / "app" / "main.py").write_text("print('changed again')\n")
-    assert source.current_revision().commit != dirty.commit
+    assert (dirty.commit, dirty.dirty, dirty.label) == (head, True, f"{head}-dirty")

@@ -40,7 +40,7 @@ BAD_STACK_FILES = [
     ({"availabilityZones": 1}, "shipyard:availabilityZones", "use 2 to 6"),
     ({"certificateArn": "arn:aws:iam::1:cert"}, "shipyard:certificateArn", "ACM certificate"),
     ({"serviceName": "My_Service"}, "shipyard:serviceName", "lowercase letters"),
-    ({"serviceName": "a" * 21}, "shipyard:serviceName", "1-20"),
+    ({"serviceName": "a" * 21}, "shipyard:serviceName", "2-20"),
     ({"scaleOnCpu": "yes"}, "shipyard:scaleOnCpu", "use true or false"),
     ({"cpu": "big"}, "shipyard:cpu", "not a whole number"),
     ({"deregistrationDelay": -1}, "shipyard:deregistrationDelay", "use 0 to 3600"),

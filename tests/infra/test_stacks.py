@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
+import naming
 from devtools import pulumi_mocks
+from settings import SettingsError
 
 from .conftest import evaluated
 
@@ -54,28 +57,32 @@ def test_repository_scans_is_immutable_encrypted_and_keeps_images():
     shipped = evaluated("dev")
     repository = shipped.one(REPOSITORY).inputs
     assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
-    assert repository["imageTagMutability"] == "IMMUTABLE"
+    # Immutable, except the stacks' own build tags, which name their inputs (see
+    # test_image_tags.py for why a re-push of one must not fail).
+    assert repository["imageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
+    assert repository["imageTagMutabilityExclusionFilters"] == [
+        {"filter": "build-*", "filterType": "WILDCARD"}
+    ]
     assert repository["encryptionConfigurations"] == [{"encryptionType": "KMS"}]
     rules = json.loads(shipped.one(LIFECYCLE).inputs["policy"])["rules"]
-    untagged, keep = rules
-    assert untagged["selection"]["tagStatus"] == "untagged"
-    assert untagged["selection"]["countNumber"] == 1
+    (keep,) = rules  # no early expiry of untagged images another stack may still run
     expected_keep = pulumi_mocks.stack_config(shipped.stack)["shipyard:keepImages"]
     assert keep["selection"] == {
         "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": expected_keep
     }  # fmt: skip
 
 
-def test_image_is_built_from_app_tagged_by_commit_and_deployed_by_digest(shipped):
+def test_image_is_built_from_app_tagged_by_its_inputs_and_deployed_by_digest(shipped):
     image = shipped.one(IMAGE).inputs
     assert image["build"]["context"] == "app"
     assert image["build"]["dockerfile"] == "app/Dockerfile"
+    assert image["build"]["platform"] == "linux/amd64"
     assert image["build"]["args"] == {
         "APP_COMMIT": pulumi_mocks.TEST_COMMIT, "APP_VERSION": pulumi_mocks.TEST_VERSION
     }  # fmt: skip
-    assert image["imageName"] == (
-        f"{shipped.outputs['repositoryUrl']}:{shipped.stack}-{pulumi_mocks.TEST_COMMIT}"
-    )
+    repository, tag = image["imageName"].rsplit(":", 1)
+    assert repository == shipped.outputs["repositoryUrl"]
+    assert re.fullmatch(rf"build-{shipped.stack}-{pulumi_mocks.TEST_COMMIT}-[0-9a-f]{{12}}", tag)
     deployed = container(shipped)["image"]
     assert "@sha256:" in deployed and deployed == shipped.outputs["image"]
     assert deployed.split("@")[0] == shipped.outputs["repositoryUrl"]
@@ -201,7 +208,12 @@ def test_service_rolls_safely_behind_the_alb_with_alarms(shipped):
 
 def test_alarms_watch_5xx_unhealthy_targets_and_cpu(shipped):
     alarms = {alarm.inputs["metricName"]: alarm.inputs for alarm in shipped.of_type(ALARM)}
-    assert set(alarms) == {"HTTPCode_Target_5XX_Count", "UnHealthyHostCount", "CPUUtilization"}
+    assert set(alarms) == {
+        "HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count", "UnHealthyHostCount",
+        "CPUUtilization",
+    }  # fmt: skip
+    # The load balancer's own 5xx (a 502 from a connection the app closed) by load balancer.
+    assert set(alarms["HTTPCode_ELB_5XX_Count"]["dimensions"]) == {"LoadBalancer"}
     assert alarms["UnHealthyHostCount"]["threshold"] == 0
     assert alarms["CPUUtilization"]["namespace"] == "AWS/ECS"
     prefix = f"shipyard-sample-{shipped.stack}"
@@ -231,10 +243,13 @@ def test_stack_outputs(shipped):
     }  # fmt: skip
     assert shipped.outputs["alarmNames"] == [
         f"{prefix}-5xx",
+        f"{prefix}-elb-5xx",
         f"{prefix}-unhealthy",
         f"{prefix}-cpu",
     ]
-    assert shipped.outputs["targetGroupArn"].endswith(f":targetgroup/{prefix}-tg/73e2d6bc24d8a067")
+    assert shipped.outputs["targetGroupArn"].endswith(
+        f":targetgroup/{naming.target_group_name(prefix)}/73e2d6bc24d8a067"
+    )
 
 
 # ---- what makes each environment different -------------------------------------------------
@@ -284,7 +299,8 @@ def test_requests_policy_tracks_this_target_group(stack):
     assert spec["predefinedMetricType"] == "ALBRequestCountPerTarget"
     prefix = f"shipyard-sample-{shipped.stack}"
     assert spec["resourceLabel"] == (
-        f"app/{prefix}-alb/50dc6c495c0c9188/targetgroup/{prefix}-tg/73e2d6bc24d8a067"
+        f"app/{naming.load_balancer_name(prefix)}/50dc6c495c0c9188/"
+        f"targetgroup/{naming.target_group_name(prefix)}/73e2d6bc24d8a067"
     )
     assert metric["targetValue"] == 1000
 
@@ -310,3 +326,48 @@ def test_created_vpc_spreads_subnets_over_distinct_zones(stack):
         assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
     cidrs = [s.inputs["cidrBlock"] for s in subnets]
     assert len(set(cidrs)) == len(cidrs)
+
+
+# ---- first-create ordering and the zones a created VPC uses ---------------------------------
+
+
+def test_ecs_compute_waits_for_what_it_uses_on_first_create(shipped):
+    task = shipped.one(TASK)
+    (policy,) = [p for p in shipped.of_type(ROLE_POLICY) if p.name.endswith("-execution")]
+    assert (ROLE_POLICY, policy.name) in task.dependencies
+    service = shipped.one(SERVICE).dependencies
+    assert {(ALARM, alarm.name) for alarm in shipped.of_type(ALARM)} <= service
+    assert {(LISTENER, listener.name) for listener in shipped.of_type(LISTENER)} <= service
+    assert {(NAT, nat.name) for nat in shipped.of_type(NAT)} <= service
+    private_routes = {
+        (record.type, record.name)
+        for record in shipped.resources.values()
+        if "-private-" in record.name and record.type != SUBNET
+    }
+    assert private_routes <= service
+    assert bool(private_routes) == (shipped.stack != "dev")  # dev: the default VPC
+
+
+def test_created_vpcs_use_only_zones_every_account_has(shipped):
+    lookups = [args for call, args in shipped.calls if call.endswith("getAvailabilityZones")]
+    if shipped.stack == "dev":
+        assert lookups == []
+        return
+    # Local and Wavelength Zones an account opted into are "available" too, and sort first.
+    assert lookups == [
+        {
+            "state": "available",
+            "filters": [{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+        }
+    ]
+
+
+def test_more_zones_than_the_region_has_is_a_settings_error_before_any_resource():
+    mocks = pulumi_mocks.RecordingMocks(zones=["us-east-1a", "us-east-1b"])
+    with pytest.raises(SettingsError) as raised:
+        pulumi_mocks.evaluate("prod", mocks=mocks)
+    assert raised.value.problems == [
+        "shipyard:availabilityZones: 3 zones asked for, but us-east-1 has 2 (us-east-1a, "
+        "us-east-1b); use at most 2"
+    ]
+    assert mocks.resources == {}

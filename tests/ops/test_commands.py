@@ -69,7 +69,8 @@ def test_deploy_builds_updates_and_waits_until_healthy(cli, stacks, world, dev):
     stacks.git_head = "4" * 40
     assert cli("deploy", "dev", "--yes") == OK
     image = stacks.outputs("dev")["image"]
-    assert world.aws.image("shipyard-sample", image.split("@")[1]).tags == (f"dev-{'4' * 40}",)
+    (tag,) = world.aws.image("shipyard-sample", image.split("@")[1]).tags
+    assert tag.startswith(f"build-dev-{'4' * 40}-")
     assert "docker:index/image:Image" in cli.printed  # a deploy does build
     assert "dev is healthy" in cli.printed
     assert "tasks (running/desired): 2/2" in cli.printed
@@ -110,8 +111,8 @@ def test_status_reports_digest_commit_counts_targets_deployment_and_alarms(cli, 
 
 def test_status_of_a_healthy_ec2_environment(cli, stacks, world):
     stacks.add("qa", world.ec2_environment("qa"))
-    stacks.deploy_build("qa", COMMITS[0])
     world.instance_refresh("Successful")
+    stacks.deploy_build("qa", COMMITS[0])
     world.instances_in_service()
     world.targets("healthy")
     assert cli("status", "qa") == OK

@@ -151,13 +151,38 @@ def test_rollback_whose_targets_stay_unhealthy_reports_and_keeps_the_deployed_pi
     assert stacks.outputs("dev")["image"].endswith(dev[1])
 
 
-def test_failed_instance_refresh_is_reported(cli, stacks, world, capsys):
+def test_rolled_back_instance_refresh_fails_the_update_and_says_what_runs(
+    cli, stacks, world, capsys
+):
     stacks.add("qa", world.ec2_environment("qa"))
     world.instance_refresh("RollbackSuccessful", "Instance refresh failed; rolled back")
-    assert cli("deploy", "qa", "--yes") == UNHEALTHY
+    # `pulumi up` itself waits for the refresh (InstanceRefreshWait) and fails.
+    assert cli("deploy", "qa", "--yes") == FAILED
     err = " ".join(capsys.readouterr().err.split())
-    assert "wait for the instance refresh of shipyard-sample-qa: it failed" in err
-    assert "last instance refresh: RollbackSuccessful Instance refresh failed; rolled back" in err
+    assert "pulumi failed on stack qa" in err
+    assert (
+        "the instance refresh of shipyard-sample-qa ended RollbackSuccessful (Instance refresh "
+        "failed; rolled back); the group runs launch template version 1, the stack asks for 2"
+    ) in err
+    assert "pulumi up --refresh" in err
+    assert stacks.history("qa")[0].result == "failed"
+
+
+def test_rollback_on_ec2_whose_refresh_rolls_back_reverts_the_pin(cli, stacks, world, capsys):
+    stacks.add("qa", world.ec2_environment("qa"))
+    world.instance_refresh("Successful")
+    world.instances_in_service()
+    world.targets("healthy")
+    first = stacks.deploy_build("qa", COMMITS[0])
+    stacks.deploy_build("qa", COMMITS[1])
+    world.instance_refresh("RollbackSuccessful", "alarm shipyard-sample-qa-5xx in ALARM")
+    assert cli("rollback", "qa", "--yes") == FAILED
+    err = " ".join(capsys.readouterr().err.split())
+    assert "ended RollbackSuccessful (alarm shipyard-sample-qa-5xx in ALARM)" in err
+    # AWS put the group back on what ran before, so the pin goes back too: they agree.
+    assert "the pin was reverted" in err
+    assert IMAGE_DIGEST_KEY not in stacks.config("qa")
+    assert not stacks.outputs("qa")["image"].endswith(first)
 
 
 def test_promote_from_an_unhealthy_environment_is_refused(cli, stacks, world, dev, capsys):

@@ -61,6 +61,18 @@ def test_a_dirty_build_is_the_newest_dirty_image_pushed_before_the_update_ended(
     assert release.digest == digest("4")
 
 
+def test_builds_of_one_commit_with_other_inputs_are_told_apart_by_push_time():
+    # The same commit built twice (a release tag added in between): two build tags.
+    images = [
+        image("6", f"build-dev-{A}-0123456789ab", hours=1),
+        image("7", f"build-dev-{A}-ba9876543210", hours=2),
+        image("8", f"build-staging-{A}-0123456789ab", hours=1.5),  # another stack's
+    ]
+    first, second = release_history("dev", [update(1, A), update(2, A)], images)
+    assert (first.digest, second.digest) == (digest("6"), digest("7"))
+    assert first.commit == second.commit == A
+
+
 def test_a_build_whose_image_expired_is_listed_without_a_digest():
     (release,) = release_history("dev", [update(1, A)], [])
     assert release.digest is None and release.short_digest == "(expired)"
@@ -70,6 +82,8 @@ def test_a_build_whose_image_expired_is_listed_without_a_digest():
     ("tags", "commit"),
     [
         ((f"prod-{A}",), A),
+        ((f"build-prod-{A}-0123456789ab",), A),
+        ((f"build-qa-{B}-dirty-0123456789ab",), B),
         ((f"dev-{B}-dirty-9f",), B),
         (("latest", f"x-{A}"), A),
         (("v1",), "unknown"),

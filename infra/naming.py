@@ -1,0 +1,194 @@
+"""Physical names as AWS sees them, and the rule each kind of name must follow.
+
+Pulumi auto-names a resource whose name is unset: its logical name, "-" and 7 random hex
+characters. Load balancers and target groups allow 32 characters, which `<service>-<env>-alb`
+plus those 8 does not always fit, so their logical names are shortened here with a hash of the
+full name (unchanged wherever they already fit, so deployed stacks keep their resources).
+Every other name is checked against its rule by settings validation, from `derived_names`,
+before any resource is registered. The rules come from the Terraform AWS provider's
+validators and pulumi-aws's auto-naming limits (see docs/naming.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+AUTONAME_SUFFIX = len("-") + 7
+HASH_LENGTH = 6
+
+
+@dataclass(frozen=True)
+class NameRule:
+    what: str
+    max_length: int
+    characters: str  # a regex character class, like [A-Za-z0-9-]
+    advice: str
+    min_length: int = 1
+    forbidden_prefixes: tuple[str, ...] = ()
+    edges_alphanumeric: bool = False  # no separator first or last
+
+    def problem(self, name: str) -> str | None:
+        """Why AWS would refuse `name` as this kind of name, or None."""
+        if not self.min_length <= len(name) <= self.max_length:
+            return (
+                f"the {self.what} name {name!r} would be {len(name)} characters; AWS allows "
+                f"{self.min_length} to {self.max_length}"
+            )
+        if not re.fullmatch(f"{self.characters}+", name):
+            return (
+                f"the {self.what} name {name!r} would have characters AWS refuses ({self.advice})"
+            )
+        for prefix in self.forbidden_prefixes:
+            if name.startswith(prefix):
+                return f"the {self.what} name {name!r} may not start with {prefix!r}"
+        if self.edges_alphanumeric and not (name[0].isalnum() and name[-1].isalnum()):
+            return f"the {self.what} name {name!r} must start and end with a letter or digit"
+        return None
+
+
+ELB_NAME = "[A-Za-z0-9-]"
+IAM_NAME = r"[\w+=,.@-]"
+ECS_NAME = "[A-Za-z0-9_-]"
+ANY_PRINTABLE = r"[\x20-\x7e]"
+
+# Pulumi type -> the rule for its name. Types not listed have no name of their own.
+RULES: dict[str, NameRule] = {
+    "aws:lb/loadBalancer:LoadBalancer": NameRule(
+        "load balancer", 32, ELB_NAME, "letters, digits, hyphens",
+        forbidden_prefixes=("internal-",), edges_alphanumeric=True,
+    ),
+    "aws:lb/targetGroup:TargetGroup": NameRule(
+        "target group", 32, ELB_NAME, "letters, digits, hyphens", edges_alphanumeric=True
+    ),
+    "aws:iam/role:Role": NameRule("IAM role", 64, IAM_NAME, "letters, digits, +=,.@_-"),
+    "aws:iam/rolePolicy:RolePolicy": NameRule(
+        "IAM role policy", 128, IAM_NAME, "letters, digits, +=,.@_-"
+    ),
+    "aws:iam/instanceProfile:InstanceProfile": NameRule(
+        "instance profile", 128, IAM_NAME, "letters, digits, +=,.@_-"
+    ),
+    "aws:ecs/cluster:Cluster": NameRule("ECS cluster", 255, ECS_NAME, "letters, digits, _ -"),
+    "aws:ecs/service:Service": NameRule("ECS service", 255, ECS_NAME, "letters, digits, _ -"),
+    "aws:ecs/taskDefinition:TaskDefinition": NameRule(
+        "task definition family", 255, ECS_NAME, "letters, digits, _ -"
+    ),
+    "aws:ec2/launchTemplate:LaunchTemplate": NameRule(
+        "launch template", 125, r"[A-Za-z0-9()./_-]", "letters, digits, ( ) . / _ -",
+        min_length=3,
+    ),
+    "aws:ec2/securityGroup:SecurityGroup": NameRule(
+        "security group", 255, ANY_PRINTABLE, "printable ASCII", forbidden_prefixes=("sg-",)
+    ),
+    "aws:autoscaling/group:Group": NameRule(
+        "Auto Scaling group", 255, ANY_PRINTABLE, "printable ASCII"
+    ),
+    "aws:autoscaling/policy:Policy": NameRule(
+        "scaling policy", 255, ANY_PRINTABLE, "printable ASCII"
+    ),
+    "aws:appautoscaling/policy:Policy": NameRule(
+        "scaling policy", 255, ANY_PRINTABLE, "printable ASCII"
+    ),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": NameRule(
+        "alarm", 255, ANY_PRINTABLE, "printable ASCII"
+    ),
+    "aws:cloudwatch/logGroup:LogGroup": NameRule(
+        "log group", 512, "[A-Za-z0-9_./#-]", "letters, digits, _ . / # -"
+    ),
+    "aws:ecr/repository:Repository": NameRule(
+        "ECR repository", 256, "[a-z0-9._/-]", "lowercase letters, digits, . _ - /",
+        min_length=2, edges_alphanumeric=True,
+    ),
+}  # fmt: skip
+# The image tag is part of docker.Image's imageName (repository:tag): Docker's tag grammar.
+IMAGE_TAG = NameRule(
+    "image tag", 128, "[A-Za-z0-9_.-]", "letters, digits, _ . -", forbidden_prefixes=(".", "-")
+)
+# The property that holds each type's name, where it is not `name`.
+NAME_PROPERTY = {"aws:ecs/taskDefinition:TaskDefinition": "family"}
+# Types whose name property pulumi-aws fills in when the program leaves it unset.
+AUTONAMED = frozenset(RULES) - {"aws:ecs/taskDefinition:TaskDefinition"}
+
+# Environment (stack) names become part of every name above; Pulumi allows more
+# (A-Z, _ and .), which load balancers, target groups and ECS names refuse.
+ENVIRONMENT_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+
+
+def fitted(prefix: str, suffix: str, max_length: int) -> str:
+    """`<prefix>-<suffix>` if it fits in max_length; otherwise the prefix cut short, with a
+    hash of the full name in between, so distinct prefixes stay distinct."""
+    full = f"{prefix}-{suffix}"
+    if len(full) <= max_length:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:HASH_LENGTH]
+    room = max_length - len(suffix) - len(digest) - 2
+    return f"{prefix[:room].rstrip('-')}-{digest}-{suffix}"
+
+
+def autonamed_within(max_length: int) -> int:
+    """The longest logical name whose auto-name fits in max_length."""
+    return max_length - AUTONAME_SUFFIX
+
+
+def load_balancer_name(prefix: str) -> str:
+    return fitted(prefix, "alb", autonamed_within(32))
+
+
+def target_group_name(prefix: str, role: str = "tg") -> str:
+    return fitted(prefix, role, autonamed_within(32))
+
+
+def log_group_name(prefix: str) -> str:
+    return f"/shipyard/{prefix}"
+
+
+@dataclass(frozen=True)
+class DerivedName:
+    type: str
+    name: str  # as AWS sees it; auto-names carry a placeholder for the random part
+    rule: NameRule
+
+
+def physical(logical_or_explicit: str, autonamed: bool) -> str:
+    """The name AWS sees: explicit as given, or auto-named with 7 random characters."""
+    return f"{logical_or_explicit}-xxxxxxx" if autonamed else logical_or_explicit
+
+
+def derived_names(service_name: str, environment: str) -> list[DerivedName]:
+    """The longest name of each type the program derives from `<service>-<env>`.
+
+    Components name their children `<prefix>-<role>`; the roles listed here are the longest
+    of each type (tests check every registered name against RULES, so a longer new role
+    fails them until it is listed).
+    """
+    prefix = f"{service_name}-{environment}"
+    shapes = [
+        ("aws:lb/loadBalancer:LoadBalancer", load_balancer_name(prefix), True),
+        ("aws:lb/targetGroup:TargetGroup", target_group_name(prefix), True),
+        ("aws:iam/role:Role", f"{prefix}-execution", True),
+        ("aws:iam/rolePolicy:RolePolicy", f"{prefix}-execution", True),
+        ("aws:iam/instanceProfile:InstanceProfile", f"{prefix}-instance", True),
+        ("aws:ec2/launchTemplate:LaunchTemplate", f"{prefix}-template", True),
+        ("aws:ec2/securityGroup:SecurityGroup", f"{prefix}-targets", True),
+        ("aws:appautoscaling/policy:Policy", f"{prefix}-scale-requests", True),
+        ("aws:autoscaling/policy:Policy", f"{prefix}-scale-requests", True),
+        ("aws:ecs/cluster:Cluster", prefix, False),
+        ("aws:ecs/service:Service", prefix, False),
+        ("aws:ecs/taskDefinition:TaskDefinition", prefix, False),
+        ("aws:autoscaling/group:Group", prefix, False),
+        ("aws:cloudwatch/metricAlarm:MetricAlarm", f"{prefix}-unhealthy", False),
+        ("aws:cloudwatch/logGroup:LogGroup", log_group_name(prefix), False),
+    ]
+    names = [
+        DerivedName(type_, physical(name, autonamed), RULES[type_])
+        for type_, name, autonamed in shapes
+    ]
+    longest_tag = build_tag(environment, "0" * 40, "0" * HASH_LENGTH * 2, dirty=True)
+    return [*names, DerivedName("docker:index/image:Image", longest_tag, IMAGE_TAG)]
+
+
+def build_tag(environment: str, commit: str, build_hash: str, dirty: bool = False) -> str:
+    """The tag a stack's build is pushed under: its environment, commit and a hash of every
+    build input, so two different builds never share a tag (see components/registry.py)."""
+    return f"build-{environment}-{commit}-{'dirty-' if dirty else ''}{build_hash}"

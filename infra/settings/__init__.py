@@ -1,0 +1,37 @@
+"""Typed, validated stack settings: the only package that reads Pulumi config.
+
+keys.py declares every key once (type, default, description); parse.py reads raw config into
+typed values; checks.py holds the rules AWS and shipyard impose; model.py is what the
+program consumes. A stack file with problems fails with one SettingsError that lists every
+problem by key and says what is allowed, before any resource exists.
+"""
+
+from settings.aws_limits import EC2_INSTANCE_TYPES, FARGATE_SIZES, LOG_RETENTION_DAYS, TARGETS
+from settings.keys import KEYS, KEYS_BY_NAME, NAMESPACE, Key
+from settings.model import (
+    Ec2Settings,
+    HealthCheckSettings,
+    NetworkSettings,
+    ScalingSettings,
+    Settings,
+)
+from settings.parse import SettingsError, load_settings, parse_settings
+
+__all__ = [
+    "EC2_INSTANCE_TYPES",
+    "FARGATE_SIZES",
+    "KEYS",
+    "KEYS_BY_NAME",
+    "LOG_RETENTION_DAYS",
+    "NAMESPACE",
+    "TARGETS",
+    "Ec2Settings",
+    "HealthCheckSettings",
+    "Key",
+    "NetworkSettings",
+    "ScalingSettings",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+    "parse_settings",
+]

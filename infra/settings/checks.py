@@ -1,0 +1,305 @@
+"""The rules a stack's settings must follow: AWS's limits and shipyard's own combinations.
+
+Each check reads the parsed values and returns its problems, each starting with the key path
+it is about and saying what is allowed. Checks run only on values that parsed, so one bad
+value gives one message.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import naming
+from container import RESERVED_VARIABLES
+from settings import aws_limits
+from settings.keys import path
+
+
+class Values(dict[str, Any]):
+    """Parsed settings by key name, and the stack (environment) they configure."""
+
+    def __init__(self, environment: str, items: dict[str, Any]) -> None:
+        super().__init__(items)
+        self.environment = environment
+
+
+Problems = str | Iterable[str] | None
+Check = Callable[[Values], Problems]
+# Key paths a check may report about beyond `shipyard:<key>`.
+STACK_NAME = "stack name"
+
+
+def between(name: str, low: int, high: int) -> Check:
+    def check(values: Values) -> Problems:
+        if not low <= values[name] <= high:
+            return f"{path(name)}: {values[name]} is out of range; use {low} to {high}"
+        return None
+
+    return check
+
+
+def for_target(target: str, check: Check) -> Check:
+    """A check that applies only when the stack runs on `target`."""
+
+    def scoped(values: Values) -> Problems:
+        return check(values) if values["target"] == target else None
+
+    return scoped
+
+
+def matches(name: str, pattern: str, advice: str, allow_empty: bool = False) -> Check:
+    def check(values: Values) -> Problems:
+        value = values[name]
+        if allow_empty and value == "":
+            return None
+        if not re.fullmatch(pattern, value):
+            shown = repr(value) if value else "(empty)"
+            return f"{path(name)}: {shown} {advice}"
+        return None
+
+    return check
+
+
+def one_of(name: str, allowed: tuple[Any, ...]) -> Check:
+    def check(values: Values) -> Problems:
+        if values[name] not in allowed:
+            listing = ", ".join(str(item) for item in allowed)
+            return f"{path(name)}: {values[name]!r} is not allowed; use {listing}"
+        return None
+
+    return check
+
+
+def fargate_size(values: Values) -> Problems:
+    cpu, memory = values["cpu"], values["memory"]
+    if cpu not in aws_limits.FARGATE_SIZES:
+        sizes = ", ".join(str(size) for size in aws_limits.FARGATE_SIZES)
+        return f"{path('cpu')}: {cpu} is not a Fargate size; use {sizes}"
+    allowed = aws_limits.FARGATE_SIZES[cpu]
+    if memory not in allowed:
+        return f"{path('memory')}: {memory} MiB does not go with cpu {cpu}; use {_sizes(allowed)}"
+    return None
+
+
+def _sizes(allowed: tuple[int, ...]) -> str:
+    if len(allowed) <= 3:
+        return ", ".join(map(str, allowed))
+    return f"{allowed[0]} to {allowed[-1]} in steps of {allowed[1] - allowed[0]}"
+
+
+def instance_type(values: Values) -> Problems:
+    name = values["instanceType"]
+    if name in aws_limits.EC2_INSTANCE_TYPES:
+        return None
+    close = difflib.get_close_matches(name, aws_limits.EC2_INSTANCE_TYPES, n=3)
+    hint = f"; did you mean {', '.join(sorted(close))}?" if close else "; use a name like t3.small"
+    return f"{path('instanceType')}: {name!r} is not an EC2 instance type{hint}"
+
+
+def no_memory_scaling(values: Values) -> Problems:
+    if values["scaleOnMemory"]:
+        return (
+            f"{path('scaleOnMemory')}: EC2 Auto Scaling has no memory metric of its own; "
+            "set it to false, or use scaleOnCpu / scaleOnRequests"
+        )
+    return None
+
+
+def refresh_keeps_capacity(values: Values) -> Problems:
+    """An instance refresh must be able to replace at least one instance at a time."""
+    low, high = (
+        values["instanceRefreshMinHealthyPercent"],
+        values["instanceRefreshMaxHealthyPercent"],
+    )
+    desired = max(values["desiredCount"], values["minCapacity"], 1)
+    if values["minCapacity"] < 1:
+        return (
+            f"{path('minCapacity')}: 0 leaves the load balancer without instances; "
+            "use at least 1 with target ec2"
+        )
+    if high - low > 100:
+        return (
+            f"{path('instanceRefreshMaxHealthyPercent')}: {high} is more than 100 above "
+            f"instanceRefreshMinHealthyPercent {low}; AWS allows a spread of at most 100"
+        )
+    if high == 100 and desired * (100 - low) // 100 < 1:
+        return (
+            f"{path('instanceRefreshMinHealthyPercent')}: {low}% of {desired} instance(s) "
+            "with instanceRefreshMaxHealthyPercent 100 leaves no instance free to replace; "
+            "raise instanceRefreshMaxHealthyPercent (e.g. 200) or lower the minimum"
+        )
+    return None
+
+
+def capacity(values: Values) -> Problems:
+    low, high, desired = values["minCapacity"], values["maxCapacity"], values["desiredCount"]
+    if low > high:
+        return (
+            f"{path('minCapacity')}: {low} is above {path('maxCapacity')} {high}; "
+            "lower the minimum or raise the maximum"
+        )
+    if not low <= desired <= high:
+        return (
+            f"{path('desiredCount')}: {desired} is outside minCapacity..maxCapacity "
+            f"({low}..{high}); choose a count in that range"
+        )
+    return None
+
+
+def timeout_below_interval(values: Values) -> Problems:
+    if values["healthCheckTimeout"] >= values["healthCheckInterval"]:
+        return (
+            f"{path('healthCheckTimeout')}: {values['healthCheckTimeout']} s must be shorter "
+            f"than {path('healthCheckInterval')} ({values['healthCheckInterval']} s)"
+        )
+    return None
+
+
+def vpc_cidr(values: Values) -> Problems:
+    try:
+        network = ipaddress.IPv4Network(values["vpcCidr"])
+    except ValueError:
+        return f"{path('vpcCidr')}: {values['vpcCidr']!r} is not a CIDR block like 10.0.0.0/16"
+    if not 16 <= network.prefixlen <= 20:
+        return f"{path('vpcCidr')}: /{network.prefixlen} is out of range; use /16 to /20"
+    return None
+
+
+def environment_variables(values: Values) -> Problems:
+    for entry in values["environmentVariables"]:
+        name, separator, _ = entry.partition("=")
+        if not separator or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            return (
+                f"{path('environmentVariables')}: {entry!r} is not NAME=value "
+                "(NAME: letters, digits, underscores)"
+            )
+        if name in RESERVED_VARIABLES:
+            return f"{path('environmentVariables')}: {name} is set by shipyard; remove it"
+    return None
+
+
+def health_command(values: Values) -> Problems:
+    command = values["containerHealthCheck"]
+    if command and command[0] not in ("CMD", "CMD-SHELL"):
+        return (
+            f"{path('containerHealthCheck')}: must start with CMD or CMD-SHELL, like "
+            '["CMD", "python3", "-m", "service.healthcheck"]'
+        )
+    return None
+
+
+def some_scaling_metric(values: Values) -> Problems:
+    switches = ("scaleOnCpu", "scaleOnMemory", "scaleOnRequests")
+    if values["maxCapacity"] > values["minCapacity"] and not any(values[s] for s in switches):
+        return (
+            f"{path('maxCapacity')}: {values['maxCapacity']} leaves room to scale but no "
+            f"metric is on; set one of {', '.join(switches)} to true, or maxCapacity to "
+            "minCapacity"
+        )
+    return None
+
+
+def environment_name(values: Values) -> Problems:
+    """The stack's name is part of every resource name: AWS's rules apply to it too."""
+    if not naming.ENVIRONMENT_NAME.fullmatch(values.environment):
+        return (
+            f"{STACK_NAME}: {values.environment!r} cannot be part of AWS resource names; name "
+            "the stack with lowercase letters, digits and hyphens (e.g. prod-eu-1)"
+        )
+    return None
+
+
+def derived_names(values: Values) -> Problems:
+    """Every physical name the program derives from serviceName and the stack name fits."""
+    if not naming.ENVIRONMENT_NAME.fullmatch(values.environment):
+        return None  # environment_name says why, once
+    problems = [
+        derived.rule.problem(derived.name)
+        for derived in naming.derived_names(values["serviceName"], values.environment)
+    ]
+    return [
+        f"{path('serviceName')}: with stack name {values.environment!r}, {problem}; "
+        "shorten serviceName or the stack name"
+        for problem in problems
+        if problem
+    ]
+
+
+CHECKS: tuple[Check, ...] = (
+    one_of("target", aws_limits.TARGETS),
+    matches("serviceName", r"[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,19}",
+            "is not a valid name; use 2-20 lowercase letters, digits and single hyphens, "
+            "starting with a letter and not ending with a hyphen"),
+    environment_name,
+    derived_names,
+    between("containerPort", 1, 65535),
+    matches("imageDigest", r"sha256:[0-9a-f]{64}",
+            "is not an image digest; use sha256: followed by 64 hex digits, or leave it empty "
+            "to build", allow_empty=True),
+    matches("imageRepository", r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*",
+            "is not an ECR repository name (lowercase letters, digits, . _ - /)",
+            allow_empty=True),
+    environment_variables,
+    health_command,
+    for_target("ecs", fargate_size),
+    for_target("ec2", instance_type),
+    for_target("ec2", no_memory_scaling),
+    for_target("ec2", refresh_keeps_capacity),
+    matches("amiId", r"ami-[0-9a-f]{8,17}", "is not an AMI ID like ami-0abcdef1234567890",
+            allow_empty=True),
+    between("rootVolumeGb", 8, 16384),
+    between("instanceRefreshMinHealthyPercent", 0, 100),
+    between("instanceRefreshMaxHealthyPercent", 100, 200),
+    between("instanceWarmup", 0, 3600),
+    # The launch lifecycle hook's heartbeat timeout: AWS allows 30 to 7200 seconds.
+    between("instanceBootTimeout", 30, 7200),
+    between("desiredCount", 0, 1000),
+    between("minCapacity", 0, 1000),
+    between("maxCapacity", 1, 1000),
+    capacity,
+    some_scaling_metric,
+    between("cpuTargetPercent", 10, 95),
+    between("memoryTargetPercent", 10, 95),
+    between("requestsPerTarget", 1, 1_000_000),
+    between("scaleInCooldown", 0, 3600),
+    between("scaleOutCooldown", 0, 3600),
+    matches("healthCheckPath", r"/[\x21-\x7e]{0,1023}",
+            "must start with / and have no spaces, like /health"),
+    between("healthCheckInterval", 5, 300),
+    between("healthCheckTimeout", 2, 120),
+    timeout_below_interval,
+    between("healthyThreshold", 2, 10),
+    between("unhealthyThreshold", 2, 10),
+    matches("healthCheckMatcher", r"[1-5]\d\d(-[1-5]\d\d|(,[1-5]\d\d)*)",
+            "is not an HTTP code matcher; use 200, 200-299 or 200,204"),
+    between("healthCheckGracePeriod", 0, 7200),
+    between("deregistrationDelay", 0, 3600),
+    between("stopTimeout", 2, 120),
+    between("idleTimeout", 1, 4000),
+    vpc_cidr,
+    between("availabilityZones", 2, 6),
+    matches("certificateArn", r"arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+",
+            "is not an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)",
+            allow_empty=True),
+    one_of("logRetentionDays", aws_limits.LOG_RETENTION_DAYS),
+    between("alarmCpuPercent", 1, 100),
+    between("alarm5xxPerMinute", 1, 100_000),
+    between("keepImages", 1, 1000),
+)  # fmt: skip
+
+
+def run_checks(values: Values, unparsed: set[str]) -> list[str]:
+    """Every problem of every check, except those about a value that did not parse."""
+    problems: list[str] = []
+    for check in CHECKS:
+        found = check(values)
+        if found is None:
+            continue
+        for problem in [found] if isinstance(found, str) else found:
+            if problem.split(": ", 1)[0] not in unparsed:
+                problems.append(problem)
+    return problems

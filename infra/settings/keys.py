@@ -1,0 +1,106 @@
+"""Every stack setting, declared once: name, type, default and what it does.
+
+Pulumi.yaml declares the same keys (a test keeps the two equal) and the README's
+configuration table is rendered from this one (`python -m devtools.config_reference write`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+NAMESPACE = "shipyard"
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    kind: type
+    default: Any
+    description: str
+
+    @property
+    def path(self) -> str:
+        return f"{NAMESPACE}:{self.name}"
+
+
+KEYS: tuple[Key, ...] = (
+    Key("target", str, "ecs", "Compute target: ecs (Fargate) or ec2 (Auto Scaling group)."),
+    Key("serviceName", str, "shipyard-sample",
+        "Name of the service; prefixes AWS resource names. Lowercase letters, digits, hyphens."),
+    Key("containerPort", int, 8080, "Port the container listens on ($PORT inside it)."),
+    Key("imageRepository", str, "",
+        "ECR repository another stack of this service created, to deploy from; promotion "
+        "needs the two stacks to share it. Empty: create the repository, named serviceName."),
+    Key("imageDigest", str, "",
+        "Pin the deployed image to this digest (sha256:...) in the stack's repository; "
+        "nothing is built. Empty: build app/ and deploy what was pushed."),
+    Key("environmentVariables", list, [],
+        "Extra container environment, as NAME=value strings. No secrets."),
+    Key("containerHealthCheck", list, ["CMD", "python3", "-m", "service.healthcheck"],
+        "Container health check command (exec form). Empty list: none."),
+    Key("cpu", int, 256, "Fargate task cpu units: 256, 512, 1024, 2048, 4096, 8192, 16384."),
+    Key("memory", int, 512, "Fargate task memory in MiB; must suit cpu."),
+    Key("instanceType", str, "t3.small", "ec2: EC2 instance type, like t3.small."),
+    Key("amiId", str, "",
+        "ec2: pin the AMI (ami-...). Empty: the current Amazon Linux 2023 AMI from its "
+        "public SSM parameter, looked up on every run."),
+    Key("rootVolumeGb", int, 20, "ec2: size of the encrypted gp3 root volume in GiB."),
+    Key("instanceRefreshMinHealthyPercent", int, 100,
+        "ec2: share of capacity that stays healthy during an instance refresh."),
+    Key("instanceRefreshMaxHealthyPercent", int, 200,
+        "ec2: capacity an instance refresh may launch up to, in percent (100-200)."),
+    Key("instanceWarmup", int, 15,
+        "ec2: seconds a new instance warms up before it counts as ready."),
+    Key("instanceBootTimeout", int, 600,
+        "ec2: seconds a new instance has to boot and answer its health check before Auto "
+        "Scaling abandons it (30-7200). It joins the load balancer only once healthy."),
+    Key("desiredCount", int, 1, "Tasks or instances to run at deploy time."),
+    Key("minCapacity", int, 1, "Autoscaling minimum."),
+    Key("maxCapacity", int, 2, "Autoscaling maximum."),
+    Key("scaleOnCpu", bool, True, "Target tracking on average CPU."),
+    Key("cpuTargetPercent", int, 60, "Average CPU to hold, in percent."),
+    Key("scaleOnMemory", bool, False, "Target tracking on average memory (ECS only)."),
+    Key("memoryTargetPercent", int, 70, "Average memory to hold, in percent."),
+    Key("scaleOnRequests", bool, False, "Target tracking on ALB requests per target."),
+    Key("requestsPerTarget", int, 1000, "ALB requests per target per minute to hold."),
+    Key("scaleInCooldown", int, 120, "Seconds after a scale-in before another scale-in."),
+    Key("scaleOutCooldown", int, 30, "Seconds after a scale-out before another scale-out."),
+    Key("healthCheckPath", str, "/health", "Path the load balancer probes."),
+    Key("healthCheckInterval", int, 5, "Seconds between load balancer probes (5-300)."),
+    Key("healthCheckTimeout", int, 2, "Seconds a probe may take (2-120, below the interval)."),
+    Key("healthyThreshold", int, 2, "Consecutive passes before a target is healthy (2-10)."),
+    Key("unhealthyThreshold", int, 2, "Consecutive failures before a target is unhealthy (2-10)."),
+    Key("healthCheckMatcher", str, "200", "HTTP codes that pass: 200, 200-299 or 200,204."),
+    Key("healthCheckGracePeriod", int, 10,
+        "Seconds after a task starts before failed load balancer checks count."),
+    Key("deregistrationDelay", int, 5, "Seconds the load balancer drains a target (0-3600)."),
+    Key("idleTimeout", int, 60,
+        "Seconds the load balancer keeps an idle connection open (1-4000). The container is "
+        "told to keep its own connections open longer (KEEPALIVE_SECONDS), so the load "
+        "balancer never reuses one the app has closed."),
+    Key("stopTimeout", int, 10, "Seconds between SIGTERM and SIGKILL for the container (2-120)."),
+    Key("useDefaultVpc", bool, False,
+        "Run in the account's default VPC (public subnets only) instead of creating one."),
+    Key("vpcCidr", str, "10.0.0.0/16", "CIDR of the VPC shipyard creates (/16 to /20)."),
+    Key("availabilityZones", int, 2, "Zones the created VPC spans (2-6)."),
+    Key("natGatewayPerZone", bool, False,
+        "One NAT gateway per zone (zone-resilient egress) instead of one shared."),
+    Key("certificateArn", str, "",
+        "ACM certificate ARN: adds an HTTPS listener and redirects HTTP to it."),
+    Key("albDeletionProtection", bool, False, "Deletion protection on the load balancer."),
+    Key("logRetentionDays", int, 7, "CloudWatch log retention in days (CloudWatch's values)."),
+    Key("alarmCpuPercent", int, 85, "Average CPU that raises the high-CPU alarm."),
+    Key("alarm5xxPerMinute", int, 10, "Target 5xx responses per minute that raise the alarm."),
+    Key("keepImages", int, 30,
+        "Images the repository keeps for rollbacks (the stack that creates it)."),
+    Key("protectResources", bool, False,
+        "Pulumi protect on stateful resources: repository, log group, load balancer, "
+        "cluster, VPC."),
+)  # fmt: skip
+KEYS_BY_NAME = {key.name: key for key in KEYS}
+
+
+def path(name: str) -> str:
+    """The full key path of a setting, as a stack file spells it: shipyard:<name>."""
+    return KEYS_BY_NAME[name].path

@@ -1,0 +1,83 @@
+"""What the program consumes: typed settings, grouped by the component that uses them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class HealthCheckSettings:
+    path: str
+    interval: int
+    timeout: int
+    healthy_threshold: int
+    unhealthy_threshold: int
+    matcher: str
+    grace_period: int
+    deregistration_delay: int
+    stop_timeout: int
+
+
+@dataclass(frozen=True)
+class ScalingSettings:
+    desired_count: int
+    min_capacity: int
+    max_capacity: int
+    scale_on_cpu: bool
+    cpu_target_percent: int
+    scale_on_memory: bool
+    memory_target_percent: int
+    scale_on_requests: bool
+    requests_per_target: int
+    scale_in_cooldown: int
+    scale_out_cooldown: int
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    use_default_vpc: bool
+    vpc_cidr: str
+    availability_zones: int
+    nat_gateway_per_zone: bool
+
+
+@dataclass(frozen=True)
+class Ec2Settings:
+    instance_type: str
+    ami_id: str
+    root_volume_gb: int
+    refresh_min_healthy_percent: int
+    refresh_max_healthy_percent: int
+    instance_warmup: int
+    boot_timeout: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str
+    target: str
+    service_name: str
+    container_port: int
+    image_repository: str
+    image_digest: str
+    environment_variables: tuple[tuple[str, str], ...]
+    container_health_check: tuple[str, ...]
+    cpu: int
+    memory: int
+    ec2: Ec2Settings
+    scaling: ScalingSettings
+    health_check: HealthCheckSettings
+    network: NetworkSettings
+    idle_timeout: int
+    certificate_arn: str
+    alb_deletion_protection: bool
+    log_retention_days: int
+    alarm_cpu_percent: int
+    alarm_5xx_per_minute: int
+    keep_images: int
+    protect_resources: bool
+    aws_profile: str = ""  # aws:profile, for the steps that call AWS themselves
+
+    @property
+    def resource_prefix(self) -> str:
+        return f"{self.service_name}-{self.environment}"

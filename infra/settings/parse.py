@@ -1,0 +1,173 @@
+"""From raw Pulumi config to Settings: parse each value, run every check, build the model."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+
+from settings.checks import Values, run_checks
+from settings.keys import KEYS, KEYS_BY_NAME, NAMESPACE, Key
+from settings.model import (
+    Ec2Settings,
+    HealthCheckSettings,
+    NetworkSettings,
+    ScalingSettings,
+    Settings,
+)
+
+
+class SettingsError(pulumi.RunError):
+    """The stack file has problems; the message lists each with its key and what to do."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        listing = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(
+            f"{len(problems)} problem(s) in the stack configuration; nothing was deployed:\n"
+            f"{listing}"
+        )
+
+
+KIND_WORDS = {int: "a whole number", bool: "true or false", list: 'a list like ["A", "B"]'}
+
+
+def parse_value(key: Key, raw: Any) -> Any:
+    """Convert a config value (the engine hands over strings) to the key's type."""
+    if key.kind is str:
+        return str(raw)
+    if raw == "":
+        # Pulumi reads an empty or null entry (`key:`, `key: null`, `key: ~`) as "".
+        raise ValueError(f"has no value; set {KIND_WORDS[key.kind]}, or remove the key")
+    if key.kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        if str(raw).lower() in ("true", "false"):
+            return str(raw).lower() == "true"
+        raise ValueError(f"{raw!r} is not a boolean; use true or false")
+    if key.kind is int:
+        if isinstance(raw, bool):
+            raise ValueError(f"{raw!r} is not a whole number")
+        try:
+            return int(str(raw))
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a whole number") from None
+    not_a_list = ValueError(f'{raw!r} is not a list of strings; write it as ["A", "B"]')
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError:
+        raise not_a_list from None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise not_a_list
+    return value
+
+
+def unknown_keys(raw_config: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for full_key in sorted(raw_config):
+        namespace, _, name = full_key.partition(":")
+        if namespace == NAMESPACE and name not in KEYS_BY_NAME:
+            close = difflib.get_close_matches(name, KEYS_BY_NAME, n=1)
+            hint = f"; did you mean {NAMESPACE}:{close[0]}?" if close else ""
+            problems.append(f"{full_key}: unknown key{hint} (see the README's configuration list)")
+    return problems
+
+
+def parse_settings(environment: str, raw_config: Mapping[str, Any]) -> Settings:
+    """Build Settings from `shipyard:*` config values; raise SettingsError listing all problems."""
+    problems = unknown_keys(raw_config)
+    parsed: dict[str, Any] = {}
+    unparsed: set[str] = set()
+    for key in KEYS:
+        raw = raw_config.get(key.path)
+        if raw is None:
+            parsed[key.name] = key.default
+            continue
+        try:
+            parsed[key.name] = parse_value(key, raw)
+        except ValueError as error:
+            problems.append(f"{key.path}: {error}")
+            unparsed.add(key.path)
+            # The default stands in so the other checks still run and report their problems.
+            parsed[key.name] = key.default
+    problems += run_checks(Values(environment, parsed), unparsed)
+    if problems:
+        raise SettingsError(problems)
+    return build(environment, parsed, aws_profile=str(raw_config.get("aws:profile") or ""))
+
+
+def build(environment: str, v: dict[str, Any], aws_profile: str = "") -> Settings:
+    return Settings(
+        environment=environment,
+        target=v["target"],
+        service_name=v["serviceName"],
+        container_port=v["containerPort"],
+        image_repository=v["imageRepository"],
+        image_digest=v["imageDigest"],
+        environment_variables=tuple(
+            tuple(entry.split("=", 1)) for entry in v["environmentVariables"]
+        ),
+        container_health_check=tuple(v["containerHealthCheck"]),
+        cpu=v["cpu"],
+        memory=v["memory"],
+        ec2=Ec2Settings(
+            instance_type=v["instanceType"],
+            ami_id=v["amiId"],
+            root_volume_gb=v["rootVolumeGb"],
+            refresh_min_healthy_percent=v["instanceRefreshMinHealthyPercent"],
+            refresh_max_healthy_percent=v["instanceRefreshMaxHealthyPercent"],
+            instance_warmup=v["instanceWarmup"],
+            boot_timeout=v["instanceBootTimeout"],
+        ),
+        scaling=ScalingSettings(
+            desired_count=v["desiredCount"],
+            min_capacity=v["minCapacity"],
+            max_capacity=v["maxCapacity"],
+            scale_on_cpu=v["scaleOnCpu"],
+            cpu_target_percent=v["cpuTargetPercent"],
+            scale_on_memory=v["scaleOnMemory"],
+            memory_target_percent=v["memoryTargetPercent"],
+            scale_on_requests=v["scaleOnRequests"],
+            requests_per_target=v["requestsPerTarget"],
+            scale_in_cooldown=v["scaleInCooldown"],
+            scale_out_cooldown=v["scaleOutCooldown"],
+        ),
+        health_check=HealthCheckSettings(
+            path=v["healthCheckPath"],
+            interval=v["healthCheckInterval"],
+            timeout=v["healthCheckTimeout"],
+            healthy_threshold=v["healthyThreshold"],
+            unhealthy_threshold=v["unhealthyThreshold"],
+            matcher=v["healthCheckMatcher"],
+            grace_period=v["healthCheckGracePeriod"],
+            deregistration_delay=v["deregistrationDelay"],
+            stop_timeout=v["stopTimeout"],
+        ),
+        network=NetworkSettings(
+            use_default_vpc=v["useDefaultVpc"],
+            vpc_cidr=v["vpcCidr"],
+            availability_zones=v["availabilityZones"],
+            nat_gateway_per_zone=v["natGatewayPerZone"],
+        ),
+        idle_timeout=v["idleTimeout"],
+        certificate_arn=v["certificateArn"],
+        alb_deletion_protection=v["albDeletionProtection"],
+        log_retention_days=v["logRetentionDays"],
+        alarm_cpu_percent=v["alarmCpuPercent"],
+        alarm_5xx_per_minute=v["alarm5xxPerMinute"],
+        keep_images=v["keepImages"],
+        protect_resources=v["protectResources"],
+        aws_profile=aws_profile,
+    )
+
+
+def load_settings() -> Settings:
+    """Read this stack's config from the Pulumi runtime and validate it."""
+    from pulumi.runtime import config as runtime_config
+
+    # Explicitly set config and the engine's PULUMI_CONFIG bag, so typos in either are seen.
+    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return parse_settings(pulumi.get_stack(), raw)
