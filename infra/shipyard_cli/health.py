@@ -77,7 +77,10 @@ def wait_healthy(
     try:
         with console.status("waiting for the rollout to finish...") as status:
             if outputs.get("target") == "ec2":
-                aws.wait_instance_refresh(outputs["autoScalingGroupName"], timeout, delay)
+                group = outputs["autoScalingGroupName"]
+                # As the rollout wait inside `pulumi up` does: a new group has no refresh.
+                if aws.latest_instance_refresh(group) is not None:
+                    aws.wait_instance_refresh(group, timeout, delay)
             else:
                 aws.wait_ecs_stable(outputs["clusterName"], outputs["serviceName"], timeout, delay)
             status.update("waiting for the load balancer's targets to be healthy...")

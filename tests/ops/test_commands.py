@@ -202,3 +202,12 @@ def test_the_cli_starts_without_loading_boto3_or_the_automation_api():
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert completed.stdout.split() == ["False", "False"]
+
+
+def test_deploy_of_a_new_ec2_group_has_no_refresh_to_wait_for(cli, stacks, world, monkeypatch):
+    stacks.add("qa", world.ec2_environment("qa"))
+    monkeypatch.setattr(world.aws, "latest_instance_refresh", lambda group: None)
+    world.instances_in_service()
+    world.targets("healthy")
+    assert cli("deploy", "qa", "--yes") == OK
+    assert "last instance refresh: none" in cli.printed and "qa is healthy" in cli.printed
