@@ -66,7 +66,7 @@ def test_repository_scans_is_immutable_encrypted_and_keeps_images():
     assert repository["encryptionConfigurations"] == [{"encryptionType": "KMS"}]
     rules = json.loads(shipped.one(LIFECYCLE).inputs["policy"])["rules"]
     (keep,) = rules  # no early expiry of untagged images another stack may still run
-    expected_keep = pulumi_mocks.stack_config(shipped.stack)["shipyard:keepImages"]
+    expected_keep = int(pulumi_mocks.stack_config(shipped.stack)["shipyard:keepImages"])
     assert keep["selection"] == {
         "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": expected_keep
     }  # fmt: skip

@@ -1,0 +1,288 @@
+"""Evaluate the real Pulumi program (infra/__main__.py) offline, under Pulumi's unit-test mocks.
+
+This is how the tests evaluate every stack, and how `shipyard validate` checks stack files
+without the Pulumi CLI or AWS credentials.
+
+No engine or provider plugin is needed: `pulumi.runtime.set_mocks` stands in for the engine,
+and RecordingMocks answers as AWS would with plausible computed outputs (ARNs, DNS names,
+digests) while recording every resource's inputs. A stack transformation records the options
+the mocks cannot see (protect, parent, ignore_changes), and RecordingMonitor records what
+each resource waits for: the URNs the SDK sends the engine, explicit `depends_on` and the
+resources behind its input Outputs alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import runpy
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import Stack
+
+from shipyard_cli.stack_files import config_value, project_name, read_stack_config
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+AMAZON_LINUX_AMI = "ami-0a1b2c3d4e5f60718"
+# What an offline evaluation builds: a fixed commit, so it reads no git state.
+OFFLINE_COMMIT = "0" * 40
+OFFLINE_VERSION = "offline"
+
+
+@dataclass
+class Registered:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    protect: bool = False
+    parent_type: str | None = None
+    ignore_changes: list[str] = field(default_factory=list)
+    # (type, name) of every resource this one waits for before it is created.
+    dependencies: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.type, self.name
+
+
+def _hash(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _arn(service: str, resource: str, region: str = REGION) -> str:
+    return f"arn:aws:{service}:{region}:{ACCOUNT}:{resource}"
+
+
+def repository_attributes(name: str, region: str = REGION) -> dict[str, str]:
+    return {
+        "name": name,
+        "repositoryUrl": f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{name}",
+        "registryId": ACCOUNT,
+        "arn": _arn("ecr", f"repository/{name}", region),
+    }
+
+
+def urn_key(urn: str) -> tuple[str, str]:
+    """(type, name) of a URN: urn:pulumi:<stack>::<project>::<parent$...$type>::<name>."""
+    qualified_type, name = urn.split("::")[2:4]
+    return qualified_type.rsplit("$", 1)[-1], name
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self, zones: list[str] | None = None, region: str = REGION) -> None:
+        self.resources: dict[tuple[str, str], Registered] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.region = region
+        self.zones = [f"{region}{letter}" for letter in "abcdef"] if zones is None else zones
+
+    def record(self, typ: str, name: str) -> Registered:
+        return self.resources.setdefault((typ, name), Registered(typ, name, {}))
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict]:
+        record = self.record(args.typ, args.name)
+        record.inputs = dict(args.inputs)
+        name = args.inputs.get("name", args.name)
+        outputs: dict[str, Any] = {
+            **args.inputs,
+            "name": name,
+            "arn": _arn(args.typ.split(":")[1].split("/")[0], f"{args.typ}/{name}", self.region),
+        }
+        outputs.update(self._computed(args.typ, name, args.inputs, self.region))
+        return f"{args.name}-id", outputs
+
+    @staticmethod
+    def _computed(
+        typ: str, name: str, inputs: dict[str, Any], region: str = REGION
+    ) -> dict[str, Any]:
+        if typ == "aws:ecr/repository:Repository":
+            return repository_attributes(name, region)
+        if typ == "docker:index/image:Image":
+            repository = inputs["imageName"].rsplit(":", 1)[0]
+            return {"repoDigest": f"{repository}@sha256:{_hash(inputs)}"}
+        if typ == "aws:lb/loadBalancer:LoadBalancer":
+            suffix = f"app/{name}/50dc6c495c0c9188"
+            return {
+                "dnsName": f"{name}-1234567890.{region}.elb.amazonaws.com",
+                "arnSuffix": suffix,
+                "arn": _arn("elasticloadbalancing", f"loadbalancer/{suffix}", region),
+            }
+        if typ == "aws:lb/targetGroup:TargetGroup":
+            suffix = f"targetgroup/{name}/73e2d6bc24d8a067"
+            return {"arnSuffix": suffix, "arn": _arn("elasticloadbalancing", suffix, region)}
+        if typ == "aws:ecs/taskDefinition:TaskDefinition":
+            # Every change of inputs is a new revision, with a new ARN, as in ECS.
+            revision = int(_hash(inputs)[:6], 16)
+            return {
+                "arn": _arn("ecs", f"task-definition/{inputs['family']}:{revision}", region),
+                "revision": revision,
+            }
+        if typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            # Every change of inputs is a new numbered version, as in EC2.
+            return {"latestVersion": int(_hash(inputs)[:6], 16)}
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            return {"arn": _arn("logs", f"log-group:{name}", region)}
+        if typ == "aws:iam/role:Role":
+            return {"arn": f"arn:aws:iam::{ACCOUNT}:role/{name}"}
+        return {}
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list]:
+        self.calls.append((args.token, dict(args.args)))
+        answers: dict[str, dict[str, Any]] = {
+            "aws:index/getRegion:getRegion": {
+                "region": self.region, "name": self.region, "id": self.region,
+            },
+            "aws:index/getAvailabilityZones:getAvailabilityZones": {
+                "names": self.zones,
+                "zoneIds": [f"use1-az{index}" for index in range(1, len(self.zones) + 1)],
+            },
+            "aws:index/getCallerIdentity:getCallerIdentity": {
+                "accountId": ACCOUNT,
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/deployer",
+                "userId": "AIDAEXAMPLE",
+            },
+            "aws:ec2/getVpc:getVpc": {"id": "vpc-0default", "cidrBlock": "172.31.0.0/16"},
+            # Out of order on purpose: the program must sort them for stable inputs.
+            "aws:ec2/getSubnets:getSubnets": {
+                "ids": ["subnet-0default-c", "subnet-0default-a", "subnet-0default-b"]
+            },
+            "aws:ecr/getRepository:getRepository": repository_attributes(
+                args.args.get("name", ""), self.region
+            ),
+            "aws:ssm/getParameter:getParameter": {
+                "name": args.args.get("name"),
+                "type": "String",
+                "value": AMAZON_LINUX_AMI,
+            },
+            "aws:ecr/getAuthorizationToken:getAuthorizationToken": {
+                "userName": "AWS",
+                "password": "mock-token",
+                "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr.{self.region}.amazonaws.com",
+            },
+        }
+        return answers.get(args.token, {}), []
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The mock engine, also recording each resource's dependencies as the SDK sends them."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.recording = mocks
+
+    def RegisterResource(self, request: Any) -> Any:
+        if request.type != "pulumi:pulumi:Stack":
+            record = self.recording.record(request.type, request.name)
+            record.dependencies = {urn_key(urn) for urn in request.dependencies}
+        return super().RegisterResource(request)
+
+
+@dataclass
+class Evaluation:
+    stack: str
+    resources: dict[tuple[str, str], Registered]
+    calls: list[tuple[str, dict[str, Any]]]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, typ: str) -> list[Registered]:
+        return [record for record in self.resources.values() if record.type == typ]
+
+    def one(self, typ: str) -> Registered:
+        found = self.of_type(typ)
+        assert len(found) == 1, f"expected one {typ}, found {[r.name for r in found]}"
+        return found[0]
+
+    def inputs_by_key(self) -> dict[tuple[str, str], dict[str, Any]]:
+        return {key: record.inputs for key, record in self.resources.items()}
+
+
+def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
+    """The `config:` block of stacks/Pulumi.<stack>.yaml, as Pulumi reads it (strings)."""
+    return read_stack_config(
+        project_dir / "stacks" / f"Pulumi.{stack}.yaml", project_name(project_dir)
+    )
+
+
+def engine_config(config: Mapping[str, Any]) -> dict[str, str]:
+    """Config as the engine hands it to the program: strings, with lists as JSON."""
+    return {key: config_value(value) for key, value in config.items()}
+
+
+@contextmanager
+def _program_environment(project_dir: Path, commit: str, version: str) -> Iterator[None]:
+    saved_path = list(sys.path)
+    saved_env = {key: os.environ.get(key) for key in ("SHIPYARD_COMMIT", "SHIPYARD_VERSION")}
+    saved_cwd = Path.cwd()
+    sys.path.insert(0, str(project_dir / "infra"))
+    os.environ["SHIPYARD_COMMIT"], os.environ["SHIPYARD_VERSION"] = commit, version
+    # Pulumi runs the program from the project directory.
+    os.chdir(project_dir)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        sys.path[:] = saved_path
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def evaluate(
+    stack: str,
+    config: Mapping[str, Any] | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    commit: str = OFFLINE_COMMIT,
+    version: str = OFFLINE_VERSION,
+    preview: bool = False,
+    mocks: RecordingMocks | None = None,
+    project_dir: Path = PROJECT_DIR,
+) -> Evaluation:
+    """Run infra/__main__.py for `stack` with its stack file's config (or `config`) plus
+    overrides (`shipyard:` keys without the namespace).
+
+    Pass `mocks` to inspect what was registered even when the program raises.
+    """
+    values = dict(stack_config(stack, project_dir) if config is None else config)
+    values.update({f"shipyard:{key}": value for key, value in (overrides or {}).items()})
+    if mocks is None:
+        mocks = RecordingMocks(region=str(values.get("aws:region") or REGION))
+    pulumi.runtime.set_all_config(engine_config(values))
+    # A fresh root stack per evaluation: outputs and transformations must not carry over.
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(
+        mocks, project="shipyard", stack=stack, preview=preview, monitor=RecordingMonitor(mocks)
+    )
+
+    def record_options(args: pulumi.ResourceTransformationArgs) -> None:
+        record = mocks.record(args.type_, args.name)
+        record.protect = bool(args.opts.protect)
+        record.parent_type = getattr(args.opts.parent, "_type", None) if args.opts.parent else None
+        record.ignore_changes = list(args.opts.ignore_changes or [])
+
+    pulumi.runtime.register_stack_transformation(record_options)
+
+    exported: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def run_program() -> pulumi.Output:
+        runpy.run_path(str(project_dir / "infra" / "__main__.py"), run_name="__main__")
+        root = pulumi.runtime.get_root_resource()
+        assert isinstance(root, Stack), "set_mocks made a root stack"
+        return pulumi.Output.all(**root.outputs).apply(exported.update)
+
+    with _program_environment(project_dir, commit, version):
+        run_program()
+    return Evaluation(stack, mocks.resources, mocks.calls, exported)

@@ -1,0 +1,89 @@
+"""Stack files (stacks/Pulumi.<env>.yaml) read as the Pulumi CLI reads them.
+
+Pulumi parses YAML 1.2 (Go's yaml.v3): only true/false are booleans (an unquoted `yes` is the
+string "yes"), a repeated key is an error, and an empty or null value is an empty string.
+A key without a namespace belongs to the project (`memory` is `shipyard:memory` here).
+Every value reaches the program as a string; lists and maps as JSON. PyYAML's defaults
+(YAML 1.1) differ on each point, so this module has its own loader.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class StackFileError(Exception):
+    """The stack file is not YAML Pulumi would load; the message names the file and line."""
+
+
+class PulumiYamlLoader(yaml.SafeLoader):
+    """YAML 1.2's core schema as far as Pulumi's config cares: booleans, null, the rest text."""
+
+
+PulumiYamlLoader.yaml_implicit_resolvers = {}
+PulumiYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+PulumiYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
+
+
+def _mapping_without_duplicates(loader: PulumiYamlLoader, node: yaml.MappingNode) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise StackFileError(
+                f"line {key_node.start_mark.line + 1}: {key} is set twice (first on line "
+                f"{seen[key]}); Pulumi refuses the file; keep one"
+            )
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=True)
+
+
+PulumiYamlLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates
+)
+
+
+def config_value(value: Any) -> str:
+    """A YAML value as Pulumi hands it to the program."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return str(value)
+
+
+def project_name(project_dir: Path) -> str:
+    document = yaml.load((project_dir / "Pulumi.yaml").read_text(), Loader=PulumiYamlLoader)
+    return str(document["name"])
+
+
+def read_stack_config(path: Path, project: str) -> dict[str, str]:
+    """The `config:` block of a stack file, keys qualified and values as strings."""
+    try:
+        document = yaml.load(path.read_text(), Loader=PulumiYamlLoader) or {}
+    except StackFileError as error:
+        raise StackFileError(f"{path.name} {error}") from None
+    except yaml.YAMLError as error:
+        raise StackFileError(f"{path.name} is not valid YAML: {error}") from None
+    if not isinstance(document, dict):
+        raise StackFileError(f"{path.name}: expected a mapping with a config: block")
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise StackFileError(f"{path.name}: config: must be a mapping of key: value")
+    return {
+        (str(key) if ":" in str(key) else f"{project}:{key}"): config_value(value)
+        for key, value in config.items()
+    }
