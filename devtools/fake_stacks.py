@@ -46,8 +46,14 @@ class FakeStacks:
         self.envs: dict[str, FakeEnvironment] = {}
         self.calls: list[tuple[str, ...]] = []
         self.locked: set[str] = set()
-        self.up_failures: dict[str, Exception] = {}
+        self.up_failures: dict[str, BaseException] = {}
         self.preview_steps: dict[str, list[PlannedStep]] = {}
+        # What another operator (or AWS) does at a given moment of a command, per environment.
+        self.after_preview: dict[str, Callable[[], None]] = {}
+        self.before_up: dict[str, Callable[[], None]] = {}
+        self.after_up: dict[str, Callable[[], None]] = {}
+        # Failures of the next config writes: None lets a write through.
+        self.config_faults: dict[str, list[BaseException | None]] = {}
         self.git_head = pulumi_mocks.TEST_COMMIT
         # Updates happen now, as ECR (moto) stamps the images they push.
         self.clock = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
@@ -95,12 +101,21 @@ class FakeStacks:
     def config(self, env: str) -> dict[str, str]:
         return dict(self.envs[env].config)
 
+    def _config_fault(self, env: str) -> None:
+        faults = self.config_faults.get(env)
+        if faults:
+            fault = faults.pop(0)
+            if fault is not None:
+                raise fault
+
     def set_config(self, env: str, key: str, value: str) -> None:
         self.calls.append(("set_config", env, key, value))
+        self._config_fault(env)
         self.envs[env].config[key] = value
 
     def remove_config(self, env: str, key: str) -> None:
         self.calls.append(("remove_config", env, key))
+        self._config_fault(env)
         self.envs[env].config.pop(key, None)
 
     def preview(self, env: str) -> Preview:
@@ -109,6 +124,8 @@ class FakeStacks:
         lines = [f"Previewing update ({env}):"] + [
             f"  {SYMBOLS.get(step.op, '+-')} {step.type} {step.name} {step.op}" for step in steps
         ]
+        if env in self.after_preview:
+            self.after_preview.pop(env)()
         return Preview(diff_text="\n".join(lines), steps=steps)
 
     def _planned_steps(self, env: str) -> list[PlannedStep]:
@@ -133,6 +150,8 @@ class FakeStacks:
 
     def up(self, env: str, message: str, on_output: Callable[[str], None]) -> dict[str, Any]:
         self.calls.append(("up", env, message))
+        if env in self.before_up:
+            self.before_up.pop(env)()
         if env in self.locked:
             locked = CommandResult(
                 "", f"error: the stack is currently locked by 1 lock(s) ({env})", 255
@@ -162,6 +181,8 @@ class FakeStacks:
         )  # fmt: skip
         state.deployed_config = dict(state.config)
         state.deployed_commit = self.git_head
+        if env in self.after_up:
+            self.after_up.pop(env)()
         return dict(state.outputs)
 
     def _roll_out_instances(self, env: str) -> None:

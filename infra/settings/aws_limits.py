@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import re
+
+import botocore.session
 from pulumi_aws.ec2 import _enums as aws_ec2_enums
 
 TARGETS = ("ecs", "ec2")
@@ -21,3 +25,34 @@ LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
     2922, 3288, 3653,
 )  # fmt: skip
+# ECS caps a task definition at 64 KiB; the environment has to fit beside the rest of it.
+TASK_DEFINITION_BYTES = 64 * 1024
+# EC2 caps user data at 16 KB before base64.
+USER_DATA_BYTES = 16 * 1024
+# Docker's default bridge on an EC2 host: VPC addresses in it would be routed to docker0.
+DOCKER_BRIDGE = "172.17.0.0/16"
+# An ALB target group's health check matcher accepts codes in this range.
+ALB_MATCHER_CODES = range(200, 500)
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region botocore knows, across partitions (aws, aws-cn, aws-us-gov, ...)."""
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("ec2", partition_name=partition)
+    )
+
+
+def instance_architecture(instance_type: str) -> str:
+    """x86_64, arm64 (Graviton: a "g" among the letters after the generation, a1, Grace) or
+    mac (Mac instances run macOS on dedicated hosts)."""
+    family = instance_type.split(".", 1)[0]
+    if family.startswith("mac"):
+        return "mac"
+    if family == "a1" or "-gb" in family:
+        return "arm64"
+    match = re.match(r"[a-z]+\d+([a-z]*)", family)
+    return "arm64" if match and "g" in match.group(1) else "x86_64"

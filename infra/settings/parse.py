@@ -9,6 +9,7 @@ from typing import Any
 
 import pulumi
 
+from settings import aws_limits
 from settings.checks import Values, run_checks
 from settings.keys import KEYS, KEYS_BY_NAME, NAMESPACE, Key
 from settings.model import (
@@ -65,20 +66,51 @@ def parse_value(key: Key, raw: Any) -> Any:
     return value
 
 
-def unknown_keys(raw_config: Mapping[str, Any]) -> list[str]:
+def _closest_key(name: str) -> str | None:
+    by_lower = {key.lower(): key for key in KEYS_BY_NAME}
+    if name.lower() in by_lower:
+        return by_lower[name.lower()]
+    close = difflib.get_close_matches(name, KEYS_BY_NAME, n=1)
+    return close[0] if close else None
+
+
+def config_key_problems(raw_config: Mapping[str, Any]) -> list[str]:
+    """Keys shipyard would otherwise ignore: unknown ones in its namespace, its own in another
+    or a misspelt namespace, and an aws:region that is not a region."""
     problems = []
     for full_key in sorted(raw_config):
         namespace, _, name = full_key.partition(":")
-        if namespace == NAMESPACE and name not in KEYS_BY_NAME:
-            close = difflib.get_close_matches(name, KEYS_BY_NAME, n=1)
-            hint = f"; did you mean {NAMESPACE}:{close[0]}?" if close else ""
-            problems.append(f"{full_key}: unknown key{hint} (see the README's configuration list)")
+        closest = _closest_key(name)
+        if namespace == NAMESPACE:
+            if name not in KEYS_BY_NAME:
+                hint = f"; did you mean {NAMESPACE}:{closest}?" if closest else ""
+                problems.append(
+                    f"{full_key}: unknown key{hint} (see the README's configuration list)"
+                )
+        elif namespace.lower() == NAMESPACE or difflib.get_close_matches(
+            namespace.lower(), [NAMESPACE], cutoff=0.75
+        ):
+            problems.append(
+                f"{full_key}: {namespace!r} is not shipyard's namespace (it is case-sensitive); "
+                f"write {NAMESPACE}:{closest or name}"
+            )
+        elif name in KEYS_BY_NAME or (closest and closest.lower() == name.lower()):
+            problems.append(
+                f"{full_key}: {closest} is a shipyard setting, read only as "
+                f"{NAMESPACE}:{closest}; {namespace} ignores it"
+            )
+    region = raw_config.get("aws:region")
+    if region is not None and str(region) not in aws_limits.known_regions():
+        close = difflib.get_close_matches(str(region), aws_limits.known_regions(), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ", like us-east-1"
+        shown = repr(region) if region != "" else "(empty)"
+        problems.append(f"aws:region: {shown} is not an AWS region{hint}")
     return problems
 
 
 def parse_settings(environment: str, raw_config: Mapping[str, Any]) -> Settings:
     """Build Settings from `shipyard:*` config values; raise SettingsError listing all problems."""
-    problems = unknown_keys(raw_config)
+    problems = config_key_problems(raw_config)
     parsed: dict[str, Any] = {}
     unparsed: set[str] = set()
     for key in KEYS:
@@ -93,7 +125,8 @@ def parse_settings(environment: str, raw_config: Mapping[str, Any]) -> Settings:
             unparsed.add(key.path)
             # The default stands in so the other checks still run and report their problems.
             parsed[key.name] = key.default
-    problems += run_checks(Values(environment, parsed), unparsed)
+    region = str(raw_config.get("aws:region") or "")
+    problems += run_checks(Values(environment, parsed, region), unparsed)
     if problems:
         raise SettingsError(problems)
     return build(environment, parsed, aws_profile=str(raw_config.get("aws:profile") or ""))

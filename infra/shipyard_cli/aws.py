@@ -29,6 +29,7 @@ DENIED_CODES = {
     "UnauthorizedOperation",
     "UnrecognizedClientException",
 }
+EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
 
 REFRESH_FAILED = ("Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed")
 
@@ -100,6 +101,8 @@ def aws_errors(action: str) -> Iterator[None]:
         yield
     except botocore.exceptions.WaiterError as error:
         failure = (error.last_response or {}).get("Error", {})
+        if failure.get("Code") in EXPIRED_CODES:
+            raise UserError(_expired(action, failure["Code"])) from error
         if failure.get("Code") in DENIED_CODES:
             raise UserError(
                 f"AWS denied access while trying to {action} ({failure['Code']}); use "
@@ -113,6 +116,8 @@ def aws_errors(action: str) -> Iterator[None]:
     except botocore.exceptions.ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         message = error.response.get("Error", {}).get("Message", str(error))
+        if code in EXPIRED_CODES:
+            raise UserError(_expired(action, code)) from error
         if code in DENIED_CODES:
             raise UserError(
                 f"AWS denied access while trying to {action} ({code}: {message}); use credentials "
@@ -125,6 +130,13 @@ def aws_errors(action: str) -> Iterator[None]:
         ) from error
     except botocore.exceptions.BotoCoreError as error:
         raise UserError(f"could not reach AWS to {action}: {error}") from error
+
+
+def _expired(action: str, code: str) -> str:
+    return (
+        f"the AWS credentials expired while trying to {action} ({code}); renew them (for "
+        "example `aws sso login`, or a new session token) and run the command again"
+    )
 
 
 def waiter_config(timeout: float, delay: float) -> dict[str, float]:
@@ -148,32 +160,53 @@ class Aws:
 
     def image(self, repository: str, digest: str) -> ImageInfo | None:
         """The image with this digest, or None when the repository no longer holds it."""
+        ecr = self.client("ecr")
         with aws_errors(f"look up {digest[:19]} in ECR repository {repository}"):
             try:
-                details = self.client("ecr").describe_images(
+                details = ecr.describe_images(
                     repositoryName=repository, imageIds=[{"imageDigest": digest}]
                 )["imageDetails"]
-            except self.client("ecr").exceptions.ImageNotFoundException:
+            except ecr.exceptions.ImageNotFoundException:
                 return None
+            except ecr.exceptions.RepositoryNotFoundException:
+                raise self._no_repository(repository) from None
         return _image_info(details[0]) if details else None
 
     def images(self, repository: str) -> list[ImageInfo]:
+        ecr = self.client("ecr")
         with aws_errors(f"list the images of ECR repository {repository}"):
-            pages = (
-                self.client("ecr")
-                .get_paginator("describe_images")
-                .paginate(repositoryName=repository)
-            )
-            return [_image_info(detail) for page in pages for detail in page["imageDetails"]]
+            pages = ecr.get_paginator("describe_images").paginate(repositoryName=repository)
+            try:
+                return [_image_info(detail) for page in pages for detail in page["imageDetails"]]
+            except ecr.exceptions.RepositoryNotFoundException:
+                raise self._no_repository(repository) from None
+
+    def _no_repository(self, repository: str) -> UserError:
+        region = self.session.region_name
+        return UserError(
+            f"ECR repository {repository} does not exist in {region}; check the stack's "
+            f"aws:region ({region}) and AWS_PROFILE point where the repository's stack deployed "
+            "it, and that it has not been deleted"
+        )
 
     # ---- health ------------------------------------------------------------------------
 
     def ecs_service(self, cluster: str, service: str) -> dict[str, Any]:
         with aws_errors(f"describe ECS service {service}"):
-            services = self.client("ecs").describe_services(cluster=cluster, services=[service])
-        if not services["services"]:
-            raise UserError(f"ECS service {service} not found in cluster {cluster}")
-        return services["services"][0]
+            try:
+                services = self.client("ecs").describe_services(
+                    cluster=cluster, services=[service]
+                )
+            except self.client("ecs").exceptions.ClusterNotFoundException:
+                services = {"services": []}
+        found = services["services"][0] if services["services"] else None
+        if found is None or found.get("status") == "INACTIVE":
+            state = "is INACTIVE" if found else "does not exist"
+            raise UserError(
+                f"ECS service {service} in cluster {cluster} {state}: it was deleted outside "
+                "Pulumi. `pulumi up --refresh` on the stack creates it again"
+            )
+        return found
 
     def auto_scaling_group(self, name: str) -> dict[str, Any]:
         with aws_errors(f"describe Auto Scaling group {name}"):
@@ -240,6 +273,15 @@ class Aws:
 
     # ---- logs --------------------------------------------------------------------------
 
+    def has_log_streams(self, group: str) -> bool:
+        logs = self.client("logs")
+        with aws_errors(f"list the log streams of {group}"):
+            try:
+                streams = logs.describe_log_streams(logGroupName=group, limit=1)
+            except logs.exceptions.ResourceNotFoundException:
+                raise _no_log_group(group) from None
+        return bool(streams.get("logStreams"))
+
     def log_events(
         self, group: str, start_ms: int, next_token: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
@@ -251,11 +293,14 @@ class Aws:
             try:
                 page = logs.filter_log_events(**kwargs)
             except logs.exceptions.ResourceNotFoundException:
-                raise UserError(
-                    f"log group {group} does not exist; has the environment been deployed "
-                    "(`pulumi up`)?"
-                ) from None
+                raise _no_log_group(group) from None
         return page.get("events", []), page.get("nextToken")
+
+
+def _no_log_group(group: str) -> UserError:
+    return UserError(
+        f"log group {group} does not exist; has the environment been deployed (`pulumi up`)?"
+    )
 
 
 def _image_info(detail: dict[str, Any]) -> ImageInfo:

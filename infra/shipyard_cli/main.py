@@ -8,22 +8,21 @@ so `shipyard --help` starts fast.
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.exceptions import TyperException
 
 from shipyard_cli.errors import INTERRUPTED, USAGE, UserError
+from shipyard_cli.stack_files import PROJECT_DIR
 
 if TYPE_CHECKING:
     from shipyard_cli.operations import Runtime
 
-PROJECT_DIR = Path(os.environ.get("SHIPYARD_PROJECT_DIR", Path(__file__).resolve().parents[2]))
 
 app = typer.Typer(
     name="shipyard",
@@ -35,8 +34,30 @@ app = typer.Typer(
 Env = Annotated[str, typer.Argument(help="Environment: a stack with stacks/Pulumi.<env>.yaml.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 Timeout = Annotated[
-    float | None, typer.Option(help="Seconds to wait for health [default: 900].", min=1)
+    float | None,
+    # The brackets escaped: rich would read "[default: 900]" as markup and drop it.
+    typer.Option(help="Seconds to wait for health \\[default: 900].", min=1),
 ]
+
+
+def show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"shipyard {version('shipyard')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Show the version and exit.", callback=show_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Preview, deploy, roll back and promote shipyard environments (Pulumi stacks)."""
 
 
 def default_runtime() -> Runtime:
@@ -76,6 +97,23 @@ def runtime(ctx: typer.Context, timeout: float | None = None) -> Runtime:
     if timeout is not None:
         ctx.obj.timeout = timeout
     return ctx.obj
+
+
+@app.command("validate")
+def validate_command(
+    envs: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[ENV]...", help="Environments to check [default: all]."),
+    ] = None,
+) -> int:
+    """Check stack files without the Pulumi CLI or AWS credentials.
+
+    Evaluates the program offline for each environment and lists every problem by key.
+    Exits 1 if any environment has one.
+    """
+    from shipyard_cli import validation
+
+    return validation.validate(PROJECT_DIR, envs or [], Console(soft_wrap=True))
 
 
 @app.command("preview")
@@ -161,9 +199,14 @@ def logs_command(
     return interruptible(operations.logs, runtime(ctx), env, since, follow)
 
 
+def one_line(message: str) -> str:
+    return " ".join(line.strip() for line in str(message).splitlines() if line.strip())
+
+
 def main(argv: list[str] | None = None, rt: Runtime | None = None) -> int:
     command = typer.main.get_command(app)
-    errors = Console(stderr=True)
+    # No wrapping: an error is one line, whatever the width, when nothing reads it as a terminal.
+    errors = Console(stderr=True, soft_wrap=True)
     try:
         result = command.main(
             args=sys.argv[1:] if argv is None else argv,
@@ -172,7 +215,8 @@ def main(argv: list[str] | None = None, rt: Runtime | None = None) -> int:
             obj=rt,
         )
     except UserError as error:
-        errors.print(f"[bold red]error:[/] {error}", highlight=False)
+        message = str(error) if errors.is_terminal else one_line(str(error))
+        errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
         return error.exit_code
     except TyperException as error:  # bad usage: typer says what and exits 2
         show = getattr(error, "show", None)

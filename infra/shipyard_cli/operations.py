@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -17,9 +17,12 @@ from shipyard_cli import health, releases, summary
 from shipyard_cli.aws import Aws
 from shipyard_cli.errors import DANGEROUS_CHANGES, INTERRUPTED, OK, UNHEALTHY, USAGE, UserError
 from shipyard_cli.model import IMAGE_DIGEST_KEY, Stacks
+from shipyard_cli.stack_files import PROJECT_DIR, project_default
 
 DURATION = re.compile(r"(\d+)([smhd])")
 SECONDS_PER_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# CloudWatch keeps logs at most ten years (3653 days); further back holds nothing.
+LONGEST_SINCE = timedelta(days=3653)
 
 
 @dataclass
@@ -30,6 +33,7 @@ class Runtime:
     confirm: Callable[[str], bool]
     timeout: float = 900.0
     poll: float = 10.0
+    project_dir: Path = PROJECT_DIR
     _regions: dict[str, str] = field(default_factory=dict, repr=False)
 
     def check_environment(self, env: str) -> None:
@@ -60,6 +64,17 @@ class Runtime:
 
 def repository_name(outputs: dict[str, Any]) -> str:
     return outputs["repositoryUrl"].split("/", 1)[1]
+
+
+def configured_repository(rt: Runtime, env: str) -> str:
+    """The repository the stack's config deploys from, deployed or not: imageRepository, or
+    the one named after serviceName."""
+    config = rt.stacks.config(env)
+    return (
+        config.get("shipyard:imageRepository")
+        or config.get("shipyard:serviceName")
+        or project_default(rt.project_dir, "serviceName")
+    )
 
 
 # ---- preview and deploy ---------------------------------------------------------------------
@@ -103,6 +118,15 @@ def _wait(rt: Runtime, env: str, outputs: dict[str, Any], what: str) -> int:
             f"rolling it out; check it with `shipyard status {env}`",
             exit_code=INTERRUPTED,
         ) from None
+    except UserError as error:
+        if error.exit_code == UNHEALTHY:
+            raise  # the message already gives the state at that moment
+        raise UserError(
+            f"the update went through ({env} is updated to {what}), but waiting for health "
+            f"stopped: {error}. AWS goes on rolling it out; check it with `shipyard status "
+            f"{env}` once that is fixed",
+            exit_code=error.exit_code,
+        ) from None
     rt.console.print(f"[green]{env} is healthy[/] on {what}: {report.describe()}")
     return OK
 
@@ -127,6 +151,14 @@ def release_list(rt: Runtime, env: str) -> tuple[list[releases.Release], dict[st
 def show_releases(rt: Runtime, env: str) -> int:
     rt.check_environment(env)
     history, outputs = release_list(rt, env)
+    if not history:
+        rt.console.print(
+            f"no releases: Pulumi's history of {env} has no succeeded update (the stack is "
+            f"deployed, so its history was cleared or only failed updates remain). It runs "
+            f"{releases.live_digest(outputs)}",
+            highlight=False,
+        )
+        return OK
     live = releases.live_release(history, releases.live_digest(outputs))
     table = Table(title=f"Releases of {env}, newest first")
     for column in ("#", "when (UTC)", "digest", "commit", "how", "live"):
@@ -145,8 +177,13 @@ def show_releases(rt: Runtime, env: str) -> int:
 
 
 def pin_and_deploy(rt: Runtime, env: str, digest: str, reason: str, yes: bool) -> int:
-    """Pin `digest`, preview, update and wait; a pin that is not deployed is reverted."""
+    """Pin `digest`, preview, update and wait; a pin that is not deployed is reverted.
+
+    Whatever happens, the pin ends up equal to what is deployed, or the message says exactly
+    how they differ and the command that puts it right.
+    """
     previous = rt.stacks.config(env).get(IMAGE_DIGEST_KEY)
+    repository = configured_repository(rt, env)
     rt.stacks.set_config(env, IMAGE_DIGEST_KEY, digest)
     try:
         steps = show_preview(rt, env)
@@ -155,32 +192,90 @@ def pin_and_deploy(rt: Runtime, env: str, digest: str, reason: str, yes: bool) -
                 f"the preview would build an image; a {reason} must not. Nothing changed"
             )
         _confirm(rt, f"{reason.capitalize()} {env} to {digest[:19]}?", yes)
+        # Looked up again: the image may have expired or been deleted while this ran.
+        _require_in_ecr(rt.aws(env), repository, digest, env)
         outputs = rt.stacks.up(env, f"shipyard {reason} {env} to {digest}", rt.console.print)
+    except KeyboardInterrupt:
+        raise UserError(
+            f"interrupted; {_revert_pin(rt, env, previous, digest)}", exit_code=INTERRUPTED
+        ) from None
+    except UserError as error:
+        raise UserError(
+            f"{error}; {_revert_pin(rt, env, previous, digest)}", exit_code=error.exit_code
+        ) from None
     except BaseException:
-        _revert_pin(rt, env, previous)
+        _revert_pin(rt, env, previous, digest)
         raise
+    _deployed_as_pinned(rt, env, digest, outputs)
     return _wait(rt, env, outputs, digest)
 
 
-def _revert_pin(rt: Runtime, env: str, previous: str | None) -> None:
-    if previous:
-        rt.stacks.set_config(env, IMAGE_DIGEST_KEY, previous)
+def _pin_command(env: str, value: str | None) -> str:
+    if value:
+        return f"pulumi config set {IMAGE_DIGEST_KEY} {value} -s {env}"
+    return f"pulumi config rm {IMAGE_DIGEST_KEY} -s {env}"
+
+
+def _revert_pin(rt: Runtime, env: str, previous: str | None, ours: str) -> str:
+    """Put the pin back as it was, unless someone else changed it meanwhile; say which."""
+    try:
+        now = rt.stacks.config(env).get(IMAGE_DIGEST_KEY)
+        if now != ours:
+            return (
+                f"the pin was left as it is: {IMAGE_DIGEST_KEY} changed to {now or 'unset'} "
+                "meanwhile, by another change to the stack"
+            )
+        if previous:
+            rt.stacks.set_config(env, IMAGE_DIGEST_KEY, previous)
+        else:
+            rt.stacks.remove_config(env, IMAGE_DIGEST_KEY)
+    except (UserError, KeyboardInterrupt) as error:
+        failure = "it was interrupted" if isinstance(error, KeyboardInterrupt) else str(error)
+        return (
+            f"putting the pin back failed ({failure}): {env}'s {IMAGE_DIGEST_KEY} may still be "
+            f"{ours}, which is not deployed; restore it with `{_pin_command(env, previous)}`"
+        )
+    return f"the pin was reverted: {env}'s {IMAGE_DIGEST_KEY} is {previous or 'unset'} again"
+
+
+def _deployed_as_pinned(rt: Runtime, env: str, digest: str, outputs: dict[str, Any]) -> None:
+    """After the update: it deployed our pin, and the pin still says so."""
+    deployed = releases.live_digest(outputs)
+    pinned = rt.stacks.config(env).get(IMAGE_DIGEST_KEY)
+    if deployed == digest and pinned == digest:
+        return
+    if deployed != digest:
+        happened = (
+            f"the update deployed {deployed}, not {digest}: {IMAGE_DIGEST_KEY} was changed by "
+            "another change to the stack before the update ran"
+        )
     else:
-        rt.stacks.remove_config(env, IMAGE_DIGEST_KEY)
-    print(
-        f"the pin was reverted: {env}'s {IMAGE_DIGEST_KEY} is "
-        f"{previous or 'unset'} again, as before",
-        file=sys.stderr,
+        happened = f"{env} runs {digest} as asked"
+    agreement = (
+        f"the pin says the same, so they agree. Run the command again if {digest[:19]} is "
+        "still wanted"
+        if pinned == deployed
+        else f"but the pin now says {pinned or 'unset'}; make them agree with "
+        f"`{_pin_command(env, deployed)}`, or deploy the pin with `shipyard deploy {env}`"
     )
+    raise UserError(f"{happened}; {agreement}")
 
 
-def _require_in_ecr(aws: Aws, outputs: dict[str, Any], digest: str, env: str) -> None:
-    repository = repository_name(outputs)
-    if aws.image(repository, digest) is None:
+def _require_in_ecr(
+    aws: Aws, repository: str, digest: str, env: str, ran_here: bool = True
+) -> None:
+    if aws.image(repository, digest) is not None:
+        return
+    if ran_here:
         raise UserError(
             f"{digest[:19]} is no longer in ECR repository {repository} (expired by its "
             f"lifecycle policy or deleted); {env} was not changed. Pick another release"
         )
+    raise UserError(
+        f"{digest[:19]} is not in ECR repository {repository}, which {env} deploys from: it "
+        f"expired or was deleted, or it is another repository's image; {env} was not "
+        f"changed. `shipyard releases {env}` lists what it ran"
+    )
 
 
 def rollback(rt: Runtime, env: str, to: str | None, yes: bool) -> int:
@@ -192,7 +287,8 @@ def rollback(rt: Runtime, env: str, to: str | None, yes: bool) -> int:
     assert digest is not None
     if digest == live:
         raise UserError(f"{env} already runs {digest[:19]}; nothing to roll back")
-    _require_in_ecr(rt.aws(env), outputs, digest, env)
+    known = isinstance(chosen, releases.Release)
+    _require_in_ecr(rt.aws(env), repository_name(outputs), digest, env, ran_here=known)
     label = f"release {chosen.number}" if isinstance(chosen, releases.Release) else digest[:19]
     rt.console.print(f"rolling {env} back from {live[:19]} to {label} ({digest}); building nothing")
     return pin_and_deploy(rt, env, digest, "rollback", yes)
@@ -204,13 +300,14 @@ def promote(rt: Runtime, source: str, target: str, yes: bool) -> int:
     if source == target:
         raise UserError("promote needs two different environments", exit_code=USAGE)
     source_outputs = rt.deployed_outputs(source)
-    target_outputs = rt.stacks.outputs(target)
-    if target_outputs.get("repositoryUrl") and (
-        target_outputs["repositoryUrl"] != source_outputs["repositoryUrl"]
-    ):
+    source_repository = repository_name(source_outputs)
+    # The target's own config decides where it deploys from, deployed yet or not.
+    target_repository = configured_repository(rt, target)
+    if target_repository != source_repository:
         raise UserError(
-            f"{source} and {target} deploy from different repositories; set "
-            f"shipyard:imageRepository in {target} to {repository_name(source_outputs)}"
+            f"{source} deploys from ECR repository {source_repository} but {target} from "
+            f"{target_repository}; set shipyard:imageRepository in {target} to "
+            f"{source_repository}"
         )
     report = health.check(rt.aws(source), source_outputs)
     if not report.healthy:
@@ -219,7 +316,7 @@ def promote(rt: Runtime, source: str, target: str, yes: bool) -> int:
             exit_code=UNHEALTHY,
         )
     digest = releases.live_digest(source_outputs)
-    _require_in_ecr(rt.aws(source), source_outputs, digest, target)
+    _require_in_ecr(rt.aws(source), source_repository, digest, target)
     rt.console.print(f"promoting {digest} from {source} (healthy) to {target}")
     return pin_and_deploy(rt, target, digest, "promotion", yes)
 
@@ -251,7 +348,14 @@ def parse_since(since: str) -> timedelta:
             f"--since {since!r} is not a duration; use a number and s, m, h or d, like 10m",
             exit_code=USAGE,
         )
-    return timedelta(seconds=int(match.group(1)) * SECONDS_PER_UNIT[match.group(2)])
+    seconds = int(match.group(1)) * SECONDS_PER_UNIT[match.group(2)]
+    if seconds > LONGEST_SINCE.total_seconds():
+        raise UserError(
+            f"--since {since} reaches back further than CloudWatch keeps logs (at most "
+            f"{LONGEST_SINCE.days} days); use a shorter duration, like 30d",
+            exit_code=USAGE,
+        )
+    return timedelta(seconds=seconds)
 
 
 def logs(rt: Runtime, env: str, since: str, follow: bool) -> int:
@@ -260,8 +364,17 @@ def logs(rt: Runtime, env: str, since: str, follow: bool) -> int:
     outputs = rt.deployed_outputs(env)
     aws, group = rt.aws(env), outputs["logGroupName"]
     start_ms, token = int(start.timestamp() * 1000), None
+    if not aws.has_log_streams(group):
+        rt.console.print(
+            f"no logs: nothing has written to {group} yet (no log streams). Has a task or "
+            f"instance started? `shipyard status {env}` shows what runs",
+            highlight=False,
+        )
+        return OK
+    printed = 0
     while True:
         events, token = aws.log_events(group, start_ms, token)
+        printed += len(events)
         for event in events:
             stamp = datetime.fromtimestamp(event["timestamp"] / 1000, UTC).strftime("%H:%M:%S")
             rt.console.print(
@@ -273,6 +386,8 @@ def logs(rt: Runtime, env: str, since: str, follow: bool) -> int:
         if token:
             continue
         if not follow:
+            if not printed:
+                rt.console.print(f"no log events in {group} in the last {since}", highlight=False)
             return OK
         # Tailing has no waiter to lean on: poll for new events.
         time.sleep(rt.poll)

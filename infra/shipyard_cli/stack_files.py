@@ -10,11 +10,15 @@ Every value reaches the program as a string; lists and maps as JSON. PyYAML's de
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+# The project the CLI manages: this checkout, or SHIPYARD_PROJECT_DIR.
+PROJECT_DIR = Path(os.environ.get("SHIPYARD_PROJECT_DIR", Path(__file__).resolve().parents[2]))
 
 
 class StackFileError(Exception):
@@ -65,9 +69,18 @@ def config_value(value: Any) -> str:
     return str(value)
 
 
+def _project(project_dir: Path) -> dict[str, Any]:
+    return yaml.load((project_dir / "Pulumi.yaml").read_text(), Loader=PulumiYamlLoader)
+
+
 def project_name(project_dir: Path) -> str:
-    document = yaml.load((project_dir / "Pulumi.yaml").read_text(), Loader=PulumiYamlLoader)
-    return str(document["name"])
+    return str(_project(project_dir)["name"])
+
+
+def project_default(project_dir: Path, key: str) -> str:
+    """The default Pulumi.yaml declares for one of the project's config keys (`serviceName`)."""
+    declared = (_project(project_dir).get("config") or {}).get(key) or {}
+    return config_value(declared.get("default"))
 
 
 def read_stack_config(path: Path, project: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from shipyard_cli.errors import FAILED, INTERRUPTED, OK, UNHEALTHY, USAGE
+from shipyard_cli.errors import FAILED, INTERRUPTED, OK, UNHEALTHY, USAGE, UserError
 from shipyard_cli.model import IMAGE_DIGEST_KEY
 
 from .conftest import COMMITS, healthy
@@ -68,7 +68,8 @@ def test_rollback_target_no_longer_in_ecr(cli, stacks, world, dev, capsys):
     world.delete_image(dev[1])
     assert cli("rollback", "dev", "--to", dev[1], "--yes") == FAILED
     err = " ".join(capsys.readouterr().err.split())
-    assert f"{dev[1][:19]} is no longer in ECR repository shipyard-sample" in err
+    assert f"{dev[1][:19]} is not in ECR repository shipyard-sample, which dev deploys" in err
+    assert "expired or was deleted, or it is another repository's image" in err
     assert "dev was not changed" in err
     assert IMAGE_DIGEST_KEY not in stacks.config("dev") and not updates(stacks)[3:]
 
@@ -199,16 +200,17 @@ def test_promote_from_an_unhealthy_environment_is_refused(cli, stacks, world, de
     assert not [call for call in stacks.calls if call[1] == "staging"]
 
 
-def test_promote_between_repositories_is_refused(cli, stacks, world, dev, capsys):
-    elsewhere = {
-        **world.ecs_environment("staging"),
-        "repositoryUrl": "1.dkr.ecr/other",
-        "image": "",
-    }
-    stacks.add("staging", elsewhere)
+@pytest.mark.parametrize("deployed", [True, False])
+def test_promote_between_repositories_is_refused(cli, stacks, world, dev, capsys, deployed):
+    # Never deployed, the target has no outputs: its own config says where it deploys from.
+    outputs = world.ecs_environment("staging") if deployed else {}
+    stacks.add("staging", outputs)
+    stacks.envs["staging"].config["shipyard:imageRepository"] = "other-service"
     assert cli("promote", "dev", "staging", "--yes") == FAILED
     err = " ".join(capsys.readouterr().err.split())
+    assert "dev deploys from ECR repository shipyard-sample but staging from other-service" in err
     assert "set shipyard:imageRepository in staging to shipyard-sample" in err
+    assert not [call for call in stacks.calls if call[1] == "staging"]
 
 
 def test_ctrl_c_during_the_health_wait(cli, stacks, world, dev, capsys):
@@ -264,3 +266,142 @@ def test_deploy_whose_ecs_deployment_fails_stops_waiting_and_reports_it(
     err = " ".join(capsys.readouterr().err.split())
     assert "wait for ECS service shipyard-sample-dev: it failed" in err
     assert "last deployment: FAILED ECS deployment circuit breaker: rolling back." in err
+
+
+# ---- two operators, and faults that must not leave the pin and the deployment apart ----------
+
+
+def deployed_digest(stacks, env: str) -> str:
+    return stacks.outputs(env)["image"].split("@")[1]
+
+
+def test_a_pin_overwritten_before_the_update_ends_agreeing_and_says_so(
+    cli, stacks, world, dev, capsys
+):
+    healthy(world)
+    # Another operator pins release 1 between this rollback's preview and its update.
+    stacks.before_up["dev"] = lambda: stacks.set_config("dev", IMAGE_DIGEST_KEY, dev[0])
+    assert cli("rollback", "dev", "--to", "2", "--yes") == FAILED
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"the update deployed {dev[0]}, not {dev[1]}" in err
+    assert "changed by another change to the stack before the update ran" in err
+    assert "the pin says the same, so they agree" in err
+    assert stacks.config("dev")[IMAGE_DIGEST_KEY] == deployed_digest(stacks, "dev") == dev[0]
+
+
+def test_a_pin_changed_after_the_update_says_how_they_differ_and_the_fix(
+    cli, stacks, world, dev, capsys
+):
+    healthy(world)
+    stacks.after_up["dev"] = lambda: stacks.set_config("dev", IMAGE_DIGEST_KEY, dev[0])
+    assert cli("rollback", "dev", "--to", "2", "--yes") == FAILED
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"dev runs {dev[1]} as asked; but the pin now says {dev[0]}" in err
+    assert f"`pulumi config set {IMAGE_DIGEST_KEY} {dev[1]} -s dev`" in err
+    assert deployed_digest(stacks, "dev") == dev[1]
+
+
+def test_a_rollback_meeting_another_operators_lock_leaves_their_pin_alone(
+    cli, stacks, world, dev, capsys
+):
+    stacks.locked.add("dev")
+    # The other operator's update pinned release 1 while holding the lock.
+    stacks.before_up["dev"] = lambda: stacks.set_config("dev", IMAGE_DIGEST_KEY, dev[0])
+    assert cli("rollback", "dev", "--to", "2", "--yes") == FAILED
+    err = " ".join(capsys.readouterr().err.split())
+    assert "stack dev is locked by another update" in err
+    assert f"the pin was left as it is: {IMAGE_DIGEST_KEY} changed to {dev[0]} meanwhile" in err
+    assert stacks.config("dev")[IMAGE_DIGEST_KEY] == dev[0]
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [(KeyboardInterrupt(), "it was interrupted"), (OSError("disk full"), "disk full")],
+)
+def test_a_revert_that_fails_gives_the_command_that_restores_the_pin(
+    cli, stacks, world, dev, capsys, fault, said
+):
+    stacks.up_failures["dev"] = UserError("pulumi failed on stack dev: boom")
+    # The pin is written, then putting it back fails.
+    failure = fault if isinstance(fault, KeyboardInterrupt) else UserError(str(fault))
+    stacks.config_faults["dev"] = [None, failure]
+    assert cli("rollback", "dev", "--yes") == FAILED
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"putting the pin back failed ({said})" in err
+    assert f"restore it with `pulumi config rm {IMAGE_DIGEST_KEY} -s dev`" in err
+
+
+def test_an_image_deleted_after_the_check_is_caught_before_the_update(
+    cli, stacks, world, dev, capsys
+):
+    stacks.after_preview["dev"] = lambda: world.delete_image(dev[1])
+    assert cli("rollback", "dev", "--yes") == FAILED
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{dev[1][:19]} is no longer in ECR repository shipyard-sample" in err
+    assert "the pin was reverted" in err
+    assert len(updates(stacks)) == 3 and IMAGE_DIGEST_KEY not in stacks.config("dev")
+
+
+def test_status_of_a_service_deleted_outside_pulumi_says_it_is_gone(
+    cli, stacks, world, dev, capsys
+):
+    world.client("ecs").delete_service(
+        cluster="shipyard-sample-dev", service="shipyard-sample-dev", force=True
+    )
+    assert cli("status", "dev") == FAILED
+    err = " ".join(capsys.readouterr().err.split())
+    assert "ECS service shipyard-sample-dev in cluster shipyard-sample-dev is INACTIVE" in err
+    assert "deleted outside Pulumi" in err and "pulumi up --refresh" in err
+
+
+def test_releases_without_history_says_why(cli, stacks, world, dev):
+    stacks.envs["dev"].history.clear()
+    assert cli("releases", "dev") == OK
+    assert "no releases: Pulumi's history of dev has no succeeded update" in cli.printed
+    assert dev[2] in cli.printed
+
+
+def test_logs_since_further_back_than_cloudwatch_keeps(cli, stacks, world, dev, capsys):
+    assert cli("logs", "dev", "--since", "99999999d") == USAGE
+    err = " ".join(capsys.readouterr().err.split())
+    assert "reaches back further than CloudWatch keeps logs (at most 3653 days)" in err
+
+
+def test_logs_of_a_group_nothing_wrote_to_yet(cli, stacks, world, dev):
+    assert cli("logs", "dev") == OK
+    assert "no logs: nothing has written to /shipyard/shipyard-sample-dev yet" in cli.printed
+
+
+def test_rollback_to_a_digest_of_another_repository(cli, stacks, world, dev, capsys):
+    assert cli("rollback", "dev", "--to", "sha256:" + "e" * 64, "--yes") == FAILED
+    err = " ".join(capsys.readouterr().err.split())
+    assert "is not in ECR repository shipyard-sample, which dev deploys from" in err
+    assert "or it is another repository's image; dev was not changed" in err
+
+
+def test_a_repository_missing_in_the_region_says_what_to_check(cli, stacks, world, dev, capsys):
+    world.client("ecr").delete_repository(repositoryName="shipyard-sample", force=True)
+    assert cli("releases", "dev") == FAILED
+    err = " ".join(capsys.readouterr().err.split())
+    assert "ECR repository shipyard-sample does not exist in us-east-1" in err
+    assert "check the stack's aws:region (us-east-1)" in err
+
+
+def test_credentials_expiring_during_the_wait_say_the_update_went_through(
+    cli, stacks, world, dev, capsys
+):
+    world.fail("ecs", "DescribeServices", "ExpiredTokenException", times=99)
+    assert cli("rollback", "dev", "--yes") == FAILED
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"the update went through (dev is updated to {dev[1]})" in err
+    assert "the AWS credentials expired" in err and "aws sso login" in err
+    assert "shipyard status dev" in err
+    assert stacks.config("dev")[IMAGE_DIGEST_KEY] == deployed_digest(stacks, "dev") == dev[1]
+
+
+def test_every_error_is_one_line_when_output_is_not_a_terminal(cli, stacks, world, dev, capsys):
+    stacks.up_failures["dev"] = UserError("pulumi failed on stack dev:\n  error: one\n  error: two")
+    assert cli("rollback", "dev", "--yes") == FAILED
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: pulumi failed on stack dev: error: one error: two; the pin")

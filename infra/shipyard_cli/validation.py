@@ -1,0 +1,72 @@
+"""`shipyard validate`: check stack files without the Pulumi CLI or AWS credentials.
+
+Each environment's stack file is read as Pulumi reads it and the real program is evaluated
+under Pulumi's mocks (shipyard_cli/offline.py), the way the tests do. Whatever the program
+refuses before registering a resource is reported: every settings problem by key, a file
+Pulumi would not load, a missing Dockerfile. What only AWS knows (how many zones the region
+has, whether the repository exists) is checked by `pulumi preview`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from shipyard_cli import offline
+from shipyard_cli.errors import FAILED, OK, USAGE, UserError
+from shipyard_cli.stack_files import StackFileError
+
+
+@dataclass(frozen=True)
+class Verdict:
+    environment: str
+    problems: list[str] = field(default_factory=list)
+    resources: int = 0
+
+
+def environments(project_dir: Path) -> list[str]:
+    return sorted(
+        path.name[len("Pulumi.") : -len(".yaml")]
+        for path in (project_dir / "stacks").glob("Pulumi.*.yaml")
+    )
+
+
+def check(project_dir: Path, environment: str) -> Verdict:
+    try:
+        config = offline.stack_config(environment, project_dir)
+    except StackFileError as error:
+        return Verdict(environment, [str(error)])
+    try:
+        evaluation = offline.evaluate(environment, config, project_dir=project_dir)
+    except Exception as error:  # the program's own refusal, whatever its class
+        problems = getattr(error, "problems", None)
+        return Verdict(environment, list(problems) if problems else [str(error)])
+    return Verdict(environment, [], len(evaluation.resources))
+
+
+def validate(project_dir: Path, requested: list[str], console: Console) -> int:
+    known = environments(project_dir)
+    unknown = [env for env in requested if env not in known]
+    if unknown:
+        raise UserError(
+            f"unknown environment {', '.join(map(repr, unknown))}; known: {', '.join(known)} "
+            "(one stacks/Pulumi.<env>.yaml each)",
+            exit_code=USAGE,
+        )
+    verdicts = [check(project_dir, env) for env in requested or known]
+    for verdict in verdicts:
+        if verdict.problems:
+            console.print(
+                f"[red]{verdict.environment}[/]: {len(verdict.problems)} problem(s)",
+                highlight=False,
+            )
+            for problem in verdict.problems:
+                console.print(f"  - {problem}", markup=False, highlight=False)
+        else:
+            console.print(
+                f"[green]{verdict.environment}[/]: ok ({verdict.resources} resources)",
+                highlight=False,
+            )
+    return FAILED if any(verdict.problems for verdict in verdicts) else OK
