@@ -301,7 +301,7 @@ def certificate(values: Values) -> Problems:
     parts = arn.split(":")
     if len(parts) < 6 or parts[0] != "arn" or parts[2] != "acm":
         service = parts[2] if len(parts) > 2 and parts[0] == "arn" else ""
-        what = f"a {service} ARN" if service else "not an ARN"
+        what = f"an {service} ARN" if service else "not an ARN"
         return (
             f"{path('certificateArn')}: {arn!r} is {what}, not an ACM certificate "
             "(arn:aws:acm:REGION:ACCOUNT:certificate/ID)"

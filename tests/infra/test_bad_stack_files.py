@@ -1,0 +1,175 @@
+"""What AWS would reject, or what would break later, refused before any resource.
+
+Each case is a shipped stack file with some keys changed (full key paths, as the engine
+passes them), evaluated by the real program under a stack name: it must fail with one
+SettingsError that names the key path and says what is allowed, with nothing registered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from devtools import pulumi_mocks
+from settings import SettingsError
+
+
+@dataclass(frozen=True)
+class Bad:
+    key_path: str
+    advice: str
+    config: dict[str, object] = field(default_factory=dict)
+    stack_file: str = "dev"
+    stack_name: str | None = None  # evaluated under the stack file's own name by default
+
+
+def long_value(size: int) -> str:
+    return f"BLOB={'x' * size}"
+
+
+CASES = {
+    # -- names, from the names actually built (service name and stack name) --
+    "stack-name-underscore-dot": Bad("stack name", "lowercase letters, digits and hyphens",
+                                     stack_name="prod_eu.1"),
+    "stack-name-uppercase": Bad("stack name", "cannot be part of AWS resource names",
+                                stack_name="Prod"),
+    "stack-name-too-long": Bad("shipyard:serviceName", "the IAM role name",
+                               stack_name="a" * 40),
+    "stack-name-too-long-says-limit": Bad("shipyard:serviceName", "AWS allows 1 to 64",
+                                          stack_name="production-europe-west-number-one"),
+    "service-internal": Bad("shipyard:serviceName", "may not start with 'internal-'",
+                            {"shipyard:serviceName": "internal"}),
+    "service-sg": Bad("shipyard:serviceName", "may not start with 'sg-'",
+                      {"shipyard:serviceName": "sg"}),
+    "service-trailing-hyphen": Bad("shipyard:serviceName", "not ending with a hyphen",
+                                   {"shipyard:serviceName": "web-"}),
+    "service-double-hyphen": Bad("shipyard:serviceName", "single hyphens",
+                                 {"shipyard:serviceName": "web--api"}),
+    "service-one-letter": Bad("shipyard:serviceName", "2-20", {"shipyard:serviceName": "w"}),
+    "repository-url": Bad("shipyard:imageRepository", "looks like an image or registry address",
+                          {"shipyard:imageRepository":
+                           "123456789012.dkr.ecr.us-east-1.amazonaws.com/shipyard-sample"}),
+    "repository-with-tag": Bad("shipyard:imageRepository", "give only the repository's name",
+                               {"shipyard:imageRepository": "shipyard-sample:latest"}),
+    "repository-uppercase": Bad("shipyard:imageRepository", "is not an ECR repository name",
+                                {"shipyard:imageRepository": "Shipyard"}),
+    "repository-one-character": Bad("shipyard:imageRepository", "2 to 256",
+                                    {"shipyard:imageRepository": "a"}),
+    "repository-double-slash": Bad("shipyard:imageRepository", "single . _ - or /",
+                                   {"shipyard:imageRepository": "team//app"}),
+    # -- values AWS bounds --
+    "matcher-below-200": Bad("shipyard:healthCheckMatcher", "accepts codes 200 to 499",
+                             {"shipyard:healthCheckMatcher": "100"}),
+    "matcher-range-past-499": Bad("shipyard:healthCheckMatcher", "599 cannot mark",
+                                  {"shipyard:healthCheckMatcher": "200-599"}),
+    "matcher-range-backwards": Bad("shipyard:healthCheckMatcher", "from low to high, like 200-299",
+                                   {"shipyard:healthCheckMatcher": "299-200"}),
+    "matcher-repeated-code": Bad("shipyard:healthCheckMatcher", "lists a code twice",
+                                 {"shipyard:healthCheckMatcher": "200,204,200"}),
+    "matcher-dangling-range": Bad("shipyard:healthCheckMatcher", "not an HTTP code matcher",
+                                  {"shipyard:healthCheckMatcher": "200-"}),
+    "certificate-other-region": Bad(
+        "shipyard:certificateArn", "the certificate is in eu-west-1, but the stack deploys to "
+        "us-east-1", {"shipyard:certificateArn": "arn:aws:acm:eu-west-1:123456789012:"
+                      "certificate/0b1c2d3e-aaaa-bbbb-cccc-000000000000"}),
+    "certificate-iam-server-certificate": Bad(
+        "shipyard:certificateArn", "is an iam ARN, not an ACM certificate",
+        {"shipyard:certificateArn": "arn:aws:iam::123456789012:server-certificate/web"}),
+    "certificate-not-an-arn": Bad("shipyard:certificateArn", "is not an ARN",
+                                  {"shipyard:certificateArn": "my-certificate"}),
+    "instance-graviton": Bad("shipyard:instanceType", "arm64 (Graviton)",
+                             {"shipyard:instanceType": "t4g.small"}, "qa"),
+    "instance-graviton-m7g": Bad("shipyard:instanceType", "image is built for linux/amd64",
+                                 {"shipyard:instanceType": "m7g.large"}, "qa"),
+    "instance-a1": Bad("shipyard:instanceType", "arm64", {"shipyard:instanceType": "a1.large"},
+                       "qa"),
+    "instance-mac": Bad("shipyard:instanceType", "is a Mac instance",
+                        {"shipyard:instanceType": "mac2.metal"}, "qa"),
+    "environment-over-task-definition": Bad(
+        "shipyard:environmentVariables", "do not fit in an ECS task definition (64 KiB)",
+        {"shipyard:environmentVariables": [long_value(70_000)]}),
+    "environment-over-user-data": Bad(
+        "shipyard:environmentVariables", "do not fit in EC2 user data (16 KB)",
+        {"shipyard:environmentVariables": [long_value(16_000)]}, "qa"),
+    "idle-timeout-zero": Bad("shipyard:idleTimeout", "use 1 to 4000", {"shipyard:idleTimeout": 0}),
+    "boot-timeout-short": Bad("shipyard:instanceBootTimeout", "use 30 to 7200",
+                              {"shipyard:instanceBootTimeout": 10}, "qa"),
+    # -- combinations that break later --
+    "cpu-alarm-at-target": Bad("shipyard:alarmCpuPercent", "at or below cpuTargetPercent (60%)",
+                               {"shipyard:alarmCpuPercent": 60}),
+    "cpu-alarm-below-target": Bad("shipyard:alarmCpuPercent", "would sit in ALARM",
+                                  {"shipyard:alarmCpuPercent": 50,
+                                   "shipyard:cpuTargetPercent": 70}),
+    "min-capacity-zero": Bad("shipyard:minCapacity", "nothing could scale the service out",
+                             {"shipyard:minCapacity": 0, "shipyard:desiredCount": 0}),
+    "min-capacity-zero-ec2": Bad("shipyard:minCapacity", "use at least 1",
+                                 {"shipyard:minCapacity": 0, "shipyard:desiredCount": 0}, "qa"),
+    "keep-one-image": Bad("shipyard:keepImages", "nothing to roll back to",
+                          {"shipyard:keepImages": 1}),
+    "vpc-on-docker-bridge": Bad("shipyard:vpcCidr", "overlaps Docker's default bridge",
+                                {"shipyard:vpcCidr": "172.17.0.0/16"}, "qa"),
+    "vpc-half-on-docker-bridge": Bad("shipyard:vpcCidr", "172.17.0.0/16",
+                                     {"shipyard:vpcCidr": "172.17.128.0/17"}, "qa"),
+    "environment-duplicate-name": Bad("shipyard:environmentVariables", "GREETING is set twice",
+                                      {"shipyard:environmentVariables":
+                                       ["GREETING=hi", "GREETING=hello"]}),
+    "environment-reserved-keepalive": Bad("shipyard:environmentVariables", "set by shipyard",
+                                          {"shipyard:environmentVariables":
+                                           ["KEEPALIVE_SECONDS=5"]}),
+    # -- config outside shipyard: --
+    "aws-namespace-setting": Bad("aws:desiredCount", "is a shipyard setting, read only as "
+                                 "shipyard:desiredCount", {"aws:desiredCount": "3"}),
+    "aws-namespace-other-case": Bad("aws:DesiredCount", "shipyard:desiredCount",
+                                    {"aws:DesiredCount": "3"}),
+    "capitalised-namespace": Bad("Shipyard:memory", "is not shipyard's namespace",
+                                 {"Shipyard:memory": "1024"}),
+    "misspelt-namespace": Bad("shipyrad:cpu", "write shipyard:cpu", {"shipyrad:cpu": "512"}),
+    "region-typo": Bad("aws:region", "did you mean us-east-1?", {"aws:region": "us-east1"}),
+    "region-unknown": Bad("aws:region", "is not an AWS region", {"aws:region": "mars-north-1"}),
+    # -- null and YAML edge cases, as Pulumi hands them over --
+    "null-number": Bad("shipyard:cpu", "has no value; set a whole number, or remove the key",
+                       {"shipyard:cpu": None}),
+    "null-boolean": Bad("shipyard:scaleOnCpu", "has no value; set true or false",
+                        {"shipyard:scaleOnCpu": None}),
+    "null-list": Bad("shipyard:environmentVariables", 'set a list like ["A", "B"]',
+                     {"shipyard:environmentVariables": None}),
+    "unquoted-yes": Bad("shipyard:scaleOnCpu", "'yes' is not a boolean; use true or false",
+                        {"shipyard:scaleOnCpu": "yes"}),
+    "empty-service-name": Bad("shipyard:serviceName", "(empty) is not a valid name",
+                              {"shipyard:serviceName": None}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
+def test_bad_stack_file_is_refused_by_key_path_before_any_resource(case: Bad):
+    config = {**pulumi_mocks.stack_config(case.stack_file), **case.config}
+    mocks = pulumi_mocks.RecordingMocks()
+    with pytest.raises(SettingsError) as raised:
+        pulumi_mocks.evaluate(case.stack_name or case.stack_file, config=config, mocks=mocks)
+    assert mocks.resources == {}
+    assert "nothing was deployed" in str(raised.value)
+    problems = [p for p in raised.value.problems if p.startswith(f"{case.key_path}:")]
+    assert problems, raised.value.problems
+    assert any(case.advice in problem for problem in problems), problems
+    assert "None" not in str(raised.value)
+
+
+def test_there_are_at_least_forty_cases():
+    assert len(CASES) >= 40
+
+
+def test_every_problem_of_a_file_is_listed_once():
+    config = {
+        **pulumi_mocks.stack_config("qa"),
+        "shipyard:instanceType": "t4g.small",
+        "shipyard:vpcCidr": "172.17.0.0/16",
+        "shipyard:keepImages": "1",
+        "aws:desiredCount": "3",
+    }
+    with pytest.raises(SettingsError) as raised:
+        pulumi_mocks.evaluate("qa", config=config)
+    keys = [problem.split(": ", 1)[0] for problem in raised.value.problems]
+    assert sorted(keys) == [
+        "aws:desiredCount", "shipyard:instanceType", "shipyard:keepImages", "shipyard:vpcCidr",
+    ]  # fmt: skip

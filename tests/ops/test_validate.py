@@ -1,0 +1,131 @@
+"""`shipyard validate`: stack files checked without the Pulumi CLI or AWS credentials."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from devtools import pulumi_mocks
+from shipyard_cli import validation
+from shipyard_cli.errors import FAILED, OK, USAGE, UserError
+
+ROOT = pulumi_mocks.REPO_ROOT
+SHIPPED = sorted(path.name for path in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A copy of the project whose stack files a test may break; the program is the real one."""
+    for name in ("infra", "app"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path)
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    return tmp_path
+
+
+def run(project_dir: Path, *envs: str) -> tuple[int, str]:
+    console = Console(record=True, width=400, color_system=None, file=open(os.devnull, "w"))  # noqa: SIM115
+    code = validation.validate(project_dir, list(envs), console)
+    return code, console.export_text()
+
+
+def test_every_shipped_stack_is_valid():
+    code, printed = run(ROOT)
+    assert code == OK
+    for name in SHIPPED:
+        env = name[len("Pulumi.") : -len(".yaml")]
+        assert f"{env}: ok (" in printed
+
+
+def test_the_command_needs_neither_pulumi_nor_aws_credentials(tmp_path):
+    shipyard = Path(sys.executable).parent / "shipyard"
+    # Only the virtualenv on PATH (no pulumi), no AWS variables, an empty HOME.
+    env = {"PATH": f"{shipyard.parent}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    completed = subprocess.run(
+        [str(shipyard), "validate", "dev", "qa"], env=env, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert "dev: ok" in completed.stdout and "qa: ok" in completed.stdout
+    assert shutil.which("pulumi", path=env["PATH"]) is None
+
+
+def break_file(project: Path, env: str, old: str, new: str) -> None:
+    path = project / "stacks" / f"Pulumi.{env}.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_broken_copies_exit_1_listing_every_problem(project):
+    break_file(project, "staging", "shipyard:cpu: 512", "shipyard:cpu: 300")
+    break_file(project, "staging", "shipyard:minCapacity: 2", "shipyard:minCapacity: 9")
+    break_file(project, "qa", "shipyard:instanceType: t3.small", "shipyard:instanceType: t4g.small")
+    code, printed = run(project)
+    assert code == FAILED
+    assert "staging: 2 problem(s)" in printed and "qa: 1 problem(s)" in printed
+    assert "  - shipyard:cpu: 300 is not a Fargate size" in printed
+    assert "  - shipyard:minCapacity: 9 is above shipyard:maxCapacity 4" in printed
+    assert "  - shipyard:instanceType: t4g.small is an arm64 (Graviton) type" in printed
+    assert "dev: ok" in printed and "prod: ok" in printed
+
+
+def test_only_the_named_environments_are_checked(project):
+    break_file(project, "staging", "shipyard:cpu: 512", "shipyard:cpu: 300")
+    assert run(project, "dev", "prod")[0] == OK
+    assert run(project, "staging")[0] == FAILED
+
+
+def test_an_unknown_environment_is_bad_usage(project):
+    with pytest.raises(UserError) as raised:
+        run(project, "prdo")
+    assert raised.value.exit_code == USAGE
+    assert "unknown environment 'prdo'; known: dev, prod, qa, staging" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        # YAML 1.1 would read `yes` as true; Pulumi (YAML 1.2) hands over "yes".
+        ("shipyard:scaleOnCpu: true", "shipyard:scaleOnCpu: yes",
+         "shipyard:scaleOnCpu: 'yes' is not a boolean; use true or false"),
+        ("shipyard:cpu: 512", "shipyard:cpu:",
+         "shipyard:cpu: has no value; set a whole number, or remove the key"),
+        ("shipyard:cpu: 512", "shipyard:cpu: null",
+         "shipyard:cpu: has no value; set a whole number, or remove the key"),
+        ("shipyard:cpu: 512", "shipyard:cpu: 512\n  shipyard:cpu: 1024",
+         "Pulumi.staging.yaml line 10: shipyard:cpu is set twice (first on line 9)"),
+        ("shipyard:cpu: 512", "shipyard:cpu: [512",
+         "Pulumi.staging.yaml is not valid YAML"),
+    ],
+)  # fmt: skip
+def test_yaml_is_read_as_pulumi_reads_it(project, old, new, said):
+    break_file(project, "staging", old, new)
+    code, printed = run(project, "staging")
+    assert code == FAILED
+    assert said in printed
+    assert "None" not in printed
+
+
+def test_a_key_without_namespace_is_the_projects_as_in_pulumi(project):
+    break_file(project, "dev", "shipyard:memory: 512", "memory: 1024")
+    code, printed = run(project, "dev")
+    assert code == OK, printed
+    config = pulumi_mocks.stack_config("dev", project)
+    assert config["shipyard:memory"] == "1024"
+
+
+def test_main_validates_and_exits_with_its_code(project, monkeypatch, capsys):
+    from shipyard_cli import main as cli_main
+
+    break_file(project, "staging", "shipyard:cpu: 512", "shipyard:cpu: 300")
+    monkeypatch.setattr(cli_main, "PROJECT_DIR", project)
+    assert cli_main.main(["validate", "staging"]) == FAILED
+    assert "shipyard:cpu: 300 is not a Fargate size" in capsys.readouterr().out
+    assert cli_main.main(["validate", "dev"]) == OK
