@@ -7,6 +7,7 @@ hooks on the very clients the CLI uses, so every other call still goes to moto.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Callable
@@ -19,6 +20,10 @@ from shipyard_cli.aws import Aws
 
 REGION = "us-east-1"
 REPOSITORY = "shipyard-sample"
+
+
+def release_parameter(env: str) -> str:
+    return f"/shipyard/{REPOSITORY}/{env}/release"
 
 
 class World:
@@ -120,6 +125,7 @@ class World:
             "alarmNames": self._alarms(prefix, "AWS/ECS"),
             "logGroupName": f"/shipyard/{prefix}",
             "repositoryUrl": f"123456789012.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}",
+            "releaseParameter": release_parameter(env),
             "url": f"http://{env}-alb.example",
         }
 
@@ -146,12 +152,39 @@ class World:
             "alarmNames": self._alarms(prefix, "AWS/EC2"),
             "logGroupName": f"/shipyard/{prefix}",
             "repositoryUrl": f"123456789012.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}",
+            "releaseParameter": release_parameter(env),
             "url": f"http://{env}-alb.example",
         }
 
-    def roll_out(self, group: str) -> str:
-        """What `pulumi up` does to the group for a new image: a new launch template version,
-        set on the group (which starts an instance refresh); returns the version."""
+    def record_release(self, env: str, digest: str) -> None:
+        """What the program's release record (an SSM parameter) holds after an update."""
+        self.client("ssm").put_parameter(
+            Name=release_parameter(env), Value=digest, Type="String", Overwrite=True
+        )
+
+    def release_record(self, env: str) -> str | None:
+        try:
+            return self.client("ssm").get_parameter(Name=release_parameter(env))["Parameter"][
+                "Value"
+            ]
+        except self.client("ssm").exceptions.ParameterNotFound:
+            return None
+
+    def run_on_ecs(self, outputs: dict[str, Any], image: str) -> None:
+        """The ECS service on a new task definition revision running `image`."""
+        ecs = self.client("ecs")
+        arn = ecs.register_task_definition(
+            family=outputs["serviceName"],
+            containerDefinitions=[{"name": "app", "image": image, "memory": 512}],
+        )["taskDefinition"]["taskDefinitionArn"]
+        ecs.update_service(
+            cluster=outputs["clusterName"], service=outputs["serviceName"], taskDefinition=arn
+        )
+
+    def roll_out(self, group: str, image: str = "") -> str:
+        """What `pulumi up` does to the group for a new image: a new launch template version
+        whose boot script runs `image`, set on the group (which starts an instance refresh);
+        returns the version."""
         autoscaling, ec2 = self.client("autoscaling"), self.client("ec2")
         current = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group])[
             "AutoScalingGroups"
@@ -159,7 +192,11 @@ class World:
         version = ec2.create_launch_template_version(
             LaunchTemplateName=current["LaunchTemplateName"],
             SourceVersion=current["Version"],
-            LaunchTemplateData={"UserData": f"rollout {len(self.rollouts)}"},
+            LaunchTemplateData={
+                "UserData": base64.b64encode(
+                    f"#!/bin/bash\n# rollout {len(self.rollouts)}\nimage='{image}'\n".encode()
+                ).decode()
+            },
         )["LaunchTemplateVersion"]["VersionNumber"]
         autoscaling.update_auto_scaling_group(
             AutoScalingGroupName=group,

@@ -18,9 +18,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "infra"))
 
 from settings import KEYS, Key  # noqa: E402
+from shipyard_cli.stack_files import PulumiYamlLoader  # noqa: E402
 
 PULUMI_TYPES = {str: "string", int: "integer", bool: "boolean", list: "array"}
-SHIPPED_STACKS = ("dev", "staging", "prod", "qa")
+SHIPPED_STACKS = ("dev", "staging", "prod", "qa", "shared")
 
 
 def declaration(key: Key) -> dict[str, Any]:
@@ -47,7 +48,9 @@ def _shown(value: Any) -> str:
 
 def markdown_table() -> str:
     stacks = {
-        name: yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{name}.yaml").read_text())["config"]
+        name: yaml.load(
+            (REPO_ROOT / "stacks" / f"Pulumi.{name}.yaml").read_text(), Loader=PulumiYamlLoader
+        )["config"]
         for name in SHIPPED_STACKS
     }
     header = "| key | type | default | " + " | ".join(SHIPPED_STACKS) + " | what it does |"

@@ -18,8 +18,8 @@ from pulumi import automation as auto
 from pulumi.automation._cmd import CommandResult
 
 from devtools import pulumi_mocks
-from devtools.aws_world import World
-from settings import parse_settings
+from devtools.aws_world import World, release_parameter
+from settings import Settings, environment_settings
 from shipyard_cli.automation_adapter import _translate
 from shipyard_cli.errors import UserError
 from shipyard_cli.model import IMAGE_DIGEST_KEY, PlannedStep, Preview, UpdateRecord
@@ -38,6 +38,7 @@ class FakeEnvironment:
     history: list[UpdateRecord] = field(default_factory=list)
     deployed_config: dict[str, str] = field(default_factory=dict)
     deployed_commit: str = pulumi_mocks.TEST_COMMIT
+    record: str = ""  # the release record's digest, as the last update set it
 
 
 class FakeStacks:
@@ -77,6 +78,16 @@ class FakeStacks:
     def deploy_pin(self, env: str, digest: str) -> None:
         self.envs[env].config[IMAGE_DIGEST_KEY] = digest
         self.up(env, "pulumi up", lambda _line: None)
+
+    def deploy_release(self, env: str, commit: str) -> str:
+        """What the pipeline does for `commit`: build it once (tagged by the commit), then
+        `shipyard deploy <env> --image <digest>`; returns the digest."""
+        self.git_head = commit
+        digest = self.world.push_image(commit)
+        self.envs[env].config[IMAGE_DIGEST_KEY] = digest
+        self.up(env, f"shipyard deploy {env} to {digest}", lambda _line: None)
+        self.envs[env].config.pop(IMAGE_DIGEST_KEY)
+        return digest
 
     def record(self, env: str, kind: str, result: str) -> None:
         """A history entry that changed nothing: a failed update, a refresh..."""
@@ -130,11 +141,22 @@ class FakeStacks:
 
     def _planned_steps(self, env: str) -> list[PlannedStep]:
         state = self.envs[env]
-        before = pulumi_mocks.evaluate(
-            env, config=state.deployed_config, commit=state.deployed_commit
-        )
-        after = pulumi_mocks.evaluate(env, config=state.config, commit=self.git_head)
-        old, new = before.inputs_by_key(), after.inputs_by_key()
+        # The release record as the program would read it at this update.
+        releases = {release_parameter(env): state.record} if state.record else {}
+        # Never updated: everything is to be created.
+        old = (
+            pulumi_mocks.evaluate(
+                env, config=state.deployed_config, commit=state.deployed_commit,
+                mocks=pulumi_mocks.RecordingMocks(releases=releases),
+            ).inputs_by_key()
+            if state.record
+            else {}
+        )  # fmt: skip
+        after = pulumi_mocks.evaluate(
+            env, config=state.config, commit=self.git_head,
+            mocks=pulumi_mocks.RecordingMocks(releases=releases),
+        )  # fmt: skip
+        new = after.inputs_by_key()
         steps = []
         for key in sorted(old.keys() | new.keys()):
             if key not in old:
@@ -160,15 +182,22 @@ class FakeStacks:
         if env in self.up_failures:
             raise self.up_failures[env]
         state = self.envs[env]
-        pinned = state.config.get(IMAGE_DIGEST_KEY)
-        digest = pinned or self.world.push_image(self.build_tag(env))
+        settings = environment_settings(env, state.config)
+        built = not settings.image_digest and settings.image_source == "build"
+        digest = self._digest_to_deploy(env, settings)
         on_output(f"Updating ({env}): image {digest}")
+        image = f"{state.outputs['repositoryUrl']}@{digest}"
         if state.outputs.get("target") == "ec2":
-            self._roll_out_instances(env)
-        repository_url = state.outputs["repositoryUrl"]
-        state.outputs["image"] = f"{repository_url}@{digest}"
-        if not pinned:
+            self._roll_out_instances(env, image)
+        elif state.outputs.get("clusterName"):
+            self.world.run_on_ecs(state.outputs, image)
+        self.world.record_release(env, digest)
+        state.record = digest
+        state.outputs["image"] = image
+        if built:
             state.outputs["commit"] = self.git_head
+        else:
+            state.outputs.pop("commit", None)
         self.clock = max(self.clock + timedelta(minutes=10), datetime.now(UTC))
         state.history.append(
             UpdateRecord(
@@ -185,13 +214,26 @@ class FakeStacks:
             self.after_up.pop(env)()
         return dict(state.outputs)
 
-    def _roll_out_instances(self, env: str) -> None:
+    def _digest_to_deploy(self, env: str, settings: Settings) -> str:
+        """As the program decides: the pin, a build of the checkout, or the release record."""
+        if settings.image_digest:
+            return settings.image_digest
+        if settings.image_source == "build":
+            return self.world.push_image(self.build_tag(env))
+        if self.envs[env].record:
+            return self.envs[env].record
+        raise UserError(
+            f"pulumi failed on stack {env}: shipyard:imageSource: {env} deploys only released "
+            "images, and none is recorded yet"
+        )
+
+    def _roll_out_instances(self, env: str, image: str) -> None:
         """As the program's InstanceRefreshWait does inside `pulumi up`: a new launch template
         version starts a refresh, and the update fails unless the group ends up on it."""
         group = self.envs[env].outputs["autoScalingGroupName"]
         target = RefreshTarget(
             group_name=group,
-            launch_template_version=self.world.roll_out(group),
+            launch_template_version=self.world.roll_out(group, image),
             region=self.world.aws.session.region_name,
             profile="",
             timeout_seconds=1.0,
@@ -208,7 +250,7 @@ class FakeStacks:
         """The tag the real program pushes this build under (stack.image_build)."""
         config = {k: v for k, v in self.envs[env].config.items() if k != IMAGE_DIGEST_KEY}
         revision = SourceRevision(self.git_head, pulumi_mocks.TEST_VERSION)
-        build = image_build(parse_settings(env, config), revision)
+        build = image_build(environment_settings(env, config), revision)
         assert build is not None
         return build.tag
 

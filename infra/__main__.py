@@ -1,11 +1,21 @@
-"""shipyard: load and validate the stack's settings, build the stack, export its outputs."""
+"""shipyard: load and validate the stack's settings, build the stack, export its outputs.
+
+An environment stack runs the service; the service stack (kind: service) owns what outlives
+environments: the image repository and the pipeline's deploy roles.
+"""
 
 import pulumi
 
-from settings import load_settings
+from service_stack import build_service_stack
+from settings import Settings, load_settings
 from source import current_revision
 from stack import build_stack
 
 settings = load_settings()
-for output_name, value in build_stack(settings, current_revision()).items():
+outputs = (
+    build_stack(settings, current_revision())
+    if isinstance(settings, Settings)
+    else build_service_stack(settings)
+)
+for output_name, value in outputs.items():
     pulumi.export(output_name, value)

@@ -96,6 +96,11 @@ RULES: dict[str, NameRule] = {
     "aws:cloudwatch/logGroup:LogGroup": NameRule(
         "log group", 512, "[A-Za-z0-9_./#-]", "letters, digits, _ . / # -"
     ),
+    "aws:iam/policy:Policy": NameRule("IAM policy", 128, IAM_NAME, "letters, digits, +=,.@_-"),
+    "aws:ssm/parameter:Parameter": NameRule(
+        "SSM parameter", 1011, "[A-Za-z0-9_./-]", "letters, digits, _ . - /",
+        forbidden_prefixes=("/aws", "/ssm", "aws", "ssm"),
+    ),
     "aws:ecr/repository:Repository": NameRule(
         "ECR repository", 256, "[a-z0-9._/-]", "lowercase letters, digits, . _ - /",
         min_length=2, edges_alphanumeric=True,
@@ -192,3 +197,27 @@ def build_tag(environment: str, commit: str, build_hash: str, dirty: bool = Fals
     """The tag a stack's build is pushed under: its environment, commit and a hash of every
     build input, so two different builds never share a tag (see components/registry.py)."""
     return f"build-{environment}-{commit}-{'dirty-' if dirty else ''}{build_hash}"
+
+
+def deploy_role_name(service_name: str, environment: str) -> str:
+    """The role a pipeline assumes to deploy one environment (named, so workflows can)."""
+    return f"{service_name}-{environment}-deploy"
+
+
+def preview_role_name(service_name: str) -> str:
+    """The read-only role pull requests assume to preview every environment."""
+    return f"{service_name}-preview"
+
+
+def release_parameter_name(service_name: str, environment: str) -> str:
+    """The environment's release record: the digest it should run."""
+    return f"/shipyard/{service_name}/{environment}/release"
+
+
+def boundary_policy_name(service_name: str) -> str:
+    """The permissions boundary every role of the service's environments carries."""
+    return f"{service_name}-workload-boundary"
+
+
+def boundary_policy_arn(account: str, service_name: str) -> str:
+    return f"arn:aws:iam::{account}:policy/{boundary_policy_name(service_name)}"

@@ -15,16 +15,20 @@ from components.ecs_service import FargateService, FargateServiceArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import Network, NetworkArgs
 from components.observability import CpuMetric, Observability, ObservabilityArgs
-from components.registry import ImageBuild, ImageRegistry, ImageRegistryArgs
+from components.registry import ImageBuild, ImageRegistry, ImageRegistryArgs, Repository
 from container import ContainerSpec, container_environment
 from settings import Settings, SettingsError
 from source import APP_DIR, COMMIT, SourceRevision, build_digest
+from tagging import tag_every_resource
 
 PLATFORM = "linux/amd64"
 
 
-def image_build(settings: Settings, revision: SourceRevision) -> ImageBuild | None:
-    if settings.image_digest:
+def image_build(
+    settings: Settings, revision: SourceRevision, digest: str = ""
+) -> ImageBuild | None:
+    """The build of app/ this update makes, or None when it deploys `digest` (or a pin)."""
+    if digest or settings.image_digest:
         return None
     if not (APP_DIR / "Dockerfile").is_file():
         raise pulumi.RunError(
@@ -54,6 +58,55 @@ def image_build(settings: Settings, revision: SourceRevision) -> ImageBuild | No
         args=args,
         platform=PLATFORM,
     )
+
+
+def service_repository(settings: Settings) -> Repository:
+    """The service stack's repository, named after serviceName, looked up before any resource:
+    an environment cannot deploy before the service stack has made it."""
+    try:
+        found = aws.ecr.get_repository(name=settings.service_name)
+    except Exception as error:  # the invoke's failure, whatever the engine wraps it in
+        if "RepositoryNotFound" not in str(error) and "not found" not in str(error).lower():
+            raise
+        raise SettingsError(
+            [
+                f"shipyard:serviceName: the service's ECR repository {settings.service_name} "
+                "does not exist in this account and region; deploy the service stack first "
+                "(`pulumi up -s shared`), or check serviceName and aws:region"
+            ]
+        ) from None
+    return Repository(found.name, found.repository_url, found.arn, found.registry_id)
+
+
+def recorded_release(settings: Settings) -> str:
+    """The digest the environment's release record holds, or "" before its first deploy."""
+    name = naming.release_parameter_name(settings.service_name, settings.environment)
+    try:
+        return aws.ssm.get_parameter(name=name, with_decryption=False).value
+    except Exception as error:
+        if "ParameterNotFound" not in str(error):
+            raise
+        return ""
+
+
+def deployed_digest(settings: Settings) -> str:
+    """What this update deploys without building: the pin, or for a stack that deploys
+    only released images, its release record. "" means build app/."""
+    if settings.image_digest:
+        return settings.image_digest
+    if settings.image_source == "build":
+        return ""
+    recorded = recorded_release(settings)
+    if not recorded:
+        raise SettingsError(
+            [
+                f"shipyard:imageSource: {settings.environment} deploys only released images, "
+                "and none is recorded yet; release one with `shipyard deploy "
+                f"{settings.environment} --image sha256:...` or `shipyard promote <env> "
+                f"{settings.environment}` (or pin shipyard:imageDigest)"
+            ]
+        )
+    return recorded
 
 
 def zone_names(settings: Settings) -> tuple[str, ...]:
@@ -123,15 +176,18 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
     prefix = settings.resource_prefix
     protect = settings.protect_resources
     zones = zone_names(settings)
-    build = image_build(settings, revision)
+    repository = service_repository(settings)
+    tag_every_resource(prefix)
+    digest = deployed_digest(settings)
+    build = image_build(settings, revision, digest)
     registry = ImageRegistry(
         prefix,
         ImageRegistryArgs(
-            repository_name=settings.image_repository or settings.service_name,
-            create_repository=not settings.image_repository,
-            keep_images=settings.keep_images,
-            protect=protect,
-            pinned_digest=settings.image_digest,
+            repository=repository,
+            release_parameter=naming.release_parameter_name(
+                settings.service_name, settings.environment
+            ),
+            pinned_digest=digest,
             build=build,
         ),
     )
@@ -199,17 +255,23 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         request_count_label=request_count_label(
             load_balancer.load_balancer_arn_suffix, load_balancer.target_group_arn_suffix
         ),
-        repository_arn=registry.repository_arn,
+        repository_arn=repository.arn,
         log_group_arn=observability.log_group_arn,
         alarm_names=observability.alarm_names,
         dependencies=[*load_balancer.listeners, *network.egress],
+        permissions_boundary=naming.boundary_policy_arn(
+            aws.get_caller_identity().account_id, settings.service_name
+        ),
         aws_profile=settings.aws_profile,
     )
     compute_outputs = build_compute(settings, placement)
     outputs: dict[str, pulumi.Input] = {
         "url": load_balancer.url,
         "image": registry.image_ref,
-        "repositoryUrl": registry.repository_url,
+        "repositoryUrl": repository.url,
+        "releaseParameter": naming.release_parameter_name(
+            settings.service_name, settings.environment
+        ),
         "logGroupName": observability.log_group_name,
         "targetGroupArn": load_balancer.target_group_arn,
         "alarmNames": observability.alarm_names,

@@ -111,6 +111,7 @@ class Ec2Service(pulumi.ComponentResource):
                 lifecycle_statement(placement.container.region, args.group_name),
             ],
             parent=self,
+            permissions_boundary=placement.permissions_boundary,
             managed_policy_arns=(SSM_CORE_POLICY,),
         )
         profile = aws.iam.InstanceProfile(f"{name}-instance", role=role.role.name, opts=child)

@@ -73,9 +73,16 @@ class FargateService(pulumi.ComponentResource):
             "ecs-tasks.amazonaws.com",
             iam.image_pull_and_log_statements(placement.repository_arn, placement.log_group_arn),
             parent=self,
+            permissions_boundary=placement.permissions_boundary,
         )
         # The application itself calls no AWS API: its role is deliberately empty.
-        task_role = iam.service_role(f"{name}-task", "ecs-tasks.amazonaws.com", [], parent=self)
+        task_role = iam.service_role(
+            f"{name}-task",
+            "ecs-tasks.amazonaws.com",
+            [],
+            parent=self,
+            permissions_boundary=placement.permissions_boundary,
+        )
         task_definition = aws.ecs.TaskDefinition(
             f"{name}-task",
             family=args.service_name,

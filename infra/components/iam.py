@@ -45,11 +45,18 @@ def service_role(
     service: str,
     statements: list[dict[str, Any]],
     parent: pulumi.Resource,
+    permissions_boundary: str,
     managed_policy_arns: tuple[str, ...] = (),
 ) -> ServiceRole:
-    """A role that `service` can assume, with exactly these statements and managed policies."""
+    """A role that `service` can assume, with exactly these statements and managed policies,
+    and never more than the service's permissions boundary (which the deploy roles demand)."""
     child = pulumi.ResourceOptions(parent=parent)
-    role = aws.iam.Role(name, assume_role_policy=trust_policy(service), opts=child)
+    role = aws.iam.Role(
+        name,
+        assume_role_policy=trust_policy(service),
+        permissions_boundary=permissions_boundary,
+        opts=child,
+    )
     grants: list[pulumi.Resource] = []
     if statements:
         grants.append(

@@ -1,26 +1,19 @@
-"""The ECR repository and the image deployed from it, always referenced by digest.
+"""The image an environment runs, always referenced by digest, and its release record.
 
-One repository serves every environment of a service, so a digest that ran in staging can
-be promoted to prod unchanged. Exactly one stack creates it (and its lifecycle policy); the
-others name it and deploy from it.
-
-Tags are immutable except the stacks' own build tags (`build-*`). pulumi-docker pushes on
-every create, so the same build tag is pushed again after a destroy and re-create, a pin
-then unpin, or an interrupted push, and ECR refuses even an identical push to an immutable
-tag. Build tags carry a digest of every build input (naming.build_tag), so a mutable build
-tag is only ever re-pushed for the same inputs; deployments always name the digest.
+The image is built from app/ and pushed to the service's repository, or pinned to a digest
+already there. Either way the environment's release record, an SSM parameter
+(/shipyard/<service>/<env>/release), is set to the digest deployed: it is the one source of
+truth for what the environment should run. A stack that only deploys released images reads
+it at the next update (see stack.py), so `pulumi up`, the pipeline and the CLI agree.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
-
-BUILD_TAG_FILTER = "build-*"
 
 
 @dataclass(frozen=True)
@@ -35,45 +28,25 @@ class ImageBuild:
 
 
 @dataclass(frozen=True)
+class Repository:
+    """The service stack's repository, as looked up by name before any resource."""
+
+    name: str
+    url: str
+    arn: str
+    registry_id: str
+
+
+@dataclass(frozen=True)
 class ImageRegistryArgs:
-    repository_name: str
-    create_repository: bool  # False: the repository belongs to another stack
-    keep_images: int
-    protect: bool
-    # Exactly one of these: pin an already-pushed digest, or build one.
+    repository: Repository
+    release_parameter: str  # the SSM parameter that records the deployed digest
+    # Exactly one of these: an already-pushed digest, or a build.
     pinned_digest: str = ""
     build: ImageBuild | None = None
 
 
-def lifecycle_policy(keep_images: int) -> str:
-    """Keep the newest images for rollback, tagged or not.
-
-    No short expiry for untagged images: one becomes untagged when a build tag is pushed
-    again for the same inputs, and another environment may still run it by digest.
-    """
-    return json.dumps(
-        {
-            "rules": [
-                {
-                    "rulePriority": 1,
-                    "description": f"Keep the {keep_images} newest images for rollback",
-                    "selection": {
-                        "tagStatus": "any",
-                        "countType": "imageCountMoreThan",
-                        "countNumber": keep_images,
-                    },
-                    "action": {"type": "expire"},
-                },
-            ]
-        },
-        sort_keys=True,
-    )
-
-
 class ImageRegistry(pulumi.ComponentResource):
-    repository_url: pulumi.Output[str]
-    repository_arn: pulumi.Output[str]
-    repository_name: pulumi.Output[str]
     image_ref: pulumi.Output[str]
 
     def __init__(
@@ -82,66 +55,30 @@ class ImageRegistry(pulumi.ComponentResource):
         super().__init__("shipyard:index:ImageRegistry", name, None, opts)
         if bool(args.pinned_digest) == bool(args.build):
             raise ValueError("ImageRegistryArgs needs exactly one of pinned_digest and build")
-        repository = (
-            self._create_repository(name, args)
-            if args.create_repository
-            else aws.ecr.get_repository_output(
-                name=args.repository_name, opts=pulumi.InvokeOptions(parent=self)
-            )
-        )
         if args.build:
-            self.image_ref = self._build_and_push(name, repository, args.build)
+            self.image_ref = self._build_and_push(name, args.repository, args.build)
         else:
-            self.image_ref = repository.repository_url.apply(
-                lambda url: f"{url}@{args.pinned_digest}"
+            self.image_ref = pulumi.Output.from_input(
+                f"{args.repository.url}@{args.pinned_digest}"
             )
-        self.repository_url = repository.repository_url
-        self.repository_arn = repository.arn
-        self.repository_name = repository.name
-        self.register_outputs(
-            {
-                "repository_url": self.repository_url,
-                "repository_arn": self.repository_arn,
-                "image_ref": self.image_ref,
-            }
-        )
-
-    def _create_repository(self, name: str, args: ImageRegistryArgs) -> aws.ecr.Repository:
-        repository = aws.ecr.Repository(
-            f"{name}-repo",
-            name=args.repository_name,
-            image_tag_mutability="IMMUTABLE_WITH_EXCLUSION",
-            image_tag_mutability_exclusion_filters=[
-                aws.ecr.RepositoryImageTagMutabilityExclusionFilterArgs(
-                    filter=BUILD_TAG_FILTER, filter_type="WILDCARD"
-                )
-            ],
-            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
-                scan_on_push=True
-            ),
-            encryption_configurations=[
-                aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS")
-            ],
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-        )
-        aws.ecr.LifecyclePolicy(
-            f"{name}-lifecycle",
-            repository=repository.name,
-            policy=lifecycle_policy(args.keep_images),
+        aws.ssm.Parameter(
+            f"{name}-release",
+            name=args.release_parameter,
+            type="String",
+            # Not a secret: shown as it is in `pulumi preview --diff`.
+            insecure_value=self.image_ref.apply(lambda ref: ref.split("@", 1)[1]),
+            description="The image digest this environment runs (shipyard's release record)",
             opts=pulumi.ResourceOptions(parent=self),
         )
-        return repository
+        self.register_outputs({"image_ref": self.image_ref})
 
     def _build_and_push(
-        self,
-        name: str,
-        repository: aws.ecr.Repository | pulumi.Output[aws.ecr.GetRepositoryResult],
-        build: ImageBuild,
+        self, name: str, repository: Repository, build: ImageBuild
     ) -> pulumi.Output[str]:
         token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id)
         image = docker.Image(
             f"{name}-image",
-            image_name=repository.repository_url.apply(lambda url: f"{url}:{build.tag}"),
+            image_name=f"{repository.url}:{build.tag}",
             build=docker.DockerBuildArgs(
                 context=build.context,
                 dockerfile=build.dockerfile,
@@ -149,7 +86,7 @@ class ImageRegistry(pulumi.ComponentResource):
                 args=build.args,
             ),
             registry=docker.RegistryArgs(
-                server=repository.repository_url,
+                server=repository.url,
                 username=token.user_name,
                 password=pulumi.Output.secret(token.password),
             ),

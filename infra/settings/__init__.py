@@ -13,9 +13,10 @@ from settings.model import (
     HealthCheckSettings,
     NetworkSettings,
     ScalingSettings,
+    ServiceStackSettings,
     Settings,
 )
-from settings.parse import SettingsError, load_settings, parse_settings
+from settings.parse import SettingsError, environment_settings, load_settings, parse_settings
 
 __all__ = [
     "EC2_INSTANCE_TYPES",
@@ -30,8 +31,10 @@ __all__ = [
     "Key",
     "NetworkSettings",
     "ScalingSettings",
+    "ServiceStackSettings",
     "Settings",
     "SettingsError",
+    "environment_settings",
     "load_settings",
     "parse_settings",
 ]

@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 NAMESPACE = "shipyard"
+# What a stack is: an environment runs the service; the one service stack per account and
+# region owns what outlives environments (the image repository, the deploy roles).
+ENVIRONMENT, SERVICE = "environment", "service"
+BOTH = (ENVIRONMENT, SERVICE)
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,7 @@ class Key:
     kind: type
     default: Any
     description: str
+    scopes: tuple[str, ...] = (ENVIRONMENT,)
 
     @property
     def path(self) -> str:
@@ -25,16 +30,20 @@ class Key:
 
 
 KEYS: tuple[Key, ...] = (
-    Key("target", str, "ecs", "Compute target: ecs (Fargate) or ec2 (Auto Scaling group)."),
+    Key("kind", str, ENVIRONMENT,
+        "What the stack is: environment (runs the service), or service (the one stack per "
+        "account and region that owns the image repository and the deploy roles).", BOTH),
     Key("serviceName", str, "shipyard-sample",
-        "Name of the service; prefixes AWS resource names. Lowercase letters, digits, hyphens."),
+        "Name of the service; prefixes AWS resource names and names its ECR repository. "
+        "Lowercase letters, digits, hyphens.", BOTH),
+    Key("target", str, "ecs", "Compute target: ecs (Fargate) or ec2 (Auto Scaling group)."),
     Key("containerPort", int, 8080, "Port the container listens on ($PORT inside it)."),
-    Key("imageRepository", str, "",
-        "ECR repository another stack of this service created, to deploy from; promotion "
-        "needs the two stacks to share it. Empty: create the repository, named serviceName."),
+    Key("imageSource", str, "build",
+        "build: every pulumi up builds app/ and deploys it. release: deploy only released "
+        "images (a pin, or else the environment's release record); never build."),
     Key("imageDigest", str, "",
-        "Pin the deployed image to this digest (sha256:...) in the stack's repository; "
-        "nothing is built. Empty: build app/ and deploy what was pushed."),
+        "Pin the deployed image to this digest (sha256:...) in the service's repository; "
+        "nothing is built. shipyard sets it for one update and clears it after."),
     Key("environmentVariables", list, [],
         "Extra container environment, as NAME=value strings. No secrets."),
     Key("containerHealthCheck", list, ["CMD", "python3", "-m", "service.healthcheck"],
@@ -92,12 +101,37 @@ KEYS: tuple[Key, ...] = (
     Key("logRetentionDays", int, 7, "CloudWatch log retention in days (CloudWatch's values)."),
     Key("alarmCpuPercent", int, 85, "Average CPU that raises the high-CPU alarm."),
     Key("alarm5xxPerMinute", int, 10, "Target 5xx responses per minute that raise the alarm."),
-    Key("keepImages", int, 30,
-        "Images the repository keeps for rollbacks (the stack that creates it)."),
     Key("protectResources", bool, False,
         "Pulumi protect on stateful resources: repository, log group, load balancer, "
-        "cluster, VPC."),
+        "cluster, VPC.", BOTH),
+    Key("keepImages", int, 30,
+        "service: images the repository keeps for rollbacks, across all environments.",
+        (SERVICE,)),
+    Key("githubRepository", str, "",
+        "service: the GitHub repository (owner/name) whose workflows may assume the deploy "
+        "roles.", (SERVICE,)),
+    Key("githubOidcProviderArn", str, "",
+        "service: the account's existing GitHub OIDC provider (an account has one per URL). "
+        "Empty: create it.", (SERVICE,)),
+    Key("deployEnvironments", list, ["dev", "staging", "prod"],
+        "service: environments that get a deploy role, each with a stacks/Pulumi.<env>.yaml.",
+        (SERVICE,)),
+    Key("pulumiStateBucket", str, "",
+        "service: S3 bucket of a self-managed Pulumi backend the roles may use. Empty: "
+        "Pulumi Cloud (a token, no AWS access).", (SERVICE,)),
+    Key("pulumiSecretsKeyArn", str, "",
+        "service: KMS key of an awskms:// secrets provider the roles may use. Empty: none.",
+        (SERVICE,)),
+    Key("repositoryMovedFrom", str, "",
+        "service: the environment whose stack created the repository before (dev, for "
+        "stacks from before the service stack), so the moved state keeps it; see the README.",
+        (SERVICE,)),
 )  # fmt: skip
+# Keys that are no longer settings, and what to do instead.
+RETIRED = {
+    "imageRepository": "environments deploy from the service stack's repository, named "
+    "serviceName; remove it",
+}
 KEYS_BY_NAME = {key.name: key for key in KEYS}
 
 

@@ -54,11 +54,13 @@ class Ec2Settings:
 
 @dataclass(frozen=True)
 class Settings:
+    """An environment stack's settings."""
+
     environment: str
     target: str
     service_name: str
     container_port: int
-    image_repository: str
+    image_source: str  # build | release
     image_digest: str
     environment_variables: tuple[tuple[str, str], ...]
     container_health_check: tuple[str, ...]
@@ -74,10 +76,25 @@ class Settings:
     log_retention_days: int
     alarm_cpu_percent: int
     alarm_5xx_per_minute: int
-    keep_images: int
     protect_resources: bool
     aws_profile: str = ""  # aws:profile, for the steps that call AWS themselves
 
     @property
     def resource_prefix(self) -> str:
         return f"{self.service_name}-{self.environment}"
+
+
+@dataclass(frozen=True)
+class ServiceStackSettings:
+    """The service stack's settings: the repository and the deploy roles."""
+
+    stack: str
+    service_name: str
+    keep_images: int
+    protect_resources: bool
+    github_repository: str  # owner/name
+    github_oidc_provider_arn: str  # empty: create the provider
+    deploy_environments: tuple[str, ...]
+    pulumi_state_bucket: str
+    pulumi_secrets_key_arn: str
+    repository_moved_from: str

@@ -11,12 +11,13 @@ import pulumi
 
 from settings import aws_limits
 from settings.checks import Values, run_checks
-from settings.keys import KEYS, KEYS_BY_NAME, NAMESPACE, Key
+from settings.keys import KEYS, KEYS_BY_NAME, NAMESPACE, RETIRED, SERVICE, Key
 from settings.model import (
     Ec2Settings,
     HealthCheckSettings,
     NetworkSettings,
     ScalingSettings,
+    ServiceStackSettings,
     Settings,
 )
 
@@ -82,7 +83,9 @@ def config_key_problems(raw_config: Mapping[str, Any]) -> list[str]:
         namespace, _, name = full_key.partition(":")
         closest = _closest_key(name)
         if namespace == NAMESPACE:
-            if name not in KEYS_BY_NAME:
+            if name in RETIRED:
+                problems.append(f"{full_key}: no longer a setting: {RETIRED[name]}")
+            elif name not in KEYS_BY_NAME:
                 hint = f"; did you mean {NAMESPACE}:{closest}?" if closest else ""
                 problems.append(
                     f"{full_key}: unknown key{hint} (see the README's configuration list)"
@@ -108,8 +111,22 @@ def config_key_problems(raw_config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def parse_settings(environment: str, raw_config: Mapping[str, Any]) -> Settings:
-    """Build Settings from `shipyard:*` config values; raise SettingsError listing all problems."""
+def scope_problems(raw_config: Mapping[str, Any], kind: str) -> list[str]:
+    """Keys set in a stack of the other kind: they would do nothing there."""
+    what = {SERVICE: "the service stack"}.get(kind, "environment stacks")
+    return [
+        f"{key.path}: does nothing in {what} (kind: {kind}); it applies to "
+        f"{' and '.join(f'{scope} stacks' for scope in key.scopes)}, so remove it here"
+        for key in KEYS
+        if key.path in raw_config and kind not in key.scopes
+    ]
+
+
+def parse_settings(
+    environment: str, raw_config: Mapping[str, Any]
+) -> Settings | ServiceStackSettings:
+    """Build the stack's settings from `shipyard:*` config values (an environment's, or the
+    service stack's when kind is service); raise SettingsError listing every problem."""
     problems = config_key_problems(raw_config)
     parsed: dict[str, Any] = {}
     unparsed: set[str] = set()
@@ -126,10 +143,39 @@ def parse_settings(environment: str, raw_config: Mapping[str, Any]) -> Settings:
             # The default stands in so the other checks still run and report their problems.
             parsed[key.name] = key.default
     region = str(raw_config.get("aws:region") or "")
+    if parsed["kind"] in (SERVICE, "environment"):
+        problems += scope_problems(raw_config, parsed["kind"])
     problems += run_checks(Values(environment, parsed, region), unparsed)
     if problems:
         raise SettingsError(problems)
+    if parsed["kind"] == SERVICE:
+        return build_service(environment, parsed)
     return build(environment, parsed, aws_profile=str(raw_config.get("aws:profile") or ""))
+
+
+def environment_settings(environment: str, raw_config: Mapping[str, Any]) -> Settings:
+    """An environment stack's settings; the service stack's config is refused here."""
+    settings = parse_settings(environment, raw_config)
+    if not isinstance(settings, Settings):
+        raise SettingsError(
+            [f"{NAMESPACE}:kind: {environment} is the service stack, not an environment"]
+        )
+    return settings
+
+
+def build_service(stack: str, v: dict[str, Any]) -> ServiceStackSettings:
+    return ServiceStackSettings(
+        stack=stack,
+        service_name=v["serviceName"],
+        keep_images=v["keepImages"],
+        protect_resources=v["protectResources"],
+        github_repository=v["githubRepository"],
+        github_oidc_provider_arn=v["githubOidcProviderArn"],
+        deploy_environments=tuple(v["deployEnvironments"]),
+        pulumi_state_bucket=v["pulumiStateBucket"],
+        pulumi_secrets_key_arn=v["pulumiSecretsKeyArn"],
+        repository_moved_from=v["repositoryMovedFrom"],
+    )
 
 
 def build(environment: str, v: dict[str, Any], aws_profile: str = "") -> Settings:
@@ -138,7 +184,7 @@ def build(environment: str, v: dict[str, Any], aws_profile: str = "") -> Setting
         target=v["target"],
         service_name=v["serviceName"],
         container_port=v["containerPort"],
-        image_repository=v["imageRepository"],
+        image_source=v["imageSource"],
         image_digest=v["imageDigest"],
         environment_variables=tuple(
             tuple(entry.split("=", 1)) for entry in v["environmentVariables"]
@@ -191,13 +237,12 @@ def build(environment: str, v: dict[str, Any], aws_profile: str = "") -> Setting
         log_retention_days=v["logRetentionDays"],
         alarm_cpu_percent=v["alarmCpuPercent"],
         alarm_5xx_per_minute=v["alarm5xxPerMinute"],
-        keep_images=v["keepImages"],
         protect_resources=v["protectResources"],
         aws_profile=aws_profile,
     )
 
 
-def load_settings() -> Settings:
+def load_settings() -> Settings | ServiceStackSettings:
     """Read this stack's config from the Pulumi runtime and validate it."""
     from pulumi.runtime import config as runtime_config
 

@@ -11,6 +11,7 @@ from pulumi import automation as auto
 
 from shipyard_cli.errors import UserError
 from shipyard_cli.model import PlannedStep, Preview, UpdateRecord
+from shipyard_cli.stack_files import environment_names
 
 
 def _translate(env: str, error: Exception) -> UserError:
@@ -51,10 +52,7 @@ class AutomationStacks:
         return auto.select_stack(stack_name=env, work_dir=str(self.project_dir))
 
     def environments(self) -> list[str]:
-        stack_dir = self.project_dir / "stacks"
-        return sorted(
-            path.name[len("Pulumi.") : -len(".yaml")] for path in stack_dir.glob("Pulumi.*.yaml")
-        )
+        return environment_names(self.project_dir)
 
     def outputs(self, env: str) -> dict[str, Any]:
         with _pulumi_errors(env):

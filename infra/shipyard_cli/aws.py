@@ -6,8 +6,10 @@ Throttling and transient errors are retried by botocore itself; waits use boto3'
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +34,8 @@ DENIED_CODES = {
 EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
 
 REFRESH_FAILED = ("Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed")
+# The image line of the EC2 boot script (user_data.py): image='<repo>@sha256:...'.
+RUN_IMAGE = re.compile(r"^image='?([^'\s]+@sha256:[0-9a-f]{64})'?$", re.MULTILINE)
 
 
 def _refresh_status_is(status: str, state: str) -> dict[str, str]:
@@ -247,6 +251,40 @@ class Aws:
             )["MetricAlarms"]
         # Filter here too: not every implementation combines AlarmNames with StateValue.
         return sorted(alarm["AlarmName"] for alarm in alarms if alarm["StateValue"] == "ALARM")
+
+    # ---- what runs, and what should --------------------------------------------------------
+
+    def release_record(self, parameter: str) -> str | None:
+        """The digest the environment's release record holds, or None if it has none."""
+        ssm = self.client("ssm")
+        with aws_errors(f"read the release record {parameter}"):
+            try:
+                return ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
+            except ssm.exceptions.ParameterNotFound:
+                return None
+
+    def ecs_running_image(self, service: dict[str, Any]) -> str:
+        """The image of the task definition the ECS service runs now."""
+        with aws_errors(f"describe task definition {service.get('taskDefinition')}"):
+            definition = self.client("ecs").describe_task_definition(
+                taskDefinition=service["taskDefinition"]
+            )["taskDefinition"]
+        return definition["containerDefinitions"][0]["image"]
+
+    def ec2_configured_image(self, group: dict[str, Any]) -> str:
+        """The image the group's launch template version starts on new instances."""
+        template = group.get("LaunchTemplate") or {}
+        with aws_errors(f"describe launch template {template.get('LaunchTemplateId')}"):
+            versions = self.client("ec2").describe_launch_template_versions(
+                LaunchTemplateId=template["LaunchTemplateId"], Versions=[template["Version"]]
+            )["LaunchTemplateVersions"]
+        user_data = versions[0]["LaunchTemplateData"].get("UserData", "") if versions else ""
+        try:
+            script = base64.b64decode(user_data).decode()
+        except (ValueError, UnicodeDecodeError):
+            script = user_data
+        match = RUN_IMAGE.search(script)
+        return match.group(1) if match else "unknown"
 
     # ---- waits -------------------------------------------------------------------------
 

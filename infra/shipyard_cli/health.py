@@ -70,6 +70,46 @@ def check(aws: Aws, outputs: dict[str, Any]) -> HealthReport:
     return HealthReport(healthy, rows)
 
 
+def digest_of(image: str) -> str:
+    return image.rsplit("@", 1)[-1] if "@" in image else image
+
+
+def release_agreement(aws: Aws, outputs: dict[str, Any]) -> tuple[bool, list[tuple[str, str]]]:
+    """Do the release record (what the environment should run), the stack (what Pulumi last
+    deployed) and AWS (what the service or group runs) name the same digest?"""
+    deployed = digest_of(outputs.get("image", ""))
+    record = aws.release_record(outputs["releaseParameter"]) if outputs.get(
+        "releaseParameter"
+    ) else None
+    if outputs.get("target") == "ec2":
+        group = aws.auto_scaling_group(outputs["autoScalingGroupName"])
+        running = digest_of(aws.ec2_configured_image(group))
+        where = "launch template (EC2)"
+    else:
+        service = aws.ecs_service(outputs["clusterName"], outputs["serviceName"])
+        running = digest_of(aws.ecs_running_image(service))
+        where = "task definition (ECS)"
+    rows = [("release record", record or "none"), (f"running: {where}", running)]
+    differ = [
+        f"{what} says {digest[:19]}"
+        for what, digest in (("the release record", record), (where, running))
+        if digest and digest != deployed
+    ]
+    if record is None:
+        differ.append("the release record is missing")
+    if differ:
+        rows.append(
+            (
+                "agree",
+                f"no: the stack deployed {deployed[:19]} but {', '.join(differ)}; "
+                "`pulumi up --refresh` shows what changed outside Pulumi",
+            )
+        )
+    else:
+        rows.append(("agree", "yes"))
+    return not differ, rows
+
+
 def wait_healthy(
     aws: Aws, outputs: dict[str, Any], timeout: float, delay: float, console: Console
 ) -> HealthReport:

@@ -128,11 +128,36 @@ def preview_command(ctx: typer.Context, env: Env) -> int:
 
 
 @app.command("deploy")
-def deploy_command(ctx: typer.Context, env: Env, yes: Yes = False, timeout: Timeout = None) -> int:
-    """Preview, confirm, update, and wait until the environment is healthy."""
+def deploy_command(
+    ctx: typer.Context,
+    env: Env,
+    image: Annotated[
+        str | None,
+        typer.Option(
+            "--image",
+            metavar="DIGEST",
+            help="Deploy this image (sha256:...) of the service's repository; builds nothing.",
+        ),
+    ] = None,
+    replace_rollback: Annotated[
+        bool,
+        typer.Option(
+            "--replace-rollback",
+            help="Deploy --image even though the environment runs a rollback.",
+        ),
+    ] = False,
+    yes: Yes = False,
+    timeout: Timeout = None,
+) -> int:
+    """Preview, confirm, update, and wait until the environment is healthy.
+
+    Without --image, a build stack builds app/ and a release stack keeps its release.
+    """
     from shipyard_cli import operations
 
-    return interruptible(operations.deploy, runtime(ctx, timeout), env, yes)
+    return interruptible(
+        operations.deploy, runtime(ctx, timeout), env, yes, image, replace_rollback
+    )
 
 
 @app.command("releases")

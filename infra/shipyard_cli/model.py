@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 IMAGE_DIGEST_KEY = "shipyard:imageDigest"
+IMAGE_SOURCE_KEY = "shipyard:imageSource"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 AMAZON_LINUX_AMI = "ami-0a1b2c3d4e5f60718"
+# What a release record holds in an offline evaluation, unless told otherwise.
+RECORDED_DIGEST = "sha256:" + "d" * 64
 # What an offline evaluation builds: a fixed commit, so it reads no git state.
 OFFLINE_COMMIT = "0" * 40
 OFFLINE_VERSION = "offline"
@@ -50,6 +52,8 @@ class Registered:
     ignore_changes: list[str] = field(default_factory=list)
     # (type, name) of every resource this one waits for before it is created.
     dependencies: set[tuple[str, str]] = field(default_factory=set)
+    # (name, parent) of each alias: the name and parent it had before ("root": the stack).
+    aliases: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -80,11 +84,21 @@ def urn_key(urn: str) -> tuple[str, str]:
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self, zones: list[str] | None = None, region: str = REGION) -> None:
+    def __init__(
+        self,
+        zones: list[str] | None = None,
+        region: str = REGION,
+        releases: dict[str, str] | None = None,
+        repositories: set[str] | None = None,
+    ) -> None:
         self.resources: dict[tuple[str, str], Registered] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.region = region
         self.zones = [f"{region}{letter}" for letter in "abcdef"] if zones is None else zones
+        # Release records by parameter name; None: every environment was released before,
+        # with RECORDED_DIGEST. Repositories that exist; None: any the program asks for.
+        self.releases = releases
+        self.repositories = repositories
 
     def record(self, typ: str, name: str) -> Registered:
         return self.resources.setdefault((typ, name), Registered(typ, name, {}))
@@ -138,6 +152,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list]:
         self.calls.append((args.token, dict(args.args)))
+        failure = self._failure(args.token, args.args)
+        if failure:
+            return {}, [("", failure)]
         answers: dict[str, dict[str, Any]] = {
             "aws:index/getRegion:getRegion": {
                 "region": self.region, "name": self.region, "id": self.region,
@@ -162,7 +179,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:ssm/getParameter:getParameter": {
                 "name": args.args.get("name"),
                 "type": "String",
-                "value": AMAZON_LINUX_AMI,
+                "value": self._parameter(args.args.get("name", "")),
             },
             "aws:ecr/getAuthorizationToken:getAuthorizationToken": {
                 "userName": "AWS",
@@ -171,6 +188,23 @@ class RecordingMocks(pulumi.runtime.Mocks):
             },
         }
         return answers.get(args.token, {}), []
+
+
+    def _parameter(self, name: str) -> str:
+        if name.startswith("/aws/service/"):
+            return AMAZON_LINUX_AMI
+        return RECORDED_DIGEST if self.releases is None else self.releases.get(name, "")
+
+    def _failure(self, token: str, args: Mapping[str, Any]) -> str:
+        """What AWS answers for a parameter or repository that does not exist."""
+        name = str(args.get("name", ""))
+        if token == "aws:ssm/getParameter:getParameter" and not self._parameter(name):
+            return f"reading SSM Parameter ({name}): ParameterNotFound"
+        if token == "aws:ecr/getRepository:getRepository" and (
+            self.repositories is not None and name not in self.repositories
+        ):
+            return f"reading ECR Repository ({name}): RepositoryNotFoundException"
+        return ""
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -271,6 +305,11 @@ def evaluate(
         record.protect = bool(args.opts.protect)
         record.parent_type = getattr(args.opts.parent, "_type", None) if args.opts.parent else None
         record.ignore_changes = list(args.opts.ignore_changes or [])
+        record.aliases = [
+            (str(alias.name), "root" if alias.parent is None else str(alias.parent))
+            for alias in args.opts.aliases or []
+            if isinstance(alias, pulumi.Alias)
+        ]
 
     pulumi.runtime.register_stack_transformation(record_options)
 

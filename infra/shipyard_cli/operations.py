@@ -67,14 +67,10 @@ def repository_name(outputs: dict[str, Any]) -> str:
 
 
 def configured_repository(rt: Runtime, env: str) -> str:
-    """The repository the stack's config deploys from, deployed or not: imageRepository, or
-    the one named after serviceName."""
+    """The repository the stack's config deploys from, deployed or not: the service stack's,
+    named after serviceName."""
     config = rt.stacks.config(env)
-    return (
-        config.get("shipyard:imageRepository")
-        or config.get("shipyard:serviceName")
-        or project_default(rt.project_dir, "serviceName")
-    )
+    return config.get("shipyard:serviceName") or project_default(rt.project_dir, "serviceName")
 
 
 # ---- preview and deploy ---------------------------------------------------------------------
@@ -131,12 +127,49 @@ def _wait(rt: Runtime, env: str, outputs: dict[str, Any], what: str) -> int:
     return OK
 
 
-def deploy(rt: Runtime, env: str, yes: bool) -> int:
+def deploy(
+    rt: Runtime,
+    env: str,
+    yes: bool,
+    image: str | None = None,
+    replace_rollback: bool = False,
+) -> int:
     rt.check_environment(env)
+    if image is not None:
+        return deploy_image(rt, env, image, yes, replace_rollback)
     show_preview(rt, env)
     _confirm(rt, f"Deploy these changes to {env}?", yes)
     outputs = rt.stacks.up(env, f"shipyard deploy {env}", rt.console.print)
     return _wait(rt, env, outputs, outputs.get("image", "its image"))
+
+
+def deploy_image(rt: Runtime, env: str, digest: str, yes: bool, replace_rollback: bool) -> int:
+    """Release one digest to the environment: what the pipeline runs for each environment."""
+    if not releases.DIGEST.fullmatch(digest):
+        raise UserError(
+            f"--image {digest!r} is not an image digest (sha256: and 64 hex digits)",
+            exit_code=USAGE,
+        )
+    outputs = rt.stacks.outputs(env)
+    if outputs.get("image"):
+        live = releases.live_digest(outputs)
+        if digest == live:
+            rt.console.print(f"{env} already runs {digest}; nothing to deploy", highlight=False)
+            return OK
+        history = releases.release_history(
+            env, rt.stacks.history(env), rt.aws(env).images(repository_name(outputs))
+        )
+        current = releases.live_release(history, live)
+        if current is not None and current.how == "rollback" and not replace_rollback:
+            raise UserError(
+                f"{env} runs a rollback: release {current.number} ({live[:19]}) was put back "
+                f"by `shipyard rollback` at {current.when:%Y-%m-%d %H:%M} UTC. Deploying "
+                f"{digest[:19]} would replace it, so nothing was changed. If this image has "
+                "the fix, deploy it with --replace-rollback"
+            )
+    _require_in_ecr(rt.aws(env), configured_repository(rt, env), digest, env, ran_here=False)
+    rt.console.print(f"deploying {digest} to {env}; building nothing", highlight=False)
+    return pin_and_deploy(rt, env, digest, "deploy", yes)
 
 
 # ---- releases, rollback, promote -------------------------------------------------------------
@@ -169,7 +202,7 @@ def show_releases(rt: Runtime, env: str) -> int:
             release.when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
             release.short_digest,
             release.commit[:12],
-            "pinned" if release.pinned else "built",
+            release.how,
             "[bold green]live[/]" if live and release.number == live.number else "",
         )
     rt.console.print(table)
@@ -207,7 +240,25 @@ def pin_and_deploy(rt: Runtime, env: str, digest: str, reason: str, yes: bool) -
         _revert_pin(rt, env, previous, digest)
         raise
     _deployed_as_pinned(rt, env, digest, outputs)
+    _clear_pin(rt, env, digest)
     return _wait(rt, env, outputs, digest)
+
+
+def _clear_pin(rt: Runtime, env: str, digest: str) -> None:
+    """The pin carried the digest into one update; the release record holds it from now on.
+
+    Left in the stack file, it would deploy that digest again over a later release (the
+    pipeline's, or another operator's rollback) at the next `pulumi up` from this checkout.
+    """
+    try:
+        rt.stacks.remove_config(env, IMAGE_DIGEST_KEY)
+    except (UserError, KeyboardInterrupt) as error:
+        failure = "it was interrupted" if isinstance(error, KeyboardInterrupt) else str(error)
+        raise UserError(
+            f"{env} runs {digest} and its release record says so, but clearing the pin from "
+            f"the stack file failed ({failure}); clear it with "
+            f"`{_pin_command(env, None)}` before the next `pulumi up` from this checkout"
+        ) from None
 
 
 def _pin_command(env: str, value: str | None) -> str:
@@ -306,8 +357,8 @@ def promote(rt: Runtime, source: str, target: str, yes: bool) -> int:
     if target_repository != source_repository:
         raise UserError(
             f"{source} deploys from ECR repository {source_repository} but {target} from "
-            f"{target_repository}; set shipyard:imageRepository in {target} to "
-            f"{source_repository}"
+            f"{target_repository}: they are different services (shipyard:serviceName), "
+            "so an image is not promoted between them"
         )
     report = health.check(rt.aws(source), source_outputs)
     if not report.healthy:
@@ -330,15 +381,18 @@ def status(rt: Runtime, env: str) -> int:
     digest = releases.live_digest(outputs)
     live = releases.live_release(history, digest)
     report = health.check(rt.aws(env), outputs)
+    agree, agreement = health.release_agreement(rt.aws(env), outputs)
     table = Table(title=f"{env} ({outputs.get('target', 'ecs')})", show_header=False)
     table.add_row("url", outputs.get("url", ""))
     table.add_row("live digest", digest)
     table.add_row("commit", live.commit if live else "unknown")
-    for what, state in report.rows:
+    table.add_row("released by", live.how if live else "unknown")
+    for what, state in [*agreement, *report.rows]:
         table.add_row(what, state)
-    table.add_row("healthy", "[green]yes[/]" if report.healthy else "[red]no[/]")
+    healthy = report.healthy and agree
+    table.add_row("healthy", "[green]yes[/]" if healthy else "[red]no[/]")
     rt.console.print(table)
-    return OK if report.healthy else UNHEALTHY
+    return OK if healthy else UNHEALTHY
 
 
 def parse_since(since: str) -> timedelta:

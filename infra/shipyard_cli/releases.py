@@ -18,7 +18,7 @@ from datetime import datetime
 
 from shipyard_cli.aws import ImageInfo
 from shipyard_cli.errors import USAGE, UserError
-from shipyard_cli.model import IMAGE_DIGEST_KEY, UpdateRecord
+from shipyard_cli.model import IMAGE_DIGEST_KEY, IMAGE_SOURCE_KEY, UpdateRecord
 
 COMMIT = re.compile(r"(?:^|-)([0-9a-f]{40})(?=-|$)")
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
@@ -31,10 +31,21 @@ class Release:
     digest: str | None  # None: built, but its image is no longer in ECR
     commit: str
     pinned: bool  # deployed by digest (rollback, promotion) rather than built
+    message: str = ""  # the update's message: shipyard names what it did there
 
     @property
     def short_digest(self) -> str:
         return self.digest[7:19] if self.digest else "(expired)"
+
+    @property
+    def how(self) -> str:
+        """built, or for a digest deployed as it was: rollback, promotion, deploy, pinned."""
+        if not self.pinned:
+            return "built"
+        for how in ("rollback", "promotion", "deploy"):
+            if self.message.startswith(f"shipyard {how} "):
+                return how
+        return "pinned"
 
 
 def commit_of(tags: Iterable[str]) -> str:
@@ -75,6 +86,8 @@ def release_history(
         if update.kind != "update" or update.result != "succeeded":
             continue
         pinned_digest = update.config.get(IMAGE_DIGEST_KEY, "")
+        if not pinned_digest and update.config.get(IMAGE_SOURCE_KEY) == "release":
+            continue  # it deployed its release record: the image it already ran
         if pinned_digest:
             digest: str | None = pinned_digest
             commit = commit_of(tags_by_digest.get(pinned_digest, ()))
@@ -90,6 +103,7 @@ def release_history(
                 digest=digest,
                 commit=commit,
                 pinned=bool(pinned_digest),
+                message=update.message,
             )
         )
     return releases

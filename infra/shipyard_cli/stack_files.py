@@ -100,3 +100,26 @@ def read_stack_config(path: Path, project: str) -> dict[str, str]:
         (str(key) if ":" in str(key) else f"{project}:{key}"): config_value(value)
         for key, value in config.items()
     }
+
+
+def stack_names(project_dir: Path) -> list[str]:
+    """Every stack with a stack file: stacks/Pulumi.<name>.yaml."""
+    return sorted(
+        path.name[len("Pulumi.") : -len(".yaml")]
+        for path in (project_dir / "stacks").glob("Pulumi.*.yaml")
+    )
+
+
+def environment_names(project_dir: Path) -> list[str]:
+    """The stacks that are environments: all but the service stack (kind: service)."""
+    project = project_name(project_dir)
+    names = []
+    for name in stack_names(project_dir):
+        path = project_dir / "stacks" / f"Pulumi.{name}.yaml"
+        try:
+            kind = read_stack_config(path, project).get("shipyard:kind", "environment")
+        except StackFileError:
+            kind = "environment"  # shipyard validate says what is wrong with it
+        if kind != "service":
+            names.append(name)
+    return names

@@ -1,5 +1,7 @@
 """`shipyard validate`: check stack files without the Pulumi CLI or AWS credentials.
 
+Every stack file is checked: the environments' and the service stack's.
+
 Each environment's stack file is read as Pulumi reads it and the real program is evaluated
 under Pulumi's mocks (shipyard_cli/offline.py), the way the tests do. Whatever the program
 refuses before registering a resource is reported: every settings problem by key, a file
@@ -16,7 +18,7 @@ from rich.console import Console
 
 from shipyard_cli import offline
 from shipyard_cli.errors import FAILED, OK, USAGE, UserError
-from shipyard_cli.stack_files import StackFileError
+from shipyard_cli.stack_files import StackFileError, stack_names
 
 
 @dataclass(frozen=True)
@@ -24,13 +26,6 @@ class Verdict:
     environment: str
     problems: list[str] = field(default_factory=list)
     resources: int = 0
-
-
-def environments(project_dir: Path) -> list[str]:
-    return sorted(
-        path.name[len("Pulumi.") : -len(".yaml")]
-        for path in (project_dir / "stacks").glob("Pulumi.*.yaml")
-    )
 
 
 def check(project_dir: Path, environment: str) -> Verdict:
@@ -47,7 +42,7 @@ def check(project_dir: Path, environment: str) -> Verdict:
 
 
 def validate(project_dir: Path, requested: list[str], console: Console) -> int:
-    known = environments(project_dir)
+    known = stack_names(project_dir)
     unknown = [env for env in requested if env not in known]
     if unknown:
         raise UserError(

@@ -12,6 +12,8 @@ from settings import SettingsError
 ECS_STACKS = ("dev", "staging", "prod")
 EC2_STACKS = ("qa",)
 SHIPPED_STACKS = ECS_STACKS + EC2_STACKS
+# The service stack: the repository and the deploy roles every environment shares.
+SERVICE_STACKS = ("shared",)
 
 
 @functools.cache

@@ -12,12 +12,13 @@ from .test_stacks import IMAGE, LISTENER, SERVICE, TARGET_GROUP, TASK
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 GROUP = "aws:autoscaling/group:Group"
 ROLLOUT_WAIT = "pulumi-python:dynamic/shipyard:InstanceRefreshWait"
+RELEASE_RECORD = "aws:ssm/parameter:Parameter"
 # What carries the image on each target: ECS rolls a new task definition revision into the
 # service; EC2 renders new user data into a new launch template version, the group's
-# instance refresh rolls it out, and the rollout wait sees it finish.
+# instance refresh rolls it out, and the rollout wait sees it finish. Both record the digest.
 IMAGE_CARRIERS = {
-    **{stack: {TASK, SERVICE} for stack in ECS_STACKS},
-    **{stack: {LAUNCH_TEMPLATE, GROUP, ROLLOUT_WAIT} for stack in EC2_STACKS},
+    **{stack: {TASK, SERVICE, RELEASE_RECORD} for stack in ECS_STACKS},
+    **{stack: {LAUNCH_TEMPLATE, GROUP, ROLLOUT_WAIT, RELEASE_RECORD} for stack in EC2_STACKS},
 }
 
 DIGEST_A = "sha256:" + "a" * 64
@@ -47,21 +48,31 @@ def test_pinning_another_digest_changes_only_what_carries_the_image(stack):
 
 
 def test_a_pinned_stack_builds_nothing_and_needs_no_registry_login():
-    pinned = pulumi_mocks.evaluate("prod", overrides={"imageDigest": DIGEST_A})
+    pinned = pulumi_mocks.evaluate("dev", overrides={"imageDigest": DIGEST_A})
     assert pinned.of_type(IMAGE) == []
     tokens = [call for call, _ in pinned.calls if "getAuthorizationToken" in call]
     assert tokens == []
     assert "commit" not in pinned.outputs
-    built = pulumi_mocks.evaluate("prod")
+    built = pulumi_mocks.evaluate("dev")
     # Going from a build to a pin removes only the build and rolls the task definition.
-    assert changed(built, pinned) == {IMAGE, TASK, SERVICE}
+    assert changed(built, pinned) == {IMAGE, TASK, SERVICE, RELEASE_RECORD}
 
 
-@pytest.mark.parametrize("stack", ["staging", *EC2_STACKS])
+@pytest.mark.parametrize("stack", ["dev", *EC2_STACKS])
 def test_a_new_commit_rebuilds_and_rolls_only_the_image_carriers(stack):
+    building = {"imageSource": "build"}
+    before = pulumi_mocks.evaluate(stack, commit="1" * 40, overrides=building)
+    after = pulumi_mocks.evaluate(stack, commit="2" * 40, overrides=building)
+    assert changed(before, after) == {IMAGE} | IMAGE_CARRIERS[stack]
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod", *EC2_STACKS])
+def test_a_release_stack_changes_nothing_for_a_new_commit(stack):
+    # It deploys its release record, whatever the checkout: a pipeline run on a new commit
+    # that changes no setting keeps what runs (a rollback included).
     before = pulumi_mocks.evaluate(stack, commit="1" * 40)
     after = pulumi_mocks.evaluate(stack, commit="2" * 40)
-    assert changed(before, after) == {IMAGE} | IMAGE_CARRIERS[stack]
+    assert changed(before, after) == set()
 
 
 @pytest.mark.parametrize("stack", ["staging", *EC2_STACKS])

@@ -15,7 +15,7 @@ from components.ec2_service import AMAZON_LINUX_AMI_PARAMETER
 from devtools import pulumi_mocks
 from user_data import BootContainer, render_user_data
 
-from .conftest import EC2_STACKS, SHIPPED_STACKS, evaluated, rejected
+from .conftest import EC2_STACKS, SERVICE_STACKS, SHIPPED_STACKS, evaluated, rejected
 from .test_stacks import (
     ALARM,
     INGRESS,
@@ -48,7 +48,7 @@ def boot_script(evaluation: pulumi_mocks.Evaluation) -> str:
 
 def test_every_shipped_stack_file_is_evaluated_by_the_tests():
     files = {path.name for path in pulumi_mocks.STACKS_DIR.glob("Pulumi.*.yaml")}
-    assert files == {f"Pulumi.{stack}.yaml" for stack in SHIPPED_STACKS}
+    assert files == {f"Pulumi.{stack}.yaml" for stack in SHIPPED_STACKS + SERVICE_STACKS}
     assert EC2_STACKS and all(
         pulumi_mocks.stack_config(stack)["shipyard:target"] == "ec2" for stack in EC2_STACKS
     )
@@ -233,7 +233,8 @@ def test_shared_components_serve_ec2_with_instance_targets_and_asg_metrics(qa):
 def test_a_pinned_ami_needs_no_lookup():
     evaluation = pulumi_mocks.evaluate("qa", overrides={"amiId": "ami-0123456789abcdef0"})
     assert evaluation.one(LAUNCH_TEMPLATE).inputs["imageId"] == "ami-0123456789abcdef0"
-    assert not [call for call, _ in evaluation.calls if call.startswith("aws:ssm/")]
+    lookups = [args["name"] for call, args in evaluation.calls if call.startswith("aws:ssm/")]
+    assert AMAZON_LINUX_AMI_PARAMETER not in lookups
 
 
 def test_in_the_default_vpc_instances_get_a_public_address():

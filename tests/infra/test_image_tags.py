@@ -45,7 +45,7 @@ class Registry:
 
     @classmethod
     def like_the_program(cls) -> Registry:
-        repository = pulumi_mocks.evaluate("dev").one(REPOSITORY).inputs
+        repository = pulumi_mocks.evaluate("shared").one(REPOSITORY).inputs
         client = boto3.client("ecr", region_name="us-east-1")
         client.create_repository(
             repositoryName="shipyard-sample",
@@ -79,7 +79,7 @@ class Deployer:
     Image is new to the state or any of its inputs changed."""
 
     registry: Registry
-    stack: str = "staging"
+    stack: str = "dev"
     state: dict[str, Any] | None = None
 
     def up(self, **kwargs: Any) -> None:
@@ -109,7 +109,7 @@ def app_copy(tmp_path, monkeypatch) -> Path:
 
 def test_same_inputs_give_the_same_tag_and_any_changed_input_another(app_copy):
     def tag(**kwargs: Any) -> str:
-        image = built(pulumi_mocks.evaluate("staging", **kwargs))
+        image = built(pulumi_mocks.evaluate("dev", **kwargs))
         assert image is not None
         return tag_of(image)
 
@@ -117,7 +117,7 @@ def test_same_inputs_give_the_same_tag_and_any_changed_input_another(app_copy):
     assert tag() == first
     assert tag(version="v1.0.1") != first  # APP_VERSION
     assert tag(commit="4" * 40) != first
-    assert tag(commit="4" * 40).startswith(f"build-staging-{'4' * 40}-")
+    assert tag(commit="4" * 40).startswith(f"build-dev-{'4' * 40}-")
     (app_copy / "requirements.txt").chmod(0o664)  # another umask
     mode_changed = tag()
     assert mode_changed != first
@@ -151,7 +151,7 @@ def test_no_scenario_pushes_a_tag_ecr_refuses(registry, app_copy):
 
 def test_two_stacks_building_one_commit_never_share_a_tag(registry):
     Deployer(registry, "dev").up()
-    Deployer(registry, "staging").up()
+    Deployer(registry, "staging").up(overrides={"imageSource": "build"})
     assert len({tag for tag, _ in registry.pushes}) == 2
 
 

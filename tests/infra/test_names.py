@@ -20,7 +20,7 @@ import naming
 from devtools import pulumi_mocks
 from settings import SettingsError
 
-from .conftest import SHIPPED_STACKS, evaluated
+from .conftest import SERVICE_STACKS, SHIPPED_STACKS, evaluated
 
 # type -> (property holding the name, max length, allowed characters as a full regex)
 ELB_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -42,6 +42,9 @@ AWS_NAME_LIMITS: dict[str, tuple[str, int, str]] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", 255, r"[\x20-\x7e]+"),
     "aws:cloudwatch/logGroup:LogGroup": ("name", 512, r"[A-Za-z0-9_./#-]+"),
     "aws:ecr/repository:Repository": ("name", 256, ECR_NAME),
+    "aws:iam/policy:Policy": ("name", 128, r"[\w+=,.@-]+"),
+    # Parameters a user creates: up to 1011 characters, not under /aws or /ssm.
+    "aws:ssm/parameter:Parameter": ("name", 1011, r"(?!/?(?:aws|ssm))[A-Za-z0-9_./-]+"),
     # The tag part of repository:tag: Docker's tag grammar.
     "docker:index/image:Image": ("imageName", 128, r"[A-Za-z0-9_][A-Za-z0-9_.-]*"),
 }  # fmt: skip
@@ -61,6 +64,7 @@ UNNAMED_TYPES = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     "aws:appautoscaling/target:Target",
     "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
     "pulumi-python:dynamic/shipyard:InstanceRefreshWait",
 }
 AUTONAME_LENGTH = len("-") + 7
@@ -93,7 +97,7 @@ def too_long_or_refused(evaluation: pulumi_mocks.Evaluation) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+@pytest.mark.parametrize("stack", SHIPPED_STACKS + SERVICE_STACKS)
 def test_every_shipped_stack_names_resources_within_aws_limits(stack):
     assert too_long_or_refused(evaluated(stack)) == []
 

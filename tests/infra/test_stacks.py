@@ -10,6 +10,7 @@ import pytest
 import naming
 from devtools import pulumi_mocks
 from settings import SettingsError
+from shipyard_cli import offline
 
 from .conftest import evaluated
 
@@ -33,6 +34,7 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
 NAT = "aws:ec2/natGateway:NatGateway"
+PARAMETER = "aws:ssm/parameter:Parameter"
 
 
 def container(evaluation) -> dict:
@@ -43,36 +45,66 @@ def container(evaluation) -> dict:
 # ---- invariants every shipped stack keeps --------------------------------------------------
 
 
-def test_only_dev_creates_the_shared_repository(shipped):
-    if shipped.stack == "dev":
-        assert shipped.one(REPOSITORY).inputs["name"] == "shipyard-sample"
-    else:
-        assert shipped.of_type(REPOSITORY) == [] and shipped.of_type(LIFECYCLE) == []
-        lookup = ("aws:ecr/getRepository:getRepository", {"name": "shipyard-sample"})
-        assert lookup in shipped.calls
+def test_environments_deploy_from_the_service_stacks_repository_and_own_none(shipped):
+    assert shipped.of_type(REPOSITORY) == [] and shipped.of_type(LIFECYCLE) == []
+    # Looked up by serviceName before any resource: no stack file names the repository.
+    lookup = ("aws:ecr/getRepository:getRepository", {"name": "shipyard-sample"})
+    assert lookup in shipped.calls
+    assert "shipyard:imageRepository" not in pulumi_mocks.stack_config(shipped.stack)
     assert shipped.outputs["repositoryUrl"].endswith("/shipyard-sample")
 
 
-def test_repository_scans_is_immutable_encrypted_and_keeps_images():
-    shipped = evaluated("dev")
-    repository = shipped.one(REPOSITORY).inputs
-    assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
-    # Immutable, except the stacks' own build tags, which name their inputs (see
-    # test_image_tags.py for why a re-push of one must not fail).
-    assert repository["imageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
-    assert repository["imageTagMutabilityExclusionFilters"] == [
-        {"filter": "build-*", "filterType": "WILDCARD"}
-    ]
-    assert repository["encryptionConfigurations"] == [{"encryptionType": "KMS"}]
-    rules = json.loads(shipped.one(LIFECYCLE).inputs["policy"])["rules"]
-    (keep,) = rules  # no early expiry of untagged images another stack may still run
-    expected_keep = int(pulumi_mocks.stack_config(shipped.stack)["shipyard:keepImages"])
-    assert keep["selection"] == {
-        "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": expected_keep
-    }  # fmt: skip
+def test_each_environment_records_the_digest_it_runs(shipped):
+    (record,) = shipped.of_type(PARAMETER)
+    assert record.inputs["name"] == f"/shipyard/shipyard-sample/{shipped.stack}/release"
+    assert record.inputs["type"] == "String"
+    assert record.inputs["insecureValue"] == shipped.outputs["image"].split("@")[1]
+    assert shipped.outputs["releaseParameter"] == record.inputs["name"]
 
 
-def test_image_is_built_from_app_tagged_by_its_inputs_and_deployed_by_digest(shipped):
+def test_a_release_stack_deploys_its_record_and_builds_nothing():
+    for stack in ("staging", "prod"):
+        evaluation = evaluated(stack)
+        assert evaluation.of_type(IMAGE) == []
+        assert evaluation.outputs["image"].endswith(f"@{offline.RECORDED_DIGEST}")
+        assert "commit" not in evaluation.outputs
+
+
+def test_a_release_stack_without_a_record_or_pin_is_refused_before_any_resource():
+    mocks = pulumi_mocks.RecordingMocks(releases={})
+    with pytest.raises(SettingsError) as raised:
+        pulumi_mocks.evaluate("prod", mocks=mocks)
+    (problem,) = raised.value.problems
+    assert problem.startswith("shipyard:imageSource: prod deploys only released images")
+    assert "shipyard deploy prod --image sha256:" in problem
+    assert mocks.resources == {}
+
+
+def test_without_the_service_stack_an_environment_is_refused_before_any_resource():
+    mocks = pulumi_mocks.RecordingMocks(repositories=set())
+    with pytest.raises(SettingsError) as raised:
+        pulumi_mocks.evaluate("staging", mocks=mocks)
+    (problem,) = raised.value.problems
+    assert problem.startswith("shipyard:serviceName: the service's ECR repository")
+    assert "deploy the service stack first (`pulumi up -s shared`)" in problem
+    assert mocks.resources == {}
+
+
+def test_every_aws_resource_carries_the_stack_tag(shipped):
+    prefix = f"shipyard-sample-{shipped.stack}"
+    tagged = 0
+    for record in shipped.resources.values():
+        tags = record.inputs.get("tags")
+        if record.type == "aws:autoscaling/group:Group":
+            tags = {tag["key"]: tag["value"] for tag in tags}
+        if tags is not None:
+            assert tags["shipyard:stack"] == prefix, record.name
+            tagged += 1
+    assert tagged >= 20
+
+
+def test_image_is_built_from_app_tagged_by_its_inputs_and_deployed_by_digest():
+    shipped = evaluated("dev")  # the stack that builds (imageSource: build)
     image = shipped.one(IMAGE).inputs
     assert image["build"]["context"] == "app"
     assert image["build"]["dockerfile"] == "app/Dockerfile"
@@ -235,11 +267,13 @@ def test_stack_outputs(shipped):
     assert shipped.outputs["clusterName"] == prefix
     assert shipped.outputs["serviceName"] == prefix
     assert shipped.outputs["logGroupName"] == f"/shipyard/{prefix}"
-    assert shipped.outputs["commit"] == pulumi_mocks.TEST_COMMIT
+    built = shipped.stack == "dev"
+    assert shipped.outputs.get("commit") == (pulumi_mocks.TEST_COMMIT if built else None)
     assert shipped.outputs["target"] == "ecs"
     assert set(shipped.outputs) == {
-        "url", "image", "repositoryUrl", "clusterName", "serviceName", "logGroupName", "commit",
-        "target", "targetGroupArn", "alarmNames",
+        "url", "image", "repositoryUrl", "clusterName", "serviceName", "logGroupName",
+        "target", "targetGroupArn", "alarmNames", "releaseParameter",
+        *(["commit"] if built else []),
     }  # fmt: skip
     assert shipped.outputs["alarmNames"] == [
         f"{prefix}-5xx",

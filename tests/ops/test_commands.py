@@ -26,8 +26,10 @@ def test_releases_lists_what_ran_newest_first_and_marks_the_live_one(cli, dev):
 def test_rollback_pins_the_previous_release_builds_nothing_and_waits(cli, stacks, world, dev):
     healthy(world)
     assert cli("rollback", "dev", "--yes") == OK
-    assert stacks.config("dev")[IMAGE_DIGEST_KEY] == dev[1]
+    # The pin carried the digest into one update; the release record holds it now.
+    assert IMAGE_DIGEST_KEY not in stacks.config("dev")
     assert stacks.outputs("dev")["image"].endswith(f"@{dev[1]}")
+    assert world.release_record("dev") == dev[1]
     up_calls = [call for call in stacks.calls if call[0] == "up"]
     assert up_calls[-1] == ("up", "dev", f"shipyard rollback dev to {dev[1]}")
     printed = cli.printed
@@ -36,6 +38,7 @@ def test_rollback_pins_the_previous_release_builds_nothing_and_waits(cli, stacks
     table = cli.table()
     assert table["aws:ecs/taskDefinition:TaskDefinition"] == ["", "", "1", ""]
     assert table["aws:ecs/service:Service"] == ["", "1", "", ""]
+    assert table["aws:ssm/parameter:Parameter"] == ["", "1", "", ""]
     # Leaving build mode only drops the image resource from the stack (pulumi-docker never
     # deletes pushed images); nothing is created or updated there, so nothing is built.
     assert table["docker:index/image:Image"] == ["", "", "", "1"]
@@ -45,15 +48,16 @@ def test_rollback_pins_the_previous_release_builds_nothing_and_waits(cli, stacks
 def test_rollback_to_a_release_number(cli, stacks, world, dev, to, expected):
     healthy(world)
     assert cli("rollback", "dev", "--to", to, "--yes") == OK
-    assert stacks.config("dev")[IMAGE_DIGEST_KEY] == dev[expected]
+    assert stacks.outputs("dev")["image"].endswith(f"@{dev[expected]}")
+    assert world.release_record("dev") == dev[expected]
 
 
-def test_rollback_to_a_digest_and_the_history_then_shows_a_pinned_release(cli, stacks, world, dev):
+def test_rollback_to_a_digest_and_the_history_then_shows_the_rollback(cli, stacks, world, dev):
     healthy(world)
     assert cli("rollback", "dev", "--to", dev[0], "--yes") == OK
     assert cli("releases", "dev") == OK
     newest = next(line for line in cli.printed.splitlines() if re.match(r"\W*4 ", line))
-    assert "pinned" in newest and dev[0][7:19] in newest and COMMITS[0][:12] in newest
+    assert "rollback" in newest and dev[0][7:19] in newest and COMMITS[0][:12] in newest
     assert "live" in newest
 
 
@@ -81,7 +85,8 @@ def test_deploy_on_ec2_waits_for_the_instance_refresh(cli, stacks, world):
     world.instance_refresh("Successful")
     world.instances_in_service()
     world.targets("healthy")
-    assert cli("deploy", "qa", "--yes") == OK
+    digest = world.push_image(COMMITS[0])  # the pipeline's build
+    assert cli("deploy", "qa", "--image", digest, "--yes") == OK
     assert "last instance refresh: Successful" in cli.printed
     assert "qa is healthy" in cli.printed
 
@@ -89,10 +94,11 @@ def test_deploy_on_ec2_waits_for_the_instance_refresh(cli, stacks, world):
 def test_promote_deploys_the_source_digest_unchanged(cli, stacks, world, dev):
     healthy(world)
     stacks.add("staging", world.ecs_environment("staging"))
-    stacks.deploy_build("staging", COMMITS[0])
+    stacks.deploy_release("staging", COMMITS[0])
     assert cli("promote", "dev", "staging", "--yes") == OK
-    assert stacks.config("staging")[IMAGE_DIGEST_KEY] == dev[2]
     assert stacks.outputs("staging")["image"] == stacks.outputs("dev")["image"]
+    assert world.release_record("staging") == dev[2]
+    assert IMAGE_DIGEST_KEY not in stacks.config("staging")
     assert "promoting" in cli.printed and "staging is healthy" in cli.printed
 
 
@@ -112,7 +118,7 @@ def test_status_reports_digest_commit_counts_targets_deployment_and_alarms(cli, 
 def test_status_of_a_healthy_ec2_environment(cli, stacks, world):
     stacks.add("qa", world.ec2_environment("qa"))
     world.instance_refresh("Successful")
-    stacks.deploy_build("qa", COMMITS[0])
+    stacks.deploy_release("qa", COMMITS[0])
     world.instances_in_service()
     world.targets("healthy")
     assert cli("status", "qa") == OK
@@ -181,11 +187,13 @@ def test_help_lists_every_command(capsys):
 def test_the_fake_previews_a_pin_like_the_program_plans_it(stacks, world, dev):
     stacks.set_config("dev", IMAGE_DIGEST_KEY, dev[0])
     types = {(step.type, step.op) for step in stacks.preview("dev").steps}
-    # Leaving build mode drops the image resource; the pin rolls the task definition.
+    # Leaving build mode drops the image resource; the pin rolls the task definition and
+    # changes the release record.
     assert types == {
         ("docker:index/image:Image", "delete"),
         ("aws:ecs/taskDefinition:TaskDefinition", "replace"),
         ("aws:ecs/service:Service", "update"),
+        ("aws:ssm/parameter:Parameter", "update"),
     }
     assert COMMITS[2] != pulumi_mocks.TEST_COMMIT
 
@@ -209,5 +217,5 @@ def test_deploy_of_a_new_ec2_group_has_no_refresh_to_wait_for(cli, stacks, world
     monkeypatch.setattr(world.aws, "latest_instance_refresh", lambda group: None)
     world.instances_in_service()
     world.targets("healthy")
-    assert cli("deploy", "qa", "--yes") == OK
+    assert cli("deploy", "qa", "--image", world.push_image(COMMITS[0]), "--yes") == OK
     assert "last instance refresh: none" in cli.printed and "qa is healthy" in cli.printed

@@ -94,11 +94,11 @@ def test_stack_locked_by_another_update_reverts_the_pin(cli, stacks, world, dev,
 
 def test_a_pin_replaced_by_a_failed_rollback_comes_back(cli, stacks, world, dev, capsys):
     healthy(world)
-    assert cli("rollback", "dev", "--to", "1", "--yes") == OK
+    stacks.set_config("dev", IMAGE_DIGEST_KEY, dev[2])  # a pin someone set by hand
     stacks.locked.add("dev")
-    assert cli("rollback", "dev", "--to", "2", "--yes") == FAILED
-    assert stacks.config("dev")[IMAGE_DIGEST_KEY] == dev[0]
-    assert stacks.calls[-1] == ("set_config", "dev", IMAGE_DIGEST_KEY, dev[0])
+    assert cli("rollback", "dev", "--to", "1", "--yes") == FAILED
+    assert stacks.config("dev")[IMAGE_DIGEST_KEY] == dev[2]
+    assert stacks.calls[-1] == ("set_config", "dev", IMAGE_DIGEST_KEY, dev[2])
 
 
 def test_not_confirmed_changes_nothing(cli, stacks, world, dev, capsys):
@@ -147,8 +147,8 @@ def test_rollback_whose_targets_stay_unhealthy_reports_and_keeps_the_deployed_pi
     err = " ".join(capsys.readouterr().err.split())
     assert "gave up trying to wait for healthy targets: timed out" in err
     assert "unhealthy Health checks failed with these codes: [502]" in err
-    # The update went through: the pin stays, matching what is deployed.
-    assert stacks.config("dev")[IMAGE_DIGEST_KEY] == dev[1]
+    # The update went through: the release record says what is deployed, the pin is gone.
+    assert world.release_record("dev") == dev[1] and IMAGE_DIGEST_KEY not in stacks.config("dev")
     assert stacks.outputs("dev")["image"].endswith(dev[1])
 
 
@@ -158,7 +158,7 @@ def test_rolled_back_instance_refresh_fails_the_update_and_says_what_runs(
     stacks.add("qa", world.ec2_environment("qa"))
     world.instance_refresh("RollbackSuccessful", "Instance refresh failed; rolled back")
     # `pulumi up` itself waits for the refresh (InstanceRefreshWait) and fails.
-    assert cli("deploy", "qa", "--yes") == FAILED
+    assert cli("deploy", "qa", "--image", world.push_image(COMMITS[0]), "--yes") == FAILED
     err = " ".join(capsys.readouterr().err.split())
     assert "pulumi failed on stack qa" in err
     assert (
@@ -174,8 +174,8 @@ def test_rollback_on_ec2_whose_refresh_rolls_back_reverts_the_pin(cli, stacks, w
     world.instance_refresh("Successful")
     world.instances_in_service()
     world.targets("healthy")
-    first = stacks.deploy_build("qa", COMMITS[0])
-    stacks.deploy_build("qa", COMMITS[1])
+    first = stacks.deploy_release("qa", COMMITS[0])
+    stacks.deploy_release("qa", COMMITS[1])
     world.instance_refresh("RollbackSuccessful", "alarm shipyard-sample-qa-5xx in ALARM")
     assert cli("rollback", "qa", "--yes") == FAILED
     err = " ".join(capsys.readouterr().err.split())
@@ -205,11 +205,11 @@ def test_promote_between_repositories_is_refused(cli, stacks, world, dev, capsys
     # Never deployed, the target has no outputs: its own config says where it deploys from.
     outputs = world.ecs_environment("staging") if deployed else {}
     stacks.add("staging", outputs)
-    stacks.envs["staging"].config["shipyard:imageRepository"] = "other-service"
+    stacks.envs["staging"].config["shipyard:serviceName"] = "other-service"
     assert cli("promote", "dev", "staging", "--yes") == FAILED
     err = " ".join(capsys.readouterr().err.split())
     assert "dev deploys from ECR repository shipyard-sample but staging from other-service" in err
-    assert "set shipyard:imageRepository in staging to shipyard-sample" in err
+    assert "they are different services (shipyard:serviceName)" in err
     assert not [call for call in stacks.calls if call[1] == "staging"]
 
 
@@ -219,8 +219,8 @@ def test_ctrl_c_during_the_health_wait(cli, stacks, world, dev, capsys):
     err = " ".join(capsys.readouterr().err.split())
     assert f"interrupted while waiting for health; dev is updated to {dev[1]}" in err
     assert "shipyard status dev" in err
-    # Interrupted after the update: what is deployed and the pin agree.
-    assert stacks.config("dev")[IMAGE_DIGEST_KEY] == dev[1]
+    # Interrupted after the update: what is deployed and the release record agree.
+    assert world.release_record("dev") == dev[1] and IMAGE_DIGEST_KEY not in stacks.config("dev")
 
 
 def test_ctrl_c_during_the_update_reverts_the_pin(cli, stacks, world, dev, capsys):
@@ -396,7 +396,7 @@ def test_credentials_expiring_during_the_wait_say_the_update_went_through(
     assert f"the update went through (dev is updated to {dev[1]})" in err
     assert "the AWS credentials expired" in err and "aws sso login" in err
     assert "shipyard status dev" in err
-    assert stacks.config("dev")[IMAGE_DIGEST_KEY] == deployed_digest(stacks, "dev") == dev[1]
+    assert world.release_record("dev") == deployed_digest(stacks, "dev") == dev[1]
 
 
 def test_every_error_is_one_line_when_output_is_not_a_terminal(cli, stacks, world, dev, capsys):

@@ -86,7 +86,9 @@ def test_an_unknown_environment_is_bad_usage(project):
     with pytest.raises(UserError) as raised:
         run(project, "prdo")
     assert raised.value.exit_code == USAGE
-    assert "unknown environment 'prdo'; known: dev, prod, qa, staging" in str(raised.value)
+    assert "unknown environment 'prdo'; known: dev, prod, qa, shared, staging" in str(
+        raised.value
+    )
 
 
 @pytest.mark.parametrize(
@@ -100,12 +102,15 @@ def test_an_unknown_environment_is_bad_usage(project):
         ("shipyard:cpu: 512", "shipyard:cpu: null",
          "shipyard:cpu: has no value; set a whole number, or remove the key"),
         ("shipyard:cpu: 512", "shipyard:cpu: 512\n  shipyard:cpu: 1024",
-         "Pulumi.staging.yaml line 10: shipyard:cpu is set twice (first on line 9)"),
+         "Pulumi.staging.yaml line {second}: shipyard:cpu is set twice (first on line {first})"),
         ("shipyard:cpu: 512", "shipyard:cpu: [512",
          "Pulumi.staging.yaml is not valid YAML"),
     ],
 )  # fmt: skip
 def test_yaml_is_read_as_pulumi_reads_it(project, old, new, said):
+    lines = (project / "stacks" / "Pulumi.staging.yaml").read_text().splitlines()
+    first = lines.index(f"  {old}") + 1
+    said = said.format(first=first, second=first + 1)
     break_file(project, "staging", old, new)
     code, printed = run(project, "staging")
     assert code == FAILED

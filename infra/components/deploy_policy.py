@@ -1,0 +1,428 @@
+"""What the pipeline's roles may do, as data: one deploy role per environment, one preview role.
+
+A deploy role may run `pulumi up`, `refresh` and `destroy` of exactly one environment, whose
+resources are named `<service>-<env>...` and tagged `shipyard:stack = <service>-<env>`
+(tagging.py). Permissions are scoped by name where the resource's ARN holds one (ECS, Auto
+Scaling groups, IAM, log groups, alarms, SSM parameters), and by tag where it holds a
+generated ID (EC2, Application Auto Scaling, load balancers, whose names may be shortened).
+What AWS cannot scope at all is in UNSCOPABLE, each with why (the README lists them).
+No statement has a wildcard action, and none touches IAM beyond the environment's own roles,
+which must carry the service's permissions boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from tagging import STACK_TAG
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where one role's permissions apply."""
+
+    service: str
+    environment: str
+    region: str
+    account: str
+    repository_arn: pulumi.Input[str]
+    boundary_arn: str
+    state_bucket: str = ""
+    secrets_key_arn: str = ""
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.service}-{self.environment}"
+
+    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        return (
+            f"arn:aws:{service}:{self.region if region else ''}:"
+            f"{self.account if account else ''}:{resource}"
+        )
+
+
+# Actions AWS offers no resource type or condition to scope by, and why.
+UNSCOPABLE: dict[str, str] = {
+    **{
+        f"ec2:{action}": "EC2 Describe calls have no resource-level permissions"
+        for action in (
+            "DescribeAccountAttributes", "DescribeAddresses", "DescribeAddressesAttribute",
+            "DescribeAvailabilityZones", "DescribeImages", "DescribeInstances",
+            "DescribeInternetGateways", "DescribeLaunchTemplateVersions",
+            "DescribeLaunchTemplates", "DescribeNatGateways", "DescribeNetworkAcls",
+            "DescribeNetworkInterfaces", "DescribeRouteTables", "DescribeSecurityGroupRules",
+            "DescribeSecurityGroups", "DescribeSubnets", "DescribeVpcAttribute", "DescribeVpcs",
+        )
+    },
+    **{
+        f"elasticloadbalancing:{action}": "Elastic Load Balancing Describe calls have no "
+        "resource-level permissions"
+        for action in (
+            "DescribeCapacityReservation", "DescribeListenerAttributes", "DescribeListeners",
+            "DescribeLoadBalancerAttributes", "DescribeLoadBalancers", "DescribeRules",
+            "DescribeTags", "DescribeTargetGroupAttributes", "DescribeTargetGroups",
+            "DescribeTargetHealth",
+        )
+    },
+    **{
+        f"autoscaling:{action}": "Auto Scaling Describe calls have no resource-level permissions"
+        for action in (
+            "DescribeAutoScalingGroups", "DescribeInstanceRefreshes", "DescribeLifecycleHooks",
+            "DescribePolicies", "DescribeScalingActivities",
+        )
+    },
+    **{
+        f"application-autoscaling:{action}": "Application Auto Scaling Describe calls have no "
+        "resource-level permissions"
+        for action in ("DescribeScalableTargets", "DescribeScalingPolicies")
+    },
+    "ecs:DescribeTaskDefinition": "task definition reads take no resource",
+    "ecs:DeregisterTaskDefinition": "ECS offers no resource or condition for it: the role can "
+    "deregister any family's revision (running tasks keep running)",
+    "logs:DescribeLogGroups": "a list call with no resource type",
+    "ssm:DescribeParameters": "a list call with no resource type",
+    "ecr:GetAuthorizationToken": "the token is for the whole registry",
+}  # fmt: skip
+ECR_PUSH = (
+    "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
+    "ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:GetDownloadUrlForLayer",
+    "ecr:InitiateLayerUpload", "ecr:ListTagsForResource", "ecr:PutImage", "ecr:UploadLayerPart",
+)  # fmt: skip
+ECR_READ = (
+    "ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:ListTagsForResource",
+)  # fmt: skip
+SSM_CORE_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+PASSED_TO = ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com"]
+
+
+def allow(
+    actions: Sequence[str],
+    resources: Sequence[pulumi.Input[str]],
+    condition: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Action": sorted(actions),
+        "Resource": list(resources),
+    }
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def tagged(scope: Scope, *, request: bool = False) -> dict[str, Any]:
+    """The stack tag on the resource (or, creating it, in the request)."""
+    key = "aws:RequestTag" if request else "aws:ResourceTag"
+    return {"StringEquals": {f"{key}/{STACK_TAG}": scope.prefix}}
+
+
+def read_everywhere() -> dict[str, Any]:
+    return allow(sorted(UNSCOPABLE), ["*"])
+
+
+def ecs_statements(scope: Scope) -> list[dict[str, Any]]:
+    cluster = scope.arn("ecs", f"cluster/{scope.prefix}")
+    service = scope.arn("ecs", f"service/{scope.prefix}/{scope.prefix}")
+    deployments = scope.arn("ecs", f"service-deployment/{scope.prefix}/{scope.prefix}/*")
+    families = scope.arn("ecs", f"task-definition/{scope.prefix}:*")
+    return [
+        allow(
+            ["ecs:CreateCluster", "ecs:DeleteCluster", "ecs:DescribeClusters",
+             "ecs:UpdateCluster", "ecs:UpdateClusterSettings"],
+            [cluster],
+        ),
+        allow(
+            ["ecs:CreateService", "ecs:DeleteService", "ecs:DescribeServices",
+             "ecs:UpdateService"],
+            [service],
+        ),
+        allow(
+            ["ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"], [deployments]
+        ),
+        allow(["ecs:ListServiceDeployments"], [service]),
+        allow(["ecs:RegisterTaskDefinition"], [families]),
+        allow(
+            ["ecs:ListTagsForResource", "ecs:TagResource", "ecs:UntagResource"],
+            [cluster, service, families],
+        ),
+    ]  # fmt: skip
+
+
+def autoscaling_statements(scope: Scope) -> list[dict[str, Any]]:
+    group = scope.arn("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{scope.prefix}")
+    targets = scope.arn("application-autoscaling", "scalable-target/*")
+    return [
+        allow(
+            ["autoscaling:AttachLoadBalancerTargetGroups", "autoscaling:CancelInstanceRefresh",
+             "autoscaling:CreateAutoScalingGroup", "autoscaling:CreateOrUpdateTags",
+             "autoscaling:DeleteAutoScalingGroup", "autoscaling:DeleteLifecycleHook",
+             "autoscaling:DeletePolicy", "autoscaling:DeleteTags",
+             "autoscaling:DetachLoadBalancerTargetGroups", "autoscaling:PutLifecycleHook",
+             "autoscaling:PutScalingPolicy", "autoscaling:StartInstanceRefresh",
+             "autoscaling:UpdateAutoScalingGroup"],
+            [group],
+        ),
+        # ECS service autoscaling: the scalable target's ID is generated, so by tag.
+        allow(["application-autoscaling:RegisterScalableTarget",
+               "application-autoscaling:TagResource"], [targets], tagged(scope, request=True)),
+        allow(
+            ["application-autoscaling:DeleteScalingPolicy",
+             "application-autoscaling:DeregisterScalableTarget",
+             "application-autoscaling:ListTagsForResource",
+             "application-autoscaling:PutScalingPolicy",
+             "application-autoscaling:RegisterScalableTarget",
+             "application-autoscaling:TagResource", "application-autoscaling:UntagResource"],
+            [targets],
+            tagged(scope),
+        ),
+    ]  # fmt: skip
+
+
+def load_balancer_statements(scope: Scope) -> list[dict[str, Any]]:
+    balancers = scope.arn("elasticloadbalancing", "loadbalancer/app/*/*")
+    groups = scope.arn("elasticloadbalancing", "targetgroup/*/*")
+    listeners = scope.arn("elasticloadbalancing", "listener/app/*/*/*")
+    rules = scope.arn("elasticloadbalancing", "listener-rule/app/*/*/*/*")
+    return [
+        allow(
+            ["elasticloadbalancing:AddTags", "elasticloadbalancing:CreateLoadBalancer",
+             "elasticloadbalancing:CreateTargetGroup"],
+            [balancers, groups],
+            tagged(scope, request=True),
+        ),
+        # Listeners are authorised against the load balancer they are added to.
+        allow(["elasticloadbalancing:CreateListener", "elasticloadbalancing:CreateRule"],
+              [balancers, listeners, groups], tagged(scope)),
+        allow(["elasticloadbalancing:AddTags"], [listeners, rules], tagged(scope, request=True)),
+        allow(
+            ["elasticloadbalancing:AddTags", "elasticloadbalancing:DeleteListener",
+             "elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:DeleteRule",
+             "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyListener",
+             "elasticloadbalancing:ModifyListenerAttributes",
+             "elasticloadbalancing:ModifyLoadBalancerAttributes",
+             "elasticloadbalancing:ModifyRule", "elasticloadbalancing:ModifyTargetGroup",
+             "elasticloadbalancing:ModifyTargetGroupAttributes",
+             "elasticloadbalancing:RemoveTags", "elasticloadbalancing:SetIpAddressType",
+             "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets"],
+            [balancers, groups, listeners, rules],
+            tagged(scope),
+        ),
+    ]  # fmt: skip
+
+
+EC2_CREATES = (
+    "ec2:AllocateAddress", "ec2:CreateInternetGateway", "ec2:CreateLaunchTemplate",
+    "ec2:CreateNatGateway", "ec2:CreateRouteTable", "ec2:CreateSecurityGroup",
+    "ec2:CreateSubnet", "ec2:CreateVpc", "ec2:AuthorizeSecurityGroupEgress",
+    "ec2:AuthorizeSecurityGroupIngress",
+)  # fmt: skip
+EC2_CHANGES = (
+    "ec2:AssociateRouteTable", "ec2:AttachInternetGateway", "ec2:AuthorizeSecurityGroupEgress",
+    "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateLaunchTemplateVersion", "ec2:CreateRoute",
+    "ec2:CreateTags", "ec2:DeleteInternetGateway", "ec2:DeleteLaunchTemplate",
+    "ec2:DeleteLaunchTemplateVersions", "ec2:DeleteNatGateway", "ec2:DeleteRoute",
+    "ec2:DeleteRouteTable", "ec2:DeleteSecurityGroup", "ec2:DeleteSubnet", "ec2:DeleteTags",
+    "ec2:DeleteVpc", "ec2:DetachInternetGateway", "ec2:DisassociateAddress",
+    "ec2:DisassociateRouteTable", "ec2:ModifyLaunchTemplate", "ec2:ModifySecurityGroupRules",
+    "ec2:ModifySubnetAttribute", "ec2:ModifyVpcAttribute", "ec2:ReleaseAddress",
+    "ec2:ReplaceRoute", "ec2:ReplaceRouteTableAssociation", "ec2:RevokeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupIngress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+    "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+)  # fmt: skip
+
+
+def ec2_statements(scope: Scope) -> list[dict[str, Any]]:
+    every = [scope.arn("ec2", f"{kind}/*") for kind in (
+        "vpc", "subnet", "internet-gateway", "route-table", "elastic-ip", "natgateway",
+        "security-group", "security-group-rule", "launch-template",
+    )]  # fmt: skip
+    return [
+        # Created only with the stack's tag, and tagged only while being created.
+        allow(EC2_CREATES, every, tagged(scope, request=True)),
+        allow(["ec2:CreateTags"], every, {"StringEquals": {
+            "ec2:CreateAction": sorted(action.split(":")[1] for action in EC2_CREATES),
+            f"aws:RequestTag/{STACK_TAG}": scope.prefix,
+        }}),
+        # Security groups may go into the default VPC (untagged, not the stack's).
+        allow(["ec2:CreateSecurityGroup"], [scope.arn("ec2", "vpc/*")]),
+        # Everything else only on what carries the stack's tag.
+        allow(EC2_CHANGES, every, tagged(scope)),
+        # An Auto Scaling group checks that its creator may launch its template.
+        allow(
+            ["ec2:RunInstances"],
+            [scope.arn("ec2", f"{kind}/*") for kind in (
+                "instance", "volume", "network-interface")],
+        ),
+        allow(["ec2:RunInstances"],
+              [scope.arn("ec2", f"{kind}/*") for kind in (
+                  "subnet", "security-group", "launch-template")],
+              tagged(scope)),
+        allow(["ec2:RunInstances"], [scope.arn("ec2", "image/*", account=False)],
+              {"StringEquals": {"ec2:Owner": "amazon"}}),
+    ]  # fmt: skip
+
+
+def iam_statements(scope: Scope) -> list[dict[str, Any]]:
+    roles = f"arn:aws:iam::{scope.account}:role/{scope.prefix}-*"
+    profiles = f"arn:aws:iam::{scope.account}:instance-profile/{scope.prefix}-*"
+    bounded = {"StringEquals": {"iam:PermissionsBoundary": scope.boundary_arn}}
+    return [
+        # Roles it creates or changes carry the service's permissions boundary, so no role
+        # of the environment can ever do more than the boundary allows.
+        allow(["iam:AttachRolePolicy", "iam:CreateRole", "iam:PutRolePermissionsBoundary",
+               "iam:PutRolePolicy"], [roles], bounded),
+        allow(["iam:DetachRolePolicy"], [roles],
+              {"ArnEquals": {"iam:PolicyARN": SSM_CORE_POLICY}}),
+        allow(
+            ["iam:DeleteRole", "iam:DeleteRolePolicy", "iam:GetRole", "iam:GetRolePolicy",
+             "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
+             "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole",
+             "iam:UpdateAssumeRolePolicy", "iam:UpdateRole"],
+            [roles],
+        ),
+        allow(
+            ["iam:AddRoleToInstanceProfile", "iam:CreateInstanceProfile",
+             "iam:DeleteInstanceProfile", "iam:GetInstanceProfile",
+             "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile",
+             "iam:UntagInstanceProfile"],
+            [profiles],
+        ),
+        allow(["iam:PassRole"], [roles], {"StringEquals": {"iam:PassedToService": PASSED_TO}}),
+    ]  # fmt: skip
+
+
+def observability_statements(scope: Scope) -> list[dict[str, Any]]:
+    log_group = scope.arn("logs", f"log-group:/shipyard/{scope.prefix}")
+    return [
+        allow(
+            ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy",
+             "logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:PutRetentionPolicy",
+             "logs:TagLogGroup", "logs:TagResource", "logs:UntagLogGroup",
+             "logs:UntagResource"],
+            [log_group, f"{log_group}:*"],
+        ),
+        allow(["logs:DescribeLogStreams", "logs:FilterLogEvents"], [f"{log_group}:*"]),
+        allow(
+            ["cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
+             "cloudwatch:ListTagsForResource", "cloudwatch:PutMetricAlarm",
+             "cloudwatch:TagResource", "cloudwatch:UntagResource"],
+            [scope.arn("cloudwatch", f"alarm:{scope.prefix}-*")],
+        ),
+    ]  # fmt: skip
+
+
+def parameter_statements(scope: Scope) -> list[dict[str, Any]]:
+    own = scope.arn("ssm", f"parameter/shipyard/{scope.service}/{scope.environment}/*")
+    return [
+        allow(
+            ["ssm:AddTagsToResource", "ssm:DeleteParameter", "ssm:GetParameter",
+             "ssm:GetParameters", "ssm:ListTagsForResource", "ssm:PutParameter",
+             "ssm:RemoveTagsFromResource"],
+            [own],
+        ),
+        allow(["ssm:GetParameter"], [public_ami_parameters(scope)]),
+    ]  # fmt: skip
+
+
+def public_ami_parameters(scope: Scope) -> str:
+    return scope.arn("ssm", "parameter/aws/service/ami-amazon-linux-latest/*", account=False)
+
+
+def backend_statements(scope: Scope, stacks: list[str], write: bool) -> list[dict[str, Any]]:
+    """A self-managed Pulumi backend in S3 and an awskms secrets provider, where configured.
+
+    Objects of a stack sit under .pulumi/<kind>/[organization/]<project>/<stack>...; a role
+    writes only its own stacks' objects (and locks), and reads the rest of the backend.
+    """
+    statements = []
+    if scope.state_bucket:
+        bucket = f"arn:aws:s3:::{scope.state_bucket}"
+        statements.append(allow(["s3:GetObject"], [f"{bucket}/.pulumi/*"]))
+        statements.append(
+            allow(["s3:ListBucket"], [bucket], {"StringLike": {"s3:prefix": [".pulumi/*"]}})
+        )
+        owned = [
+            f"{bucket}/.pulumi/{area}/{organization}shipyard/{stack}{suffix}"
+            for area in ("stacks", "history", "backups", "locks")
+            for organization in ("", "organization/")
+            for stack in stacks
+            for suffix in (".json", ".json.*", "/*")
+        ]
+        if not write:  # a preview only takes a lock
+            owned = [path for path in owned if "/.pulumi/locks/" in path]
+        statements.append(allow(["s3:DeleteObject", "s3:PutObject"], owned))
+    if scope.secrets_key_arn:
+        actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+        statements.append(allow(actions if write else ["kms:Decrypt"], [scope.secrets_key_arn]))
+    return statements
+
+
+def deploy_statements(scope: Scope) -> list[dict[str, Any]]:
+    """Everything `pulumi up`, `refresh` and `destroy` of one environment need, and shipyard's
+    own reads (status, releases, the rollout waits)."""
+    return [
+        read_everywhere(),
+        allow(ECR_PUSH, [scope.repository_arn]),
+        *ecs_statements(scope),
+        *autoscaling_statements(scope),
+        *load_balancer_statements(scope),
+        *ec2_statements(scope),
+        *iam_statements(scope),
+        *observability_statements(scope),
+        *parameter_statements(scope),
+        *backend_statements(scope, [scope.environment], write=True),
+    ]
+
+
+def preview_statements(scope: Scope, environments: list[str]) -> list[dict[str, Any]]:
+    """What `pulumi preview` of every environment reads; it changes nothing in AWS."""
+    service = scope.service
+    return [
+        read_everywhere(),
+        allow(ECR_READ, [scope.repository_arn]),
+        allow(["ecs:DescribeClusters", "ecs:DescribeServices", "ecs:ListTagsForResource"],
+              [scope.arn("ecs", f"cluster/{service}-*"),
+               scope.arn("ecs", f"service/{service}-*/*"),
+               scope.arn("ecs", f"task-definition/{service}-*:*")]),
+        allow(["application-autoscaling:ListTagsForResource"],
+              [scope.arn("application-autoscaling", "scalable-target/*")]),
+        allow(["iam:GetInstanceProfile", "iam:GetRole", "iam:GetRolePolicy",
+               "iam:ListAttachedRolePolicies", "iam:ListRolePolicies"],
+              [f"arn:aws:iam::{scope.account}:role/{service}-*",
+               f"arn:aws:iam::{scope.account}:instance-profile/{service}-*"]),
+        allow(["logs:ListTagsForResource", "logs:ListTagsLogGroup"],
+              [scope.arn("logs", f"log-group:/shipyard/{service}-*")]),
+        allow(["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"],
+              [scope.arn("cloudwatch", f"alarm:{service}-*")]),
+        allow(["ssm:GetParameter", "ssm:ListTagsForResource"],
+              [scope.arn("ssm", f"parameter/shipyard/{service}/*"), public_ami_parameters(scope)]),
+        *backend_statements(scope, environments, write=False),
+    ]  # fmt: skip
+
+
+# The most any environment's own role (task, execution, instance) may ever do, whatever a
+# deploy writes into it: the service's permissions boundary.
+WORKLOAD_BOUNDARY_ACTIONS = (
+    "autoscaling:CompleteLifecycleAction", "ec2messages:AcknowledgeMessage",
+    "ec2messages:DeleteMessage", "ec2messages:FailMessage", "ec2messages:GetEndpoint",
+    "ec2messages:GetMessages", "ec2messages:SendReply", "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage", "ecr:GetAuthorizationToken", "ecr:GetDownloadUrlForLayer",
+    "kms:Decrypt", "logs:CreateLogStream", "logs:PutLogEvents",
+    "secretsmanager:GetSecretValue", "ssm:DescribeAssociation", "ssm:DescribeDocument",
+    "ssm:GetDeployablePatchSnapshotForInstance", "ssm:GetDocument", "ssm:GetManifest",
+    "ssm:GetParameter", "ssm:GetParameters", "ssm:ListAssociations",
+    "ssm:ListInstanceAssociations", "ssm:PutComplianceItems", "ssm:PutConfigurePackageResult",
+    "ssm:PutInventory", "ssm:UpdateAssociationStatus", "ssm:UpdateInstanceAssociationStatus",
+    "ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)  # fmt: skip
+
+
+def workload_boundary() -> list[dict[str, Any]]:
+    # A boundary only caps; each role's own policy grants, scoped to its resources.
+    return [allow(WORKLOAD_BOUNDARY_ACTIONS, ["*"])]

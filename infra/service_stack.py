@@ -1,0 +1,63 @@
+"""The service stack: what outlives the environments of one service in one account and region.
+
+It owns the ECR repository every environment deploys from (so destroying an environment
+never touches it), the GitHub OIDC identity provider (or uses the account's existing one),
+one deploy role per environment and a read-only preview role for pull requests.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.deploy_access import DeployAccess, DeployAccessArgs, DeployTarget
+from components.repository import ServiceRepository, ServiceRepositoryArgs
+from settings import ServiceStackSettings
+from tagging import tag_every_resource
+
+
+def deploy_targets(settings: ServiceStackSettings) -> list[DeployTarget]:
+    """Each entry of deployEnvironments: `stack`, or `stack=github-environment`."""
+    targets = []
+    for entry in settings.deploy_environments:
+        stack, _, github_environment = entry.partition("=")
+        targets.append(DeployTarget(stack, github_environment or stack))
+    return targets
+
+
+def build_service_stack(settings: ServiceStackSettings) -> dict[str, pulumi.Input]:
+    name = settings.service_name
+    tag_every_resource(f"{settings.service_name}-{settings.stack}")
+    repository = ServiceRepository(
+        name,
+        ServiceRepositoryArgs(
+            name=settings.service_name,
+            keep_images=settings.keep_images,
+            protect=settings.protect_resources,
+            moved_from=settings.repository_moved_from,
+        ),
+    )
+    identity = aws.get_caller_identity()
+    access = DeployAccess(
+        name,
+        DeployAccessArgs(
+            service_name=settings.service_name,
+            github_repository=settings.github_repository,
+            existing_provider_arn=settings.github_oidc_provider_arn,
+            targets=deploy_targets(settings),
+            repository_arn=repository.repository_arn,
+            account=identity.account_id,
+            region=aws.get_region().region,
+            state_bucket=settings.pulumi_state_bucket,
+            secrets_key_arn=settings.pulumi_secrets_key_arn,
+            protect=settings.protect_resources,
+        ),
+    )
+    return {
+        "kind": "service",
+        "repositoryName": repository.repository_name,
+        "repositoryUrl": repository.repository_url,
+        "oidcProviderArn": access.provider_arn,
+        "deployRoleArns": access.deploy_role_arns,
+        "previewRoleArn": access.preview_role_arn,
+    }

@@ -1,0 +1,134 @@
+"""The rules the service stack's settings follow: the repository and the deploy roles."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import naming
+from settings.checks import Check, Problems, Values, between, matches
+from settings.keys import path
+
+GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+
+
+def keep_images(values: Values) -> Problems:
+    if values["keepImages"] < 2:
+        return (
+            f"{path('keepImages')}: {values['keepImages']} keeps only the newest image, so there "
+            "is nothing to roll back to; keep at least 2 (more when several stacks build into "
+            "the repository)"
+        )
+    return None
+
+
+def github_repository(values: Values) -> Problems:
+    repository = values["githubRepository"]
+    if repository == "":
+        return (
+            f"{path('githubRepository')}: not set; the deploy roles trust the workflows of one "
+            "GitHub repository: set it to owner/name, like acme/shop"
+        )
+    if any(character in repository for character in "*?[]"):
+        return (
+            f"{path('githubRepository')}: {repository!r} has a wildcard, which would let other "
+            "repositories' workflows deploy; name exactly one repository, like acme/shop"
+        )
+    if not GITHUB_REPOSITORY.fullmatch(repository):
+        return (
+            f"{path('githubRepository')}: {repository!r} is not a GitHub repository; use "
+            "owner/name, like acme/shop"
+        )
+    return None
+
+
+def deploy_stacks(values: Values) -> list[str]:
+    """The stacks of deployEnvironments, whose entries are `stack` or `stack=github-env`."""
+    return [entry.partition("=")[0] for entry in values["deployEnvironments"]]
+
+
+def deploy_environments(values: Values) -> Problems:
+    """Each deploy role is for an environment that has a stack file; none twice."""
+    problems, seen = [], set()
+    stacks = Path.cwd() / "stacks"  # Pulumi runs the program from the project directory
+    for entry in values["deployEnvironments"]:
+        env, _, github_environment = entry.partition("=")
+        if re.search(r"[*?\[\]]", github_environment) or (
+            "=" in entry and not github_environment
+        ):
+            problems.append(
+                f"{path('deployEnvironments')}: {entry!r} names no single GitHub environment; "
+                "write stack=environment, like prod=production, with no wildcard"
+            )
+        elif not naming.ENVIRONMENT_NAME.fullmatch(env):
+            problems.append(
+                f"{path('deployEnvironments')}: {env!r} cannot be a stack name; use lowercase "
+                "letters, digits and hyphens"
+            )
+        elif env == values.environment:
+            problems.append(
+                f"{path('deployEnvironments')}: {env} is this service stack itself, not an "
+                "environment; remove it"
+            )
+        elif env in seen:
+            problems.append(f"{path('deployEnvironments')}: {env} is listed twice")
+        elif not (stacks / f"Pulumi.{env}.yaml").is_file():
+            problems.append(
+                f"{path('deployEnvironments')}: {env} has no stack file (stacks/Pulumi.{env}"
+                ".yaml); create the environment's stack first, or remove it from the list"
+            )
+        seen.add(env)
+    if not values["deployEnvironments"]:
+        problems.append(
+            f"{path('deployEnvironments')}: empty; list the environments the pipeline deploys"
+        )
+    return problems
+
+
+def role_names(values: Values) -> Problems:
+    rule = naming.RULES["aws:iam/role:Role"]
+    names = [naming.deploy_role_name(values["serviceName"], env) for env in deploy_stacks(values)]
+    names.append(naming.preview_role_name(values["serviceName"]))
+    return [
+        f"{path('deployEnvironments')}: {problem}; shorten serviceName or the environment's name"
+        for problem in (rule.problem(name) for name in names)
+        if problem
+    ]  # fmt: skip
+
+
+def kms_key(values: Values) -> Problems:
+    arn = values["pulumiSecretsKeyArn"]
+    if arn == "":
+        return None
+    match = re.fullmatch(r"arn:aws[\w-]*:kms:([a-z0-9-]+):\d{12}:(key|alias)/[\w/-]+", arn)
+    if not match:
+        return (
+            f"{path('pulumiSecretsKeyArn')}: {arn!r} is not a KMS key ARN "
+            "(arn:aws:kms:REGION:ACCOUNT:key/ID)"
+        )
+    if values.region and match.group(1) != values.region:
+        return (
+            f"{path('pulumiSecretsKeyArn')}: the key is in {match.group(1)}, the stack in "
+            f"{values.region}; name the key in the region the pipeline deploys from"
+        )
+    return None
+
+
+SERVICE_CHECKS: tuple[Check, ...] = (
+    between("keepImages", 1, 1000),
+    keep_images,
+    github_repository,
+    matches("githubOidcProviderArn",
+            r"arn:aws[\w-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com",
+            "is not the ARN of a GitHub OIDC provider "
+            "(arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com)",
+            allow_empty=True),
+    deploy_environments,
+    role_names,
+    matches("pulumiStateBucket", r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
+            "is not an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
+            allow_empty=True),
+    kms_key,
+    matches("repositoryMovedFrom", naming.ENVIRONMENT_NAME.pattern,
+            "is not a stack name (lowercase letters, digits, hyphens)", allow_empty=True),
+)  # fmt: skip

@@ -1,0 +1,225 @@
+"""The service stack (stacks/Pulumi.shared.yaml): the repository, the GitHub OIDC provider,
+the deploy roles and the preview role, evaluated by the real program under mocks."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from components.deploy_policy import UNSCOPABLE
+from devtools import pulumi_mocks
+
+from .conftest import ECS_STACKS, SHIPPED_STACKS, evaluated
+from .test_stacks import LIFECYCLE, REPOSITORY, ROLE
+
+PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+POLICY = "aws:iam/policy:Policy"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+ACCOUNT = pulumi_mocks.ACCOUNT
+REGION = pulumi_mocks.REGION
+GITHUB = "token.actions.githubusercontent.com"
+DEPLOYS = {"dev": "dev", "staging": "staging", "prod": "production", "qa": "qa"}
+
+
+@pytest.fixture
+def shared() -> pulumi_mocks.Evaluation:
+    return evaluated("shared")
+
+
+def role(evaluation, name: str):
+    (found,) = [r for r in evaluation.of_type(ROLE) if r.inputs["name"] == name]
+    return found
+
+
+def role_statements(evaluation, role_name: str) -> list[dict]:
+    """Every statement of the managed policies attached to the role."""
+    attached = {
+        a.inputs["policyArn"].rsplit("/", 1)[-1]
+        for a in evaluation.of_type(ATTACHMENT)
+        if a.inputs["role"] == role_name
+    }
+    policies = [p for p in evaluation.of_type(POLICY) if p.inputs["name"] in attached]
+    assert policies and len(attached) == len(policies)
+    return [s for p in policies for s in json.loads(p.inputs["policy"])["Statement"]]
+
+
+def test_the_service_stack_owns_the_repository(shared):
+    repository = shared.one(REPOSITORY)
+    inputs = repository.inputs
+    assert inputs["name"] == "shipyard-sample"
+    assert inputs["imageScanningConfiguration"] == {"scanOnPush": True}
+    # Immutable, except the environments' own build tags, which name their inputs (see
+    # test_image_tags.py for why a re-push of one must not fail).
+    assert inputs["imageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
+    assert inputs["imageTagMutabilityExclusionFilters"] == [
+        {"filter": "build-*", "filterType": "WILDCARD"}
+    ]
+    assert inputs["encryptionConfigurations"] == [{"encryptionType": "KMS"}]
+    assert repository.protect is True
+    (keep,) = json.loads(shared.one(LIFECYCLE).inputs["policy"])["rules"]
+    assert keep["selection"] == {
+        "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 100
+    }  # fmt: skip
+    assert shared.outputs["repositoryName"] == "shipyard-sample"
+
+
+def test_no_environment_owns_or_names_the_repository():
+    for stack in SHIPPED_STACKS:
+        assert evaluated(stack).of_type(REPOSITORY) == []
+        assert "shipyard:imageRepository" not in pulumi_mocks.stack_config(stack)
+
+
+def test_a_repository_moved_from_dev_keeps_its_state():
+    # After `pulumi state move` from dev, the resources sit at the root under dev's names.
+    aliases = pulumi_mocks.evaluate("shared").one(REPOSITORY).aliases
+    assert aliases == [("shipyard-sample-dev-repo", "root")]
+    config = {**pulumi_mocks.stack_config("shared"), "shipyard:repositoryMovedFrom": ""}
+    assert pulumi_mocks.evaluate("shared", config=config).one(REPOSITORY).aliases == []
+
+
+def test_the_github_oidc_provider_is_created_or_an_existing_one_used(shared):
+    provider = shared.one(PROVIDER).inputs
+    assert provider["url"] == f"https://{GITHUB}"
+    assert provider["clientIdLists"] == ["sts.amazonaws.com"]
+    existing = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB}"
+    config = {**pulumi_mocks.stack_config("shared"), "shipyard:githubOidcProviderArn": existing}
+    reused = pulumi_mocks.evaluate("shared", config=config)
+    assert reused.of_type(PROVIDER) == []
+    trust = json.loads(role(reused, "shipyard-sample-prod-deploy").inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Federated": existing}
+
+
+@pytest.mark.parametrize(("stack", "github_environment"), DEPLOYS.items())
+def test_a_deploy_role_trusts_one_repository_and_one_github_environment(
+    shared, stack, github_environment
+):
+    (statement,) = json.loads(
+        role(shared, f"shipyard-sample-{stack}-deploy").inputs["assumeRolePolicy"]
+    )["Statement"]
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Principal"]["Federated"].endswith(f":oidc-provider/{GITHUB}") or (
+        statement["Principal"]["Federated"].endswith("-github")  # the mock's ARN
+    )
+    assert statement["Condition"] == {
+        "StringEquals": {
+            f"{GITHUB}:aud": "sts.amazonaws.com",
+            f"{GITHUB}:sub": f"repo:acme/shipyard-sample:environment:{github_environment}",
+        }
+    }
+    assert shared.outputs["deployRoleArns"][stack].endswith(f"role/shipyard-sample-{stack}-deploy")
+
+
+def test_the_preview_role_trusts_pull_requests_only(shared):
+    (statement,) = json.loads(role(shared, "shipyard-sample-preview").inputs["assumeRolePolicy"])[
+        "Statement"
+    ]
+    assert statement["Condition"]["StringEquals"][f"{GITHUB}:sub"] == (
+        "repo:acme/shipyard-sample:pull_request"
+    )
+
+
+def wildcard_actions(statements: list[dict]) -> list[str]:
+    return [a for s in statements for a in s["Action"] if "*" in a]
+
+
+@pytest.mark.parametrize("stack", DEPLOYS)
+def test_a_deploy_role_is_scoped_to_its_environment(shared, stack):
+    prefix = f"shipyard-sample-{stack}"
+    statements = role_statements(shared, f"{prefix}-deploy")
+    assert wildcard_actions(statements) == []
+    assert not [a for s in statements for a in s["Action"] if a.startswith("iam:") and a in (
+        "iam:*", "iam:CreateUser", "iam:CreatePolicy", "iam:DeleteRolePermissionsBoundary"
+    )]  # fmt: skip
+    for statement in statements:
+        resources = statement["Resource"]
+        if resources == ["*"]:
+            # Only what AWS offers no resource or condition for, each documented.
+            assert set(statement["Action"]) <= set(UNSCOPABLE), statement
+            continue
+        condition = json.dumps(statement.get("Condition", {}))
+        for resource in resources:
+            by_name = prefix in resource or f"/shipyard/shipyard-sample/{stack}/" in resource
+            by_tag = f'"{prefix}"' in condition and "shipyard:stack" in condition
+            shared_thing = resource.endswith(":repository/shipyard-sample") or (
+                "ami-amazon-linux-latest" in resource or ":image/*" in resource
+            )
+            new_instance = re.search(r":(instance|volume|network-interface)/\*$", resource)
+            default_vpc = resource.endswith(":vpc/*") and statement["Action"] == [
+                "ec2:CreateSecurityGroup"
+            ]
+            assert by_name or by_tag or shared_thing or new_instance or default_vpc, (
+                statement,
+                resource,
+            )
+
+
+def test_deploy_roles_pass_only_their_environments_roles_to_ecs_and_ec2(shared):
+    statements = role_statements(shared, "shipyard-sample-prod-deploy")
+    (pass_role,) = [s for s in statements if s["Action"] == ["iam:PassRole"]]
+    assert pass_role["Resource"] == [f"arn:aws:iam::{ACCOUNT}:role/shipyard-sample-prod-*"]
+    assert pass_role["Condition"] == {
+        "StringEquals": {"iam:PassedToService": ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com"]}
+    }
+    # Roles it creates or writes policies into must carry the service's boundary.
+    (create,) = [s for s in statements if "iam:CreateRole" in s["Action"]]
+    boundary = f"arn:aws:iam::{ACCOUNT}:policy/shipyard-sample-workload-boundary"
+    assert create["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": boundary}}
+    assert "iam:PutRolePolicy" in create["Action"]
+
+
+def test_ecr_push_only_to_the_services_repository(shared):
+    statements = role_statements(shared, "shipyard-sample-dev-deploy")
+    pushes = [s for s in statements if "ecr:PutImage" in s["Action"]]
+    assert [s["Resource"] for s in pushes] == [
+        [f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/shipyard-sample"]
+    ]
+
+
+def test_the_preview_role_changes_nothing(shared):
+    statements = role_statements(shared, "shipyard-sample-preview")
+    assert wildcard_actions(statements) == []
+    writes = re.compile(
+        r":(Create|Delete|Put|Update|Modify|Register|Attach|Detach|Tag|Untag|Add|Remove|Set|"
+        r"Start|Stop|Run|Authorize|Revoke|Associate|Disassociate|Pass)"
+    )
+    assert not [
+        action
+        for s in statements
+        for action in s["Action"]
+        if writes.search(action) and action not in UNSCOPABLE
+    ]
+
+
+def test_environment_roles_carry_the_permissions_boundary():
+    boundary = f"arn:aws:iam::{ACCOUNT}:policy/shipyard-sample-workload-boundary"
+    for stack in SHIPPED_STACKS:
+        roles = evaluated(stack).of_type(ROLE)
+        assert roles and all(r.inputs["permissionsBoundary"] == boundary for r in roles)
+    (boundary_policy,) = [
+        p
+        for p in evaluated("shared").of_type(POLICY)
+        if p.inputs["name"] == "shipyard-sample-workload-boundary"
+    ]
+    actions = json.loads(boundary_policy.inputs["policy"])["Statement"][0]["Action"]
+    assert "ecr:BatchGetImage" in actions and "iam:PassRole" not in actions
+    assert wildcard_actions([{"Action": actions}]) == []
+
+
+def test_each_policy_fits_a_managed_policy():
+    from components.deploy_access import MANAGED_POLICY_LIMIT
+
+    for policy in evaluated("shared").of_type(POLICY):
+        compact = json.dumps(json.loads(policy.inputs["policy"]), separators=(",", ":"))
+        assert len(compact) <= MANAGED_POLICY_LIMIT, policy.name
+
+
+def test_the_service_stack_does_not_change_when_an_environment_goes():
+    """Destroying an environment leaves the service stack's preview empty: nothing of it
+    depends on an environment's state, only on its stack file being listed."""
+    before = pulumi_mocks.evaluate("shared").inputs_by_key()
+    for stack in ECS_STACKS:  # environments come and go around it
+        pulumi_mocks.evaluate(stack)
+    after = pulumi_mocks.evaluate("shared").inputs_by_key()
+    assert before == after
