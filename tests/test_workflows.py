@@ -1,0 +1,231 @@
+"""The release pipeline's workflows (.github/workflows), linted and read as data.
+
+actionlint checks their syntax, expressions and (through shellcheck) every run: script;
+the tests below check what the pipeline promises: one build whose digest every deploy job
+deploys, prod behind the `production` environment, one deploy of an environment at a time,
+minimal permissions, every action pinned to a commit, and every `shipyard` command line
+accepted by the CLI's own parser.
+"""
+
+from __future__ import annotations
+
+import http.server
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+import yaml
+
+from shipyard_cli.main import app
+from shipyard_cli.stack_files import PulumiYamlLoader
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
+DEPLOY_JOBS = ("dev", "staging", "qa", "prod")
+
+
+def workflow(name: str) -> dict[str, Any]:
+    # YAML 1.2, as GitHub reads it: `on` is a key, not a boolean.
+    return yaml.load((WORKFLOWS / name).read_text(), Loader=PulumiYamlLoader)
+
+
+def all_workflows() -> dict[str, dict[str, Any]]:
+    return {path.name: workflow(path.name) for path in sorted(WORKFLOWS.glob("*.yml"))}
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return job.get("steps", [])
+
+
+def test_actionlint_and_shellcheck_report_nothing():
+    actionlint = shutil.which("actionlint") or str(Path(sys.executable).parent / "actionlint")
+    assert Path(actionlint).exists(), "actionlint is installed with the dev extras"
+    assert shutil.which("shellcheck"), "actionlint checks run: scripts with shellcheck"
+    completed = subprocess.run(
+        [actionlint, *sorted(map(str, WORKFLOWS.glob("*.yml")))],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment():
+    for path in WORKFLOWS.glob("*.yml"):
+        for line in path.read_text().splitlines():
+            match = re.search(r"uses:\s*(\S+)", line)
+            if not match or match.group(1).startswith("./"):
+                continue
+            assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", match.group(1)), line
+            assert re.search(r"#\s*v\d+(\.\d+)*\s*$", line), f"{path.name}: no version: {line}"
+
+
+def test_permissions_are_minimal():
+    for name, document in all_workflows().items():
+        assert document["permissions"] == {}, name  # nothing by default
+        for job_name, job in document["jobs"].items():
+            permissions = job.get("permissions", {})
+            assumes_aws = any(
+                step.get("uses", "").startswith("aws-actions/configure-aws-credentials")
+                for step in steps(job)
+            ) or job.get("uses") == "./.github/workflows/deploy.yml"
+            assert permissions.get("id-token") == ("write" if assumes_aws else None), (
+                name, job_name,
+            )  # fmt: skip
+            comments = job_name == "comment"
+            assert permissions.get("pull-requests") == ("write" if comments else None)
+            assert set(permissions) <= {"contents", "id-token", "pull-requests"}
+            assert permissions.get("contents") in ("read", None)
+
+
+def test_the_image_is_built_once_and_every_environment_deploys_that_digest():
+    release = workflow("release.yml")
+    assert release["on"] == {"push": {"branches": ["main"]}}
+    jobs = release["jobs"]
+    builders = [
+        (name, step)
+        for document in all_workflows().values()
+        for name, job in document["jobs"].items()
+        for step in steps(job)
+        if "build-push-action" in step.get("uses", "")
+    ]
+    assert [name for name, _ in builders] == ["build"]
+    (_, build_step), = builders
+    assert build_step["with"]["platforms"] == "linux/amd64"
+    assert build_step["with"]["cache-from"] == "type=gha"
+    assert build_step["with"]["tags"].endswith(":${{ github.sha }}")
+    assert jobs["build"]["needs"] == "checks"
+    assert jobs["build"]["outputs"] == {"digest": "${{ steps.image.outputs.digest }}"}
+    for name in DEPLOY_JOBS:
+        job = jobs[name]
+        assert job["uses"] == "./.github/workflows/deploy.yml"
+        assert job["with"]["environment"] == name
+        assert job["with"]["image"] == "${{ needs.build.outputs.digest }}"
+        assert "build" in ([job["needs"]] if isinstance(job["needs"], str) else job["needs"])
+    # dev first (with its smoke test), then staging and qa, then prod after both.
+    assert jobs["dev"]["needs"] == "build"
+    assert set(jobs["staging"]["needs"]) == {"build", "dev"}
+    assert set(jobs["qa"]["needs"]) == {"build", "dev"}
+    assert set(jobs["prod"]["needs"]) == {"build", "staging", "qa"}
+
+
+def test_deploys_and_rollbacks_run_one_at_a_time_per_environment_and_prod_needs_approval():
+    for name in ("deploy.yml", "rollback.yml"):
+        (job,) = workflow(name)["jobs"].values()
+        assert job["concurrency"] == {
+            "group": "deploy-${{ inputs.environment }}",
+            "cancel-in-progress": False,
+        }
+        # prod's jobs run in the `production` environment, whose reviewers approve them.
+        assert job["environment"] == (
+            "${{ inputs.environment == 'prod' && 'production' || inputs.environment }}"
+        )
+    shared_file = ROOT / "stacks" / "Pulumi.shared.yaml"
+    shared = yaml.load(shared_file.read_text(), Loader=PulumiYamlLoader)
+    # The deploy role for prod trusts exactly that GitHub environment.
+    assert "prod=production" in shared["config"]["shipyard:deployEnvironments"]
+
+
+def test_rollback_is_a_manual_workflow_with_environment_and_release():
+    inputs = workflow("rollback.yml")["on"]["workflow_dispatch"]["inputs"]
+    assert inputs["environment"]["options"] == ["dev", "staging", "prod", "qa"]
+    assert inputs["release"]["type"] == "string"
+
+
+PLACEHOLDERS = {
+    '"$ENVIRONMENT"': "prod", '"$IMAGE"': "sha256:" + "0" * 64, '"$RELEASE"': "2",
+}  # fmt: skip
+
+
+def shipyard_command_lines() -> list[tuple[str, str]]:
+    found = []
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for job in workflow(path.name)["jobs"].values():
+            for step in steps(job):
+                for line in step.get("run", "").splitlines():
+                    if "shipyard " in line and "/shipyard" in line:
+                        found.append((path.name, line.strip()))
+    return found
+
+
+def test_every_shipyard_command_in_a_workflow_parses_with_the_cli():
+    lines = shipyard_command_lines()
+    assert len(lines) >= 6
+    group = typer.main.get_command(app)
+    for name, line in lines:
+        for placeholder, value in PLACEHOLDERS.items():
+            line = line.replace(placeholder, value)
+        # The command alone: not its redirections.
+        argv = shlex.split(re.split(r"\s(?:>|2>|\|)", line)[0])
+        argv = argv[argv.index(next(a for a in argv if a.endswith("/shipyard"))) + 1 :]
+        parent = group.make_context("shipyard", list(argv), resilient_parsing=False)
+        command = group.get_command(parent, argv[0])
+        assert command is not None, (name, line)
+        # Parsing checks every option and argument; nothing runs.
+        command.make_context(argv[0], argv[1:], parent=parent)
+
+
+def run_script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ROOT / "scripts" / name), *args], capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("code", "exit_code", "said"),
+    [
+        ("0", 0, "no stateful or protected resource"),
+        ("3", 1, "::error title=prod would lose state::replace of protected "
+                 "aws:lb/loadBalancer:LoadBalancer shipyard-sample-prod-alb"),
+        ("1", 1, "::error title=prod preview failed::shipyard preview exited 1"),
+    ],
+)  # fmt: skip
+def test_the_risk_gate_fails_the_check_naming_what_would_lose_state(
+    tmp_path, code, exit_code, said
+):
+    preview = tmp_path / "preview.txt"
+    preview.write_text(
+        "Previewing update (prod):\n"
+        "DANGER: replace of protected aws:lb/loadBalancer:LoadBalancer shipyard-sample-prod-alb\n"
+    )
+    completed = run_script("risk-gate", "prod", code, str(preview))
+    assert completed.returncode == exit_code
+    assert said in completed.stdout
+
+
+class _Service(http.server.BaseHTTPRequestHandler):
+    commit = "abc123"
+
+    def do_GET(self) -> None:
+        body = b'{"status": "ok"}' if self.path == "/health" else (
+            b'{"commit": "%s"}' % self.commit.encode()
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def service():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Service)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_the_smoke_test_checks_health_and_the_commit_deployed(service):
+    assert run_script("smoke-test", service, "abc123").returncode == 0
+    wrong = run_script("smoke-test", service, "def456")
+    assert wrong.returncode == 1
+    assert "reports commit abc123, not def456" in wrong.stderr
+    assert run_script("smoke-test", service).returncode == 0  # health only
