@@ -24,7 +24,7 @@ from pulumi_policy import (
 from devtools import pulumi_mocks
 from policy.rules import POLICIES
 
-from .conftest import SHIPPED_STACKS, evaluated
+from .conftest import SERVICE_STACKS, SHIPPED_STACKS, evaluated
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "infra" / "policy"
 
@@ -63,7 +63,7 @@ def stack_violations(evaluation: pulumi_mocks.Evaluation) -> dict[str, list[str]
     return found
 
 
-@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+@pytest.mark.parametrize("stack", SHIPPED_STACKS + SERVICE_STACKS)
 def test_every_shipped_stack_passes_the_mandatory_policies(stack):
     found = stack_violations(evaluated(stack))
     mandatory = {p.name for p in POLICIES if p.enforcement_level == EnforcementLevel.MANDATORY}
