@@ -18,7 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 import naming
-from components import deploy_policy
+from components import deploy_policy, iam
 from components.deploy_policy import Scope
 
 GITHUB_TOKEN_HOST = "token.actions.githubusercontent.com"
@@ -50,23 +50,17 @@ class DeployAccessArgs:
 
 
 def github_trust(provider_arn: pulumi.Input[str], subject: str) -> pulumi.Output[str]:
-    return pulumi.Output.json_dumps(
+    """Only GitHub's tokens for this audience and this one subject (repository and
+    environment, or pull requests) may assume the role."""
+    return iam.trust_policy(
+        {"Federated": provider_arn},
+        "sts:AssumeRoleWithWebIdentity",
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Federated": provider_arn},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {
-                        "StringEquals": {
-                            f"{GITHUB_TOKEN_HOST}:aud": STS_AUDIENCE,
-                            f"{GITHUB_TOKEN_HOST}:sub": subject,
-                        }
-                    },
-                }
-            ],
-        }
+            "StringEquals": {
+                f"{GITHUB_TOKEN_HOST}:aud": STS_AUDIENCE,
+                f"{GITHUB_TOKEN_HOST}:sub": subject,
+            }
+        },
     )
 
 

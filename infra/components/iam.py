@@ -9,19 +9,16 @@ import pulumi
 import pulumi_aws as aws
 
 
-def trust_policy(service: str) -> pulumi.Output[str]:
-    return pulumi.Output.json_dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": service},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-    )
+def trust_policy(
+    principal: dict[str, pulumi.Input[str]],
+    action: str = "sts:AssumeRole",
+    condition: dict[str, Any] | None = None,
+) -> pulumi.Output[str]:
+    """Who may assume a role: one principal, one action, and the condition it must meet."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": principal, "Action": action}
+    if condition:
+        statement["Condition"] = condition
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 def allow(actions: list[str], resources: list[pulumi.Input[str]]) -> dict[str, Any]:
@@ -53,7 +50,7 @@ def service_role(
     child = pulumi.ResourceOptions(parent=parent)
     role = aws.iam.Role(
         name,
-        assume_role_policy=trust_policy(service),
+        assume_role_policy=trust_policy({"Service": service}),
         permissions_boundary=permissions_boundary,
         opts=child,
     )
