@@ -214,10 +214,15 @@ def release_parameter_name(service_name: str, environment: str) -> str:
     return f"/shipyard/{service_name}/{environment}/release"
 
 
-def boundary_policy_name(service_name: str) -> str:
-    """The permissions boundary every role of the service's environments carries."""
-    return f"{service_name}-workload-boundary"
+def build_role_name(service_name: str) -> str:
+    """The role the pipeline's build job assumes to push an image (runs on main only)."""
+    return f"{service_name}-build"
 
 
-def boundary_policy_arn(account: str, service_name: str) -> str:
-    return f"arn:aws:iam::{account}:policy/{boundary_policy_name(service_name)}"
+def boundary_policy_name(service_name: str, environment: str) -> str:
+    """The permissions boundary every role of one environment carries."""
+    return f"{service_name}-{environment}-boundary"
+
+
+def boundary_policy_arn(account: str, service_name: str, environment: str) -> str:
+    return f"arn:aws:iam::{account}:policy/{boundary_policy_name(service_name, environment)}"

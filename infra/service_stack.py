@@ -59,5 +59,6 @@ def build_service_stack(settings: ServiceStackSettings) -> dict[str, pulumi.Inpu
         "repositoryUrl": repository.repository_url,
         "oidcProviderArn": access.provider_arn,
         "deployRoleArns": access.deploy_role_arns,
+        "buildRoleArn": access.build_role_arn,
         "previewRoleArn": access.preview_role_arn,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pulumi
 import pulumi_aws as aws
@@ -15,7 +16,14 @@ from components.ecs_service import FargateService, FargateServiceArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import Network, NetworkArgs
 from components.observability import CpuMetric, Observability, ObservabilityArgs
-from components.registry import ImageBuild, ImageRegistry, ImageRegistryArgs, Repository
+from components.registry import (
+    ImageBuild,
+    ImageRegistry,
+    ImageRegistryArgs,
+    ReleaseRecord,
+    ReleaseRecordArgs,
+    Repository,
+)
 from container import ContainerSpec, container_environment
 from settings import Settings, SettingsError
 from source import APP_DIR, COMMIT, SourceRevision, build_digest
@@ -97,6 +105,14 @@ def deployed_digest(settings: Settings) -> str:
     if settings.image_source == "build":
         return ""
     recorded = recorded_release(settings)
+    if recorded and not re.fullmatch(r"sha256:[0-9a-f]{64}", recorded):
+        raise SettingsError(
+            [
+                f"shipyard:imageSource: the release record of {settings.environment} holds "
+                f"{recorded[:80]!r}, not a digest; deploy one with `shipyard deploy "
+                f"{settings.environment} --image sha256:...`"
+            ]
+        )
     if not recorded:
         raise SettingsError(
             [
@@ -150,15 +166,17 @@ def cpu_metric(settings: Settings) -> CpuMetric:
     return CpuMetric("AWS/ECS", {"ClusterName": prefix, "ServiceName": prefix})
 
 
-def build_compute(settings: Settings, placement: ComputePlacement) -> dict[str, pulumi.Input]:
-    """Run the service on the stack's target; returns the target's own stack outputs."""
+def build_compute(
+    settings: Settings, placement: ComputePlacement
+) -> tuple[pulumi.ComponentResource, dict[str, pulumi.Input]]:
+    """Run the service on the stack's target; returns it and its own stack outputs."""
     prefix = settings.resource_prefix
     if settings.target == "ec2":
         group = Ec2Service(
             prefix,
             Ec2ServiceArgs(group_name=prefix, placement=placement, instances=settings.ec2),
         )
-        return {"autoScalingGroupName": group.group_name}
+        return group, {"autoScalingGroupName": group.group_name}
     service = FargateService(
         prefix,
         FargateServiceArgs(
@@ -169,7 +187,7 @@ def build_compute(settings: Settings, placement: ComputePlacement) -> dict[str, 
             protect=settings.protect_resources,
         ),
     )
-    return {"clusterName": service.cluster_name, "serviceName": service.service_name}
+    return service, {"clusterName": service.cluster_name, "serviceName": service.service_name}
 
 
 def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulumi.Input]:
@@ -184,9 +202,6 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         prefix,
         ImageRegistryArgs(
             repository=repository,
-            release_parameter=naming.release_parameter_name(
-                settings.service_name, settings.environment
-            ),
             pinned_digest=digest,
             build=build,
         ),
@@ -260,18 +275,23 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         alarm_names=observability.alarm_names,
         dependencies=[*load_balancer.listeners, *network.egress],
         permissions_boundary=naming.boundary_policy_arn(
-            aws.get_caller_identity().account_id, settings.service_name
+            aws.get_caller_identity().account_id, settings.service_name, settings.environment
         ),
         aws_profile=settings.aws_profile,
     )
-    compute_outputs = build_compute(settings, placement)
+    compute, compute_outputs = build_compute(settings, placement)
+    release_parameter = naming.release_parameter_name(settings.service_name, settings.environment)
+    ReleaseRecord(
+        prefix,
+        ReleaseRecordArgs(
+            parameter=release_parameter, image_ref=registry.image_ref, rollout=compute
+        ),
+    )
     outputs: dict[str, pulumi.Input] = {
         "url": load_balancer.url,
         "image": registry.image_ref,
         "repositoryUrl": repository.url,
-        "releaseParameter": naming.release_parameter_name(
-            settings.service_name, settings.environment
-        ),
+        "releaseParameter": release_parameter,
         "logGroupName": observability.log_group_name,
         "targetGroupArn": load_balancer.target_group_arn,
         "alarmNames": observability.alarm_names,

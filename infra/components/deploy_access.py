@@ -89,6 +89,7 @@ def document_size(statements: list[dict[str, Any]]) -> int:
 class DeployAccess(pulumi.ComponentResource):
     provider_arn: pulumi.Output[str]
     deploy_role_arns: dict[str, pulumi.Output[str]]
+    build_role_arn: pulumi.Output[str]
     preview_role_arn: pulumi.Output[str]
 
     def __init__(
@@ -107,18 +108,18 @@ class DeployAccess(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
             )
             self.provider_arn = provider.arn
-        boundary = aws.iam.Policy(
-            f"{name}-boundary",
-            name=naming.boundary_policy_name(args.service_name),
-            description="The most any role of this service's environments may do",
-            policy=pulumi.Output.json_dumps(
-                {"Version": "2012-10-17", "Statement": deploy_policy.workload_boundary()}
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         self.deploy_role_arns = {}
         for target in args.targets:
             scope = self._scope(args, target.stack)
+            boundary = aws.iam.Policy(
+                f"{name}-{target.stack}-boundary",
+                name=naming.boundary_policy_name(args.service_name, target.stack),
+                description=f"The most any role of {target.stack} may do",
+                policy=pulumi.Output.json_dumps(
+                    {"Version": "2012-10-17", "Statement": deploy_policy.workload_boundary(scope)}
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
             self.deploy_role_arns[target.stack] = self._role(
                 f"{name}-{target.stack}-deploy",
                 naming.deploy_role_name(args.service_name, target.stack),
@@ -126,6 +127,13 @@ class DeployAccess(pulumi.ComponentResource):
                 deploy_policy.deploy_statements(scope),
                 depends_on=[boundary],
             )
+        # Pushing images is the build job's alone, and only from a run on main.
+        self.build_role_arn = self._role(
+            f"{name}-build",
+            naming.build_role_name(args.service_name),
+            f"repo:{args.github_repository}:ref:refs/heads/main",
+            deploy_policy.build_statements(self._scope(args, "build")),
+        )
         preview_scope = self._scope(args, "preview")
         self.preview_role_arn = self._role(
             f"{name}-preview",
@@ -139,6 +147,7 @@ class DeployAccess(pulumi.ComponentResource):
             {
                 "provider_arn": self.provider_arn,
                 "deploy_role_arns": self.deploy_role_arns,
+                "build_role_arn": self.build_role_arn,
                 "preview_role_arn": self.preview_role_arn,
             }
         )
@@ -151,7 +160,7 @@ class DeployAccess(pulumi.ComponentResource):
             region=args.region,
             account=args.account,
             repository_arn=args.repository_arn,
-            boundary_arn=naming.boundary_policy_arn(args.account, args.service_name),
+            boundary_arn=naming.boundary_policy_arn(args.account, args.service_name, environment),
             state_bucket=args.state_bucket,
             secrets_key_arn=args.secrets_key_arn,
         )

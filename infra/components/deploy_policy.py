@@ -120,6 +120,33 @@ def tagged(scope: Scope, *, request: bool = False) -> dict[str, Any]:
     return {"StringEquals": {f"{key}/{STACK_TAG}": scope.prefix}}
 
 
+def created_with_tag(scope: Scope, create_key: str, creates: Sequence[str]) -> dict[str, Any]:
+    """Tagging allowed only inside the create call, and only with the stack's own tag: no
+    tag can be written onto a resource that exists (another environment's included)."""
+    return {
+        "StringEquals": {
+            create_key: sorted(action.split(":")[1] for action in creates),
+            f"aws:RequestTag/{STACK_TAG}": scope.prefix,
+        }
+    }
+
+
+def keeps_stack_tag(scope: Scope) -> dict[str, Any]:
+    """On the stack's own resources, and without touching the stack tag itself."""
+    return {
+        **tagged(scope),
+        "ForAllValues:StringNotEquals": {"aws:TagKeys": [STACK_TAG]},
+    }
+
+
+def new_resource(scope: Scope) -> dict[str, Any]:
+    """Created with the stack's tag, on a resource that carries no stack tag yet."""
+    return {
+        "StringEquals": {f"aws:RequestTag/{STACK_TAG}": scope.prefix},
+        "Null": {f"aws:ResourceTag/{STACK_TAG}": "true"},
+    }
+
+
 def read_everywhere() -> dict[str, Any]:
     return allow(sorted(UNSCOPABLE), ["*"])
 
@@ -166,19 +193,21 @@ def autoscaling_statements(scope: Scope) -> list[dict[str, Any]]:
              "autoscaling:UpdateAutoScalingGroup"],
             [group],
         ),
-        # ECS service autoscaling: the scalable target's ID is generated, so by tag.
+        # ECS service autoscaling: the scalable target's ID is generated, so by tag: a new
+        # one with the stack's tag, and after that only those that carry it.
         allow(["application-autoscaling:RegisterScalableTarget",
-               "application-autoscaling:TagResource"], [targets], tagged(scope, request=True)),
+               "application-autoscaling:TagResource"], [targets], new_resource(scope)),
         allow(
             ["application-autoscaling:DeleteScalingPolicy",
              "application-autoscaling:DeregisterScalableTarget",
              "application-autoscaling:ListTagsForResource",
              "application-autoscaling:PutScalingPolicy",
-             "application-autoscaling:RegisterScalableTarget",
-             "application-autoscaling:TagResource", "application-autoscaling:UntagResource"],
+             "application-autoscaling:RegisterScalableTarget"],
             [targets],
             tagged(scope),
         ),
+        allow(["application-autoscaling:TagResource", "application-autoscaling:UntagResource"],
+              [targets], keeps_stack_tag(scope)),
     ]  # fmt: skip
 
 
@@ -187,26 +216,31 @@ def load_balancer_statements(scope: Scope) -> list[dict[str, Any]]:
     groups = scope.arn("elasticloadbalancing", "targetgroup/*/*")
     listeners = scope.arn("elasticloadbalancing", "listener/app/*/*/*")
     rules = scope.arn("elasticloadbalancing", "listener-rule/app/*/*/*/*")
+    creates = ("elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup",
+               "elasticloadbalancing:CreateListener", "elasticloadbalancing:CreateRule")
     return [
         allow(
-            ["elasticloadbalancing:AddTags", "elasticloadbalancing:CreateLoadBalancer",
-             "elasticloadbalancing:CreateTargetGroup"],
+            ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
             [balancers, groups],
             tagged(scope, request=True),
         ),
-        # Listeners are authorised against the load balancer they are added to.
+        # Listeners and rules are authorised against the load balancer and target groups
+        # they join: the stack's own.
         allow(["elasticloadbalancing:CreateListener", "elasticloadbalancing:CreateRule"],
               [balancers, listeners, groups], tagged(scope)),
-        allow(["elasticloadbalancing:AddTags"], [listeners, rules], tagged(scope, request=True)),
+        allow(["elasticloadbalancing:AddTags"], [balancers, groups, listeners, rules],
+              created_with_tag(scope, "elasticloadbalancing:CreateAction", creates)),
+        allow(["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+              [balancers, groups, listeners, rules], keeps_stack_tag(scope)),
         allow(
-            ["elasticloadbalancing:AddTags", "elasticloadbalancing:DeleteListener",
+            ["elasticloadbalancing:DeleteListener",
              "elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:DeleteRule",
              "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyListener",
              "elasticloadbalancing:ModifyListenerAttributes",
              "elasticloadbalancing:ModifyLoadBalancerAttributes",
              "elasticloadbalancing:ModifyRule", "elasticloadbalancing:ModifyTargetGroup",
              "elasticloadbalancing:ModifyTargetGroupAttributes",
-             "elasticloadbalancing:RemoveTags", "elasticloadbalancing:SetIpAddressType",
+             "elasticloadbalancing:SetIpAddressType",
              "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets"],
             [balancers, groups, listeners, rules],
             tagged(scope),
@@ -214,18 +248,27 @@ def load_balancer_statements(scope: Scope) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-EC2_CREATES = (
-    "ec2:AllocateAddress", "ec2:CreateInternetGateway", "ec2:CreateLaunchTemplate",
-    "ec2:CreateNatGateway", "ec2:CreateRouteTable", "ec2:CreateSecurityGroup",
-    "ec2:CreateSubnet", "ec2:CreateVpc", "ec2:AuthorizeSecurityGroupEgress",
-    "ec2:AuthorizeSecurityGroupIngress",
-)  # fmt: skip
+# Each create, with the resource it makes (which must carry the stack's tag in the request)
+# and the existing ones it touches (which must carry it already; "" for no condition).
+EC2_CREATES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "ec2:CreateVpc": ("vpc", ()),
+    "ec2:CreateSubnet": ("subnet", ("vpc",)),
+    "ec2:CreateRouteTable": ("route-table", ("vpc",)),
+    "ec2:CreateInternetGateway": ("internet-gateway", ()),
+    "ec2:AllocateAddress": ("elastic-ip", ()),
+    "ec2:CreateNatGateway": ("natgateway", ("subnet", "elastic-ip")),
+    "ec2:CreateLaunchTemplate": ("launch-template", ()),
+    # Security groups may also go into the default VPC, which carries no stack tag.
+    "ec2:CreateSecurityGroup": ("security-group", ("",)),
+    "ec2:AuthorizeSecurityGroupIngress": ("security-group-rule", ("security-group",)),
+    "ec2:AuthorizeSecurityGroupEgress": ("security-group-rule", ("security-group",)),
+}
 EC2_CHANGES = (
-    "ec2:AssociateRouteTable", "ec2:AttachInternetGateway", "ec2:AuthorizeSecurityGroupEgress",
-    "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateLaunchTemplateVersion", "ec2:CreateRoute",
-    "ec2:CreateTags", "ec2:DeleteInternetGateway", "ec2:DeleteLaunchTemplate",
+    "ec2:AssociateRouteTable", "ec2:AttachInternetGateway",
+    "ec2:CreateLaunchTemplateVersion", "ec2:CreateRoute",
+    "ec2:DeleteInternetGateway", "ec2:DeleteLaunchTemplate",
     "ec2:DeleteLaunchTemplateVersions", "ec2:DeleteNatGateway", "ec2:DeleteRoute",
-    "ec2:DeleteRouteTable", "ec2:DeleteSecurityGroup", "ec2:DeleteSubnet", "ec2:DeleteTags",
+    "ec2:DeleteRouteTable", "ec2:DeleteSecurityGroup", "ec2:DeleteSubnet",
     "ec2:DeleteVpc", "ec2:DetachInternetGateway", "ec2:DisassociateAddress",
     "ec2:DisassociateRouteTable", "ec2:ModifyLaunchTemplate", "ec2:ModifySecurityGroupRules",
     "ec2:ModifySubnetAttribute", "ec2:ModifyVpcAttribute", "ec2:ReleaseAddress",
@@ -233,24 +276,31 @@ EC2_CHANGES = (
     "ec2:RevokeSecurityGroupIngress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
     "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
 )  # fmt: skip
+EC2_TAGGED_KINDS = (
+    "vpc", "subnet", "internet-gateway", "route-table", "elastic-ip", "natgateway",
+    "security-group", "security-group-rule", "launch-template",
+)  # fmt: skip
 
 
 def ec2_statements(scope: Scope) -> list[dict[str, Any]]:
-    every = [scope.arn("ec2", f"{kind}/*") for kind in (
-        "vpc", "subnet", "internet-gateway", "route-table", "elastic-ip", "natgateway",
-        "security-group", "security-group-rule", "launch-template",
-    )]  # fmt: skip
+    every = [scope.arn("ec2", f"{kind}/*") for kind in EC2_TAGGED_KINDS]
+    statements = []
+    for action, (made, touched) in sorted(EC2_CREATES.items()):
+        # What it makes: only with the stack's tag in the request.
+        statements.append(allow([action], [scope.arn("ec2", f"{made}/*")],
+                                tagged(scope, request=True)))
+        for kind in touched:
+            if kind:  # what it builds on: only the stack's own
+                statements.append(allow([action], [scope.arn("ec2", f"{kind}/*")], tagged(scope)))
+            else:
+                statements.append(allow([action], [scope.arn("ec2", "vpc/*")]))
     return [
-        # Created only with the stack's tag, and tagged only while being created.
-        allow(EC2_CREATES, every, tagged(scope, request=True)),
-        allow(["ec2:CreateTags"], every, {"StringEquals": {
-            "ec2:CreateAction": sorted(action.split(":")[1] for action in EC2_CREATES),
-            f"aws:RequestTag/{STACK_TAG}": scope.prefix,
-        }}),
-        # Security groups may go into the default VPC (untagged, not the stack's).
-        allow(["ec2:CreateSecurityGroup"], [scope.arn("ec2", "vpc/*")]),
-        # Everything else only on what carries the stack's tag.
+        *statements,
+        allow(["ec2:CreateTags"], every,
+              created_with_tag(scope, "ec2:CreateAction", list(EC2_CREATES))),
+        # Everything else only on what carries the stack's tag; its tags, but that one.
         allow(EC2_CHANGES, every, tagged(scope)),
+        allow(["ec2:CreateTags", "ec2:DeleteTags"], every, keeps_stack_tag(scope)),
         # An Auto Scaling group checks that its creator may launch its template.
         allow(
             ["ec2:RunInstances"],
@@ -266,22 +316,51 @@ def ec2_statements(scope: Scope) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+SERVICE_LINKED = [
+    "ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com", "autoscaling.amazonaws.com",
+    "ecs.application-autoscaling.amazonaws.com",
+]  # fmt: skip
+
+
+IAM_BOUNDED = (
+    "iam:AttachRolePolicy", "iam:CreateRole", "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+)  # fmt: skip
+# No UpdateAssumeRolePolicy: a role's trust (ECS tasks, EC2) never changes in a deploy, and
+# being able to change it would let a deploy open an environment's role to anyone.
+IAM_ROLE_CHANGES = (
+    "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:GetRole",
+    "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
+    "iam:ListRolePolicies", "iam:PassRole", "iam:TagRole", "iam:UntagRole", "iam:UpdateRole",
+)  # fmt: skip
+IAM_ROLE_ACTIONS = (*IAM_BOUNDED, *IAM_ROLE_CHANGES)
+
+
 def iam_statements(scope: Scope) -> list[dict[str, Any]]:
     roles = f"arn:aws:iam::{scope.account}:role/{scope.prefix}-*"
     profiles = f"arn:aws:iam::{scope.account}:instance-profile/{scope.prefix}-*"
     bounded = {"StringEquals": {"iam:PermissionsBoundary": scope.boundary_arn}}
+    # The pipeline's own roles match no environment's pattern by design, but a role named
+    # like one must never change them: their trust is what keeps deploys behind GitHub.
+    pipeline_roles = [
+        f"arn:aws:iam::{scope.account}:role/{scope.service}-*-deploy",
+        f"arn:aws:iam::{scope.account}:role/{scope.service}-preview",
+        f"arn:aws:iam::{scope.account}:role/{scope.service}-build",
+    ]
     return [
-        # Roles it creates or changes carry the service's permissions boundary, so no role
-        # of the environment can ever do more than the boundary allows.
-        allow(["iam:AttachRolePolicy", "iam:CreateRole", "iam:PutRolePermissionsBoundary",
-               "iam:PutRolePolicy"], [roles], bounded),
+        {
+            "Effect": "Deny",
+            "Action": sorted(IAM_ROLE_ACTIONS),
+            "Resource": pipeline_roles,
+        },
+        # Roles it creates or changes carry the environment's permissions boundary, so no
+        # role of the environment can ever do more than the boundary allows.
+        allow(IAM_BOUNDED, [roles], bounded),
         allow(["iam:DetachRolePolicy"], [roles],
               {"ArnEquals": {"iam:PolicyARN": SSM_CORE_POLICY}}),
         allow(
-            ["iam:DeleteRole", "iam:DeleteRolePolicy", "iam:GetRole", "iam:GetRolePolicy",
-             "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
-             "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole",
-             "iam:UpdateAssumeRolePolicy", "iam:UpdateRole"],
+            [action for action in IAM_ROLE_CHANGES
+             if action not in ("iam:DetachRolePolicy", "iam:PassRole")],
             [roles],
         ),
         allow(
@@ -292,6 +371,10 @@ def iam_statements(scope: Scope) -> list[dict[str, Any]]:
             [profiles],
         ),
         allow(["iam:PassRole"], [roles], {"StringEquals": {"iam:PassedToService": PASSED_TO}}),
+        # A fresh account has none of the roles these services act with.
+        allow(["iam:CreateServiceLinkedRole"],
+              [f"arn:aws:iam::{scope.account}:role/aws-service-role/*"],
+              {"StringEquals": {"iam:AWSServiceName": SERVICE_LINKED}}),
     ]  # fmt: skip
 
 
@@ -310,7 +393,11 @@ def observability_statements(scope: Scope) -> list[dict[str, Any]]:
             ["cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
              "cloudwatch:ListTagsForResource", "cloudwatch:PutMetricAlarm",
              "cloudwatch:TagResource", "cloudwatch:UntagResource"],
-            [scope.arn("cloudwatch", f"alarm:{scope.prefix}-*")],
+            [scope.arn("cloudwatch", f"alarm:{scope.prefix}-*"),
+             # The alarms target tracking makes, checked against the caller too.
+             scope.arn("cloudwatch",
+                       f"alarm:TargetTracking-service/{scope.prefix}/{scope.prefix}-*"),
+             scope.arn("cloudwatch", f"alarm:TargetTracking-{scope.prefix}-*")],
         ),
     ]  # fmt: skip
 
@@ -341,10 +428,6 @@ def backend_statements(scope: Scope, stacks: list[str], write: bool) -> list[dic
     statements = []
     if scope.state_bucket:
         bucket = f"arn:aws:s3:::{scope.state_bucket}"
-        statements.append(allow(["s3:GetObject"], [f"{bucket}/.pulumi/*"]))
-        statements.append(
-            allow(["s3:ListBucket"], [bucket], {"StringLike": {"s3:prefix": [".pulumi/*"]}})
-        )
         owned = [
             f"{bucket}/.pulumi/{area}/{organization}shipyard/{stack}{suffix}"
             for area in ("stacks", "history", "backups", "locks")
@@ -352,12 +435,18 @@ def backend_statements(scope: Scope, stacks: list[str], write: bool) -> list[dic
             for stack in stacks
             for suffix in (".json", ".json.*", "/*")
         ]
-        if not write:  # a preview only takes a lock
-            owned = [path for path in owned if "/.pulumi/locks/" in path]
-        statements.append(allow(["s3:DeleteObject", "s3:PutObject"], owned))
-    if scope.secrets_key_arn:
-        actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
-        statements.append(allow(actions if write else ["kms:Decrypt"], [scope.secrets_key_arn]))
+        # Its own stacks' state only: another environment's holds its secrets.
+        statements.append(allow(["s3:GetObject"], [f"{bucket}/.pulumi/meta.yaml", *owned]))
+        statements.append(
+            allow(["s3:ListBucket"], [bucket], {"StringLike": {"s3:prefix": [".pulumi/*"]}})
+        )
+        locks = [path for path in owned if "/.pulumi/locks/" in path]
+        statements.append(allow(["s3:DeleteObject", "s3:PutObject"], owned if write else locks))
+    if scope.secrets_key_arn and write:
+        # Previews get no decrypt: a pull request's code must not read a stack's secrets.
+        statements.append(
+            allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [scope.secrets_key_arn])
+        )
     return statements
 
 
@@ -366,7 +455,8 @@ def deploy_statements(scope: Scope) -> list[dict[str, Any]]:
     own reads (status, releases, the rollout waits)."""
     return [
         read_everywhere(),
-        allow(ECR_PUSH, [scope.repository_arn]),
+        # Deploys go by digest: pushing is the build role's alone.
+        allow([*ECR_READ, "ecr:BatchGetImage"], [scope.repository_arn]),
         *ecs_statements(scope),
         *autoscaling_statements(scope),
         *load_balancer_statements(scope),
@@ -375,6 +465,14 @@ def deploy_statements(scope: Scope) -> list[dict[str, Any]]:
         *observability_statements(scope),
         *parameter_statements(scope),
         *backend_statements(scope, [scope.environment], write=True),
+    ]
+
+
+def build_statements(scope: Scope) -> list[dict[str, Any]]:
+    """Push the commit's image to the service's repository; nothing else."""
+    return [
+        allow(["ecr:GetAuthorizationToken"], ["*"]),
+        allow(ECR_PUSH, [scope.repository_arn]),
     ]
 
 
@@ -404,25 +502,42 @@ def preview_statements(scope: Scope, environments: list[str]) -> list[dict[str, 
     ]  # fmt: skip
 
 
-# The most any environment's own role (task, execution, instance) may ever do, whatever a
-# deploy writes into it: the service's permissions boundary.
-WORKLOAD_BOUNDARY_ACTIONS = (
-    "autoscaling:CompleteLifecycleAction", "ec2messages:AcknowledgeMessage",
-    "ec2messages:DeleteMessage", "ec2messages:FailMessage", "ec2messages:GetEndpoint",
-    "ec2messages:GetMessages", "ec2messages:SendReply", "ecr:BatchCheckLayerAvailability",
-    "ecr:BatchGetImage", "ecr:GetAuthorizationToken", "ecr:GetDownloadUrlForLayer",
-    "kms:Decrypt", "logs:CreateLogStream", "logs:PutLogEvents",
-    "secretsmanager:GetSecretValue", "ssm:DescribeAssociation", "ssm:DescribeDocument",
+# The Systems Manager agent (Session Manager), as AmazonSSMManagedInstanceCore grants it:
+# messages about the instance itself, none about another environment's data.
+SSM_AGENT_ACTIONS = (
+    "ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage",
+    "ec2messages:GetEndpoint", "ec2messages:GetMessages", "ec2messages:SendReply",
+    "ssm:DescribeAssociation", "ssm:DescribeDocument",
     "ssm:GetDeployablePatchSnapshotForInstance", "ssm:GetDocument", "ssm:GetManifest",
-    "ssm:GetParameter", "ssm:GetParameters", "ssm:ListAssociations",
-    "ssm:ListInstanceAssociations", "ssm:PutComplianceItems", "ssm:PutConfigurePackageResult",
-    "ssm:PutInventory", "ssm:UpdateAssociationStatus", "ssm:UpdateInstanceAssociationStatus",
-    "ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel",
-    "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
-    "ssmmessages:OpenDataChannel",
+    "ssm:ListAssociations", "ssm:ListInstanceAssociations", "ssm:PutComplianceItems",
+    "ssm:PutConfigurePackageResult", "ssm:PutInventory", "ssm:UpdateAssociationStatus",
+    "ssm:UpdateInstanceAssociationStatus", "ssm:UpdateInstanceInformation",
+    "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
 )  # fmt: skip
 
 
-def workload_boundary() -> list[dict[str, Any]]:
-    # A boundary only caps; each role's own policy grants, scoped to its resources.
-    return [allow(WORKLOAD_BOUNDARY_ACTIONS, ["*"])]
+def workload_boundary(scope: Scope) -> list[dict[str, Any]]:
+    """The most any role of one environment (task, execution, instance) may ever do,
+    whatever a deploy writes into it: its own image pulls, logs, parameters and secrets,
+    never another environment's. A boundary only caps; each role's policy grants."""
+    group = scope.arn("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{scope.prefix}")
+    return [
+        allow(["ecr:GetAuthorizationToken"], ["*"]),
+        allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
+               "ecr:GetDownloadUrlForLayer"], [scope.repository_arn]),
+        allow(["logs:CreateLogStream", "logs:PutLogEvents"],
+              [scope.arn("logs", f"log-group:/shipyard/{scope.prefix}:*")]),
+        allow(["autoscaling:CompleteLifecycleAction"], [group]),
+        allow(["ssm:GetParameter", "ssm:GetParameters"],
+              [scope.arn("ssm", f"parameter/shipyard/{scope.service}/{scope.environment}/*"),
+               scope.arn("ssm", f"parameter/{scope.service}/{scope.environment}/*")]),
+        allow(["secretsmanager:GetSecretValue"],
+              [scope.arn("secretsmanager", f"secret:{scope.service}/{scope.environment}/*")]),
+        # Decrypting only on behalf of Parameter Store and Secrets Manager, which the two
+        # statements above already limit to this environment.
+        allow(["kms:Decrypt"], ["*"], {"StringEquals": {"kms:ViaService": [
+            f"ssm.{scope.region}.amazonaws.com", f"secretsmanager.{scope.region}.amazonaws.com",
+        ]}}),
+        allow(SSM_AGENT_ACTIONS, ["*"]),
+    ]  # fmt: skip

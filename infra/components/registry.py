@@ -1,10 +1,10 @@
 """The image an environment runs, always referenced by digest, and its release record.
 
 The image is built from app/ and pushed to the service's repository, or pinned to a digest
-already there. Either way the environment's release record, an SSM parameter
-(/shipyard/<service>/<env>/release), is set to the digest deployed: it is the one source of
-truth for what the environment should run. A stack that only deploys released images reads
-it at the next update (see stack.py), so `pulumi up`, the pipeline and the CLI agree.
+already there. Once the compute has rolled it out, the environment's release record, an SSM
+parameter (/shipyard/<service>/<env>/release), is set to that digest: it is the one source
+of truth for what the environment should run. A stack that only deploys released images
+reads it at the next update (see stack.py), so `pulumi up`, the pipeline and the CLI agree.
 """
 
 from __future__ import annotations
@@ -40,10 +40,39 @@ class Repository:
 @dataclass(frozen=True)
 class ImageRegistryArgs:
     repository: Repository
-    release_parameter: str  # the SSM parameter that records the deployed digest
     # Exactly one of these: an already-pushed digest, or a build.
     pinned_digest: str = ""
     build: ImageBuild | None = None
+
+
+@dataclass(frozen=True)
+class ReleaseRecordArgs:
+    parameter: str  # /shipyard/<service>/<env>/release
+    image_ref: pulumi.Input[str]  # repo@sha256:...
+    # The rollout it records: a rollout that fails (or that AWS rolls back) fails the update
+    # before the record moves.
+    rollout: pulumi.Resource
+
+
+class ReleaseRecord(pulumi.ComponentResource):
+    """Records the digest an environment runs, once its rollout is over."""
+
+    def __init__(
+        self, name: str, args: ReleaseRecordArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("shipyard:index:ReleaseRecord", name, None, opts)
+        aws.ssm.Parameter(
+            f"{name}-release",
+            name=args.parameter,
+            type="String",
+            # Not a secret: shown as it is in `pulumi preview --diff`.
+            insecure_value=pulumi.Output.from_input(args.image_ref).apply(
+                lambda ref: ref.split("@", 1)[1]
+            ),
+            description="The image digest this environment runs (shipyard's release record)",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.rollout]),
+        )
+        self.register_outputs({})
 
 
 class ImageRegistry(pulumi.ComponentResource):
@@ -61,15 +90,6 @@ class ImageRegistry(pulumi.ComponentResource):
             self.image_ref = pulumi.Output.from_input(
                 f"{args.repository.url}@{args.pinned_digest}"
             )
-        aws.ssm.Parameter(
-            f"{name}-release",
-            name=args.release_parameter,
-            type="String",
-            # Not a secret: shown as it is in `pulumi preview --diff`.
-            insecure_value=self.image_ref.apply(lambda ref: ref.split("@", 1)[1]),
-            description="The image digest this environment runs (shipyard's release record)",
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         self.register_outputs({"image_ref": self.image_ref})
 
     def _build_and_push(

@@ -356,8 +356,9 @@ ENVIRONMENT_CHECKS: tuple[Check, ...] = (
     between("instanceRefreshMinHealthyPercent", 0, 100),
     between("instanceRefreshMaxHealthyPercent", 100, 200),
     between("instanceWarmup", 0, 3600),
-    # The launch lifecycle hook's heartbeat timeout: AWS allows 30 to 7200 seconds.
-    between("instanceBootTimeout", 30, 7200),
+    # The launch lifecycle hook's heartbeat timeout: AWS allows 30 to 7200 seconds, but
+    # booting, installing Docker and pulling the image take a minute or two of it.
+    between("instanceBootTimeout", 180, 7200),
     between("desiredCount", 0, 1000),
     between("minCapacity", 0, 1000),
     between("maxCapacity", 1, 1000),

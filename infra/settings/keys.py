@@ -63,7 +63,7 @@ KEYS: tuple[Key, ...] = (
         "ec2: seconds a new instance warms up before it counts as ready."),
     Key("instanceBootTimeout", int, 600,
         "ec2: seconds a new instance has to boot and answer its health check before Auto "
-        "Scaling abandons it (30-7200). It joins the load balancer only once healthy."),
+        "Scaling abandons it (180-7200). It joins the load balancer only once healthy."),
     Key("desiredCount", int, 1, "Tasks or instances to run at deploy time."),
     Key("minCapacity", int, 1, "Autoscaling minimum."),
     Key("maxCapacity", int, 2, "Autoscaling maximum."),

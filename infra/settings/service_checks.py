@@ -78,6 +78,15 @@ def deploy_environments(values: Values) -> Problems:
                 ".yaml); create the environment's stack first, or remove it from the list"
             )
         seen.add(env)
+    stacks_listed = deploy_stacks(values)
+    for env in stacks_listed:
+        # A deploy role's names (<service>-<env>-*) must not cover another environment's.
+        overlapping = [other for other in stacks_listed if other.startswith(f"{env}-")]
+        if overlapping:
+            problems.append(
+                f"{path('deployEnvironments')}: {env} is a prefix of {', '.join(overlapping)}, "
+                f"so {env}'s deploy role would also match their resources; rename one"
+            )
     if not values["deployEnvironments"]:
         problems.append(
             f"{path('deployEnvironments')}: empty; list the environments the pipeline deploys"
@@ -100,11 +109,11 @@ def kms_key(values: Values) -> Problems:
     arn = values["pulumiSecretsKeyArn"]
     if arn == "":
         return None
-    match = re.fullmatch(r"arn:aws[\w-]*:kms:([a-z0-9-]+):\d{12}:(key|alias)/[\w/-]+", arn)
+    match = re.fullmatch(r"arn:aws[\w-]*:kms:([a-z0-9-]+):\d{12}:key/[\w-]+", arn)
     if not match:
         return (
             f"{path('pulumiSecretsKeyArn')}: {arn!r} is not a KMS key ARN "
-            "(arn:aws:kms:REGION:ACCOUNT:key/ID)"
+            "(arn:aws:kms:REGION:ACCOUNT:key/ID; IAM cannot grant a key by its alias)"
         )
     if values.region and match.group(1) != values.region:
         return (

@@ -85,6 +85,13 @@ CASES = {
                                     {"shipyard:pulumiSecretsKeyArn": "arn:aws:kms:eu-west-1:"
                                      "123456789012:key/0b1c2d3e-aaaa-bbbb-cccc-000000000000"},
                                     "shared"),
+    "deploy-environment-prefix": Bad("shipyard:deployEnvironments",
+                                     "dev is a prefix of dev-eu",
+                                     {"shipyard:deployEnvironments": ["dev", "dev-eu"]},
+                                     "shared"),
+    "secrets-key-alias": Bad("shipyard:pulumiSecretsKeyArn", "cannot grant a key by its alias",
+                             {"shipyard:pulumiSecretsKeyArn":
+                              "arn:aws:kms:us-east-1:123456789012:alias/pulumi"}, "shared"),
     "state-bucket-name": Bad("shipyard:pulumiStateBucket", "is not an S3 bucket name",
                              {"shipyard:pulumiStateBucket": "My_State"}, "shared"),
     # -- values AWS bounds --
@@ -122,7 +129,7 @@ CASES = {
         "shipyard:environmentVariables", "do not fit in EC2 user data (16 KB)",
         {"shipyard:environmentVariables": [long_value(16_000)]}, "qa"),
     "idle-timeout-zero": Bad("shipyard:idleTimeout", "use 1 to 4000", {"shipyard:idleTimeout": 0}),
-    "boot-timeout-short": Bad("shipyard:instanceBootTimeout", "use 30 to 7200",
+    "boot-timeout-short": Bad("shipyard:instanceBootTimeout", "use 180 to 7200",
                               {"shipyard:instanceBootTimeout": 10}, "qa"),
     # -- combinations that break later --
     "cpu-alarm-at-target": Bad("shipyard:alarmCpuPercent", "at or below cpuTargetPercent (60%)",

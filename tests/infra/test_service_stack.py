@@ -134,6 +134,16 @@ def test_a_deploy_role_is_scoped_to_its_environment(shared, stack):
     )]  # fmt: skip
     for statement in statements:
         resources = statement["Resource"]
+        if statement["Effect"] == "Deny":
+            continue  # denials only narrow what is allowed
+        condition_keys = json.dumps(statement.get("Condition", {}))
+        if "aws:RequestTag" in condition_keys and not (
+            "CreateAction" in condition_keys or "aws:ResourceTag" in condition_keys
+        ):
+            # A tag in the request proves nothing about an existing resource: such a
+            # statement may only create, never tag or change what exists.
+            tagging = {"AddTags", "TagResource", "CreateTags", "CreateOrUpdateTags"}
+            assert not [a for a in statement["Action"] if a.split(":")[1] in tagging], statement
         if resources == ["*"]:
             # Only what AWS offers no resource or condition for, each documented.
             assert set(statement["Action"]) <= set(UNSCOPABLE), statement
@@ -149,10 +159,45 @@ def test_a_deploy_role_is_scoped_to_its_environment(shared, stack):
             default_vpc = resource.endswith(":vpc/*") and statement["Action"] == [
                 "ec2:CreateSecurityGroup"
             ]
-            assert by_name or by_tag or shared_thing or new_instance or default_vpc, (
+            # Service-linked roles, each named by the AWS service it is for.
+            service_linked = resource.endswith(":role/aws-service-role/*") and (
+                "iam:AWSServiceName" in condition
+            )
+            assert by_name or by_tag or shared_thing or new_instance or default_vpc or (
+                service_linked
+            ), (
                 statement,
                 resource,
             )
+
+
+def test_no_role_can_change_the_pipelines_roles_or_a_roles_trust(shared):
+    for stack in DEPLOYS:
+        statements = role_statements(shared, f"shipyard-sample-{stack}-deploy")
+        (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+        assert f"arn:aws:iam::{ACCOUNT}:role/shipyard-sample-*-deploy" in deny["Resource"]
+        assert {"iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PassRole"} <= set(
+            deny["Action"]
+        )
+        allowed = {a for s in statements if s["Effect"] == "Allow" for a in s["Action"]}
+        assert "iam:UpdateAssumeRolePolicy" not in allowed
+
+
+def test_only_the_build_role_pushes_and_only_from_main(shared):
+    build = role(shared, "shipyard-sample-build")
+    (trust,) = json.loads(build.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Condition"]["StringEquals"][f"{GITHUB}:sub"] == (
+        "repo:acme/shipyard-sample:ref:refs/heads/main"
+    )
+    pushes = [s for s in role_statements(shared, "shipyard-sample-build")
+              if "ecr:PutImage" in s["Action"]]  # fmt: skip
+    assert [s["Resource"] for s in pushes] == [
+        [f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/shipyard-sample"]
+    ]
+    for stack in DEPLOYS:
+        statements = role_statements(shared, f"shipyard-sample-{stack}-deploy")
+        actions = {a for s in statements for a in s["Action"]}
+        assert "ecr:PutImage" not in actions
 
 
 def test_deploy_roles_pass_only_their_environments_roles_to_ecs_and_ec2(shared):
@@ -162,19 +207,13 @@ def test_deploy_roles_pass_only_their_environments_roles_to_ecs_and_ec2(shared):
     assert pass_role["Condition"] == {
         "StringEquals": {"iam:PassedToService": ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com"]}
     }
-    # Roles it creates or writes policies into must carry the service's boundary.
-    (create,) = [s for s in statements if "iam:CreateRole" in s["Action"]]
-    boundary = f"arn:aws:iam::{ACCOUNT}:policy/shipyard-sample-workload-boundary"
+    # Roles it creates or writes policies into must carry the environment's boundary.
+    (create,) = [
+        s for s in statements if "iam:CreateRole" in s["Action"] and s["Effect"] == "Allow"
+    ]
+    boundary = f"arn:aws:iam::{ACCOUNT}:policy/shipyard-sample-prod-boundary"
     assert create["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": boundary}}
     assert "iam:PutRolePolicy" in create["Action"]
-
-
-def test_ecr_push_only_to_the_services_repository(shared):
-    statements = role_statements(shared, "shipyard-sample-dev-deploy")
-    pushes = [s for s in statements if "ecr:PutImage" in s["Action"]]
-    assert [s["Resource"] for s in pushes] == [
-        [f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/shipyard-sample"]
-    ]
 
 
 def test_the_preview_role_changes_nothing(shared):
@@ -192,19 +231,31 @@ def test_the_preview_role_changes_nothing(shared):
     ]
 
 
-def test_environment_roles_carry_the_permissions_boundary():
-    boundary = f"arn:aws:iam::{ACCOUNT}:policy/shipyard-sample-workload-boundary"
+def test_environment_roles_carry_their_own_environments_boundary():
     for stack in SHIPPED_STACKS:
+        boundary = f"arn:aws:iam::{ACCOUNT}:policy/shipyard-sample-{stack}-boundary"
         roles = evaluated(stack).of_type(ROLE)
         assert roles and all(r.inputs["permissionsBoundary"] == boundary for r in roles)
-    (boundary_policy,) = [
-        p
-        for p in evaluated("shared").of_type(POLICY)
-        if p.inputs["name"] == "shipyard-sample-workload-boundary"
-    ]
-    actions = json.loads(boundary_policy.inputs["policy"])["Statement"][0]["Action"]
-    assert "ecr:BatchGetImage" in actions and "iam:PassRole" not in actions
-    assert wildcard_actions([{"Action": actions}]) == []
+        (policy,) = [
+            p
+            for p in evaluated("shared").of_type(POLICY)
+            if p.inputs["name"] == f"shipyard-sample-{stack}-boundary"
+        ]
+        statements = json.loads(policy.inputs["policy"])["Statement"]
+        assert wildcard_actions(statements) == []
+        by_action = {a: s for s in statements for a in s["Action"]}
+        assert "iam:PassRole" not in by_action
+        # Data of its own environment only: parameters, secrets, logs; decrypt only
+        # through Parameter Store and Secrets Manager.
+        assert all(
+            f"/{stack}/" in resource
+            for action in ("ssm:GetParameters", "secretsmanager:GetSecretValue")
+            for resource in by_action[action]["Resource"]
+        )
+        assert by_action["logs:PutLogEvents"]["Resource"] == [
+            f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/shipyard/shipyard-sample-{stack}:*"
+        ]
+        assert "kms:ViaService" in json.dumps(by_action["kms:Decrypt"]["Condition"])
 
 
 def test_each_policy_fits_a_managed_policy():

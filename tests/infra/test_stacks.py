@@ -54,6 +54,17 @@ def test_environments_deploy_from_the_service_stacks_repository_and_own_none(shi
     assert shipped.outputs["repositoryUrl"].endswith("/shipyard-sample")
 
 
+def test_the_record_moves_only_after_the_rollout():
+    # A rollout that fails or that AWS rolls back fails the update before the record moves.
+    wait = "pulumi-python:dynamic/shipyard:InstanceRefreshWait"
+    for stack, rollout in (
+        ("prod", (SERVICE, "shipyard-sample-prod-service")),
+        ("qa", (wait, "shipyard-sample-qa-rollout")),
+    ):
+        (record,) = evaluated(stack).of_type(PARAMETER)
+        assert rollout in record.dependencies, record.dependencies
+
+
 def test_each_environment_records_the_digest_it_runs(shipped):
     (record,) = shipped.of_type(PARAMETER)
     assert record.inputs["name"] == f"/shipyard/shipyard-sample/{shipped.stack}/release"
