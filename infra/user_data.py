@@ -89,11 +89,15 @@ docker run --detach --name {CONTAINER_NAME} --restart always \\
   --read-only \\
 {env_flags}  "$image"
 
+# Until the hook's time is nearly up, counted from the script's start (SECONDS): booting,
+# installing Docker and pulling the image have used some of it already.
+deadline={container.boot_timeout - HOOK_MARGIN_SECONDS}
 for ((attempt = 1; attempt <= {health_attempts(container.boot_timeout)}; attempt++)); do
   if curl -fsS -o /dev/null --max-time 2 "$health_url"; then
     finish_launch CONTINUE
     exit 0
   fi
+  if ((SECONDS >= deadline)); then break; fi
   sleep 2
 done
 echo "the container did not answer $health_url in time; abandoning this instance" >&2

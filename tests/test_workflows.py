@@ -114,6 +114,23 @@ def test_the_image_is_built_once_and_every_environment_deploys_that_digest():
     assert set(jobs["prod"]["needs"]) == {"build", "staging", "qa"}
 
 
+def test_only_the_build_job_pushes_with_the_main_branch_build_role():
+    build = workflow("release.yml")["jobs"]["build"]
+    assert "environment" not in build  # its role trusts refs/heads/main, not an environment
+    (assume,) = [s for s in steps(build) if "configure-aws-credentials" in s.get("uses", "")]
+    assert assume["with"]["role-to-assume"].endswith(":role/${{ vars.SERVICE_NAME }}-build")
+    # Releases queue, oldest first; none is cut short.
+    assert workflow("release.yml")["concurrency"] == {
+        "group": "release", "cancel-in-progress": False
+    }  # fmt: skip
+
+
+def test_pull_requests_get_only_a_read_only_pulumi_token():
+    text = (WORKFLOWS / "pull-request.yml").read_text()
+    assert "secrets.PULUMI_PREVIEW_ACCESS_TOKEN" in text
+    assert "secrets.PULUMI_ACCESS_TOKEN" not in text
+
+
 def test_deploys_and_rollbacks_run_one_at_a_time_per_environment_and_prod_needs_approval():
     for name in ("deploy.yml", "rollback.yml"):
         (job,) = workflow(name)["jobs"].values()
@@ -229,3 +246,14 @@ def test_the_smoke_test_checks_health_and_the_commit_deployed(service):
     assert wrong.returncode == 1
     assert "reports commit abc123, not def456" in wrong.stderr
     assert run_script("smoke-test", service).returncode == 0  # health only
+
+
+def test_the_risk_gate_lets_a_first_release_through(tmp_path):
+    preview = tmp_path / "preview.txt"
+    preview.write_text(
+        "error: pulumi failed on stack prod: shipyard:imageSource: prod deploys only released "
+        "images, and none is recorded yet\n"
+    )
+    completed = run_script("risk-gate", "prod", "1", str(preview))
+    assert completed.returncode == 0
+    assert "::notice title=prod has no release yet::" in completed.stdout

@@ -16,7 +16,7 @@ from rich.table import Table
 from shipyard_cli import health, releases, summary
 from shipyard_cli.aws import Aws
 from shipyard_cli.errors import DANGEROUS_CHANGES, INTERRUPTED, OK, UNHEALTHY, USAGE, UserError
-from shipyard_cli.model import IMAGE_DIGEST_KEY, Stacks
+from shipyard_cli.model import IMAGE_DIGEST_KEY, IMAGE_SOURCE_KEY, Stacks
 from shipyard_cli.stack_files import PROJECT_DIR, project_default
 
 DURATION = re.compile(r"(\d+)([smhd])")
@@ -240,7 +240,14 @@ def pin_and_deploy(rt: Runtime, env: str, digest: str, reason: str, yes: bool) -
         _revert_pin(rt, env, previous, digest)
         raise
     _deployed_as_pinned(rt, env, digest, outputs)
-    _clear_pin(rt, env, digest)
+    if rt.stacks.config(env).get(IMAGE_SOURCE_KEY) == "release":
+        _clear_pin(rt, env, digest)
+    else:
+        rt.console.print(
+            f"{env} builds app/ on every update, so it stays pinned to {digest[:19]} until you "
+            f"remove the pin (`{_pin_command(env, None)}`)",
+            highlight=False,
+        )
     return _wait(rt, env, outputs, digest)
 
 
@@ -249,6 +256,7 @@ def _clear_pin(rt: Runtime, env: str, digest: str) -> None:
 
     Left in the stack file, it would deploy that digest again over a later release (the
     pipeline's, or another operator's rollback) at the next `pulumi up` from this checkout.
+    A build stack reads no record, so it keeps its pin: unpinned, it would build again.
     """
     try:
         rt.stacks.remove_config(env, IMAGE_DIGEST_KEY)

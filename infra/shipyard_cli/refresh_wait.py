@@ -60,7 +60,7 @@ def running_version(aws: Aws, group_name: str) -> str:
     return str(template.get("Version", "?"))
 
 
-def wait_for_rollout(aws: Aws, target: RefreshTarget) -> str:
+def wait_for_rollout(aws: Aws, target: RefreshTarget, first: bool = False) -> str:
     """Wait until the group's newest instance refresh ends; the group must then run the
     launch template version the stack asked for. Returns the refresh's status.
 
@@ -89,17 +89,20 @@ def wait_for_rollout(aws: Aws, target: RefreshTarget) -> str:
             exit_code=UNHEALTHY,
         )
     running = running_version(aws, target.group_name)
-    # A rollback that ended on the version the stack asks for was some earlier refresh's
-    # (the state already says so); any other failure is this rollout's.
-    settled = status in ("Successful", "none") or (
-        status == "RollbackSuccessful" and running == target.launch_template_version
+    # The first wait on a group (the step is new) finds its last refresh from before: what
+    # counts is that the group runs what the stack asks. So does a rollback that ended on
+    # that version (an earlier refresh's); any other failure is this rollout's.
+    settled = (
+        status in ("Successful", "none")
+        or first
+        or (status == "RollbackSuccessful" and running == target.launch_template_version)
     )
     if not settled or running != target.launch_template_version:
         raise UserError(
             f"the instance refresh of {target.group_name} {outcome}; the group runs launch "
             f"template version {running}, the stack asks for {target.launch_template_version}. "
-            "The update is marked failed, so the next `pulumi up` tries again; run "
-            "`pulumi up --refresh` to first read back what the group runs",
+            "The update is marked failed; run `pulumi up --refresh` to read back what the "
+            "group runs, then deploy a release that works",
             exit_code=UNHEALTHY,
         )
     return status
@@ -109,7 +112,7 @@ class InstanceRefreshWaitProvider(ResourceProvider):
     """A dynamic provider whose create and update wait for the group's rollout."""
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        self._wait(props)
+        self._wait(props, first=True)
         return CreateResult(id_=props["groupName"], outs=props)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -123,10 +126,10 @@ class InstanceRefreshWaitProvider(ResourceProvider):
         return UpdateResult(outs=news)
 
     @staticmethod
-    def _wait(props: dict[str, Any]) -> None:
+    def _wait(props: dict[str, Any], first: bool = False) -> None:
         target = RefreshTarget.from_props(props)
         try:
-            wait_for_rollout(connect(target.region, target.profile), target)
+            wait_for_rollout(connect(target.region, target.profile), target, first)
         except UserError as error:
             # The engine shows the exception's message as the update's error.
             raise RuntimeError(str(error)) from None

@@ -79,6 +79,16 @@ def test_an_earlier_rollback_that_left_the_group_as_the_stack_says_is_not_this_r
     InstanceRefreshWaitProvider().create(props("1"))
 
 
+@pytest.mark.parametrize("status", ["Failed", "Cancelled"])
+def test_the_first_wait_on_a_group_running_its_version_ignores_an_old_failure(group, status):
+    # Adding the step to a stack whose group had a failed refresh long ago.
+    version = group.roll_out(GROUP)
+    group.instance_refresh(status, "long ago")
+    InstanceRefreshWaitProvider().create(props(version))
+    with pytest.raises(RuntimeError, match=f"ended {status}"):
+        InstanceRefreshWaitProvider().update(GROUP, props("1"), props(version))
+
+
 def test_only_a_new_launch_template_version_is_a_change_to_wait_for():
     provider = InstanceRefreshWaitProvider()
     assert provider.diff(GROUP, props("3"), props("4")).changes is True
