@@ -8,6 +8,7 @@ hooks on the very clients the CLI uses, so every other call still goes to moto.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -26,12 +27,19 @@ def release_parameter(env: str) -> str:
     return f"/shipyard/{REPOSITORY}/{env}/release"
 
 
+@functools.cache
+def _session() -> boto3.Session:
+    """One session for every world: it caches the service models, whose JSON (EC2's is
+    megabytes) a new session would parse again for every test. Clients, and the fault hooks
+    registered on them, are still each world's own."""
+    return boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+
+
 class World:
     def __init__(self, endpoint_url: str) -> None:
-        session = boto3.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-        )
-        self.aws = Aws(session, endpoint_url=endpoint_url)
+        self.aws = Aws(_session(), endpoint_url=endpoint_url)
         self.calls: dict[str, int] = {}
         self._vpc: tuple[str, list[str]] | None = None
         # Auto Scaling group -> (the launch template version before the last rollout, now).

@@ -84,6 +84,9 @@ RULES: dict[str, NameRule] = {
     "aws:autoscaling/group:Group": NameRule(
         "Auto Scaling group", 255, ANY_PRINTABLE, "printable ASCII"
     ),
+    "aws:autoscaling/lifecycleHook:LifecycleHook": NameRule(
+        "lifecycle hook", 255, r"[A-Za-z0-9_/-]", "letters, digits, _ / -"
+    ),
     "aws:autoscaling/policy:Policy": NameRule(
         "scaling policy", 255, ANY_PRINTABLE, "printable ASCII"
     ),

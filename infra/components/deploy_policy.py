@@ -301,11 +301,18 @@ def ec2_statements(scope: Scope) -> list[dict[str, Any]]:
         # Everything else only on what carries the stack's tag; its tags, but that one.
         allow(EC2_CHANGES, every, tagged(scope)),
         allow(["ec2:CreateTags", "ec2:DeleteTags"], every, keeps_stack_tag(scope)),
-        # An Auto Scaling group checks that its creator may launch its template.
+        # An Auto Scaling group checks that its creator may launch its template, and tag
+        # what it launches when the template has tag specifications (ours names instances).
         allow(
             ["ec2:RunInstances"],
             [scope.arn("ec2", f"{kind}/*") for kind in (
                 "instance", "volume", "network-interface")],
+        ),
+        allow(
+            ["ec2:CreateTags"],
+            [scope.arn("ec2", f"{kind}/*") for kind in (
+                "instance", "volume", "network-interface")],
+            {"StringEquals": {"ec2:CreateAction": "RunInstances"}},
         ),
         allow(["ec2:RunInstances"],
               [scope.arn("ec2", f"{kind}/*") for kind in (
@@ -428,25 +435,31 @@ def backend_statements(scope: Scope, stacks: list[str], write: bool) -> list[dic
     statements = []
     if scope.state_bucket:
         bucket = f"arn:aws:s3:::{scope.state_bucket}"
-        owned = [
-            f"{bucket}/.pulumi/{area}/{organization}shipyard/{stack}{suffix}"
-            for area in ("stacks", "history", "backups", "locks")
-            for organization in ("", "organization/")
-            for stack in stacks
-            for suffix in (".json", ".json.*", "/*")
-        ]
-        # Its own stacks' state only: another environment's holds its secrets.
-        statements.append(allow(["s3:GetObject"], [f"{bucket}/.pulumi/meta.yaml", *owned]))
+        statements.append(allow(["s3:GetObject"], [f"{bucket}/.pulumi/meta.yaml"]))
         statements.append(
             allow(["s3:ListBucket"], [bucket], {"StringLike": {"s3:prefix": [".pulumi/*"]}})
         )
-        locks = [path for path in owned if "/.pulumi/locks/" in path]
-        statements.append(allow(["s3:DeleteObject", "s3:PutObject"], owned if write else locks))
-    if scope.secrets_key_arn and write:
-        # Previews get no decrypt: a pull request's code must not read a stack's secrets.
-        statements.append(
-            allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [scope.secrets_key_arn])
-        )
+        # One statement per stack, so that a role of many stacks (the preview role) can be
+        # split over several managed policies of at most 6,144 characters each.
+        for stack in stacks:
+            owned = [
+                f"{bucket}/.pulumi/{area}/{organization}shipyard/{stack}{suffix}"
+                for area in ("stacks", "history", "backups", "locks")
+                for organization in ("", "organization/")
+                for suffix in (".json", ".json.*", "/*")
+            ]
+            # Its own stacks' state only: another environment's holds its secrets.
+            statements.append(allow(["s3:GetObject"], owned))
+            locks = [path for path in owned if "/.pulumi/locks/" in path]
+            statements.append(
+                allow(["s3:DeleteObject", "s3:PutObject"], owned if write else locks)
+            )
+    if scope.secrets_key_arn:
+        # Pulumi decrypts a stack's data key whenever it loads the stack, a preview's too, so
+        # previews need Decrypt; only updates encrypt. (Forks' pull requests get no OIDC
+        # token, so only this repository's branches can assume the preview role.)
+        actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"] if write else ["kms:Decrypt"]
+        statements.append(allow(actions, [scope.secrets_key_arn]))
     return statements
 
 

@@ -53,6 +53,15 @@ def user_data(
     return script.apply(lambda text: base64.b64encode(text.encode()).decode())
 
 
+def launch_hook(boot_timeout: int) -> dict[str, Any]:
+    """What a launch waits for: the boot script's word, or ABANDON after the boot timeout."""
+    return {
+        "lifecycle_transition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+        "default_result": "ABANDON",
+        "heartbeat_timeout": boot_timeout,
+    }
+
+
 def lifecycle_statement(region: pulumi.Input[str], group_name: str) -> dict:
     """The boot script completes its own instance's launch lifecycle action in this group."""
     account = aws.get_caller_identity_output().account_id
@@ -173,13 +182,11 @@ class Ec2Service(pulumi.ComponentResource):
             health_check_grace_period=placement.health_check_grace_period,
             default_instance_warmup=instances.instance_warmup,
             # A new instance stays in Pending:Wait, outside the target group, until its boot
-            # script reports the container healthy (or abandons it); see user_data.py.
+            # script reports the container healthy (or abandons it); see user_data.py. Given
+            # at creation, so a new group's first instances wait too.
             initial_lifecycle_hooks=[
                 aws.autoscaling.GroupInitialLifecycleHookArgs(
-                    name=LIFECYCLE_HOOK_NAME,
-                    lifecycle_transition="autoscaling:EC2_INSTANCE_LAUNCHING",
-                    default_result="ABANDON",
-                    heartbeat_timeout=instances.boot_timeout,
+                    name=LIFECYCLE_HOOK_NAME, **launch_hook(instances.boot_timeout)
                 )
             ],
             # A numbered version (not $Latest), so an instance refresh can roll back to it.
@@ -209,9 +216,20 @@ class Ec2Service(pulumi.ComponentResource):
                 parent=self,
                 # Instances in private subnets reach ECR only once NAT and routes exist.
                 depends_on=placement.dependencies,
-                # Autoscaling owns the running count after the first deploy.
-                ignore_changes=["desiredCapacity"],
+                # Autoscaling owns the running count after the first deploy. A change of the
+                # initial hook would replace the group (the provider has it ForceNew, and the
+                # new group's fixed name would clash): the hook below changes it in place.
+                ignore_changes=["desiredCapacity", "initialLifecycleHooks"],
             ),
+        )
+        # The same hook, kept up to date on an existing group (PutLifecycleHook creates or
+        # updates it): a group created before the hook existed, or a new instanceBootTimeout.
+        hook = aws.autoscaling.LifecycleHook(
+            f"{name}-launch-hook",
+            name=LIFECYCLE_HOOK_NAME,
+            autoscaling_group_name=group.name,
+            **launch_hook(instances.boot_timeout),
+            opts=child,
         )
         InstanceRefreshWait(
             f"{name}-rollout",
@@ -222,7 +240,7 @@ class Ec2Service(pulumi.ComponentResource):
                 "profile": placement.aws_profile,
                 "timeoutSeconds": refresh_wait_timeout(instances, placement),
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[group]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[group, hook]),
         )
         for policy in tracking_policies(placement.scaling):
             if policy.ec2_metric is None:  # settings refuse these for ec2 already

@@ -43,7 +43,8 @@ KEYS: tuple[Key, ...] = (
         "images (a pin, or else the environment's release record); never build."),
     Key("imageDigest", str, "",
         "Pin the deployed image to this digest (sha256:...) in the service's repository; "
-        "nothing is built. shipyard sets it for one update and clears it after."),
+        "nothing is built. shipyard sets it; on a release stack it is cleared after the "
+        "update, on a build stack it stays until removed."),
     Key("environmentVariables", list, [],
         "Extra container environment, as NAME=value strings. No secrets."),
     Key("containerHealthCheck", list, ["CMD", "python3", "-m", "service.healthcheck"],

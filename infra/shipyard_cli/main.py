@@ -103,7 +103,7 @@ def runtime(ctx: typer.Context, timeout: float | None = None) -> Runtime:
 def validate_command(
     envs: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[ENV]...", help="Environments to check [default: all]."),
+        typer.Argument(metavar="[ENV]...", help="Environments to check \\[default: all]."),
     ] = None,
 ) -> int:
     """Check stack files without the Pulumi CLI or AWS credentials.

@@ -30,6 +30,7 @@ from .test_stacks import (
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 GROUP = "aws:autoscaling/group:Group"
+LIFECYCLE_HOOK = "aws:autoscaling/lifecycleHook:LifecycleHook"
 EC2_POLICY = "aws:autoscaling/policy:Policy"
 PROFILE = "aws:iam/instanceProfile:InstanceProfile"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
@@ -151,17 +152,36 @@ def test_auto_scaling_group_sits_behind_the_alb_and_refreshes_with_rollback(qa):
         "minHealthyPercentage": 100, "maxHealthyPercentage": 200, "instanceWarmup": "15",
         "autoRollback": True,
     }  # fmt: skip
-    assert group.ignore_changes == ["desiredCapacity"]
     # A new instance joins the target group only once its boot script says the container is
     # healthy; a boot that fails or outlasts the timeout is abandoned and replaced.
-    assert inputs["initialLifecycleHooks"] == [
-        {
-            "name": "shipyard-container-healthy",
-            "lifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
-            "defaultResult": "ABANDON",
-            "heartbeatTimeout": 600,
-        }
-    ]
+    launch_hook = {
+        "name": "shipyard-container-healthy",
+        "lifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+        "defaultResult": "ABANDON",
+        "heartbeatTimeout": 600,
+    }
+    # Given at creation, for a new group's first instances ...
+    assert inputs["initialLifecycleHooks"] == [launch_hook]
+    # ... and kept by its own resource, so that adding or changing it never replaces the
+    # group (the provider has initialLifecycleHooks ForceNew; the group's name is fixed).
+    assert group.ignore_changes == ["desiredCapacity", "initialLifecycleHooks"]
+    hook = qa.one(LIFECYCLE_HOOK)
+    assert hook.inputs == {**launch_hook, "autoscalingGroupName": PREFIX}
+    assert hook.parent_type == "shipyard:index:Ec2Service"
+
+
+def test_a_new_boot_timeout_changes_the_hook_in_place_and_keeps_the_group():
+    before = pulumi_mocks.evaluate("qa")
+    after = pulumi_mocks.evaluate("qa", overrides={"instanceBootTimeout": 900})
+    assert after.one(LIFECYCLE_HOOK).inputs["heartbeatTimeout"] == 900
+    # The group changes only in what it ignores, and in its template version: the boot
+    # script's health deadline follows the timeout (an in-place update, rolled out).
+    changed = {
+        key
+        for key, value in after.one(GROUP).inputs.items()
+        if before.one(GROUP).inputs.get(key) != value
+    }
+    assert changed <= {"initialLifecycleHooks", "launchTemplate"}
 
 
 def test_pulumi_up_waits_for_the_instance_refresh_it_starts(qa):
@@ -176,6 +196,8 @@ def test_pulumi_up_waits_for_the_instance_refresh_it_starts(qa):
     # One wave of two instances: boot timeout + warmup + 120 s of margin.
     assert wait.inputs["timeoutSeconds"] == 600 + 15 + 120
     assert (GROUP, f"{PREFIX}-group") in wait.dependencies
+    # A refresh's new instances are held by the hook, so the hook is in place before.
+    assert (LIFECYCLE_HOOK, f"{PREFIX}-launch-hook") in wait.dependencies
 
 
 def test_compute_waits_for_what_it_uses_on_first_create(qa):

@@ -38,6 +38,8 @@ AWS_NAME_LIMITS: dict[str, tuple[str, int, str]] = {
     "aws:ec2/securityGroup:SecurityGroup": ("name", 255, r"(?!sg-)[\x20-\x7e]+"),
     "aws:autoscaling/group:Group": ("name", 255, r"[\x20-\x7e]+"),
     "aws:autoscaling/policy:Policy": ("name", 255, r"[\x20-\x7e]+"),
+    # AWS API LifecycleHookName: [A-Za-z0-9\-_\/]+, 1-255.
+    "aws:autoscaling/lifecycleHook:LifecycleHook": ("name", 255, r"[A-Za-z0-9_/-]+"),
     "aws:appautoscaling/policy:Policy": ("name", 255, r"[\x20-\x7e]+"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", 255, r"[\x20-\x7e]+"),
     "aws:cloudwatch/logGroup:LogGroup": ("name", 512, r"[A-Za-z0-9_./#-]+"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 import pytest
 
@@ -200,6 +201,24 @@ def test_only_the_build_role_pushes_and_only_from_main(shared):
         assert "ecr:PutImage" not in actions
 
 
+def test_an_auto_scaling_groups_creator_may_launch_and_name_its_instances_only(shared):
+    """CreateAutoScalingGroup checks that its caller may run the launch template and, as the
+    template tags instances, tag what it launches: at launch and nowhere else."""
+    statements = role_statements(shared, "shipyard-sample-qa-deploy")
+    launched = [
+        f"arn:aws:ec2:{REGION}:{ACCOUNT}:{kind}/*"
+        for kind in ("instance", "volume", "network-interface")
+    ]
+    assert {
+        "Effect": "Allow",
+        "Action": ["ec2:CreateTags"],
+        "Resource": launched,
+        "Condition": {"StringEquals": {"ec2:CreateAction": "RunInstances"}},
+    } in statements
+    assert any(s["Action"] == ["ec2:RunInstances"] and s["Resource"] == launched
+               for s in statements)  # fmt: skip
+
+
 def test_deploy_roles_pass_only_their_environments_roles_to_ecs_and_ec2(shared):
     statements = role_statements(shared, "shipyard-sample-prod-deploy")
     (pass_role,) = [s for s in statements if s["Action"] == ["iam:PassRole"]]
@@ -258,12 +277,30 @@ def test_environment_roles_carry_their_own_environments_boundary():
         assert "kms:ViaService" in json.dumps(by_action["kms:Decrypt"]["Condition"])
 
 
-def test_each_policy_fits_a_managed_policy():
+@pytest.mark.parametrize(
+    "backend",
+    [
+        {},
+        # The largest documents: every role also reads its stacks' state in an S3 backend,
+        # the preview role every stack's (a 63-character bucket name, the most S3 allows).
+        {
+            "pulumiStateBucket": "b" * 63,
+            "pulumiSecretsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/" + "0" * 36,
+        },
+    ],
+    ids=["pulumi-cloud", "s3-backend"],
+)
+def test_each_policy_fits_a_managed_policy(backend):
     from components.deploy_access import MANAGED_POLICY_LIMIT
 
-    for policy in evaluated("shared").of_type(POLICY):
+    evaluation = pulumi_mocks.evaluate("shared", overrides=backend)
+    policies = evaluation.of_type(POLICY)
+    for policy in policies:
         compact = json.dumps(json.loads(policy.inputs["policy"]), separators=(",", ":"))
         assert len(compact) <= MANAGED_POLICY_LIMIT, policy.name
+    # IAM's default quota of managed policies attached to one role.
+    attached = Counter(a.inputs["role"] for a in evaluation.of_type(ATTACHMENT))
+    assert attached and max(attached.values()) <= 10
 
 
 def test_the_service_stack_does_not_change_when_an_environment_goes():
