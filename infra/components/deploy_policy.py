@@ -458,7 +458,9 @@ def backend_statements(scope: Scope, stacks: list[str], write: bool) -> list[dic
         # Pulumi decrypts a stack's data key whenever it loads the stack, a preview's too, so
         # previews need Decrypt; only updates encrypt. (Forks' pull requests get no OIDC
         # token, so only this repository's branches can assume the preview role.)
-        actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"] if write else ["kms:Decrypt"]
+        actions = ["kms:Decrypt"]
+        if write:
+            actions += ["kms:Encrypt", "kms:GenerateDataKey"]
         statements.append(allow(actions, [scope.secrets_key_arn]))
     return statements
 
