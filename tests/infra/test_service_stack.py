@@ -303,6 +303,33 @@ def test_each_policy_fits_a_managed_policy(backend):
     assert attached and max(attached.values()) <= 10
 
 
+def test_with_an_s3_backend_each_role_reads_only_its_stacks_and_previews_only_decrypt():
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/" + "1" * 36
+    shared = pulumi_mocks.evaluate(
+        "shared", overrides={"pulumiStateBucket": "acme-state", "pulumiSecretsKeyArn": key}
+    )
+
+    def on_key(role: str) -> set[str]:
+        return {a for s in role_statements(shared, role) if key in s["Resource"]
+                for a in s["Action"]}  # fmt: skip
+
+    def state_read(role: str) -> set[str]:
+        return {r for s in role_statements(shared, role) if s["Action"] == ["s3:GetObject"]
+                for r in s["Resource"]}  # fmt: skip
+
+    # Pulumi decrypts a stack's data key to load it, previews included; only updates encrypt.
+    assert on_key("shipyard-sample-preview") == {"kms:Decrypt"}
+    assert on_key("shipyard-sample-prod-deploy") == {
+        "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"
+    }  # fmt: skip
+    prod = state_read("shipyard-sample-prod-deploy")
+    assert "arn:aws:s3:::acme-state/.pulumi/stacks/shipyard/prod.json" in prod
+    assert not [r for r in prod if "/shipyard/dev" in r or "/shipyard/staging" in r]
+    assert "arn:aws:s3:::acme-state/.pulumi/stacks/shipyard/dev.json" in state_read(
+        "shipyard-sample-preview"
+    )
+
+
 def test_the_service_stack_does_not_change_when_an_environment_goes():
     """Destroying an environment leaves the service stack's preview empty: nothing of it
     depends on an environment's state, only on its stack file being listed."""
