@@ -212,9 +212,14 @@ def preview_role_name(service_name: str) -> str:
     return f"{service_name}-preview"
 
 
+def parameter_path(service_name: str, environment: str) -> str:
+    """Where an environment's own SSM parameters live."""
+    return f"/shipyard/{service_name}/{environment}"
+
+
 def release_parameter_name(service_name: str, environment: str) -> str:
     """The environment's release record: the digest it should run."""
-    return f"/shipyard/{service_name}/{environment}/release"
+    return f"{parameter_path(service_name, environment)}/release"
 
 
 def build_role_name(service_name: str) -> str:

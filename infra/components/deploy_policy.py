@@ -18,6 +18,8 @@ from typing import Any
 
 import pulumi
 
+import naming
+from components.iam import SSM_CORE_POLICY, allow, image_pull_and_log_statements
 from tagging import STACK_TAG
 
 
@@ -95,23 +97,7 @@ ECR_PUSH = (
 ECR_READ = (
     "ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:ListTagsForResource",
 )  # fmt: skip
-SSM_CORE_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 PASSED_TO = ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com"]
-
-
-def allow(
-    actions: Sequence[str],
-    resources: Sequence[pulumi.Input[str]],
-    condition: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    statement: dict[str, Any] = {
-        "Effect": "Allow",
-        "Action": sorted(actions),
-        "Resource": list(resources),
-    }
-    if condition:
-        statement["Condition"] = condition
-    return statement
 
 
 def tagged(scope: Scope, *, request: bool = False) -> dict[str, Any]:
@@ -350,9 +336,12 @@ def iam_statements(scope: Scope) -> list[dict[str, Any]]:
     # The pipeline's own roles match no environment's pattern by design, but a role named
     # like one must never change them: their trust is what keeps deploys behind GitHub.
     pipeline_roles = [
-        f"arn:aws:iam::{scope.account}:role/{scope.service}-*-deploy",
-        f"arn:aws:iam::{scope.account}:role/{scope.service}-preview",
-        f"arn:aws:iam::{scope.account}:role/{scope.service}-build",
+        f"arn:aws:iam::{scope.account}:role/{name}"
+        for name in (
+            naming.deploy_role_name(scope.service, "*"),
+            naming.preview_role_name(scope.service),
+            naming.build_role_name(scope.service),
+        )
     ]
     return [
         {
@@ -386,7 +375,7 @@ def iam_statements(scope: Scope) -> list[dict[str, Any]]:
 
 
 def observability_statements(scope: Scope) -> list[dict[str, Any]]:
-    log_group = scope.arn("logs", f"log-group:/shipyard/{scope.prefix}")
+    log_group = scope.arn("logs", f"log-group:{naming.log_group_name(scope.prefix)}")
     return [
         allow(
             ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy",
@@ -410,7 +399,9 @@ def observability_statements(scope: Scope) -> list[dict[str, Any]]:
 
 
 def parameter_statements(scope: Scope) -> list[dict[str, Any]]:
-    own = scope.arn("ssm", f"parameter/shipyard/{scope.service}/{scope.environment}/*")
+    own = scope.arn(
+        "ssm", f"parameter{naming.parameter_path(scope.service, scope.environment)}/*"
+    )
     return [
         allow(
             ["ssm:AddTagsToResource", "ssm:DeleteParameter", "ssm:GetParameter",
@@ -508,11 +499,12 @@ def preview_statements(scope: Scope, environments: list[str]) -> list[dict[str, 
               [f"arn:aws:iam::{scope.account}:role/{service}-*",
                f"arn:aws:iam::{scope.account}:instance-profile/{service}-*"]),
         allow(["logs:ListTagsForResource", "logs:ListTagsLogGroup"],
-              [scope.arn("logs", f"log-group:/shipyard/{service}-*")]),
+              [scope.arn("logs", f"log-group:{naming.log_group_name(f'{service}-*')}")]),
         allow(["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"],
               [scope.arn("cloudwatch", f"alarm:{service}-*")]),
         allow(["ssm:GetParameter", "ssm:ListTagsForResource"],
-              [scope.arn("ssm", f"parameter/shipyard/{service}/*"), public_ami_parameters(scope)]),
+              [scope.arn("ssm", f"parameter{naming.parameter_path(service, '*')}"),
+               public_ami_parameters(scope)]),
         *backend_statements(scope, environments, write=False),
     ]  # fmt: skip
 
@@ -538,14 +530,14 @@ def workload_boundary(scope: Scope) -> list[dict[str, Any]]:
     never another environment's. A boundary only caps; each role's policy grants."""
     group = scope.arn("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{scope.prefix}")
     return [
-        allow(["ecr:GetAuthorizationToken"], ["*"]),
-        allow(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
-               "ecr:GetDownloadUrlForLayer"], [scope.repository_arn]),
-        allow(["logs:CreateLogStream", "logs:PutLogEvents"],
-              [scope.arn("logs", f"log-group:/shipyard/{scope.prefix}:*")]),
+        *image_pull_and_log_statements(
+            scope.repository_arn,
+            scope.arn("logs", f"log-group:{naming.log_group_name(scope.prefix)}"),
+        ),
         allow(["autoscaling:CompleteLifecycleAction"], [group]),
         allow(["ssm:GetParameter", "ssm:GetParameters"],
-              [scope.arn("ssm", f"parameter/shipyard/{scope.service}/{scope.environment}/*"),
+              [scope.arn("ssm",
+                         f"parameter{naming.parameter_path(scope.service, scope.environment)}/*"),
                scope.arn("ssm", f"parameter/{scope.service}/{scope.environment}/*")]),
         allow(["secretsmanager:GetSecretValue"],
               [scope.arn("secretsmanager", f"secret:{scope.service}/{scope.environment}/*")]),

@@ -20,7 +20,6 @@ from shipyard_cli.refresh_wait import InstanceRefreshWaitProvider
 from user_data import LIFECYCLE_HOOK_NAME, BootContainer, render_user_data
 
 AMAZON_LINUX_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
-SSM_CORE_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
 
 @dataclass(frozen=True)
@@ -121,7 +120,7 @@ class Ec2Service(pulumi.ComponentResource):
             ],
             parent=self,
             permissions_boundary=placement.permissions_boundary,
-            managed_policy_arns=(SSM_CORE_POLICY,),
+            managed_policy_arns=(iam.SSM_CORE_POLICY,),
         )
         profile = aws.iam.InstanceProfile(f"{name}-instance", role=role.role.name, opts=child)
         image_id = (
