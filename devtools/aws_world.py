@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse
 
+import naming
 from shipyard_cli.aws import Aws
 
 REGION = "us-east-1"
@@ -24,7 +25,7 @@ REPOSITORY = "shipyard-sample"
 
 
 def release_parameter(env: str) -> str:
-    return f"/shipyard/{REPOSITORY}/{env}/release"
+    return naming.release_parameter_name(REPOSITORY, env)
 
 
 @functools.cache
@@ -171,12 +172,7 @@ class World:
         )
 
     def release_record(self, env: str) -> str | None:
-        try:
-            return self.client("ssm").get_parameter(Name=release_parameter(env))["Parameter"][
-                "Value"
-            ]
-        except self.client("ssm").exceptions.ParameterNotFound:
-            return None
+        return self.aws.release_record(release_parameter(env))
 
     def run_on_ecs(self, outputs: dict[str, Any], image: str) -> None:
         """The ECS service on a new task definition revision running `image`."""
@@ -284,8 +280,9 @@ class World:
 
         self._after("autoscaling", "DescribeAutoScalingGroups", serve)
 
-    def instance_refresh(self, status: str, reason: str = "") -> None:
-        """Answer DescribeInstanceRefreshes, which moto lacks, with one refresh in `status`.
+    def instance_refresh(self, status: str | None, reason: str = "") -> None:
+        """Answer DescribeInstanceRefreshes, which moto lacks, with one refresh in `status`,
+        or with none (a new group) when `status` is None.
 
         After a rollback, the group is back on the launch template version it ran before the
         last rollout, as Auto Scaling leaves it.
@@ -293,7 +290,9 @@ class World:
 
         def answer(**_: Any) -> tuple[AWSResponse, dict]:
             refresh = {"InstanceRefreshId": "r-1", "Status": status, "StatusReason": reason}
-            return AWSResponse(None, 200, {}, None), {"InstanceRefreshes": [refresh]}
+            return AWSResponse(None, 200, {}, None), {
+                "InstanceRefreshes": [] if status is None else [refresh]
+            }
 
         def rolled_back(parsed: dict) -> None:
             for group in parsed.get("AutoScalingGroups", []):
@@ -305,7 +304,7 @@ class World:
         for event, handler in self._refresh_handlers:  # the newest refresh replaces the last
             events.unregister(event, handler)
         self._refresh_handlers = [("before-call.autoscaling.DescribeInstanceRefreshes", answer)]
-        if status.startswith("Rollback"):
+        if status is not None and status.startswith("Rollback"):
             self._refresh_handlers.append(
                 ("after-call.autoscaling.DescribeAutoScalingGroups", _parsed(rolled_back))
             )

@@ -62,7 +62,7 @@ class FakeStacks:
     # ---- seeding -------------------------------------------------------------------------
 
     def add(self, env: str, outputs: dict[str, Any]) -> FakeEnvironment:
-        config = pulumi_mocks.engine_config(pulumi_mocks.stack_config(env))
+        config = pulumi_mocks.stack_config(env)  # strings already, as the engine passes them
         self.envs[env] = FakeEnvironment(
             config=config, outputs=dict(outputs), deployed_config=dict(config)
         )

@@ -6,7 +6,6 @@ build arguments are known in advance.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from shipyard_cli import offline
@@ -21,7 +20,7 @@ from shipyard_cli.offline import (
     stack_config,
 )
 
-REPO_ROOT = offline.PROJECT_DIR
+REPO_ROOT = offline.CHECKOUT_DIR
 STACKS_DIR = REPO_ROOT / "stacks"
 TEST_COMMIT = "3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c2e4b6d8f0a"
 TEST_VERSION = "v1.0.0"
@@ -48,10 +47,9 @@ def evaluate(
     *,
     commit: str = TEST_COMMIT,
     version: str = TEST_VERSION,
-    project_dir: Path = REPO_ROOT,
     **options: Any,
 ) -> Evaluation:
     """offline.evaluate, building TEST_COMMIT at TEST_VERSION unless told otherwise."""
     return offline.evaluate(
-        stack, config, commit=commit, version=version, project_dir=project_dir, **options
+        stack, config, commit=commit, version=version, **options
     )

@@ -75,6 +75,9 @@ WAITERS = WaiterModel(
                 "delay": 15,
                 "maxAttempts": 40,
                 "acceptors": [
+                    # A new group has no refresh: it was launched on its version already.
+                    {"state": "success", "matcher": "path", "expected": True,
+                     "argument": "length(InstanceRefreshes) == `0`"},
                     _refresh_status_is("Successful", "success"),
                     *[_refresh_status_is(status, "failure") for status in REFRESH_FAILED],
                 ],

@@ -16,3 +16,14 @@ class UserError(Exception):
     def __init__(self, message: str, exit_code: int = FAILED) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def require_known_environments(requested: list[str], known: list[str]) -> None:
+    """Bad usage unless every requested environment has a stack file."""
+    unknown = [env for env in requested if env not in known]
+    if unknown:
+        raise UserError(
+            f"unknown environment {', '.join(map(repr, unknown))}; known: {', '.join(known)} "
+            "(one stacks/Pulumi.<env>.yaml each)",
+            exit_code=USAGE,
+        )

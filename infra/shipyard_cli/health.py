@@ -15,12 +15,17 @@ from shipyard_cli.errors import UNHEALTHY, UserError
 class HealthReport:
     healthy: bool
     rows: list[tuple[str, str]] = field(default_factory=list)  # (what, state)
+    # The ECS service or Auto Scaling group as described for this report.
+    compute: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
         return "; ".join(f"{what}: {state}" for what, state in self.rows)
 
 
-def _ecs_rows(aws: Aws, outputs: dict[str, Any]) -> tuple[bool, list[tuple[str, str]]]:
+Rows = list[tuple[str, str]]
+
+
+def _ecs_rows(aws: Aws, outputs: dict[str, Any]) -> tuple[bool, Rows, dict[str, Any]]:
     service = aws.ecs_service(outputs["clusterName"], outputs["serviceName"])
     desired, running = service.get("desiredCount", 0), service.get("runningCount", 0)
     deployments = service.get("deployments", [])
@@ -31,10 +36,10 @@ def _ecs_rows(aws: Aws, outputs: dict[str, Any]) -> tuple[bool, list[tuple[str, 
         ("tasks (running/desired)", f"{running}/{desired}"),
         ("last deployment", f"{rollout} {primary.get('rolloutStateReason', '')}".strip()),
     ]
-    return ok, rows
+    return ok, rows, service
 
 
-def _ec2_rows(aws: Aws, outputs: dict[str, Any]) -> tuple[bool, list[tuple[str, str]]]:
+def _ec2_rows(aws: Aws, outputs: dict[str, Any]) -> tuple[bool, Rows, dict[str, Any]]:
     group = aws.auto_scaling_group(outputs["autoScalingGroupName"])
     desired = group.get("DesiredCapacity", 0)
     in_service = sum(
@@ -50,11 +55,12 @@ def _ec2_rows(aws: Aws, outputs: dict[str, Any]) -> tuple[bool, list[tuple[str, 
             f"{refresh_state} {(refresh or {}).get('StatusReason', '')}".strip(),
         ),
     ]
-    return ok, rows
+    return ok, rows, group
 
 
 def check(aws: Aws, outputs: dict[str, Any]) -> HealthReport:
-    compute_ok, rows = (_ec2_rows if outputs.get("target") == "ec2" else _ecs_rows)(aws, outputs)
+    describe = _ec2_rows if outputs.get("target") == "ec2" else _ecs_rows
+    compute_ok, rows, compute = describe(aws, outputs)
     targets = aws.target_health(outputs["targetGroupArn"])
     unhealthy = [t for t in targets if t.state != "healthy"]
     rows.append(
@@ -67,27 +73,28 @@ def check(aws: Aws, outputs: dict[str, Any]) -> HealthReport:
     firing = aws.alarms_firing(list(outputs.get("alarmNames", [])))
     rows.append(("alarms in ALARM", ", ".join(firing) or "none"))
     healthy = compute_ok and bool(targets) and not unhealthy and not firing
-    return HealthReport(healthy, rows)
+    return HealthReport(healthy, rows, compute)
 
 
 def digest_of(image: str) -> str:
     return image.rsplit("@", 1)[-1] if "@" in image else image
 
 
-def release_agreement(aws: Aws, outputs: dict[str, Any]) -> tuple[bool, list[tuple[str, str]]]:
+def release_agreement(
+    aws: Aws, outputs: dict[str, Any], compute: dict[str, Any]
+) -> tuple[bool, Rows]:
     """Do the release record (what the environment should run), the stack (what Pulumi last
-    deployed) and AWS (what the service or group runs) name the same digest?"""
+    deployed) and AWS (what the service or group runs) name the same digest? `compute` is the
+    service or group as `check` described it."""
     deployed = digest_of(outputs.get("image", ""))
-    record = aws.release_record(outputs["releaseParameter"]) if outputs.get(
-        "releaseParameter"
-    ) else None
+    record = (
+        aws.release_record(outputs["releaseParameter"]) if outputs.get("releaseParameter") else None
+    )
     if outputs.get("target") == "ec2":
-        group = aws.auto_scaling_group(outputs["autoScalingGroupName"])
-        running = digest_of(aws.ec2_configured_image(group))
+        running = digest_of(aws.ec2_configured_image(compute))
         where = "launch template (EC2)"
     else:
-        service = aws.ecs_service(outputs["clusterName"], outputs["serviceName"])
-        running = digest_of(aws.ecs_running_image(service))
+        running = digest_of(aws.ecs_running_image(compute))
         where = "task definition (ECS)"
     rows = [("release record", record or "none"), (f"running: {where}", running)]
     differ = [
@@ -117,10 +124,7 @@ def wait_healthy(
     try:
         with console.status("waiting for the rollout to finish...") as status:
             if outputs.get("target") == "ec2":
-                group = outputs["autoScalingGroupName"]
-                # As the rollout wait inside `pulumi up` does: a new group has no refresh.
-                if aws.latest_instance_refresh(group) is not None:
-                    aws.wait_instance_refresh(group, timeout, delay)
+                aws.wait_instance_refresh(outputs["autoScalingGroupName"], timeout, delay)
             else:
                 aws.wait_ecs_stable(outputs["clusterName"], outputs["serviceName"], timeout, delay)
             status.update("waiting for the load balancer's targets to be healthy...")

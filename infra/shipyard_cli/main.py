@@ -18,7 +18,7 @@ from rich.markup import escape
 from typer.exceptions import TyperException
 
 from shipyard_cli.errors import INTERRUPTED, USAGE, UserError
-from shipyard_cli.stack_files import PROJECT_DIR
+from shipyard_cli.project import PROJECT_DIR
 
 if TYPE_CHECKING:
     from shipyard_cli.operations import Runtime

@@ -29,9 +29,9 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import Stack
 
+from shipyard_cli.project import CHECKOUT_DIR
 from shipyard_cli.stack_files import config_value, project_name, read_stack_config
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 AMAZON_LINUX_AMI = "ami-0a1b2c3d4e5f60718"
@@ -240,7 +240,7 @@ class Evaluation:
         return {key: record.inputs for key, record in self.resources.items()}
 
 
-def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
+def stack_config(stack: str, project_dir: Path = CHECKOUT_DIR) -> dict[str, str]:
     """The `config:` block of stacks/Pulumi.<stack>.yaml, as Pulumi reads it (strings)."""
     return read_stack_config(
         project_dir / "stacks" / f"Pulumi.{stack}.yaml", project_name(project_dir)
@@ -282,7 +282,7 @@ def evaluate(
     version: str = OFFLINE_VERSION,
     preview: bool = False,
     mocks: RecordingMocks | None = None,
-    project_dir: Path = PROJECT_DIR,
+    project_dir: Path = CHECKOUT_DIR,
 ) -> Evaluation:
     """Run infra/__main__.py for `stack` with its stack file's config (or `config`) plus
     overrides (`shipyard:` keys without the namespace).

@@ -15,9 +15,18 @@ from rich.table import Table
 
 from shipyard_cli import health, releases, summary
 from shipyard_cli.aws import Aws
-from shipyard_cli.errors import DANGEROUS_CHANGES, INTERRUPTED, OK, UNHEALTHY, USAGE, UserError
+from shipyard_cli.errors import (
+    DANGEROUS_CHANGES,
+    INTERRUPTED,
+    OK,
+    UNHEALTHY,
+    USAGE,
+    UserError,
+    require_known_environments,
+)
 from shipyard_cli.model import IMAGE_DIGEST_KEY, IMAGE_SOURCE_KEY, Stacks
-from shipyard_cli.stack_files import PROJECT_DIR, project_default
+from shipyard_cli.project import PROJECT_DIR
+from shipyard_cli.stack_files import project_default
 
 DURATION = re.compile(r"(\d+)([smhd])")
 SECONDS_PER_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -37,13 +46,7 @@ class Runtime:
     _regions: dict[str, str] = field(default_factory=dict, repr=False)
 
     def check_environment(self, env: str) -> None:
-        known = self.stacks.environments()
-        if env not in known:
-            raise UserError(
-                f"unknown environment {env!r}; known: {', '.join(known)} "
-                "(one stacks/Pulumi.<env>.yaml each)",
-                exit_code=USAGE,
-            )
+        require_known_environments([env], self.stacks.environments())
 
     def aws(self, env: str) -> Aws:
         if env not in self._regions:
@@ -156,9 +159,7 @@ def deploy_image(rt: Runtime, env: str, digest: str, yes: bool, replace_rollback
         if digest == live:
             rt.console.print(f"{env} already runs {digest}; nothing to deploy", highlight=False)
             return OK
-        history = releases.release_history(
-            env, rt.stacks.history(env), rt.aws(env).images(repository_name(outputs))
-        )
+        history = _release_history(rt, env, outputs)
         current = releases.live_release(history, live)
         if current is not None and current.how == "rollback" and not replace_rollback:
             raise UserError(
@@ -175,10 +176,14 @@ def deploy_image(rt: Runtime, env: str, digest: str, yes: bool, replace_rollback
 # ---- releases, rollback, promote -------------------------------------------------------------
 
 
+def _release_history(rt: Runtime, env: str, outputs: dict[str, Any]) -> list[releases.Release]:
+    images = rt.aws(env).images(repository_name(outputs))
+    return releases.release_history(env, rt.stacks.history(env), images)
+
+
 def release_list(rt: Runtime, env: str) -> tuple[list[releases.Release], dict[str, Any]]:
     outputs = rt.deployed_outputs(env)
-    images = rt.aws(env).images(repository_name(outputs))
-    return releases.release_history(env, rt.stacks.history(env), images), outputs
+    return _release_history(rt, env, outputs), outputs
 
 
 def show_releases(rt: Runtime, env: str) -> int:
@@ -389,7 +394,7 @@ def status(rt: Runtime, env: str) -> int:
     digest = releases.live_digest(outputs)
     live = releases.live_release(history, digest)
     report = health.check(rt.aws(env), outputs)
-    agree, agreement = health.release_agreement(rt.aws(env), outputs)
+    agree, agreement = health.release_agreement(rt.aws(env), outputs, report.compute)
     table = Table(title=f"{env} ({outputs.get('target', 'ecs')})", show_header=False)
     table.add_row("url", outputs.get("url", ""))
     table.add_row("live digest", digest)

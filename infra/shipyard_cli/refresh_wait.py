@@ -67,18 +67,15 @@ def wait_for_rollout(aws: Aws, target: RefreshTarget, first: bool = False) -> st
     Raises UserError saying how the refresh ended and which version the group runs, when
     it failed, was cancelled or rolled back, or is still going when the time is up.
     """
-    refresh = aws.latest_instance_refresh(target.group_name)
-    if refresh is None:
-        status, reason, waited = "none", "", None  # a new group, launched on this version
+    try:
+        aws.wait_instance_refresh(target.group_name, target.timeout_seconds, target.poll_seconds)
+        waited = None
+    except UserError as error:
+        waited = error
+    latest = aws.latest_instance_refresh(target.group_name)
+    if latest is None:
+        status, reason = "none", ""  # a new group, launched on this version
     else:
-        try:
-            aws.wait_instance_refresh(
-                target.group_name, target.timeout_seconds, target.poll_seconds
-            )
-            waited = None
-        except UserError as error:
-            waited = error
-        latest = aws.latest_instance_refresh(target.group_name) or {}
         status, reason = latest.get("Status", "unknown"), latest.get("StatusReason", "")
     outcome = f"ended {status}" + (f" ({reason})" if reason else "")
     if status not in REFRESH_DONE:
@@ -92,11 +89,7 @@ def wait_for_rollout(aws: Aws, target: RefreshTarget, first: bool = False) -> st
     # The first wait on a group (the step is new) finds its last refresh from before: what
     # counts is that the group runs what the stack asks. So does a rollback that ended on
     # that version (an earlier refresh's); any other failure is this rollout's.
-    settled = (
-        status in ("Successful", "none")
-        or first
-        or (status == "RollbackSuccessful" and running == target.launch_template_version)
-    )
+    settled = status in ("Successful", "none", "RollbackSuccessful") or first
     if not settled or running != target.launch_template_version:
         raise UserError(
             f"the instance refresh of {target.group_name} {outcome}; the group runs launch "

@@ -10,15 +10,11 @@ Every value reaches the program as a string; lists and maps as JSON. PyYAML's de
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import yaml
-
-# The project the CLI manages: this checkout, or SHIPYARD_PROJECT_DIR.
-PROJECT_DIR = Path(os.environ.get("SHIPYARD_PROJECT_DIR", Path(__file__).resolve().parents[2]))
 
 
 class StackFileError(Exception):

@@ -17,7 +17,7 @@ from pathlib import Path
 from rich.console import Console
 
 from shipyard_cli import offline
-from shipyard_cli.errors import FAILED, OK, USAGE, UserError
+from shipyard_cli.errors import FAILED, OK, require_known_environments
 from shipyard_cli.stack_files import StackFileError, stack_names
 
 
@@ -43,13 +43,7 @@ def check(project_dir: Path, environment: str) -> Verdict:
 
 def validate(project_dir: Path, requested: list[str], console: Console) -> int:
     known = stack_names(project_dir)
-    unknown = [env for env in requested if env not in known]
-    if unknown:
-        raise UserError(
-            f"unknown environment {', '.join(map(repr, unknown))}; known: {', '.join(known)} "
-            "(one stacks/Pulumi.<env>.yaml each)",
-            exit_code=USAGE,
-        )
+    require_known_environments(requested, known)
     verdicts = [check(project_dir, env) for env in requested or known]
     for verdict in verdicts:
         if verdict.problems:

@@ -214,9 +214,9 @@ def test_the_cli_starts_without_loading_boto3_or_the_automation_api():
     assert completed.stdout.split() == ["False", "False"]
 
 
-def test_deploy_of_a_new_ec2_group_has_no_refresh_to_wait_for(cli, stacks, world, monkeypatch):
+def test_deploy_of_a_new_ec2_group_has_no_refresh_to_wait_for(cli, stacks, world):
     stacks.add("qa", world.ec2_environment("qa"))
-    monkeypatch.setattr(world.aws, "latest_instance_refresh", lambda group: None)
+    world.instance_refresh(None)
     world.instances_in_service()
     world.targets("healthy")
     assert cli("deploy", "qa", "--image", world.push_image(COMMITS[0]), "--yes") == OK

@@ -37,8 +37,8 @@ def test_an_update_whose_refresh_succeeds_succeeds(group):
     assert result.outs["launchTemplateVersion"] == version
 
 
-def test_a_new_group_has_no_refresh_to_wait_for(group, monkeypatch):
-    monkeypatch.setattr(group.aws, "latest_instance_refresh", lambda name: None)
+def test_a_new_group_has_no_refresh_to_wait_for(group):
+    group.instance_refresh(None)
     result = InstanceRefreshWaitProvider().create(props("1"))
     assert result.id == GROUP
 
