@@ -113,10 +113,6 @@ RULES: dict[str, NameRule] = {
 IMAGE_TAG = NameRule(
     "image tag", 128, "[A-Za-z0-9_.-]", "letters, digits, _ . -", forbidden_prefixes=(".", "-")
 )
-# The property that holds each type's name, where it is not `name`.
-NAME_PROPERTY = {"aws:ecs/taskDefinition:TaskDefinition": "family"}
-# Types whose name property pulumi-aws fills in when the program leaves it unset.
-AUTONAMED = frozenset(RULES) - {"aws:ecs/taskDefinition:TaskDefinition"}
 
 # Environment (stack) names become part of every name above; Pulumi allows more
 # (A-Z, _ and .), which load balancers, target groups and ECS names refuse.
@@ -140,11 +136,13 @@ def autonamed_within(max_length: int) -> int:
 
 
 def load_balancer_name(prefix: str) -> str:
-    return fitted(prefix, "alb", autonamed_within(32))
+    limit = RULES["aws:lb/loadBalancer:LoadBalancer"].max_length
+    return fitted(prefix, "alb", autonamed_within(limit))
 
 
 def target_group_name(prefix: str, role: str = "tg") -> str:
-    return fitted(prefix, role, autonamed_within(32))
+    limit = RULES["aws:lb/targetGroup:TargetGroup"].max_length
+    return fitted(prefix, role, autonamed_within(limit))
 
 
 def log_group_name(prefix: str) -> str:

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from components.deploy_access import DeployAccess, DeployAccessArgs, DeployTarget
 from components.repository import ServiceRepository, ServiceRepositoryArgs
 from settings import ServiceStackSettings
+from settings.model import deploy_entry
 from tagging import tag_every_resource
 
 
@@ -20,7 +21,7 @@ def deploy_targets(settings: ServiceStackSettings) -> list[DeployTarget]:
     """Each entry of deployEnvironments: `stack`, or `stack=github-environment`."""
     targets = []
     for entry in settings.deploy_environments:
-        stack, _, github_environment = entry.partition("=")
+        stack, github_environment = deploy_entry(entry)
         targets.append(DeployTarget(stack, github_environment or stack))
     return targets
 

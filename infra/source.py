@@ -42,7 +42,7 @@ def _files(root: Path) -> list[Path]:
     )
 
 
-def tree_digest(root: Path, with_modes: bool = False) -> str:
+def tree_digest(root: Path) -> str:
     """sha256 over the relative paths and bytes (and permission bits) of every file under root.
 
     It covers every file, including those .dockerignore leaves out: a superset of what
@@ -51,8 +51,7 @@ def tree_digest(root: Path, with_modes: bool = False) -> str:
     digest = hashlib.sha256()
     for path in _files(root):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        if with_modes:
-            digest.update(f"{path.stat().st_mode & 0o7777:o}".encode() + b"\0")
+        digest.update(f"{path.stat().st_mode & 0o7777:o}".encode() + b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -60,7 +59,7 @@ def tree_digest(root: Path, with_modes: bool = False) -> str:
 def build_digest(context: Path, args: Mapping[str, str], platform: str, dockerfile: str) -> str:
     """A digest of every input of the image build: the context's files (paths, modes and
     bytes), the Dockerfile's path, the build arguments and the platform."""
-    digest = hashlib.sha256(tree_digest(context, with_modes=True).encode())
+    digest = hashlib.sha256(tree_digest(context).encode())
     digest.update(json.dumps([dict(sorted(args.items())), platform, dockerfile]).encode())
     return digest.hexdigest()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 
 import pulumi
 import pulumi_aws as aws
@@ -26,6 +25,7 @@ from components.registry import (
 )
 from container import ContainerSpec, container_environment
 from settings import Settings, SettingsError
+from shipyard_cli.model import DIGEST
 from source import APP_DIR, COMMIT, SourceRevision, build_digest
 from tagging import tag_every_resource
 
@@ -105,7 +105,7 @@ def deployed_digest(settings: Settings) -> str:
     if settings.image_source == "build":
         return ""
     recorded = recorded_release(settings)
-    if recorded and not re.fullmatch(r"sha256:[0-9a-f]{64}", recorded):
+    if recorded and not DIGEST.fullmatch(recorded):
         raise SettingsError(
             [
                 f"shipyard:imageSource: the release record of {settings.environment} holds "

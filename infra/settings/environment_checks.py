@@ -22,6 +22,7 @@ from settings.checks import (
     one_of,
 )
 from settings.keys import path
+from shipyard_cli.model import DIGEST
 from user_data import BootContainer, render_user_data
 
 # The task definition around the container environment: the container definition's other
@@ -339,7 +340,7 @@ ENVIRONMENT_CHECKS: tuple[Check, ...] = (
     environment_name,
     derived_names,
     between("containerPort", 1, 65535),
-    matches("imageDigest", r"sha256:[0-9a-f]{64}",
+    matches("imageDigest", DIGEST.pattern,
             "is not an image digest; use sha256: followed by 64 hex digits, or leave it empty",
             allow_empty=True),
     environment_variables,

@@ -94,7 +94,14 @@ class ServiceStackSettings:
     protect_resources: bool
     github_repository: str  # owner/name
     github_oidc_provider_arn: str  # empty: create the provider
-    deploy_environments: tuple[str, ...]
+    deploy_environments: tuple[str, ...]  # entries: stack, or stack=github-environment
     pulumi_state_bucket: str
     pulumi_secrets_key_arn: str
     repository_moved_from: str
+
+
+def deploy_entry(entry: str) -> tuple[str, str]:
+    """A deployEnvironments entry, `stack` or `stack=github-environment`, as (stack, the
+    GitHub environment as written: "" when the entry names none)."""
+    stack, _, github_environment = entry.partition("=")
+    return stack, github_environment

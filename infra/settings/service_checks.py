@@ -8,6 +8,8 @@ from pathlib import Path
 import naming
 from settings.checks import Check, Problems, Values, between, matches
 from settings.keys import path
+from settings.model import deploy_entry
+from shipyard_cli.stack_files import stack_names
 
 GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 
@@ -44,15 +46,15 @@ def github_repository(values: Values) -> Problems:
 
 def deploy_stacks(values: Values) -> list[str]:
     """The stacks of deployEnvironments, whose entries are `stack` or `stack=github-env`."""
-    return [entry.partition("=")[0] for entry in values["deployEnvironments"]]
+    return [deploy_entry(entry)[0] for entry in values["deployEnvironments"]]
 
 
 def deploy_environments(values: Values) -> Problems:
     """Each deploy role is for an environment that has a stack file; none twice."""
     problems, seen = [], set()
-    stacks = Path.cwd() / "stacks"  # Pulumi runs the program from the project directory
+    known = set(stack_names(Path.cwd()))  # Pulumi runs the program from the project directory
     for entry in values["deployEnvironments"]:
-        env, _, github_environment = entry.partition("=")
+        env, github_environment = deploy_entry(entry)
         if re.search(r"[*?\[\]]", github_environment) or (
             "=" in entry and not github_environment
         ):
@@ -72,7 +74,7 @@ def deploy_environments(values: Values) -> Problems:
             )
         elif env in seen:
             problems.append(f"{path('deployEnvironments')}: {env} is listed twice")
-        elif not (stacks / f"Pulumi.{env}.yaml").is_file():
+        elif env not in known:
             problems.append(
                 f"{path('deployEnvironments')}: {env} has no stack file (stacks/Pulumi.{env}"
                 ".yaml); create the environment's stack first, or remove it from the list"

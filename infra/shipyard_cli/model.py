@@ -6,12 +6,15 @@ that imports pulumi.automation) and, in tests, by a fake fed with Pulumi's docum
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 IMAGE_DIGEST_KEY = "shipyard:imageDigest"
+# An image digest as ECR names images, and as shipyard pins and records them.
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 IMAGE_SOURCE_KEY = "shipyard:imageSource"
 
 

@@ -18,10 +18,9 @@ from datetime import datetime
 
 from shipyard_cli.aws import ImageInfo
 from shipyard_cli.errors import USAGE, UserError
-from shipyard_cli.model import IMAGE_DIGEST_KEY, IMAGE_SOURCE_KEY, UpdateRecord
+from shipyard_cli.model import DIGEST, IMAGE_DIGEST_KEY, IMAGE_SOURCE_KEY, UpdateRecord
 
 COMMIT = re.compile(r"(?:^|-)([0-9a-f]{40})(?=-|$)")
-DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
