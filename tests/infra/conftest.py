@@ -28,16 +28,23 @@ def shipped(request) -> pulumi_mocks.Evaluation:
     return evaluated(request.param)
 
 
-def rejected(stack: str, overrides: dict, key_path: str) -> list[str]:
+def refused(
+    stack: str, key_path: str, *, overrides: dict | None = None, config: dict | None = None
+) -> tuple[SettingsError, list[str]]:
     """Evaluate a bad stack file: it must fail with SettingsError before any resource exists.
 
-    Returns the problems reported for `key_path`, for the caller's own assertions.
+    Returns the error and the problems reported for `key_path`, for the caller's assertions.
     """
     mocks = pulumi_mocks.RecordingMocks()
     with pytest.raises(SettingsError) as raised:
-        pulumi_mocks.evaluate(stack, overrides=overrides, mocks=mocks)
+        pulumi_mocks.evaluate(stack, config=config, overrides=overrides, mocks=mocks)
     assert "nothing was deployed" in str(raised.value)
     assert mocks.resources == {}
     problems = [p for p in raised.value.problems if p.startswith(f"{key_path}:")]
     assert problems, raised.value.problems
-    return problems
+    return raised.value, problems
+
+
+def rejected(stack: str, overrides: dict, key_path: str) -> list[str]:
+    """The problems a bad stack file (these overrides) is refused with, for `key_path`."""
+    return refused(stack, key_path, overrides=overrides)[1]

@@ -6,7 +6,7 @@ import pytest
 
 from devtools import pulumi_mocks
 
-from .conftest import EC2_STACKS, ECS_STACKS, SHIPPED_STACKS
+from .conftest import EC2_STACKS, ECS_STACKS, SHIPPED_STACKS, evaluated
 from .test_stacks import IMAGE, LISTENER, SERVICE, TARGET_GROUP, TASK
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -53,7 +53,7 @@ def test_a_pinned_stack_builds_nothing_and_needs_no_registry_login():
     tokens = [call for call, _ in pinned.calls if "getAuthorizationToken" in call]
     assert tokens == []
     assert "commit" not in pinned.outputs
-    built = pulumi_mocks.evaluate("dev")
+    built = evaluated("dev")
     # Going from a build to a pin removes only the build and rolls the task definition.
     assert changed(built, pinned) == {IMAGE, TASK, SERVICE, RELEASE_RECORD}
 

@@ -171,7 +171,7 @@ def test_auto_scaling_group_sits_behind_the_alb_and_refreshes_with_rollback(qa):
 
 
 def test_a_new_boot_timeout_changes_the_hook_in_place_and_keeps_the_group():
-    before = pulumi_mocks.evaluate("qa")
+    before = evaluated("qa")
     after = pulumi_mocks.evaluate("qa", overrides={"instanceBootTimeout": 900})
     assert after.one(LIFECYCLE_HOOK).inputs["heartbeatTimeout"] == 900
     # The group changes only in what it ignores, and in its template version: the boot

@@ -23,6 +23,8 @@ import stack as stack_module
 from devtools import pulumi_mocks
 from source import APP_DIR
 
+from .conftest import evaluated
+
 IMAGE = "docker:index/image:Image"
 REPOSITORY = "aws:ecr/repository:Repository"
 
@@ -45,7 +47,7 @@ class Registry:
 
     @classmethod
     def like_the_program(cls) -> Registry:
-        repository = pulumi_mocks.evaluate("shared").one(REPOSITORY).inputs
+        repository = evaluated("shared").one(REPOSITORY).inputs
         client = boto3.client("ecr", region_name="us-east-1")
         client.create_repository(
             repositoryName="shipyard-sample",

@@ -74,7 +74,7 @@ def test_no_environment_owns_or_names_the_repository():
 
 def test_a_repository_moved_from_dev_keeps_its_state():
     # After `pulumi state move` from dev, the resources sit at the root under dev's names.
-    aliases = pulumi_mocks.evaluate("shared").one(REPOSITORY).aliases
+    aliases = evaluated("shared").one(REPOSITORY).aliases
     assert aliases == [("shipyard-sample-dev-repo", "root")]
     config = {**pulumi_mocks.stack_config("shared"), "shipyard:repositoryMovedFrom": ""}
     assert pulumi_mocks.evaluate("shared", config=config).one(REPOSITORY).aliases == []
@@ -164,8 +164,8 @@ def test_a_deploy_role_is_scoped_to_its_environment(shared, stack):
             service_linked = resource.endswith(":role/aws-service-role/*") and (
                 "iam:AWSServiceName" in condition
             )
-            assert by_name or by_tag or shared_thing or new_instance or default_vpc or (
-                service_linked
+            assert (
+                by_name or by_tag or shared_thing or new_instance or default_vpc or (service_linked)
             ), (
                 statement,
                 resource,
@@ -177,9 +177,7 @@ def test_no_role_can_change_the_pipelines_roles_or_a_roles_trust(shared):
         statements = role_statements(shared, f"shipyard-sample-{stack}-deploy")
         (deny,) = [s for s in statements if s["Effect"] == "Deny"]
         assert f"arn:aws:iam::{ACCOUNT}:role/shipyard-sample-*-deploy" in deny["Resource"]
-        assert {"iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PassRole"} <= set(
-            deny["Action"]
-        )
+        assert {"iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PassRole"} <= set(deny["Action"])
         allowed = {a for s in statements if s["Effect"] == "Allow" for a in s["Action"]}
         assert "iam:UpdateAssumeRolePolicy" not in allowed
 
@@ -293,7 +291,9 @@ def test_environment_roles_carry_their_own_environments_boundary():
 def test_each_policy_fits_a_managed_policy(backend):
     from components.deploy_access import MANAGED_POLICY_LIMIT
 
-    evaluation = pulumi_mocks.evaluate("shared", overrides=backend)
+    evaluation = (
+        pulumi_mocks.evaluate("shared", overrides=backend) if backend else evaluated("shared")
+    )
     policies = evaluation.of_type(POLICY)
     for policy in policies:
         compact = json.dumps(json.loads(policy.inputs["policy"]), separators=(",", ":"))

@@ -103,3 +103,13 @@ def dev(stacks, world):
 def healthy(world):
     world.tasks_running()
     world.targets("healthy")
+
+
+def healthy_ec2(world):
+    world.instances_in_service()
+    world.targets("healthy")
+
+
+def updates(stacks, env: str | None = None) -> list[tuple[str, ...]]:
+    """The `pulumi up` calls made so far, of one environment or of all."""
+    return [call for call in stacks.calls if call[0] == "up" and env in (None, call[1])]

@@ -11,7 +11,7 @@ from devtools import pulumi_mocks
 from shipyard_cli.errors import DANGEROUS_CHANGES, OK, UNHEALTHY
 from shipyard_cli.model import IMAGE_DIGEST_KEY, PlannedStep
 
-from .conftest import COMMITS, healthy
+from .conftest import COMMITS, healthy, healthy_ec2
 
 
 def test_releases_lists_what_ran_newest_first_and_marks_the_live_one(cli, dev):
@@ -85,8 +85,7 @@ def test_deploy_builds_updates_and_waits_until_healthy(cli, stacks, world, dev):
 def test_deploy_on_ec2_waits_for_the_instance_refresh(cli, stacks, world):
     stacks.add("qa", world.ec2_environment("qa"))
     world.instance_refresh("Successful")
-    world.instances_in_service()
-    world.targets("healthy")
+    healthy_ec2(world)
     digest = world.push_image(COMMITS[0])  # the pipeline's build
     assert cli("deploy", "qa", "--image", digest, "--yes") == OK
     assert "last instance refresh: Successful" in cli.printed
@@ -121,8 +120,7 @@ def test_status_of_a_healthy_ec2_environment(cli, stacks, world):
     stacks.add("qa", world.ec2_environment("qa"))
     world.instance_refresh("Successful")
     stacks.deploy_release("qa", COMMITS[0])
-    world.instances_in_service()
-    world.targets("healthy")
+    healthy_ec2(world)
     assert cli("status", "qa") == OK
     assert "instances (in service/desired)" in cli.printed and "2/2" in cli.printed
     assert cli.table()["healthy"] == ["yes"]
@@ -217,7 +215,6 @@ def test_the_cli_starts_without_loading_boto3_or_the_automation_api():
 def test_deploy_of_a_new_ec2_group_has_no_refresh_to_wait_for(cli, stacks, world):
     stacks.add("qa", world.ec2_environment("qa"))
     world.instance_refresh(None)
-    world.instances_in_service()
-    world.targets("healthy")
+    healthy_ec2(world)
     assert cli("deploy", "qa", "--image", world.push_image(COMMITS[0]), "--yes") == OK
     assert "last instance refresh: none" in cli.printed and "qa is healthy" in cli.printed

@@ -12,15 +12,11 @@ import pytest
 from shipyard_cli.errors import FAILED, INTERRUPTED, OK, UNHEALTHY, USAGE, UserError
 from shipyard_cli.model import IMAGE_DIGEST_KEY
 
-from .conftest import COMMITS, healthy
+from .conftest import COMMITS, healthy, healthy_ec2, updates
 
 
 def pin_unchanged(stacks, env: str, before: dict) -> bool:
     return stacks.config(env).get(IMAGE_DIGEST_KEY) == before.get(IMAGE_DIGEST_KEY)
-
-
-def updates(stacks) -> list[tuple[str, ...]]:
-    return [call for call in stacks.calls if call[0] == "up"]
 
 
 @pytest.mark.parametrize(
@@ -173,8 +169,7 @@ def test_rolled_back_instance_refresh_fails_the_update_and_says_what_runs(
 def test_rollback_on_ec2_whose_refresh_rolls_back_reverts_the_pin(cli, stacks, world, capsys):
     stacks.add("qa", world.ec2_environment("qa"))
     world.instance_refresh("Successful")
-    world.instances_in_service()
-    world.targets("healthy")
+    healthy_ec2(world)
     first = stacks.deploy_release("qa", COMMITS[0])
     stacks.deploy_release("qa", COMMITS[1])
     world.instance_refresh("RollbackSuccessful", "alarm shipyard-sample-qa-5xx in ALARM")

@@ -11,11 +11,7 @@ import pytest
 from shipyard_cli.errors import FAILED, OK, UNHEALTHY, USAGE
 from shipyard_cli.model import IMAGE_DIGEST_KEY
 
-from .conftest import COMMITS, healthy
-
-
-def updates(stacks, env: str) -> list[tuple[str, ...]]:
-    return [call for call in stacks.calls if call[:2] == ("up", env)]
+from .conftest import COMMITS, healthy, healthy_ec2, updates
 
 
 @pytest.fixture
@@ -121,7 +117,6 @@ def test_status_of_ec2_reads_the_image_from_the_launch_template(cli, stacks, wor
     stacks.add("qa", world.ec2_environment("qa"))
     world.instance_refresh("Successful")
     digest = stacks.deploy_release("qa", COMMITS[0])
-    world.instances_in_service()
-    world.targets("healthy")
+    healthy_ec2(world)
     assert cli("status", "qa") == OK
     assert cli.table()["running: launch template (EC2)"] == [digest]
