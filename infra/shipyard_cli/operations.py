@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,10 +69,9 @@ def repository_name(outputs: dict[str, Any]) -> str:
     return outputs["repositoryUrl"].split("/", 1)[1]
 
 
-def configured_repository(rt: Runtime, env: str) -> str:
-    """The repository the stack's config deploys from, deployed or not: the service stack's,
+def configured_repository(rt: Runtime, config: Mapping[str, str]) -> str:
+    """The repository a stack's config deploys from, deployed or not: the service stack's,
     named after serviceName."""
-    config = rt.stacks.config(env)
     return config.get("shipyard:serviceName") or project_default(rt.project_dir, "serviceName")
 
 
@@ -168,7 +167,8 @@ def deploy_image(rt: Runtime, env: str, digest: str, yes: bool, replace_rollback
                 f"{digest[:19]} would replace it, so nothing was changed. If this image has "
                 "the fix, deploy it with --replace-rollback"
             )
-    _require_in_ecr(rt.aws(env), configured_repository(rt, env), digest, env, ran_here=False)
+    repository = configured_repository(rt, rt.stacks.config(env))
+    _require_in_ecr(rt.aws(env), repository, digest, env, ran_here=False)
     rt.console.print(f"deploying {digest} to {env}; building nothing", highlight=False)
     return pin_and_deploy(rt, env, digest, "deploy", yes)
 
@@ -220,8 +220,9 @@ def pin_and_deploy(rt: Runtime, env: str, digest: str, reason: str, yes: bool) -
     Whatever happens, the pin ends up equal to what is deployed, or the message says exactly
     how they differ and the command that puts it right.
     """
-    previous = rt.stacks.config(env).get(IMAGE_DIGEST_KEY)
-    repository = configured_repository(rt, env)
+    config = rt.stacks.config(env)
+    previous = config.get(IMAGE_DIGEST_KEY)
+    repository = configured_repository(rt, config)
     rt.stacks.set_config(env, IMAGE_DIGEST_KEY, digest)
     try:
         steps = show_preview(rt, env)
@@ -244,8 +245,8 @@ def pin_and_deploy(rt: Runtime, env: str, digest: str, reason: str, yes: bool) -
     except BaseException:
         _revert_pin(rt, env, previous, digest)
         raise
-    _deployed_as_pinned(rt, env, digest, outputs)
-    if rt.stacks.config(env).get(IMAGE_SOURCE_KEY) == "release":
+    config = _deployed_as_pinned(rt, env, digest, outputs)
+    if config.get(IMAGE_SOURCE_KEY) == "release":
         _clear_pin(rt, env, digest)
     else:
         rt.console.print(
@@ -302,12 +303,16 @@ def _revert_pin(rt: Runtime, env: str, previous: str | None, ours: str) -> str:
     return f"the pin was reverted: {env}'s {IMAGE_DIGEST_KEY} is {previous or 'unset'} again"
 
 
-def _deployed_as_pinned(rt: Runtime, env: str, digest: str, outputs: dict[str, Any]) -> None:
-    """After the update: it deployed our pin, and the pin still says so."""
+def _deployed_as_pinned(
+    rt: Runtime, env: str, digest: str, outputs: dict[str, Any]
+) -> dict[str, str]:
+    """After the update: it deployed our pin, and the pin still says so. Returns the stack's
+    config as read then."""
     deployed = releases.live_digest(outputs)
-    pinned = rt.stacks.config(env).get(IMAGE_DIGEST_KEY)
+    config = rt.stacks.config(env)
+    pinned = config.get(IMAGE_DIGEST_KEY)
     if deployed == digest and pinned == digest:
-        return
+        return config
     if deployed != digest:
         happened = (
             f"the update deployed {deployed}, not {digest}: {IMAGE_DIGEST_KEY} was changed by "
@@ -366,7 +371,7 @@ def promote(rt: Runtime, source: str, target: str, yes: bool) -> int:
     source_outputs = rt.deployed_outputs(source)
     source_repository = repository_name(source_outputs)
     # The target's own config decides where it deploys from, deployed yet or not.
-    target_repository = configured_repository(rt, target)
+    target_repository = configured_repository(rt, rt.stacks.config(target))
     if target_repository != source_repository:
         raise UserError(
             f"{source} deploys from ECR repository {source_repository} but {target} from "
