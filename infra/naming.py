@@ -135,6 +135,12 @@ def autonamed_within(max_length: int) -> int:
     return max_length - AUTONAME_SUFFIX
 
 
+def resource_prefix(service_name: str, environment: str) -> str:
+    """What every name of an environment starts with, and its stack tag's value (the deploy
+    roles' conditions match it)."""
+    return f"{service_name}-{environment}"
+
+
 def load_balancer_name(prefix: str) -> str:
     limit = RULES["aws:lb/loadBalancer:LoadBalancer"].max_length
     return fitted(prefix, "alb", autonamed_within(limit))
@@ -168,7 +174,7 @@ def derived_names(service_name: str, environment: str) -> list[DerivedName]:
     of each type (tests check every registered name against RULES, so a longer new role
     fails them until it is listed).
     """
-    prefix = f"{service_name}-{environment}"
+    prefix = resource_prefix(service_name, environment)
     shapes = [
         ("aws:lb/loadBalancer:LoadBalancer", load_balancer_name(prefix), True),
         ("aws:lb/targetGroup:TargetGroup", target_group_name(prefix), True),
@@ -202,7 +208,7 @@ def build_tag(environment: str, commit: str, build_hash: str, dirty: bool = Fals
 
 def deploy_role_name(service_name: str, environment: str) -> str:
     """The role a pipeline assumes to deploy one environment (named, so workflows can)."""
-    return f"{service_name}-{environment}-deploy"
+    return f"{resource_prefix(service_name, environment)}-deploy"
 
 
 def preview_role_name(service_name: str) -> str:
@@ -227,7 +233,7 @@ def build_role_name(service_name: str) -> str:
 
 def boundary_policy_name(service_name: str, environment: str) -> str:
     """The permissions boundary every role of one environment carries."""
-    return f"{service_name}-{environment}-boundary"
+    return f"{resource_prefix(service_name, environment)}-boundary"
 
 
 def boundary_policy_arn(account: str, service_name: str, environment: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+import naming
 from components.deploy_access import DeployAccess, DeployAccessArgs, DeployTarget
 from components.repository import ServiceRepository, ServiceRepositoryArgs
 from settings import ServiceStackSettings
@@ -28,7 +29,7 @@ def deploy_targets(settings: ServiceStackSettings) -> list[DeployTarget]:
 
 def build_service_stack(settings: ServiceStackSettings) -> dict[str, pulumi.Input]:
     name = settings.service_name
-    tag_every_resource(f"{settings.service_name}-{settings.stack}")
+    tag_every_resource(naming.resource_prefix(settings.service_name, settings.stack))
     repository = ServiceRepository(
         name,
         ServiceRepositoryArgs(

@@ -38,7 +38,7 @@ class Scope:
 
     @property
     def prefix(self) -> str:
-        return f"{self.service}-{self.environment}"
+        return naming.resource_prefix(self.service, self.environment)
 
     def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
         return (

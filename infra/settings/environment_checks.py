@@ -182,7 +182,7 @@ def environment_size(values: Values) -> Problems:
 
 def sized_user_data(values: Values, environment: tuple[tuple[str, str], ...]) -> str:
     """The boot script rendered with the longest values the program can give it."""
-    prefix = f"{values['serviceName']}-{values.environment}"
+    prefix = naming.resource_prefix(values["serviceName"], values.environment)
     repository = values["serviceName"]
     return render_user_data(
         BootContainer(

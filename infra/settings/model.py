@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import naming
+
 
 @dataclass(frozen=True)
 class HealthCheckSettings:
@@ -81,7 +83,7 @@ class Settings:
 
     @property
     def resource_prefix(self) -> str:
-        return f"{self.service_name}-{self.environment}"
+        return naming.resource_prefix(self.service_name, self.environment)
 
 
 @dataclass(frozen=True)
