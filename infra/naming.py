@@ -236,5 +236,12 @@ def boundary_policy_name(service_name: str, environment: str) -> str:
     return f"{resource_prefix(service_name, environment)}-boundary"
 
 
+def auto_scaling_group_arn(region: str, account: str, group_name: str) -> str:
+    return (
+        f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:*:"
+        f"autoScalingGroupName/{group_name}"
+    )
+
+
 def boundary_policy_arn(account: str, service_name: str, environment: str) -> str:
     return f"arn:aws:iam::{account}:policy/{boundary_policy_name(service_name, environment)}"

@@ -257,6 +257,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         region=aws.get_region_output().region,
     )
     private = network.has_private_subnets
+    account = aws.get_caller_identity().account_id
     placement = ComputePlacement(
         container=container,
         scaling=settings.scaling,
@@ -274,8 +275,9 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         log_group_arn=observability.log_group_arn,
         alarm_names=observability.alarm_names,
         dependencies=[*load_balancer.listeners, *network.egress],
+        account=account,
         permissions_boundary=naming.boundary_policy_arn(
-            aws.get_caller_identity().account_id, settings.service_name, settings.environment
+            account, settings.service_name, settings.environment
         ),
         aws_profile=settings.aws_profile,
     )

@@ -28,6 +28,8 @@ class ComputePlacement:
     # What the service or group waits for on first create: the listeners that attach its
     # target group to the load balancer, and the NAT gateways and routes its subnets use.
     dependencies: list[pulumi.Resource]
+    # The AWS account deployed to.
+    account: str = ""
     # The service's permissions boundary, which every role of the environment carries.
     permissions_boundary: str = ""
     # The AWS profile from aws:profile, for the steps that call AWS themselves.

@@ -166,7 +166,7 @@ def ecs_statements(scope: Scope) -> list[dict[str, Any]]:
 
 
 def autoscaling_statements(scope: Scope) -> list[dict[str, Any]]:
-    group = scope.arn("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{scope.prefix}")
+    group = naming.auto_scaling_group_arn(scope.region, scope.account, scope.prefix)
     targets = scope.arn("application-autoscaling", "scalable-target/*")
     return [
         allow(
@@ -528,7 +528,7 @@ def workload_boundary(scope: Scope) -> list[dict[str, Any]]:
     """The most any role of one environment (task, execution, instance) may ever do,
     whatever a deploy writes into it: its own image pulls, logs, parameters and secrets,
     never another environment's. A boundary only caps; each role's policy grants."""
-    group = scope.arn("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{scope.prefix}")
+    group = naming.auto_scaling_group_arn(scope.region, scope.account, scope.prefix)
     return [
         *image_pull_and_log_statements(
             scope.repository_arn,

@@ -12,6 +12,7 @@ import pulumi
 import pulumi.dynamic
 import pulumi_aws as aws
 
+import naming
 from components import iam
 from components.autoscaling import tracking_policies
 from components.compute import ComputePlacement
@@ -61,14 +62,10 @@ def launch_hook(boot_timeout: int) -> dict[str, Any]:
     }
 
 
-def lifecycle_statement(region: pulumi.Input[str], group_name: str) -> dict:
+def lifecycle_statement(region: pulumi.Input[str], account: str, group_name: str) -> dict:
     """The boot script completes its own instance's launch lifecycle action in this group."""
-    account = aws.get_caller_identity_output().account_id
-    group_arn = pulumi.Output.format(
-        "arn:aws:autoscaling:{0}:{1}:autoScalingGroup:*:autoScalingGroupName/{2}",
-        region,
-        account,
-        group_name,
+    group_arn = pulumi.Output.from_input(region).apply(
+        lambda name: naming.auto_scaling_group_arn(name, account, group_name)
     )
     return iam.allow(["autoscaling:CompleteLifecycleAction"], [group_arn])
 
@@ -116,7 +113,9 @@ class Ec2Service(pulumi.ComponentResource):
                 *iam.image_pull_and_log_statements(
                     placement.repository_arn, placement.log_group_arn
                 ),
-                lifecycle_statement(placement.container.region, args.group_name),
+                lifecycle_statement(
+                    placement.container.region, placement.account, args.group_name
+                ),
             ],
             parent=self,
             permissions_boundary=placement.permissions_boundary,
