@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pulumi
@@ -25,6 +26,11 @@ class ContainerSpec:
 KEEPALIVE_MARGIN_SECONDS = 5
 # Variables shipyard sets itself; a stack's environmentVariables may not use them.
 RESERVED_VARIABLES = frozenset({"APP_ENVIRONMENT", "PORT", "KEEPALIVE_SECONDS"})
+
+
+def name_value_pairs(entries: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """`NAME=value` strings (environmentVariables) as (name, value) pairs."""
+    return tuple((name, value) for name, _, value in (entry.partition("=") for entry in entries))
 
 
 def container_environment(

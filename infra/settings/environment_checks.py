@@ -9,7 +9,7 @@ import json
 import re
 
 import naming
-from container import RESERVED_VARIABLES, container_environment
+from container import RESERVED_VARIABLES, container_environment, name_value_pairs
 from settings import aws_limits
 from settings.checks import (
     STACK_NAME,
@@ -158,10 +158,7 @@ def environment_size(values: Values) -> Problems:
     """The environment has to fit in what carries it: the task definition or the user data."""
     if any("=" not in entry for entry in values["environmentVariables"]):
         return None  # environment_variables says what is wrong
-    extra = tuple(
-        (name, value)
-        for name, _, value in (entry.partition("=") for entry in values["environmentVariables"])
-    )
+    extra = name_value_pairs(values["environmentVariables"])
     environment = container_environment(
         values.environment, values["containerPort"], values["idleTimeout"], extra
     )

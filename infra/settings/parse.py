@@ -9,6 +9,7 @@ from typing import Any
 
 import pulumi
 
+from container import name_value_pairs
 from settings import aws_limits
 from settings.checks import Values, run_checks
 from settings.keys import KEYS, KEYS_BY_NAME, NAMESPACE, RETIRED, SERVICE, Key
@@ -186,9 +187,7 @@ def build(environment: str, v: dict[str, Any], aws_profile: str = "") -> Setting
         container_port=v["containerPort"],
         image_source=v["imageSource"],
         image_digest=v["imageDigest"],
-        environment_variables=tuple(
-            tuple(entry.split("=", 1)) for entry in v["environmentVariables"]
-        ),
+        environment_variables=name_value_pairs(v["environmentVariables"]),
         container_health_check=tuple(v["containerHealthCheck"]),
         cpu=v["cpu"],
         memory=v["memory"],
