@@ -146,7 +146,7 @@ def test_auto_scaling_group_sits_behind_the_alb_and_refreshes_with_rollback(qa):
     alarm_names = sorted(alarm.inputs["name"] for alarm in qa.of_type(ALARM))
     refresh = inputs["instanceRefresh"]
     assert refresh["strategy"] == "Rolling"
-    preferences = refresh["preferences"]
+    preferences = dict(refresh["preferences"])  # a copy: evaluated() is shared, read-only
     assert sorted(preferences.pop("alarmSpecification")["alarms"]) == alarm_names
     assert preferences == {
         "minHealthyPercentage": 100, "maxHealthyPercentage": 200, "instanceWarmup": "15",
