@@ -7,7 +7,18 @@ from dataclasses import dataclass
 
 import pulumi
 
+from secret_references import SecretReference
+
 CONTAINER_NAME = "app"
+
+
+@dataclass(frozen=True)
+class ContainerSecret:
+    """One variable whose value the container gets at start from where it is kept."""
+
+    reference: SecretReference
+    # ECS's valueFrom: the parameter's or secret's ARN (with the JSON key part, if any).
+    value_from: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -19,6 +30,7 @@ class ContainerSpec:
     stop_timeout: int
     log_group_name: pulumi.Input[str]
     region: pulumi.Input[str]
+    secrets: tuple[ContainerSecret, ...] = ()
 
 
 # The container keeps idle connections open this much longer than the load balancer does,

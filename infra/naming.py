@@ -104,6 +104,12 @@ RULES: dict[str, NameRule] = {
         "SSM parameter", 1011, "[A-Za-z0-9_./-]", "letters, digits, _ . - /",
         forbidden_prefixes=("/aws", "/ssm", "aws", "ssm"),
     ),
+    # The Terraform provider's validator: alias/ then letters, digits, / _ - (and :), at
+    # most 256 characters; alias/aws/ is AWS's own.
+    "aws:kms/alias:Alias": NameRule(
+        "KMS alias", 256, "[A-Za-z0-9:/_-]", "letters, digits, : / _ -",
+        forbidden_prefixes=("alias/aws/",),
+    ),
     "aws:ecr/repository:Repository": NameRule(
         "ECR repository", 256, "[a-z0-9._/-]", "lowercase letters, digits, . _ - /",
         min_length=2, edges_alphanumeric=True,
@@ -219,6 +225,22 @@ def preview_role_name(service_name: str) -> str:
 def parameter_path(service_name: str, environment: str) -> str:
     """Where an environment's own SSM parameters live."""
     return f"/shipyard/{service_name}/{environment}"
+
+
+def secret_parameter_path(service_name: str, environment: str) -> str:
+    """Where an environment's secrets live in Parameter Store: those Pulumi keeps, and any a
+    team stores there by hand (the environment's roles may read both, nothing else)."""
+    return f"/{service_name}/{environment}"
+
+
+def secret_name_prefix(service_name: str, environment: str) -> str:
+    """How an environment's Secrets Manager secrets are named: <service>/<env>/..."""
+    return f"{service_name}/{environment}/"
+
+
+def secrets_key_alias(service_name: str, environment: str) -> str:
+    """The alias of the environment's KMS key for the secrets Pulumi keeps."""
+    return f"alias/{resource_prefix(service_name, environment)}-secrets"
 
 
 def release_parameter_name(service_name: str, environment: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -12,6 +13,7 @@ from components.autoscaling import request_count_label
 from components.compute import ComputePlacement
 from components.ec2_service import Ec2Service, Ec2ServiceArgs
 from components.ecs_service import FargateService, FargateServiceArgs
+from components.iam import SecretGrant
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import Network, NetworkArgs
 from components.observability import CpuMetric, Observability, ObservabilityArgs
@@ -23,7 +25,9 @@ from components.registry import (
     ReleaseRecordArgs,
     Repository,
 )
-from container import ContainerSpec, container_environment
+from components.secret_store import KeptSecret, SecretStore, SecretStoreArgs
+from container import ContainerSecret, ContainerSpec, container_environment
+from secret_references import PULUMI, SECRETS_MANAGER, SSM, SecretReference
 from settings import Settings, SettingsError
 from shipyard_cli.model import DIGEST
 from source import APP_DIR, COMMIT, SourceRevision, build_digest
@@ -137,9 +141,7 @@ def zone_names(settings: Settings) -> tuple[str, ...]:
     found = aws.get_availability_zones(
         state="available",
         filters=[
-            aws.GetAvailabilityZonesFilterArgs(
-                name="opt-in-status", values=["opt-in-not-required"]
-            )
+            aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])
         ],
     )
     names = tuple(sorted(found.names))
@@ -190,10 +192,82 @@ def build_compute(
     return service, {"clusterName": service.cluster_name, "serviceName": service.service_name}
 
 
+def foreign_secrets(settings: Settings, account: str) -> None:
+    """Secrets are read in the stack's own account: refuse, before any resource, an ARN of
+    another one (settings cannot know the account; only this lookup does)."""
+    foreign = [ref for ref in settings.secrets if ref.account and ref.account != account]
+    if foreign:
+        raise SettingsError(
+            [
+                f"shipyard:secrets: {ref.variable} is in account {ref.account}, but the stack "
+                f"deploys to {account}; the environment's roles read secrets of their own "
+                "account only, so store it there"
+                for ref in foreign
+            ]
+        )
+
+
+@dataclass(frozen=True)
+class SecretWiring:
+    container_secrets: tuple[ContainerSecret, ...]
+    grant: SecretGrant | None
+    # The parameters Pulumi writes: tasks and instances start only once they exist.
+    parameters: list[pulumi.Resource]
+
+
+def wire_secrets(settings: Settings, account: str, region: pulumi.Output[str]) -> SecretWiring:
+    """Where the container's secrets come from, and what its starting role may read."""
+    if not settings.secrets:
+        return SecretWiring((), None, [])
+    kept = [ref for ref in settings.secrets if ref.kind == PULUMI]
+    store = None
+    if kept:
+        values = dict(settings.secret_values)
+        store = SecretStore(
+            settings.resource_prefix,
+            SecretStoreArgs(
+                key_alias=naming.secrets_key_alias(settings.service_name, settings.environment),
+                secrets=tuple(
+                    KeptSecret(ref.variable, ref.name, values[ref.variable]) for ref in kept
+                ),
+                account=account,
+                protect=settings.protect_resources,
+            ),
+        )
+
+    def arn_of(ref: SecretReference) -> pulumi.Output[str]:
+        return region.apply(lambda name: ref.arn(name, account))
+
+    def value_from(ref: SecretReference) -> pulumi.Input[str]:
+        if store is not None and ref.kind == PULUMI:
+            return store.parameter_arns[ref.variable]
+        return region.apply(lambda name: ref.value_from(name, account))
+
+    referenced_parameters = [arn_of(ref) for ref in settings.secrets if ref.kind == SSM]
+    grant = SecretGrant(
+        parameter_arns=[
+            *(store.parameter_arns.values() if store else ()),
+            *referenced_parameters,
+        ],
+        secret_arns=[ref.arn("", "") for ref in settings.secrets if ref.kind == SECRETS_MANAGER],
+        kept_key_arn=store.key_arn if store else None,
+        referenced_parameter_arns=referenced_parameters,
+        region=region,
+        account=account,
+    )
+    return SecretWiring(
+        tuple(ContainerSecret(ref, value_from(ref)) for ref in settings.secrets),
+        grant,
+        list(store.parameters) if store else [],
+    )
+
+
 def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulumi.Input]:
     prefix = settings.resource_prefix
     protect = settings.protect_resources
     zones = zone_names(settings)
+    account = aws.get_caller_identity().account_id
+    foreign_secrets(settings, account)
     repository = service_repository(settings)
     tag_every_resource(prefix)
     digest = deployed_digest(settings)
@@ -242,6 +316,8 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             protect=protect,
         ),
     )
+    region = aws.get_region_output().region
+    secrets = wire_secrets(settings, account, region)
     container = ContainerSpec(
         image_ref=registry.image_ref,
         port=settings.container_port,
@@ -254,10 +330,10 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         health_command=settings.container_health_check,
         stop_timeout=settings.health_check.stop_timeout,
         log_group_name=observability.log_group_name,
-        region=aws.get_region_output().region,
+        region=region,
+        secrets=secrets.container_secrets,
     )
     private = network.has_private_subnets
-    account = aws.get_caller_identity().account_id
     placement = ComputePlacement(
         container=container,
         scaling=settings.scaling,
@@ -274,12 +350,13 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         repository_arn=repository.arn,
         log_group_arn=observability.log_group_arn,
         alarm_names=observability.alarm_names,
-        dependencies=[*load_balancer.listeners, *network.egress],
+        dependencies=[*load_balancer.listeners, *network.egress, *secrets.parameters],
         account=account,
         permissions_boundary=naming.boundary_policy_arn(
             account, settings.service_name, settings.environment
         ),
         aws_profile=settings.aws_profile,
+        secret_grant=secrets.grant,
     )
     compute, compute_outputs = build_compute(settings, placement)
     release_parameter = naming.release_parameter_name(settings.service_name, settings.environment)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.iam import SecretGrant
 from container import ContainerSpec
 from settings import ScalingSettings
 
@@ -34,3 +35,5 @@ class ComputePlacement:
     permissions_boundary: str = ""
     # The AWS profile from aws:profile, for the steps that call AWS themselves.
     aws_profile: str = ""
+    # What the role that starts the container may read of its secrets; None: it has none.
+    secret_grant: SecretGrant | None = None

@@ -87,6 +87,7 @@ UNSCOPABLE: dict[str, str] = {
     "deregister any family's revision (running tasks keep running)",
     "logs:DescribeLogGroups": "a list call with no resource type",
     "ssm:DescribeParameters": "a list call with no resource type",
+    "kms:ListAliases": "a list call with no resource type",
     "ecr:GetAuthorizationToken": "the token is for the whole registry",
 }  # fmt: skip
 ECR_PUSH = (
@@ -398,18 +399,56 @@ def observability_statements(scope: Scope) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def readable_parameters(scope: Scope) -> list[str]:
+    """The environment's own parameters: shipyard's (the release record) and its secrets."""
+    return [
+        scope.arn("ssm", f"parameter{path}/*")
+        for path in (
+            naming.parameter_path(scope.service, scope.environment),
+            naming.secret_parameter_path(scope.service, scope.environment),
+        )
+    ]
+
+
+def readable_secrets(scope: Scope) -> str:
+    prefix = naming.secret_name_prefix(scope.service, scope.environment)
+    return scope.arn("secretsmanager", f"secret:{prefix}*")
+
+
 def parameter_statements(scope: Scope) -> list[dict[str, Any]]:
-    own = scope.arn(
-        "ssm", f"parameter{naming.parameter_path(scope.service, scope.environment)}/*"
-    )
     return [
         allow(
             ["ssm:AddTagsToResource", "ssm:DeleteParameter", "ssm:GetParameter",
              "ssm:GetParameters", "ssm:ListTagsForResource", "ssm:PutParameter",
              "ssm:RemoveTagsFromResource"],
-            [own],
+            readable_parameters(scope),
         ),
         allow(["ssm:GetParameter"], [public_ami_parameters(scope)]),
+        # shipyard preview and deploy check that each referenced secret exists.
+        allow(["secretsmanager:DescribeSecret"], [readable_secrets(scope)]),
+    ]  # fmt: skip
+
+
+def secrets_key_statements(scope: Scope) -> list[dict[str, Any]]:
+    """The environment's KMS key for the secrets Pulumi keeps: created with the stack tag,
+    managed by it, and used only through Parameter Store (which writes and reads the
+    SecureString parameters with it)."""
+    alias = scope.arn("kms", naming.secrets_key_alias(scope.service, scope.environment))
+    return [
+        # KMS has no condition that ties a tag to the create call; a new key must carry the
+        # stack tag, and only keys without one can be given it.
+        allow(["kms:CreateKey", "kms:TagResource"], ["*"], new_resource(scope)),
+        allow(["kms:TagResource", "kms:UntagResource"], [scope.arn("kms", "key/*")],
+              keeps_stack_tag(scope)),
+        allow(["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], [alias]),
+        allow(["kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:EnableKeyRotation",
+               "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags",
+               "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateAlias"],
+              [scope.arn("kms", "key/*")], tagged(scope)),
+        allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+              [scope.arn("kms", "key/*")],
+              {"StringEquals": {**tagged(scope)["StringEquals"],
+                                "kms:ViaService": f"ssm.{scope.region}.amazonaws.com"}}),
     ]  # fmt: skip
 
 
@@ -470,6 +509,7 @@ def deploy_statements(scope: Scope) -> list[dict[str, Any]]:
         *iam_statements(scope),
         *observability_statements(scope),
         *parameter_statements(scope),
+        *secrets_key_statements(scope),
         *backend_statements(scope, [scope.environment], write=True),
     ]
 
@@ -535,12 +575,8 @@ def workload_boundary(scope: Scope) -> list[dict[str, Any]]:
             scope.arn("logs", f"log-group:{naming.log_group_name(scope.prefix)}"),
         ),
         allow(["autoscaling:CompleteLifecycleAction"], [group]),
-        allow(["ssm:GetParameter", "ssm:GetParameters"],
-              [scope.arn("ssm",
-                         f"parameter{naming.parameter_path(scope.service, scope.environment)}/*"),
-               scope.arn("ssm", f"parameter/{scope.service}/{scope.environment}/*")]),
-        allow(["secretsmanager:GetSecretValue"],
-              [scope.arn("secretsmanager", f"secret:{scope.service}/{scope.environment}/*")]),
+        allow(["ssm:GetParameter", "ssm:GetParameters"], readable_parameters(scope)),
+        allow(["secretsmanager:GetSecretValue"], [readable_secrets(scope)]),
         # Decrypting only on behalf of Parameter Store and Secrets Manager, which the two
         # statements above already limit to this environment.
         allow(["kms:Decrypt"], ["*"], {"StringEquals": {"kms:ViaService": [

@@ -41,6 +41,7 @@ def user_data(
                 image_ref=values[0],
                 port=spec.port,
                 environment=spec.environment,
+                secrets=tuple(secret.reference for secret in spec.secrets),
                 stop_timeout=spec.stop_timeout,
                 log_group_name=values[1],
                 region=values[2],
@@ -116,6 +117,7 @@ class Ec2Service(pulumi.ComponentResource):
                 lifecycle_statement(
                     placement.container.region, placement.account, args.group_name
                 ),
+                *iam.secret_statements(placement.secret_grant),
             ],
             parent=self,
             permissions_boundary=placement.permissions_boundary,

@@ -23,6 +23,20 @@ class FargateServiceArgs:
     protect: bool
 
 
+def secrets_entry(spec: ContainerSpec) -> dict[str, Any]:
+    """The container definition's `secrets`, when it has any: ECS reads each value at task
+    start with the execution role and hands it to the container as a variable."""
+    if not spec.secrets:
+        return {}
+    ordered = sorted(spec.secrets, key=lambda secret: secret.reference.variable)
+    return {
+        "secrets": [
+            {"name": secret.reference.variable, "valueFrom": secret.value_from}
+            for secret in ordered
+        ]
+    }
+
+
 def container_definitions(spec: ContainerSpec) -> pulumi.Output[str]:
     definition: dict[str, Any] = {
         "name": CONTAINER_NAME,
@@ -30,6 +44,7 @@ def container_definitions(spec: ContainerSpec) -> pulumi.Output[str]:
         "essential": True,
         "portMappings": [{"containerPort": spec.port, "hostPort": spec.port, "protocol": "tcp"}],
         "environment": [{"name": key, "value": value} for key, value in spec.environment],
+        **secrets_entry(spec),
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {
@@ -71,7 +86,12 @@ class FargateService(pulumi.ComponentResource):
         execution_role = iam.service_role(
             f"{name}-execution",
             "ecs-tasks.amazonaws.com",
-            iam.image_pull_and_log_statements(placement.repository_arn, placement.log_group_arn),
+            [
+                *iam.image_pull_and_log_statements(
+                    placement.repository_arn, placement.log_group_arn
+                ),
+                *iam.secret_statements(placement.secret_grant),
+            ],
             parent=self,
             permissions_boundary=placement.permissions_boundary,
         )

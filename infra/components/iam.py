@@ -107,3 +107,51 @@ def image_pull_and_log_statements(
             [pulumi.Output.from_input(log_group_arn).apply(lambda arn: f"{arn}:*")],
         ),
     ]
+
+
+@dataclass(frozen=True)
+class SecretGrant:
+    """What a role that starts the container must read: exactly these parameters and secrets,
+    decrypted with exactly these keys (the environment's own, for the values Pulumi keeps)."""
+
+    parameter_arns: Sequence[pulumi.Input[str]]
+    secret_arns: Sequence[str]
+    # The environment's key for the values Pulumi keeps; None when it keeps none.
+    kept_key_arn: pulumi.Input[str] | None
+    # References to values stored by hand: their parameter and secret ARNs as the services
+    # name them in the encryption context, since the key that encrypts them is the owner's.
+    referenced_parameter_arns: Sequence[pulumi.Input[str]]
+    region: pulumi.Input[str]
+    account: str
+
+    def statements(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        if self.parameter_arns:
+            found.append(allow(["ssm:GetParameter", "ssm:GetParameters"], self.parameter_arns))
+        if self.secret_arns:
+            found.append(allow(["secretsmanager:GetSecretValue"], self.secret_arns))
+        region = pulumi.Output.from_input(self.region)
+        via = region.apply(lambda name: f"ssm.{name}.amazonaws.com")
+        if self.kept_key_arn is not None:
+            only_via_ssm = {"StringEquals": {"kms:ViaService": via}}
+            found.append(allow(["kms:Decrypt"], [self.kept_key_arn], only_via_ssm))
+        # AWS-managed keys (aws/ssm, aws/secretsmanager) need no grant; a customer-managed
+        # one does. Which key a team chose is not known here, so the grant names the values
+        # instead: any of the account's keys, only through the service, only for them.
+        any_key = region.apply(lambda name: f"arn:aws:kms:{name}:{self.account}:key/*")
+        if self.referenced_parameter_arns:
+            found.append(allow(["kms:Decrypt"], [any_key], {"StringEquals": {
+                "kms:ViaService": via,
+                "kms:EncryptionContext:PARAMETER_ARN": list(self.referenced_parameter_arns),
+            }}))  # fmt: skip
+        if self.secret_arns:
+            found.append(allow(["kms:Decrypt"], [any_key], {"StringEquals": {
+                "kms:ViaService": region.apply(
+                    lambda name: f"secretsmanager.{name}.amazonaws.com"),
+                "kms:EncryptionContext:SecretARN": list(self.secret_arns),
+            }}))  # fmt: skip
+        return found
+
+
+def secret_statements(grant: SecretGrant | None) -> list[dict[str, Any]]:
+    return grant.statements() if grant is not None else []

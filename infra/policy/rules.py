@@ -28,6 +28,21 @@ WORLD = {"0.0.0.0/0", "::/0"}
 TLS12_POLICIES = re.compile(r"ELBSecurityPolicy-(TLS13-1-[23]|TLS-1-2|FS-1-2)")
 # ecr:GetAuthorizationToken has no resource-level permissions; AWS requires "*" for it.
 STAR_RESOURCE_ALLOWED = {"ecr:GetAuthorizationToken"}
+# Environment variable names that hold secrets by convention; names that only point at one
+# (a file, an ARN, a URL) are fine. Settings refuse the same names (settings/secret_checks.py).
+SECRET_LOOKING_NAME = re.compile(
+    r"PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE_?KEY|API_?KEY|(^|_)KEY$", re.IGNORECASE
+)
+POINTER_SUFFIX = re.compile(r"_(FILE|PATH|ARN|URL|URI|ID|NAME|ENDPOINT)$", re.IGNORECASE)
+# How the EC2 boot script passes a plain variable: --env 'NAME=value'.
+USER_DATA_VARIABLE = re.compile(r"--env '?([A-Za-z_][A-Za-z0-9_]*)=")
+
+
+def secret_looking(name: str) -> bool:
+    """Whether a plain environment variable's name says it holds a secret."""
+    return bool(SECRET_LOOKING_NAME.search(name)) and not POINTER_SUFFIX.search(name)
+
+
 SECRET_PATTERNS = re.compile(
     r"AKIA[0-9A-Z]{16}|aws_secret_access_key|-----BEGIN [A-Z ]*PRIVATE KEY-----|password\s*=",
     re.IGNORECASE,
@@ -71,6 +86,16 @@ def _task_definition(props: dict[str, Any]) -> list[str]:
             problems.append(f"container {name} is privileged")
         if not container.get("readonlyRootFilesystem"):
             problems.append(f"container {name} has a writable root filesystem")
+        plain = [
+            variable.get("name", "")
+            for variable in container.get("environment") or []
+            if secret_looking(variable.get("name", ""))
+        ]
+        if plain:
+            problems.append(
+                f"container {name} has secret-looking plain variables {sorted(plain)}; pass "
+                "them as secrets (valueFrom)"
+            )
     return problems
 
 
@@ -115,6 +140,12 @@ def _launch_template(props: dict[str, Any]) -> list[str]:
     user_data = base64.b64decode(props.get("userData") or "").decode(errors="replace")
     if SECRET_PATTERNS.search(user_data):
         problems.append("user data holds what looks like a secret; fetch it at boot instead")
+    plain = sorted({name for name in USER_DATA_VARIABLE.findall(user_data) if secret_looking(name)})
+    if plain:
+        problems.append(
+            f"user data passes secret-looking plain variables {plain}; fetch them at boot "
+            "(shipyard:secrets)"
+        )
     return problems
 
 
@@ -206,8 +237,9 @@ POLICIES: list[ResourceValidationPolicy] = [
     ),
     _policy(
         "ecs-task-hardened",
-        "Containers are not privileged, have a read-only root filesystem, and the task "
-        "role is not the execution role (CKV_AWS_334, 336, 249).",
+        "Containers are not privileged, have a read-only root filesystem and no "
+        "secret-looking plain variables, and the task role is not the execution role "
+        "(CKV_AWS_334, 336, 45, 249).",
         "aws:ecs/taskDefinition:TaskDefinition",
         _task_definition,
     ),
@@ -238,8 +270,8 @@ POLICIES: list[ResourceValidationPolicy] = [
     ),
     _policy(
         "launch-template-locked-down",
-        "IMDSv2 with hop limit 1, encrypted volumes, no secrets in user data (CKV_AWS_79, "
-        "341, 8, 46).",
+        "IMDSv2 with hop limit 1, encrypted volumes, no secrets or secret-looking plain "
+        "variables in user data (CKV_AWS_79, 341, 8, 46).",
         "aws:ec2/launchTemplate:LaunchTemplate",
         _launch_template,
     ),

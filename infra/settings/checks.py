@@ -16,12 +16,20 @@ from settings.keys import SERVICE, path
 
 
 class Values(dict[str, Any]):
-    """Parsed settings by key name, the stack (environment) they configure and its region."""
+    """Parsed settings by key name, the stack (environment) they configure, its region, and
+    which config keys the stack holds encrypted (`pulumi config set --secret`)."""
 
-    def __init__(self, environment: str, items: dict[str, Any], region: str = "") -> None:
+    def __init__(
+        self,
+        environment: str,
+        items: dict[str, Any],
+        region: str = "",
+        secret_keys: frozenset[str] = frozenset(),
+    ) -> None:
         super().__init__(items)
         self.environment = environment
         self.region = region
+        self.secret_keys = secret_keys
 
 
 Problems = str | Iterable[str] | None

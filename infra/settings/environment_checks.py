@@ -22,6 +22,7 @@ from settings.checks import (
     one_of,
 )
 from settings.keys import path
+from settings.secret_checks import SECRET_CHECKS
 from shipyard_cli.model import DIGEST
 from user_data import BootContainer, render_user_data
 
@@ -342,6 +343,7 @@ ENVIRONMENT_CHECKS: tuple[Check, ...] = (
             allow_empty=True),
     environment_variables,
     environment_size,
+    *SECRET_CHECKS,
     health_command,
     for_target("ecs", fargate_size),
     for_target("ec2", instance_type),
@@ -388,5 +390,3 @@ ENVIRONMENT_CHECKS: tuple[Check, ...] = (
     cpu_alarm_above_target,
     between("alarm5xxPerMinute", 1, 100_000),
 )  # fmt: skip
-
-

@@ -46,7 +46,16 @@ KEYS: tuple[Key, ...] = (
         "nothing is built. shipyard sets it; on a release stack it is cleared after the "
         "update, on a build stack it stays until removed."),
     Key("environmentVariables", list, [],
-        "Extra container environment, as NAME=value strings. No secrets."),
+        "Extra container environment, as NAME=value strings. No secrets: a name that looks "
+        "like one (PASSWORD, SECRET, TOKEN, ..._KEY) is refused; use secrets."),
+    Key("secrets", list, [],
+        "Container secrets by reference, as NAME=reference: an SSM parameter name or ARN, a "
+        "Secrets Manager secret ARN, or one JSON key of it (ARN:key::). A bare NAME is kept "
+        "by Pulumi: its value is in secretValues. See docs/secrets.md."),
+    Key("secretValues", list, [],
+        "Values kept by Pulumi for the bare names in secrets, as NAME=value, each set with "
+        "`pulumi config set --secret --path 'shipyard:secretValues[N]' NAME=value`; stored "
+        "as SSM SecureString parameters /<serviceName>/<env>/<NAME>."),
     Key("containerHealthCheck", list, ["CMD", "python3", "-m", "service.healthcheck"],
         "Container health check command (exec form). Empty list: none."),
     Key("cpu", int, 256, "Fargate task cpu units: 256, 512, 1024, 2048, 4096, 8192, 16384."),

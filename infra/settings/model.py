@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import naming
+from secret_references import SecretReference
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ class Settings:
     image_source: str  # build | release
     image_digest: str
     environment_variables: tuple[tuple[str, str], ...]
+    secrets: tuple[SecretReference, ...]
+    # (name, plaintext) of the values Pulumi keeps; never shown in a repr.
+    secret_values: tuple[tuple[str, str], ...] = field(repr=False)
     container_health_check: tuple[str, ...]
     cpu: int
     memory: int

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import pulumi
 
 from container import name_value_pairs
+from secret_references import parse_entry
 from settings import aws_limits
 from settings.checks import Values, run_checks
 from settings.keys import KEYS, KEYS_BY_NAME, NAMESPACE, RETIRED, SERVICE, Key
@@ -21,6 +22,7 @@ from settings.model import (
     ServiceStackSettings,
     Settings,
 )
+from shipyard_cli.stack_files import ENCRYPTED
 
 
 class SettingsError(pulumi.RunError):
@@ -124,10 +126,13 @@ def scope_problems(raw_config: Mapping[str, Any], kind: str) -> list[str]:
 
 
 def parse_settings(
-    environment: str, raw_config: Mapping[str, Any]
+    environment: str,
+    raw_config: Mapping[str, Any],
+    secret_keys: Collection[str] = (),
 ) -> Settings | ServiceStackSettings:
     """Build the stack's settings from `shipyard:*` config values (an environment's, or the
-    service stack's when kind is service); raise SettingsError listing every problem."""
+    service stack's when kind is service); raise SettingsError listing every problem.
+    `secret_keys` are the config keys the stack holds encrypted."""
     problems = config_key_problems(raw_config)
     parsed: dict[str, Any] = {}
     unparsed: set[str] = set()
@@ -135,6 +140,9 @@ def parse_settings(
         raw = raw_config.get(key.path)
         if raw is None:
             parsed[key.name] = key.default
+            continue
+        if raw == ENCRYPTED and key.kind is list:
+            parsed[key.name] = [ENCRYPTED]  # encrypted as a whole; see secret_checks
             continue
         try:
             parsed[key.name] = parse_value(key, raw)
@@ -146,7 +154,7 @@ def parse_settings(
     region = str(raw_config.get("aws:region") or "")
     if parsed["kind"] in (SERVICE, "environment"):
         problems += scope_problems(raw_config, parsed["kind"])
-    problems += run_checks(Values(environment, parsed, region), unparsed)
+    problems += run_checks(Values(environment, parsed, region, frozenset(secret_keys)), unparsed)
     if problems:
         raise SettingsError(problems)
     if parsed["kind"] == SERVICE:
@@ -154,9 +162,11 @@ def parse_settings(
     return build(environment, parsed, aws_profile=str(raw_config.get("aws:profile") or ""))
 
 
-def environment_settings(environment: str, raw_config: Mapping[str, Any]) -> Settings:
+def environment_settings(
+    environment: str, raw_config: Mapping[str, Any], secret_keys: Collection[str] = ()
+) -> Settings:
     """An environment stack's settings; the service stack's config is refused here."""
-    settings = parse_settings(environment, raw_config)
+    settings = parse_settings(environment, raw_config, secret_keys)
     if not isinstance(settings, Settings):
         raise SettingsError(
             [f"{NAMESPACE}:kind: {environment} is the service stack, not an environment"]
@@ -179,6 +189,14 @@ def build_service(stack: str, v: dict[str, Any]) -> ServiceStackSettings:
     )
 
 
+def kept_values(secrets: list[str], entries: list[str]) -> tuple[tuple[str, str], ...]:
+    """(name, value) of each value Pulumi keeps. Where the stack file's values could not be
+    decrypted (an offline check), a name without a readable value gets ENCRYPTED."""
+    given = dict(name_value_pairs(entry for entry in entries if entry != ENCRYPTED))
+    kept = [entry for entry in secrets if "=" not in entry]
+    return tuple((name.strip(), given.get(name.strip(), ENCRYPTED)) for name in kept)
+
+
 def build(environment: str, v: dict[str, Any], aws_profile: str = "") -> Settings:
     return Settings(
         environment=environment,
@@ -188,6 +206,8 @@ def build(environment: str, v: dict[str, Any], aws_profile: str = "") -> Setting
         image_source=v["imageSource"],
         image_digest=v["imageDigest"],
         environment_variables=name_value_pairs(v["environmentVariables"]),
+        secrets=tuple(parse_entry(entry, v["serviceName"], environment) for entry in v["secrets"]),
+        secret_values=kept_values(v["secrets"], v["secretValues"]),
         container_health_check=tuple(v["containerHealthCheck"]),
         cpu=v["cpu"],
         memory=v["memory"],
@@ -247,4 +267,6 @@ def load_settings() -> Settings | ServiceStackSettings:
 
     # Explicitly set config and the engine's PULUMI_CONFIG bag, so typos in either are seen.
     raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return parse_settings(pulumi.get_stack(), raw)
+    secret_keys = {*runtime_config.get_config_secret_keys_env()}
+    secret_keys |= {key for key in raw if runtime_config.is_config_secret(key)}
+    return parse_settings(pulumi.get_stack(), raw, secret_keys)

@@ -18,19 +18,26 @@ import json
 import os
 import runpy
 import sys
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import Stack
 
 from shipyard_cli.project import CHECKOUT_DIR
-from shipyard_cli.stack_files import config_value, project_name, read_stack_config
+from shipyard_cli.stack_files import (
+    config_value,
+    project_name,
+    read_stack_config,
+    secure_keys,
+)
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -54,6 +61,8 @@ class Registered:
     dependencies: set[tuple[str, str]] = field(default_factory=set)
     # (name, parent) of each alias: the name and parent it had before ("root": the stack).
     aliases: list[tuple[str, str]] = field(default_factory=list)
+    # The inputs as the engine would store and show them: each secret as SECRET_SHOWN.
+    shown_inputs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -148,6 +157,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return {"arn": _arn("logs", f"log-group:{name}", region)}
         if typ == "aws:iam/role:Role":
             return {"arn": f"arn:aws:iam::{ACCOUNT}:role/{name}"}
+        if typ == "aws:ssm/parameter:Parameter":
+            return {"arn": _arn("ssm", f"parameter/{name.lstrip('/')}", region)}
+        if typ == "aws:kms/key:Key":
+            key_id = str(uuid.UUID(_hash(name)[:32]))
+            return {"keyId": key_id, "arn": _arn("kms", f"key/{key_id}", region)}
         return {}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list]:
@@ -218,7 +232,24 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.type != "pulumi:pulumi:Stack":
             record = self.recording.record(request.type, request.name)
             record.dependencies = {urn_key(urn) for urn in request.dependencies}
+            record.shown_inputs = masked(json_format.MessageToDict(request.object))
         return super().RegisterResource(request)
+
+
+# How the SDK marks a secret value on the wire (rpc.py's _special_sig_key and secret sig).
+_SIG_KEY, _SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
+SECRET_SHOWN = "[secret]"
+
+
+def masked(value: Any) -> Any:
+    """A serialized property value with every secret replaced by SECRET_SHOWN."""
+    if isinstance(value, dict):
+        if value.get(_SIG_KEY) == _SECRET_SIG:
+            return SECRET_SHOWN
+        return {key: masked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    return value
 
 
 @dataclass
@@ -241,10 +272,13 @@ class Evaluation:
 
 
 def stack_config(stack: str, project_dir: Path = CHECKOUT_DIR) -> dict[str, str]:
-    """The `config:` block of stacks/Pulumi.<stack>.yaml, as Pulumi reads it (strings)."""
-    return read_stack_config(
-        project_dir / "stacks" / f"Pulumi.{stack}.yaml", project_name(project_dir)
-    )
+    """The `config:` block of stacks/Pulumi.<stack>.yaml, as Pulumi reads it (strings;
+    encrypted values as stack_files.ENCRYPTED, since nothing here can decrypt them)."""
+    return read_stack_config(_stack_file(stack, project_dir), project_name(project_dir))
+
+
+def _stack_file(stack: str, project_dir: Path) -> Path:
+    return project_dir / "stacks" / f"Pulumi.{stack}.yaml"
 
 
 def engine_config(config: Mapping[str, Any]) -> dict[str, str]:
@@ -283,17 +317,22 @@ def evaluate(
     preview: bool = False,
     mocks: RecordingMocks | None = None,
     project_dir: Path = CHECKOUT_DIR,
+    secret_keys: Collection[str] = (),
 ) -> Evaluation:
     """Run infra/__main__.py for `stack` with its stack file's config (or `config`) plus
-    overrides (`shipyard:` keys without the namespace).
+    overrides (`shipyard:` keys without the namespace). `secret_keys` are keys set as with
+    `pulumi config set --secret`, as are those the stack file holds encrypted.
 
     Pass `mocks` to inspect what was registered even when the program raises.
     """
     values = dict(stack_config(stack, project_dir) if config is None else config)
     values.update({f"shipyard:{key}": value for key, value in (overrides or {}).items()})
+    secret = {*secret_keys}
+    if config is None:
+        secret |= secure_keys(_stack_file(stack, project_dir), project_name(project_dir))
     if mocks is None:
         mocks = RecordingMocks(region=str(values.get("aws:region") or REGION))
-    pulumi.runtime.set_all_config(engine_config(values))
+    pulumi.runtime.set_all_config(engine_config(values), sorted(secret))
     # A fresh root stack per evaluation: outputs and transformations must not carry over.
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(

@@ -54,6 +54,32 @@ PulumiYamlLoader.add_constructor(
 )
 
 
+# What a `secure:` value reads as here, where nothing decrypts it (`shipyard validate`).
+ENCRYPTED = "(encrypted)"
+
+
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def without_ciphertext(value: Any) -> Any:
+    """A config value with each `secure:` leaf replaced by ENCRYPTED."""
+    if _is_secure(value):
+        return ENCRYPTED
+    if isinstance(value, list):
+        return [without_ciphertext(item) for item in value]
+    if isinstance(value, dict):
+        return {key: without_ciphertext(item) for key, item in value.items()}
+    return value
+
+
+def _holds_secure(value: Any) -> bool:
+    if _is_secure(value):
+        return True
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return any(_holds_secure(item) for item in items)
+
+
 def config_value(value: Any) -> str:
     """A YAML value as Pulumi hands it to the program."""
     if value is None:
@@ -80,7 +106,20 @@ def project_default(project_dir: Path, key: str) -> str:
 
 
 def read_stack_config(path: Path, project: str) -> dict[str, str]:
-    """The `config:` block of a stack file, keys qualified and values as strings."""
+    """The `config:` block of a stack file, keys qualified and values as strings; an
+    encrypted value reads as ENCRYPTED."""
+    return {
+        key: config_value(without_ciphertext(value))
+        for key, value in _config_block(path, project).items()
+    }
+
+
+def secure_keys(path: Path, project: str) -> set[str]:
+    """The keys of a stack file that hold an encrypted (`secure:`) value or leaf."""
+    return {key for key, value in _config_block(path, project).items() if _holds_secure(value)}
+
+
+def _config_block(path: Path, project: str) -> dict[str, Any]:
     try:
         document = yaml.load(path.read_text(), Loader=PulumiYamlLoader) or {}
     except StackFileError as error:
@@ -93,7 +132,7 @@ def read_stack_config(path: Path, project: str) -> dict[str, str]:
     if not isinstance(config, dict):
         raise StackFileError(f"{path.name}: config: must be a mapping of key: value")
     return {
-        (str(key) if ":" in str(key) else f"{project}:{key}"): config_value(value)
+        (str(key) if ":" in str(key) else f"{project}:{key}"): value
         for key, value in config.items()
     }
 

@@ -165,6 +165,67 @@ CASES = {
     "misspelt-namespace": Bad("shipyrad:cpu", "write shipyard:cpu", {"shipyrad:cpu": "512"}),
     "region-typo": Bad("aws:region", "did you mean us-east-1?", {"aws:region": "us-east1"}),
     "region-unknown": Bad("aws:region", "is not an AWS region", {"aws:region": "mars-north-1"}),
+    # -- secrets (docs/secrets.md) --
+    "secret-invalid-name": Bad("shipyard:secrets", "is not an environment variable name",
+                               {"shipyard:secrets": '["DB-PASSWORD=/shipyard-sample/dev/db"]'}),
+    "secret-name-starts-with-digit": Bad("shipyard:secrets", "not starting with a digit",
+                                         {"shipyard:secrets": '["1KEY=/shipyard-sample/dev/k"]'}),
+    "secret-also-plain": Bad("shipyard:secrets", "is also in environmentVariables",
+                             {"shipyard:secrets": '["GREETING=/shipyard-sample/dev/greeting"]',
+                              "shipyard:environmentVariables": '["GREETING=hello"]'}),
+    "secret-reserved": Bad("shipyard:secrets", "PORT is set by shipyard",
+                           {"shipyard:secrets": '["PORT=/shipyard-sample/dev/port"]'}),
+    "secret-twice": Bad("shipyard:secrets", "DB is listed twice",
+                        {"shipyard:secrets": '["DB=/shipyard-sample/dev/a", '
+                                             '"DB=/shipyard-sample/dev/b"]'}),
+    "secret-empty-reference": Bad("shipyard:secrets", "DB has an empty reference",
+                                  {"shipyard:secrets": '["DB="]'}),
+    "secret-foreign-region": Bad("shipyard:secrets", "is in eu-west-1, but the stack deploys "
+                                 "to us-east-1", {"shipyard:secrets": '["DB=arn:aws:ssm:'
+                                 'eu-west-1:123456789012:parameter/shipyard-sample/dev/db"]'}),
+    "secret-foreign-account": Bad("shipyard:secrets", "is in account 210987654321",
+                                  {"shipyard:secrets": '["DB=arn:aws:secretsmanager:us-east-1:'
+                                   '210987654321:secret:shipyard-sample/dev/db-AbCdEf"]'}),
+    "secret-malformed-arn": Bad("shipyard:secrets", "is not a well-formed ARN",
+                                {"shipyard:secrets": '["DB=arn:aws:ssm"]'}),
+    "secret-other-service-arn": Bad("shipyard:secrets", "is an s3 ARN",
+                                    {"shipyard:secrets": '["DB=arn:aws:s3:::bucket/key"]'}),
+    "secret-arn-without-suffix": Bad("shipyard:secrets", "6-character suffix",
+                                     {"shipyard:secrets": '["DB=arn:aws:secretsmanager:'
+                                      'us-east-1:123456789012:secret:shipyard-sample/dev/db"]'}),
+    "secret-json-key-on-ssm": Bad("shipyard:secrets", "JSON keys are a Secrets Manager feature",
+                                  {"shipyard:secrets": '["DB=arn:aws:ssm:us-east-1:123456789012:'
+                                   'parameter/shipyard-sample/dev/db:password::"]'}),
+    "secret-json-key-parts": Bad("shipyard:secrets", "three parts after the ARN",
+                                 {"shipyard:secrets": '["DB=arn:aws:secretsmanager:us-east-1:'
+                                  '123456789012:secret:shipyard-sample/dev/db-AbCdEf:password"]'}),
+    "secret-stage-and-version": Bad("shipyard:secrets", "keep one",
+                                    {"shipyard:secrets": '["DB=arn:aws:secretsmanager:us-east-1'
+                                     ':123456789012:secret:shipyard-sample/dev/db-AbCdEf:'
+                                     'password:AWSCURRENT:0f1e2d3c"]'}),
+    "secret-outside-boundary": Bad("shipyard:secrets", "permissions boundary allows parameters "
+                                   "under /shipyard-sample/dev/",
+                                   {"shipyard:secrets": '["DB=/prod/database/password"]'}),
+    "secret-reserved-ssm-prefix": Bad("shipyard:secrets", "SSM reserves for itself",
+                                      {"shipyard:secrets": '["DB=/aws/service/x"]'}),
+    "secret-kept-without-value": Bad("shipyard:secrets", "API_KEY is kept by Pulumi but has no "
+                                     "value; set it with `pulumi config set --secret --path "
+                                     "'shipyard:secretValues[0]' API_KEY=VALUE -s dev`",
+                                     {"shipyard:secrets": '["API_KEY"]'}),
+    "secret-value-in-plain-text": Bad("shipyard:secretValues", "set in plain text",
+                                      {"shipyard:secrets": '["API_KEY"]',
+                                       "shipyard:secretValues": '["API_KEY=x"]'}),
+    "secret-value-not-listed": Bad("shipyard:secretValues", "TOKEN is not a bare name in "
+                                   "shipyard:secrets", {"shipyard:secretValues": '["TOKEN=x"]'}),
+    "secret-looking-plain-variable": Bad("shipyard:environmentVariables", "DB_PASSWORD looks "
+                                         "like a secret", {"shipyard:environmentVariables":
+                                                           '["DB_PASSWORD=hunter2"]'}),
+    "secret-looking-plain-key": Bad("shipyard:environmentVariables", "STRIPE_KEY looks like a "
+                                    "secret", {"shipyard:environmentVariables":
+                                               '["STRIPE_KEY=sk_live_x"]'}),
+    "secret-references-kept-path": Bad("shipyard:secrets", "reference it by the bare name only",
+                                       {"shipyard:secrets": '["API_KEY", '
+                                        '"OTHER=/shipyard-sample/dev/API_KEY"]'}),
     # -- null and YAML edge cases, as Pulumi hands them over --
     "null-number": Bad("shipyard:cpu", "has no value; set a whole number, or remove the key",
                        {"shipyard:cpu": None}),

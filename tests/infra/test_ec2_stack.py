@@ -13,6 +13,7 @@ import pytest
 
 from components.ec2_service import AMAZON_LINUX_AMI_PARAMETER
 from devtools import pulumi_mocks
+from secret_references import parse_entry
 from user_data import BootContainer, render_user_data
 
 from .conftest import EC2_STACKS, SERVICE_STACKS, SHIPPED_STACKS, evaluated, rejected
@@ -105,7 +106,9 @@ def test_instance_profile_pulls_this_repository_writes_this_log_group_and_ssm_co
         f"arn:aws:autoscaling:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:autoScalingGroup:*:"
         f"autoScalingGroupName/{PREFIX}"
     ]
-    assert len(resources) == 4
+    # Besides the secrets' grants (tests/infra/test_secrets.py), nothing else.
+    secret_actions = ("ssm:", "secretsmanager:", "kms:")
+    assert len([a for a in resources if not a[0].startswith(secret_actions)]) == 4
 
 
 def test_user_data_is_the_rendered_boot_script_for_this_image(qa):
@@ -122,6 +125,10 @@ def test_user_data_is_the_rendered_boot_script_for_this_image(qa):
             health_check_path="/health",
             group_name=PREFIX,
             boot_timeout=600,
+            secrets=tuple(
+                parse_entry(entry, "shipyard-sample", "qa")
+                for entry in json.loads(pulumi_mocks.stack_config("qa")["shipyard:secrets"])
+            ),
         )
     )  # fmt: skip
     assert boot_script(qa) == expected

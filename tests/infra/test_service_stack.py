@@ -146,12 +146,21 @@ def test_a_deploy_role_is_scoped_to_its_environment(shared, stack):
             tagging = {"AddTags", "TagResource", "CreateTags", "CreateOrUpdateTags"}
             assert not [a for a in statement["Action"] if a.split(":")[1] in tagging], statement
         if resources == ["*"]:
-            # Only what AWS offers no resource or condition for, each documented.
-            assert set(statement["Action"]) <= set(UNSCOPABLE), statement
+            # Only what AWS offers no resource or condition for, each documented, or a
+            # create whose only scope is the stack tag it must carry (a KMS key).
+            created_tagged = f'"aws:RequestTag/shipyard:stack": "{prefix}"' in condition_keys
+            assert set(statement["Action"]) <= set(UNSCOPABLE) or created_tagged, statement
             continue
         condition = json.dumps(statement.get("Condition", {}))
         for resource in resources:
-            by_name = prefix in resource or f"/shipyard/shipyard-sample/{stack}/" in resource
+            by_name = prefix in resource or any(
+                path in resource
+                for path in (
+                    f"/shipyard/shipyard-sample/{stack}/",  # shipyard's own parameters
+                    f":parameter/shipyard-sample/{stack}/",  # the environment's secrets
+                    f":secret:shipyard-sample/{stack}/",
+                )
+            )
             by_tag = f'"{prefix}"' in condition and "shipyard:stack" in condition
             shared_thing = resource.endswith(":repository/shipyard-sample") or (
                 "ami-amazon-linux-latest" in resource or ":image/*" in resource

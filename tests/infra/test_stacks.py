@@ -61,12 +61,12 @@ def test_the_record_moves_only_after_the_rollout():
         ("prod", (SERVICE, "shipyard-sample-prod-service")),
         ("qa", (wait, "shipyard-sample-qa-rollout")),
     ):
-        (record,) = evaluated(stack).of_type(PARAMETER)
+        record = evaluated(stack).resources[(PARAMETER, f"shipyard-sample-{stack}-release")]
         assert rollout in record.dependencies, record.dependencies
 
 
 def test_each_environment_records_the_digest_it_runs(shipped):
-    (record,) = shipped.of_type(PARAMETER)
+    record = shipped.resources[(PARAMETER, f"shipyard-sample-{shipped.stack}-release")]
     assert record.inputs["name"] == f"/shipyard/shipyard-sample/{shipped.stack}/release"
     assert record.inputs["type"] == "String"
     assert record.inputs["insecureValue"] == shipped.outputs["image"].split("@")[1]

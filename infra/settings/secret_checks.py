@@ -1,0 +1,145 @@
+"""The rules for container secrets: `secrets` references, the values Pulumi keeps in
+`secretValues`, and no secret-looking plain variables in `environmentVariables`."""
+
+from __future__ import annotations
+
+from container import RESERVED_VARIABLES, name_value_pairs
+from policy.rules import secret_looking
+from secret_references import (
+    PULUMI,
+    SSM_NAME_LIMIT,
+    SSM_STANDARD_VALUE_BYTES,
+    SecretReference,
+    outside_boundary,
+    parse_entry,
+    readable_names,
+)
+from settings.checks import Check, Problems, Values
+from settings.keys import path
+from shipyard_cli.stack_files import ENCRYPTED
+
+
+def parsed_references(values: Values) -> tuple[list[SecretReference], list[str]]:
+    """The `secrets` entries that parse, and the problems of those that do not."""
+    references, problems = [], []
+    for entry in values["secrets"]:
+        try:
+            references.append(parse_entry(entry, values["serviceName"], values.environment))
+        except ValueError as error:
+            problems.append(f"{path('secrets')}: {error}")
+    return references, problems
+
+
+def secret_references(values: Values) -> Problems:
+    references, problems = parsed_references(values)
+    plain = {name for name, _ in name_value_pairs(values["environmentVariables"])}
+    seen: set[str] = set()
+    for reference in references:
+        variable = reference.variable
+        if variable in RESERVED_VARIABLES:
+            problems.append(f"{path('secrets')}: {variable} is set by shipyard; name it otherwise")
+        elif variable in plain:
+            problems.append(
+                f"{path('secrets')}: {variable} is also in environmentVariables; the container "
+                "gets one value per name, so remove it from one of the two"
+            )
+        elif variable in seen:
+            problems.append(f"{path('secrets')}: {variable} is listed twice; keep one")
+        seen.add(variable)
+        problems += _where_it_lives(values, reference)
+    kept = {r.name for r in references if r.kind == PULUMI}
+    problems += [
+        f"{path('secrets')}: {r.variable} references {r.name}, where Pulumi keeps the value of "
+        f"the bare name {r.name.rsplit('/', 1)[-1]}; reference it by the bare name only"
+        for r in references
+        if r.kind != PULUMI and "/" + r.name.lstrip("/") in kept
+    ]
+    return problems
+
+
+def _where_it_lives(values: Values, reference: SecretReference) -> list[str]:
+    key, variable = path("secrets"), reference.variable
+    if reference.kind == PULUMI:
+        if len(reference.name) > SSM_NAME_LIMIT:
+            return [f"{key}: {variable} is too long for an SSM parameter name; shorten it"]
+        if values["serviceName"][:3].lower() in ("aws", "ssm"):
+            return [
+                f"{key}: {variable} would be stored under /{values['serviceName']}/, but SSM "
+                "reserves names starting with aws or ssm; rename the service or reference a "
+                "parameter of your own"
+            ]
+        return []
+    if values.region and reference.region and reference.region != values.region:
+        return [
+            f"{key}: {variable} is in {reference.region}, but the stack deploys to "
+            f"{values.region}; ECS and the instances read secrets of their own region only, "
+            "so replicate it there"
+        ]
+    if outside_boundary(reference, values["serviceName"], values.environment):
+        parameters, shipyard_parameters, secrets = readable_names(
+            values["serviceName"], values.environment
+        )
+        return [
+            f"{key}: {variable} references {reference.name}, which the environment's roles "
+            f"may not read: their permissions boundary allows parameters under {parameters} "
+            f"or {shipyard_parameters} and secrets named {secrets}...; store it there"
+        ]
+    return []
+
+
+def secret_values(values: Values) -> Problems:
+    """Every bare name in `secrets` has its value in secretValues, kept encrypted."""
+    key = path("secretValues")
+    entries = values["secretValues"]
+    problems: list[str] = []
+    readable = [entry for entry in entries if entry != ENCRYPTED]
+    if readable and key not in values.secret_keys:
+        problems.append(
+            f"{key}: set in plain text; remove it from the stack file and set each value with "
+            f"`pulumi config set --secret --path '{key}[N]' NAME=value`"
+        )
+    given: dict[str, str] = {}
+    for entry in readable:
+        name, separator, value = entry.partition("=")
+        if not separator or not name:
+            # Never the entry itself: it may be the value.
+            problems.append(f"{key}: an entry is not NAME=value; set it again as NAME=value")
+        elif name in given:
+            problems.append(f"{key}: {name} has two values; keep one")
+        elif not value:
+            problems.append(f"{key}: {name} has an empty value; SSM stores no empty parameter")
+        elif len(value.encode()) > SSM_STANDARD_VALUE_BYTES:
+            problems.append(
+                f"{key}: {name}'s value is over {SSM_STANDARD_VALUE_BYTES} bytes, the most a "
+                "Standard-tier SSM parameter holds; store it in Secrets Manager and reference it"
+            )
+        given.setdefault(name, value)
+    references, _ = parsed_references(values)
+    kept = {r.variable for r in references if r.kind == PULUMI}
+    problems += [
+        f"{key}: {name} is not a bare name in shipyard:secrets, so the container would not get "
+        f"it; add {name} to secrets, or remove the value"
+        for name in given
+        if name not in kept
+    ]
+    if len(readable) == len(entries):  # where any is encrypted, the names cannot be known
+        problems += [
+            f"{path('secrets')}: {name} is kept by Pulumi but has no value; set it with "
+            f"`pulumi config set --secret --path '{key}[{len(entries)}]' {name}=VALUE "
+            f"-s {values.environment}`"
+            for name in sorted(kept - set(given))
+        ]
+    return problems
+
+
+def plain_secrets(values: Values) -> Problems:
+    return [
+        f"{path('environmentVariables')}: {name} looks like a secret, and environment "
+        "variables are plain text in the task definition, the user data and the state; "
+        "move it to shipyard:secrets (docs/secrets.md)"
+        for name, _ in name_value_pairs(values["environmentVariables"])
+        if secret_looking(name)
+    ]
+
+
+SECRET_CHECKS: tuple[Check, ...] = (secret_references, secret_values, plain_secrets)
