@@ -53,8 +53,8 @@ def starting_role_statements(evaluation: pulumi_mocks.Evaluation) -> list[dict]:
 
 
 def test_ecs_container_gets_each_secret_by_reference():
-    definition = json.loads(evaluated("staging").one(TASK_DEFINITION).inputs["containerDefinitions"])
-    (container,) = definition
+    task_definition = evaluated("staging").one(TASK_DEFINITION)
+    (container,) = json.loads(task_definition.inputs["containerDefinitions"])
     assert {s["name"]: s["valueFrom"] for s in container["secrets"]} == expected_value_from(
         "staging"
     )
