@@ -18,6 +18,7 @@ import boto3
 from botocore.awsrequest import AWSResponse
 
 import naming
+from secret_references import SECRETS_MANAGER, SSM, parse_entry
 from shipyard_cli.aws import Aws
 
 REGION = "us-east-1"
@@ -165,6 +166,30 @@ class World:
             "url": f"http://{env}-alb.example",
         }
 
+    def store_secrets(self, env: str, config: dict[str, str]) -> dict[str, str]:
+        """Create every parameter and secret a stack's config references, as a team does
+        before its first deploy. Secrets Manager picks each secret's ARN suffix itself, so
+        the config comes back referencing the ARNs moto chose."""
+        entries = json.loads(config.get("shipyard:secrets") or "[]")
+        stored = []
+        for entry in entries:
+            reference = parse_entry(entry, REPOSITORY, env)
+            value = f"test-only-{reference.variable.lower()}"
+            if reference.kind == SSM:
+                self.client("ssm").put_parameter(
+                    Name=reference.name, Value=value, Type="SecureString", Overwrite=True
+                )
+            elif reference.kind == SECRETS_MANAGER:
+                arn = self.client("secretsmanager").create_secret(
+                    Name=reference.name.rsplit("-", 1)[0],
+                    SecretString=json.dumps({reference.json_key: value})
+                    if reference.json_key
+                    else value,
+                )["ARN"]
+                entry = entry.replace(reference.arn("", ""), arn)
+            stored.append(entry)
+        return {**config, "shipyard:secrets": json.dumps(stored)} if entries else dict(config)
+
     def record_release(self, env: str, digest: str) -> None:
         """What the program's release record (an SSM parameter) holds after an update."""
         self.client("ssm").put_parameter(
@@ -310,6 +335,25 @@ class World:
             )
         for event, handler in self._refresh_handlers:
             events.register(event, handler)
+
+    def accept_instance_refreshes(self, refuse_with: str = "") -> list[dict[str, Any]]:
+        """Answer StartInstanceRefresh, which moto lacks (or refuse it with an error code);
+        returns the requests made, as they reach AWS."""
+        started: list[dict[str, Any]] = []
+
+        def record(params: dict[str, Any], **_: Any) -> None:
+            started.append(dict(params))
+
+        def answer(**_: Any) -> tuple[AWSResponse, dict]:
+            if refuse_with:
+                error = {"Code": refuse_with, "Message": f"injected {refuse_with}"}
+                return AWSResponse(None, 400, {}, None), {"Error": error}
+            return AWSResponse(None, 200, {}, None), {"InstanceRefreshId": f"r-{len(started)}"}
+
+        events = self.client("autoscaling").meta.events
+        events.register("before-parameter-build.autoscaling.StartInstanceRefresh", record)
+        events.register("before-call.autoscaling.StartInstanceRefresh", answer)
+        return started
 
     def fail(self, service: str, operation: str, code: str, times: int, status: int = 400) -> None:
         """The next `times` requests of `operation` fail at the wire with `code`."""

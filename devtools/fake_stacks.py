@@ -62,7 +62,8 @@ class FakeStacks:
     # ---- seeding -------------------------------------------------------------------------
 
     def add(self, env: str, outputs: dict[str, Any]) -> FakeEnvironment:
-        config = pulumi_mocks.stack_config(env)  # strings already, as the engine passes them
+        # Strings already, as the engine passes them; what it references exists in AWS.
+        config = self.world.store_secrets(env, pulumi_mocks.stack_config(env))
         self.envs[env] = FakeEnvironment(
             config=config, outputs=dict(outputs), deployed_config=dict(config)
         )

@@ -104,10 +104,10 @@ RULES: dict[str, NameRule] = {
         "SSM parameter", 1011, "[A-Za-z0-9_./-]", "letters, digits, _ . - /",
         forbidden_prefixes=("/aws", "/ssm", "aws", "ssm"),
     ),
-    # The Terraform provider's validator: alias/ then letters, digits, / _ - (and :), at
-    # most 256 characters; alias/aws/ is AWS's own.
+    # The Terraform provider's validator: alias/ then letters, digits, / _ -, at most 256
+    # characters; alias/aws/ is AWS's own.
     "aws:kms/alias:Alias": NameRule(
-        "KMS alias", 256, "[A-Za-z0-9:/_-]", "letters, digits, : / _ -",
+        "KMS alias", 256, "[A-Za-z0-9/_-]", "letters, digits, / _ -",
         forbidden_prefixes=("alias/aws/",),
     ),
     "aws:ecr/repository:Repository": NameRule(

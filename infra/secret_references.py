@@ -28,7 +28,9 @@ _ARN = re.compile(r"arn:(?P<partition>aws[a-z-]*):(?P<service>[a-z0-9-]*):(?P<re
 _SSM_NAME = re.compile(r"/?[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
 # Secret names: letters, digits and /_+=.@-, then the hyphen and 6 characters AWS appends.
 _SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}-[A-Za-z0-9]{6}")
-SSM_NAME_LIMIT = 1011  # characters of a parameter name, hierarchy included
+# AWS counts 1011 characters over the parameter's whole ARN: what is left for the name
+# after the longest ARN prefix (partition, region and account) there can be.
+SSM_NAME_LIMIT = 1011 - len("arn:aws-us-gov:ssm:ap-southeast-5:123456789012:parameter/")
 SSM_LEVELS = 15
 SSM_STANDARD_VALUE_BYTES = 4096  # a Standard-tier parameter's value
 EMPTY_REFERENCE = (
@@ -181,10 +183,10 @@ def _secret(variable: str, resource: str, reference: str) -> SecretReference:
             "json-key:version-stage:version-id, the last two possibly empty (ARN:password::)"
         )
     json_key, stage, version = rest or ("", "", "")
-    if rest and not json_key:
+    if rest and not (json_key or stage or version):
         raise ValueError(
-            f"{variable}: {reference!r} names no JSON key; give one (ARN:password::) or "
-            "reference the whole secret by its ARN alone"
+            f"{variable}: {reference!r} names no JSON key, stage or version; give one "
+            "(ARN:password:: or ARN::AWSPREVIOUS:) or reference the whole secret by its ARN alone"
         )
     if stage and version:
         raise ValueError(

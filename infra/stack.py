@@ -230,7 +230,6 @@ def wire_secrets(settings: Settings, account: str, region: pulumi.Output[str]) -
                 secrets=tuple(
                     KeptSecret(ref.variable, ref.name, values[ref.variable]) for ref in kept
                 ),
-                account=account,
                 protect=settings.protect_resources,
             ),
         )

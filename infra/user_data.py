@@ -119,7 +119,11 @@ secret_env_file() {{
   done
 }}
 """
-    return steps, "  --env-file <(secret_env_file) \\\n"
+    # awslogs keeps a local cache of the logs next to the container's config by default
+    # (Docker's dual logging, up to 100 MB): off, so the tmpfs holds only the config.
+    return steps, (
+        '  --log-opt "cache-disabled=true" \\\n  --env-file <(secret_env_file) \\\n'
+    )
 
 
 def render_user_data(container: BootContainer) -> str:

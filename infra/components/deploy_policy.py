@@ -435,15 +435,18 @@ def secrets_key_statements(scope: Scope) -> list[dict[str, Any]]:
     SecureString parameters with it)."""
     alias = scope.arn("kms", naming.secrets_key_alias(scope.service, scope.environment))
     return [
-        # KMS has no condition that ties a tag to the create call; a new key must carry the
-        # stack tag, and only keys without one can be given it.
+        # Tagging at CreateKey needs kms:TagResource on every key of the account (KMS's
+        # rule), and KMS has no condition that ties a tag to the create call: a new key must
+        # carry the stack tag, and only keys without one can be given it. (Residual: an
+        # untagged key of the account could be adopted; the README lists it.)
         allow(["kms:CreateKey", "kms:TagResource"], ["*"], new_resource(scope)),
         allow(["kms:TagResource", "kms:UntagResource"], [scope.arn("kms", "key/*")],
               keeps_stack_tag(scope)),
         allow(["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], [alias]),
-        allow(["kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:EnableKeyRotation",
+        allow(["kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
+               "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation",
                "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags",
-               "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateAlias"],
+               "kms:ScheduleKeyDeletion", "kms:UpdateAlias", "kms:UpdateKeyDescription"],
               [scope.arn("kms", "key/*")], tagged(scope)),
         allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
               [scope.arn("kms", "key/*")],

@@ -22,7 +22,6 @@ class KeptSecret:
 class SecretStoreArgs:
     key_alias: str
     secrets: tuple[KeptSecret, ...]
-    account: str
     protect: bool
 
 
@@ -63,7 +62,12 @@ class SecretStore(pulumi.ComponentResource):
             enable_key_rotation=True,
             # The longest wait AWS allows: a key deleted by mistake can still be restored.
             deletion_window_in_days=30,
-            policy=key_policy(args.account),
+            # No policy of its own: AWS's default one lets the account administer and use the
+            # key through IAM, and each role's own policy then says what it may do (execution
+            # and instance roles: decrypt through SSM only). Given explicitly, the same policy
+            # would make KMS check that the deploy role could change it later (its lockout
+            # check), which the deploy role, limited to keys tagged as its own, cannot show
+            # for a key that does not exist yet.
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         aws.kms.Alias(

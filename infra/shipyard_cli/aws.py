@@ -196,6 +196,53 @@ class Aws:
             "it, and that it has not been deleted"
         )
 
+    # ---- secrets -----------------------------------------------------------------------
+
+    def missing_parameters(self, names: list[str]) -> list[str]:
+        """Which of these SSM parameters do not exist (read without decrypting: no value)."""
+        missing: list[str] = []
+        for start in range(0, len(names), 10):  # GetParameters takes at most 10 names
+            batch = names[start : start + 10]
+            with aws_errors(f"check that SSM parameter(s) {', '.join(batch)} exist"):
+                answer = self.client("ssm").get_parameters(Names=batch, WithDecryption=False)
+            missing += answer.get("InvalidParameters", [])
+        return missing
+
+    def secret_problem(self, arn: str) -> str | None:
+        """Why this Secrets Manager secret cannot be read at start, or None (no value read)."""
+        secrets = self.client("secretsmanager")
+        with aws_errors(f"check that secret {arn} exists"):
+            try:
+                found = secrets.describe_secret(SecretId=arn)
+            except secrets.exceptions.ResourceNotFoundException:
+                return "does not exist"
+        if found.get("DeletedDate"):
+            return "is scheduled for deletion; restore it with `aws secretsmanager restore-secret`"
+        return None
+
+    # ---- restarts ------------------------------------------------------------------------
+
+    def restart_ecs_service(self, cluster: str, service: str) -> None:
+        """A new deployment of the same task definition: new tasks read their secrets again."""
+        with aws_errors(f"start a new deployment of ECS service {service}"):
+            self.client("ecs").update_service(
+                cluster=cluster, service=service, forceNewDeployment=True
+            )
+
+    def replace_instances(self, group: str, preferences: dict[str, Any]) -> None:
+        """An instance refresh of the same launch template: new instances boot and fetch."""
+        autoscaling = self.client("autoscaling")
+        with aws_errors(f"start an instance refresh of {group}"):
+            try:
+                autoscaling.start_instance_refresh(
+                    AutoScalingGroupName=group, Strategy="Rolling", Preferences=preferences
+                )
+            except autoscaling.exceptions.InstanceRefreshInProgressFault:
+                raise UserError(
+                    f"an instance refresh of {group} is already running; wait for it "
+                    "(`shipyard status`) and restart again if it started before the change"
+                ) from None
+
     # ---- health ------------------------------------------------------------------------
 
     def ecs_service(self, cluster: str, service: str) -> dict[str, Any]:

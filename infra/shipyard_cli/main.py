@@ -67,7 +67,8 @@ def default_runtime() -> Runtime:
     from shipyard_cli.aws import Aws
     from shipyard_cli.operations import Runtime
 
-    console = Console()
+    # No emoji codes: ARNs hold ":secret:" and the like, which rich would draw as emoji.
+    console = Console(emoji=False)
 
     def confirm(question: str) -> bool:
         if not sys.stdin.isatty():
@@ -113,7 +114,7 @@ def validate_command(
     """
     from shipyard_cli import validation
 
-    return validation.validate(PROJECT_DIR, envs or [], Console(soft_wrap=True))
+    return validation.validate(PROJECT_DIR, envs or [], Console(soft_wrap=True, emoji=False))
 
 
 @app.command("preview")
@@ -158,6 +159,18 @@ def deploy_command(
     return interruptible(
         operations.deploy, runtime(ctx, timeout), env, yes, image, replace_rollback
     )
+
+
+@app.command("restart")
+def restart_command(ctx: typer.Context, env: Env, yes: Yes = False, timeout: Timeout = None) -> int:
+    """Replace every task or instance on the same image, so each reads its secrets again.
+
+    ECS: a new deployment of the same task definition. EC2: an instance refresh. Waits for
+    health like deploy; builds nothing and updates no stack.
+    """
+    from shipyard_cli import operations
+
+    return interruptible(operations.restart, runtime(ctx, timeout), env, yes)
 
 
 @app.command("releases")
@@ -231,7 +244,7 @@ def one_line(message: str) -> str:
 def main(argv: list[str] | None = None, rt: Runtime | None = None) -> int:
     command = typer.main.get_command(app)
     # No wrapping: an error is one line, whatever the width, when nothing reads it as a terminal.
-    errors = Console(stderr=True, soft_wrap=True)
+    errors = Console(stderr=True, soft_wrap=True, emoji=False)
     try:
         result = command.main(
             args=sys.argv[1:] if argv is None else argv,

@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from shipyard_cli import health, releases, summary
+from shipyard_cli import health, releases, secret_sources, summary
 from shipyard_cli.aws import Aws
 from shipyard_cli.errors import (
     DANGEROUS_CHANGES,
@@ -79,6 +79,12 @@ def configured_repository(rt: Runtime, config: Mapping[str, str]) -> str:
 
 
 def show_preview(rt: Runtime, env: str) -> list:
+    config = rt.stacks.config(env)
+    references = secret_sources.referenced_secrets(config, rt.project_dir, env)
+    if references:
+        secret_sources.require_secrets_exist(
+            rt.aws(env), references, config.get("aws:region", "")
+        )
     plan = rt.stacks.preview(env)
     if plan.diff_text:
         rt.console.print(plan.diff_text, markup=False, highlight=False)
@@ -171,6 +177,42 @@ def deploy_image(rt: Runtime, env: str, digest: str, yes: bool, replace_rollback
     _require_in_ecr(rt.aws(env), repository, digest, env, ran_here=False)
     rt.console.print(f"deploying {digest} to {env}; building nothing", highlight=False)
     return pin_and_deploy(rt, env, digest, "deploy", yes)
+
+
+def restart(rt: Runtime, env: str, yes: bool) -> int:
+    """Replace every task or instance on the image it runs, so each reads its secrets again:
+    ECS starts a new deployment of the same task definition, EC2 an instance refresh of the
+    same launch template. Nothing is built, no stack is updated."""
+    rt.check_environment(env)
+    outputs = rt.deployed_outputs(env)
+    aws = rt.aws(env)
+    if outputs.get("target") == "ec2":
+        group = outputs["autoScalingGroupName"]
+        what = f"replace every instance of {group} (an instance refresh)"
+    else:
+        what = f"start a new deployment of ECS service {outputs['serviceName']}"
+    _confirm(rt, f"Restart {env}: {what}, on the image it runs?", yes)
+    if outputs.get("target") == "ec2":
+        aws.replace_instances(group, _refresh_preferences(rt, env))
+    else:
+        aws.restart_ecs_service(outputs["clusterName"], outputs["serviceName"])
+    rt.console.print(f"restarting {env}: {what}", highlight=False)
+    return _wait(rt, env, outputs, f"{outputs['image'].split('@')[-1][:19]} (restarted)")
+
+
+def _refresh_preferences(rt: Runtime, env: str) -> dict[str, Any]:
+    """The stack's own instance refresh settings, as `pulumi up` would roll the group."""
+    config = rt.stacks.config(env)
+
+    def setting(key: str) -> int:
+        return int(config.get(f"shipyard:{key}") or project_default(rt.project_dir, key))
+
+    return {
+        "MinHealthyPercentage": setting("instanceRefreshMinHealthyPercent"),
+        "MaxHealthyPercentage": setting("instanceRefreshMaxHealthyPercent"),
+        "InstanceWarmup": setting("instanceWarmup"),
+        "SkipMatching": False,
+    }
 
 
 # ---- releases, rollback, promote -------------------------------------------------------------

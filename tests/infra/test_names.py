@@ -47,8 +47,8 @@ AWS_NAME_LIMITS: dict[str, tuple[str, int, str]] = {
     "aws:iam/policy:Policy": ("name", 128, r"[\w+=,.@-]+"),
     # Parameters a user creates: up to 1011 characters, not under /aws or /ssm.
     "aws:ssm/parameter:Parameter": ("name", 1011, r"(?!/?(?:aws|ssm))[A-Za-z0-9_./-]+"),
-    # alias/ and then letters, digits, : / _ -; alias/aws/ is AWS's own.
-    "aws:kms/alias:Alias": ("name", 256, r"alias/(?!aws/)[A-Za-z0-9:/_-]+"),
+    # alias/ and then letters, digits, / _ -; alias/aws/ is AWS's own.
+    "aws:kms/alias:Alias": ("name", 256, r"alias/(?!aws/)[A-Za-z0-9/_-]+"),
     # The tag part of repository:tag: Docker's tag grammar.
     "docker:index/image:Image": ("imageName", 128, r"[A-Za-z0-9_][A-Za-z0-9_.-]*"),
 }  # fmt: skip

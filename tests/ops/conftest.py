@@ -78,7 +78,7 @@ def cli(stacks, world) -> Cli:
     runtime = Runtime(
         stacks=stacks,
         aws_for_region=lambda region: world.aws,
-        console=Console(file=output, width=1000, color_system=None),
+        console=Console(file=output, width=1000, color_system=None, emoji=False),
         confirm=confirm,
         timeout=1.0,
         poll=0.05,

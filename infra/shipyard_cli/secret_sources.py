@@ -1,0 +1,61 @@
+"""Before anything changes: every parameter and secret a stack references must exist.
+
+ECS reads them when a task starts and the boot script when an instance starts, so a missing
+one surfaces only as tasks that never start or instances that are abandoned, long after the
+update succeeded. `shipyard preview`, `deploy`, `rollback` and `promote` look first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from secret_references import SECRETS_MANAGER, SSM, SecretReference, parse_entry
+from shipyard_cli.aws import Aws
+from shipyard_cli.errors import UserError
+from shipyard_cli.stack_files import project_default
+
+
+def referenced_secrets(
+    config: Mapping[str, str], project_dir: Path, env: str
+) -> list[SecretReference]:
+    """The references of a stack's `secrets` that parse; the program reports the others."""
+    service = config.get("shipyard:serviceName") or project_default(project_dir, "serviceName")
+    try:
+        entries = json.loads(config.get("shipyard:secrets") or "[]")
+    except json.JSONDecodeError:
+        return []
+    references = []
+    for entry in entries if isinstance(entries, list) else []:
+        try:
+            references.append(parse_entry(str(entry), service, env))
+        except ValueError:
+            continue
+    return references
+
+
+def require_secrets_exist(aws: Aws, references: list[SecretReference], region: str) -> None:
+    """Raise UserError naming every referenced parameter or secret that does not exist.
+    Values Pulumi keeps are written by the update itself, so they are not looked for."""
+    parameters = {ref.name: ref for ref in references if ref.kind == SSM}
+    problems = [
+        f"shipyard:secrets: {parameters[name].variable} references SSM parameter {name}, "
+        f"which does not exist in {region}"
+        for name in aws.missing_parameters(list(parameters))
+    ]
+    for ref in references:
+        if ref.kind == SECRETS_MANAGER:
+            state = aws.secret_problem(ref.arn(region, ""))
+            if state:
+                problems.append(
+                    f"shipyard:secrets: {ref.variable} references secret {ref.arn(region, '')}, "
+                    f"which {state}"
+                )
+    if problems:
+        listing = "\n".join(f"  - {problem}" for problem in problems)
+        raise UserError(
+            f"{len(problems)} referenced secret(s) missing, so the service could not start; "
+            f"nothing was changed. Create them, or fix the references (docs/secrets.md):\n"
+            f"{listing}"
+        )
