@@ -36,8 +36,13 @@ class ContainerSpec:
 # The container keeps idle connections open this much longer than the load balancer does,
 # so the load balancer never reuses a connection the app has just closed (a 502).
 KEEPALIVE_MARGIN_SECONDS = 5
+# Names (never values) of the variables that hold secrets: the sample service shows which
+# it received, so a deploy can be checked end to end.
+SECRET_NAMES_VARIABLE = "SHIPYARD_SECRET_NAMES"
 # Variables shipyard sets itself; a stack's environmentVariables may not use them.
-RESERVED_VARIABLES = frozenset({"APP_ENVIRONMENT", "PORT", "KEEPALIVE_SECONDS"})
+RESERVED_VARIABLES = frozenset(
+    {"APP_ENVIRONMENT", "PORT", "KEEPALIVE_SECONDS", SECRET_NAMES_VARIABLE}
+)
 
 
 def name_value_pairs(entries: Iterable[str]) -> tuple[tuple[str, str], ...]:
@@ -46,7 +51,11 @@ def name_value_pairs(entries: Iterable[str]) -> tuple[tuple[str, str], ...]:
 
 
 def container_environment(
-    environment_name: str, port: int, idle_timeout: int, extra: tuple[tuple[str, str], ...]
+    environment_name: str,
+    port: int,
+    idle_timeout: int,
+    extra: tuple[tuple[str, str], ...],
+    secret_names: Iterable[str] = (),
 ) -> tuple[tuple[str, str], ...]:
     """The variables every deployment sets, then the stack's own, sorted for stable diffs."""
     ours = {
@@ -54,4 +63,6 @@ def container_environment(
         "PORT": str(port),
         "KEEPALIVE_SECONDS": str(idle_timeout + KEEPALIVE_MARGIN_SECONDS),
     }
+    if names := sorted(secret_names):
+        ours[SECRET_NAMES_VARIABLE] = ",".join(names)
     return tuple(sorted({**ours, **dict(extra)}.items()))

@@ -325,6 +325,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             settings.container_port,
             settings.idle_timeout,
             settings.environment_variables,
+            secret_names=(reference.variable for reference in settings.secrets),
         ),
         health_command=settings.container_health_check,
         stop_timeout=settings.health_check.stop_timeout,

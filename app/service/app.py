@@ -21,14 +21,20 @@ class ServiceInfo:
     version: str
     commit: str
     environment: str
+    # (name, received) of each secret the deployment gives it: names only, never values.
+    secrets: tuple[tuple[str, bool], ...] = ()
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ServiceInfo:
+        # shipyard names the variables that hold secrets (SHIPYARD_SECRET_NAMES), so a
+        # deploy can be checked end to end without showing a value.
+        names = [name for name in environ.get("SHIPYARD_SECRET_NAMES", "").split(",") if name]
         return cls(
             name=environ.get("SERVICE_NAME", "shipyard-sample"),
             version=environ.get("APP_VERSION", "unknown"),
             commit=environ.get("APP_COMMIT", "unknown"),
             environment=environ.get("APP_ENVIRONMENT", "local"),
+            secrets=tuple((name, bool(environ.get(name))) for name in names),
         )
 
 
@@ -65,6 +71,9 @@ def create_app(info: ServiceInfo | None = None, log_stream: TextIO | None = None
             version=info.version,
             commit=info.commit,
             environment=info.environment,
+            secrets={
+                name: "received" if received else "missing" for name, received in info.secrets
+            },
         )
 
     return app

@@ -548,6 +548,13 @@ def preview_statements(scope: Scope, environments: list[str]) -> list[dict[str, 
         allow(["ssm:GetParameter", "ssm:ListTagsForResource"],
               [scope.arn("ssm", f"parameter{naming.parameter_path(service, '*')}"),
                public_ami_parameters(scope)]),
+        # shipyard preview checks that every referenced secret exists (reading no value).
+        allow(["ssm:GetParameters"],
+              [scope.arn("ssm", f"parameter{naming.parameter_path(service, '*')}/*"),
+               scope.arn("ssm", f"parameter{naming.secret_parameter_path(service, '*')}/*")]),
+        allow(["secretsmanager:DescribeSecret"],
+              [scope.arn("secretsmanager",
+                         f"secret:{naming.secret_name_prefix(service, '*')}*")]),
         *backend_statements(scope, environments, write=False),
     ]  # fmt: skip
 

@@ -33,7 +33,7 @@ STAR_RESOURCE_ALLOWED = {"ecr:GetAuthorizationToken"}
 SECRET_LOOKING_NAME = re.compile(
     r"PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE_?KEY|API_?KEY|(^|_)KEY$", re.IGNORECASE
 )
-POINTER_SUFFIX = re.compile(r"_(FILE|PATH|ARN|URL|URI|ID|NAME|ENDPOINT)$", re.IGNORECASE)
+POINTER_SUFFIX = re.compile(r"_(FILE|PATH|ARN|URL|URI|ID|NAMES?|ENDPOINT)$", re.IGNORECASE)
 # How the EC2 boot script passes a plain variable: --env 'NAME=value'.
 USER_DATA_VARIABLE = re.compile(r"--env '?([A-Za-z_][A-Za-z0-9_]*)=")
 

@@ -10,6 +10,7 @@ import re
 
 import naming
 from container import RESERVED_VARIABLES, container_environment, name_value_pairs
+from secret_references import SecretReference
 from settings import aws_limits
 from settings.checks import (
     STACK_NAME,
@@ -22,7 +23,7 @@ from settings.checks import (
     one_of,
 )
 from settings.keys import path
-from settings.secret_checks import SECRET_CHECKS
+from settings.secret_checks import SECRET_CHECKS, parsed_references
 from shipyard_cli.model import DIGEST
 from user_data import BootContainer, render_user_data
 
@@ -160,11 +161,13 @@ def environment_size(values: Values) -> Problems:
     if any("=" not in entry for entry in values["environmentVariables"]):
         return None  # environment_variables says what is wrong
     extra = name_value_pairs(values["environmentVariables"])
+    references, _ = parsed_references(values)
     environment = container_environment(
-        values.environment, values["containerPort"], values["idleTimeout"], extra
-    )
+        values.environment, values["containerPort"], values["idleTimeout"], extra,
+        secret_names=(reference.variable for reference in references),
+    )  # fmt: skip
     if values["target"] == "ec2":
-        size = len(sized_user_data(values, environment).encode())
+        size = len(sized_user_data(values, environment, tuple(references)).encode())
         limit, carrier = aws_limits.USER_DATA_BYTES, "EC2 user data (16 KB)"
     else:
         listing = [{"name": name, "value": value} for name, value in environment]
@@ -178,7 +181,11 @@ def environment_size(values: Values) -> Problems:
     return None
 
 
-def sized_user_data(values: Values, environment: tuple[tuple[str, str], ...]) -> str:
+def sized_user_data(
+    values: Values,
+    environment: tuple[tuple[str, str], ...],
+    secrets: tuple[SecretReference, ...] = (),
+) -> str:
     """The boot script rendered with the longest values the program can give it."""
     prefix = naming.resource_prefix(values["serviceName"], values.environment)
     repository = values["serviceName"]
@@ -194,6 +201,7 @@ def sized_user_data(values: Values, environment: tuple[tuple[str, str], ...]) ->
             health_check_path=values["healthCheckPath"],
             group_name=prefix,
             boot_timeout=values["instanceBootTimeout"],
+            secrets=secrets,
         )
     )
 

@@ -41,6 +41,7 @@ def client(log_stream):
                 "version": "2.0.1",
                 "commit": "deadbeef",
                 "environment": "staging",
+                "secrets": {},
             },
         ),
         ("GET", "/missing", 404, None),
@@ -83,6 +84,17 @@ def test_each_request_logs_one_json_line(client, log_stream, path, status):
 )
 def test_service_info_from_environment(environ, expected):
     assert ServiceInfo.from_environ(environ) == expected
+
+
+def test_root_names_the_secrets_received_and_never_shows_a_value():
+    environ = {
+        "SHIPYARD_SECRET_NAMES": "DATABASE_PASSWORD,API_KEY",
+        "DATABASE_PASSWORD": "test-only-value-3c1d",
+    }
+    client = create_app(ServiceInfo.from_environ(environ), io.StringIO()).test_client()
+    body = client.get("/").get_json()
+    assert body["secrets"] == {"DATABASE_PASSWORD": "received", "API_KEY": "missing"}
+    assert "test-only-value-3c1d" not in json.dumps(body)
 
 
 @pytest.mark.parametrize(

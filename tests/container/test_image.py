@@ -37,6 +37,20 @@ def test_root_reports_the_version_and_commit_it_was_built_with(run_container):
     assert body["environment"] == "staging"
 
 
+def test_root_names_the_secrets_it_received_without_their_values(run_container):
+    # As ECS or the boot script start it: the secret as a variable, its name in the list.
+    container = run_container(
+        env={
+            "SHIPYARD_SECRET_NAMES": "API_KEY,DATABASE_PASSWORD",
+            "DATABASE_PASSWORD": "test-only-value-8e2f",
+        }
+    )
+    status, body = get(container.port, "/")
+    assert status == 200
+    assert body["secrets"] == {"API_KEY": "missing", "DATABASE_PASSWORD": "received"}
+    assert "test-only-value-8e2f" not in json.dumps(body)
+
+
 def test_request_logs_reach_stdout_as_json(engine, run_container):
     container = run_container()
     get(container.port, "/")

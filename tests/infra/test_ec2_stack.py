@@ -117,7 +117,8 @@ def test_user_data_is_the_rendered_boot_script_for_this_image(qa):
             image_ref=qa.outputs["image"],
             port=8080,
             environment=(
-                ("APP_ENVIRONMENT", "qa"), ("KEEPALIVE_SECONDS", "65"), ("PORT", "8080")
+                ("APP_ENVIRONMENT", "qa"), ("KEEPALIVE_SECONDS", "65"), ("PORT", "8080"),
+                ("SHIPYARD_SECRET_NAMES", "API_KEY,DATABASE_PASSWORD,SESSION_KEY,SMTP_PASSWORD"),
             ),
             stop_timeout=10,
             log_group_name=f"/shipyard/{PREFIX}",
