@@ -312,3 +312,37 @@ def test_a_value_of_several_lines_abandons_naming_the_variable_not_the_value(tmp
     assert "the value of secret SMTP_PASSWORD has several lines" in completed.stderr
     assert "first-line-5e" not in completed.stderr + completed.stdout
     assert calls[-1].endswith("--lifecycle-action-result ABANDON") and received == ""
+
+
+SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:web/prod/db-AbCdEf"
+
+
+@pytest.mark.parametrize(
+    ("entry", "kind", "name", "value_from"),
+    [
+        ("A=/web/prod/a", "ssm", "/web/prod/a",
+         "arn:aws:ssm:us-east-1:123456789012:parameter/web/prod/a"),
+        ("A=plain-name", "ssm", "plain-name",
+         "arn:aws:ssm:us-east-1:123456789012:parameter/plain-name"),
+        ("A=arn:aws:ssm:us-east-1:123456789012:parameter/web/prod/a", "ssm", "/web/prod/a",
+         "arn:aws:ssm:us-east-1:123456789012:parameter/web/prod/a"),
+        (f"A={SECRET}", "secretsmanager", "web/prod/db-AbCdEf", SECRET),
+        (f"A={SECRET}:password::", "secretsmanager", "web/prod/db-AbCdEf",
+         f"{SECRET}:password::"),
+        (f"A={SECRET}::AWSPREVIOUS:", "secretsmanager", "web/prod/db-AbCdEf",
+         f"{SECRET}::AWSPREVIOUS:"),
+        (f"A={SECRET}:::0f1e2d3c-aaaa", "secretsmanager", "web/prod/db-AbCdEf",
+         f"{SECRET}:::0f1e2d3c-aaaa"),
+        ("API_KEY", "pulumi", "/web/prod/API_KEY",
+         "arn:aws:ssm:us-east-1:123456789012:parameter/web/prod/API_KEY"),
+    ],
+)  # fmt: skip
+def test_each_form_of_reference_gives_the_value_from_ecs_takes(entry, kind, name, value_from):
+    reference = parse_entry(entry, "web", "prod")
+    assert (reference.kind, reference.name) == (kind, name)
+    assert reference.value_from("us-east-1", "123456789012") == value_from
+
+
+def test_a_reference_naming_no_key_stage_or_version_is_refused():
+    with pytest.raises(ValueError, match="names no JSON key, stage or version"):
+        parse_entry(f"A={SECRET}:::", "web", "prod")
