@@ -10,7 +10,7 @@ import re
 
 import naming
 from container import RESERVED_VARIABLES, container_environment, name_value_pairs
-from secret_references import SecretReference
+from secret_references import VARIABLE_NAME, SecretReference
 from settings import aws_limits
 from settings.checks import (
     STACK_NAME,
@@ -140,7 +140,7 @@ def environment_variables(values: Values) -> Problems:
     problems, seen = [], set()
     for entry in values["environmentVariables"]:
         name, separator, _ = entry.partition("=")
-        if not separator or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        if not separator or not VARIABLE_NAME.fullmatch(name):
             problems.append(
                 f"{path('environmentVariables')}: {entry!r} is not NAME=value "
                 "(NAME: letters, digits, underscores)"
