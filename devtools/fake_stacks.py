@@ -183,7 +183,7 @@ class FakeStacks:
         if env in self.up_failures:
             raise self.up_failures[env]
         state = self.envs[env]
-        settings = environment_settings(env, state.config)
+        settings = environment_settings(env, state.config, offline=True)
         built = not settings.image_digest and settings.image_source == "build"
         digest = self._digest_to_deploy(env, settings)
         on_output(f"Updating ({env}): image {digest}")
@@ -251,7 +251,7 @@ class FakeStacks:
         """The tag the real program pushes this build under (stack.image_build)."""
         config = {k: v for k, v in self.envs[env].config.items() if k != IMAGE_DIGEST_KEY}
         revision = SourceRevision(self.git_head, pulumi_mocks.TEST_VERSION)
-        build = image_build(environment_settings(env, config), revision)
+        build = image_build(environment_settings(env, config, offline=True), revision)
         assert build is not None
         return build.tag
 

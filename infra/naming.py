@@ -238,9 +238,9 @@ def secret_name_prefix(service_name: str, environment: str) -> str:
     return f"{service_name}/{environment}/"
 
 
-def secrets_key_alias(service_name: str, environment: str) -> str:
-    """The alias of the environment's KMS key for the secrets Pulumi keeps."""
-    return f"alias/{resource_prefix(service_name, environment)}-secrets"
+def environment_key_alias(service_name: str, environment: str) -> str:
+    """The alias of the environment's own KMS key (the service stack makes it)."""
+    return f"alias/{resource_prefix(service_name, environment)}"
 
 
 def release_parameter_name(service_name: str, environment: str) -> str:

@@ -2,7 +2,8 @@
 
 It owns the ECR repository every environment deploys from (so destroying an environment
 never touches it), the GitHub OIDC identity provider (or uses the account's existing one),
-one deploy role per environment and a read-only preview role for pull requests.
+one deploy role and one KMS key per environment, and a read-only preview role for pull
+requests.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import pulumi_aws as aws
 
 import naming
 from components.deploy_access import DeployAccess, DeployAccessArgs, DeployTarget
+from components.environment_key import EnvironmentKey, EnvironmentKeyArgs
 from components.repository import ServiceRepository, ServiceRepositoryArgs
 from settings import ServiceStackSettings
 from settings.model import deploy_entry
@@ -39,6 +41,18 @@ def build_service_stack(settings: ServiceStackSettings) -> dict[str, pulumi.Inpu
             moved_from=settings.repository_moved_from,
         ),
     )
+    targets = deploy_targets(settings)
+    keys = {
+        target.stack: EnvironmentKey(
+            f"{naming.resource_prefix(name, target.stack)}-key",
+            EnvironmentKeyArgs(
+                environment=target.stack,
+                alias=naming.environment_key_alias(name, target.stack),
+                protect=settings.protect_resources,
+            ),
+        ).key_arn
+        for target in targets
+    }
     identity = aws.get_caller_identity()
     access = DeployAccess(
         name,
@@ -46,13 +60,14 @@ def build_service_stack(settings: ServiceStackSettings) -> dict[str, pulumi.Inpu
             service_name=settings.service_name,
             github_repository=settings.github_repository,
             existing_provider_arn=settings.github_oidc_provider_arn,
-            targets=deploy_targets(settings),
+            targets=targets,
             repository_arn=repository.repository_arn,
             account=identity.account_id,
             region=aws.get_region().region,
             state_bucket=settings.pulumi_state_bucket,
             secrets_key_arn=settings.pulumi_secrets_key_arn,
             protect=settings.protect_resources,
+            environment_key_arns=keys,
         ),
     )
     return {

@@ -90,6 +90,23 @@ def service_repository(settings: Settings) -> Repository:
     return Repository(found.name, found.repository_url, found.arn, found.registry_id)
 
 
+def environment_key(settings: Settings) -> str:
+    """The environment's own KMS key, made by the service stack, looked up by its alias."""
+    alias = naming.environment_key_alias(settings.service_name, settings.environment)
+    try:
+        return aws.kms.get_key(key_id=alias).arn
+    except Exception as error:  # the invoke's failure, whatever the engine wraps it in
+        if "NotFound" not in str(error) and "not found" not in str(error).lower():
+            raise
+        raise SettingsError(
+            [
+                f"shipyard:secrets: the environment's key {alias}, which encrypts the values "
+                f"Pulumi keeps, does not exist; add {settings.environment} to the service "
+                "stack's deployEnvironments and run `pulumi up -s shared` first"
+            ]
+        ) from None
+
+
 def recorded_release(settings: Settings) -> str:
     """The digest the environment's release record holds, or "" before its first deploy."""
     name = naming.release_parameter_name(settings.service_name, settings.environment)
@@ -220,17 +237,17 @@ def wire_secrets(settings: Settings, account: str, region: pulumi.Output[str]) -
     if not settings.secrets:
         return SecretWiring((), None, [])
     kept = [ref for ref in settings.secrets if ref.kind == PULUMI]
-    store = None
+    store, key_arn = None, None
     if kept:
         values = dict(settings.secret_values)
+        key_arn = environment_key(settings)
         store = SecretStore(
             settings.resource_prefix,
             SecretStoreArgs(
-                key_alias=naming.secrets_key_alias(settings.service_name, settings.environment),
+                key_arn=key_arn,
                 secrets=tuple(
                     KeptSecret(ref.variable, ref.name, values[ref.variable]) for ref in kept
                 ),
-                protect=settings.protect_resources,
             ),
         )
 
@@ -249,7 +266,7 @@ def wire_secrets(settings: Settings, account: str, region: pulumi.Output[str]) -
             *referenced_parameters,
         ],
         secret_arns=[ref.arn("", "") for ref in settings.secrets if ref.kind == SECRETS_MANAGER],
-        kept_key_arn=store.key_arn if store else None,
+        kept_key_arn=key_arn,
         referenced_parameter_arns=referenced_parameters,
         region=region,
         account=account,

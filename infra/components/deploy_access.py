@@ -47,6 +47,8 @@ class DeployAccessArgs:
     state_bucket: str
     secrets_key_arn: str
     protect: bool
+    # Each environment's own KMS key, by stack.
+    environment_key_arns: dict[str, pulumi.Output[str]]
 
 
 def github_trust(provider_arn: pulumi.Input[str], subject: str) -> pulumi.Output[str]:
@@ -110,7 +112,7 @@ class DeployAccess(pulumi.ComponentResource):
             self.provider_arn = provider.arn
         self.deploy_role_arns = {}
         for target in args.targets:
-            scope = self._scope(args, target.stack)
+            scope = self._scope(args, target.stack, args.environment_key_arns[target.stack])
             boundary = aws.iam.Policy(
                 f"{name}-{target.stack}-boundary",
                 name=naming.boundary_policy_name(args.service_name, target.stack),
@@ -140,7 +142,9 @@ class DeployAccess(pulumi.ComponentResource):
             naming.preview_role_name(args.service_name),
             f"repo:{args.github_repository}:pull_request",
             deploy_policy.preview_statements(
-                preview_scope, [target.stack for target in args.targets]
+                preview_scope,
+                [target.stack for target in args.targets],
+                list(args.environment_key_arns.values()),
             ),
         )
         self.register_outputs(
@@ -153,7 +157,9 @@ class DeployAccess(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _scope(args: DeployAccessArgs, environment: str) -> Scope:
+    def _scope(
+        args: DeployAccessArgs, environment: str, key_arn: pulumi.Input[str] | None = None
+    ) -> Scope:
         return Scope(
             service=args.service_name,
             environment=environment,
@@ -163,6 +169,7 @@ class DeployAccess(pulumi.ComponentResource):
             boundary_arn=naming.boundary_policy_arn(args.account, args.service_name, environment),
             state_bucket=args.state_bucket,
             secrets_key_arn=args.secrets_key_arn,
+            environment_key_arn=key_arn,
         )
 
     def _role(

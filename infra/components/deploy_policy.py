@@ -35,6 +35,8 @@ class Scope:
     boundary_arn: str
     state_bucket: str = ""
     secrets_key_arn: str = ""
+    # The environment's own KMS key (a deploy role's scope only).
+    environment_key_arn: pulumi.Input[str] | None = None
 
     @property
     def prefix(self) -> str:
@@ -87,7 +89,6 @@ UNSCOPABLE: dict[str, str] = {
     "deregister any family's revision (running tasks keep running)",
     "logs:DescribeLogGroups": "a list call with no resource type",
     "ssm:DescribeParameters": "a list call with no resource type",
-    "kms:ListAliases": "a list call with no resource type",
     "ecr:GetAuthorizationToken": "the token is for the whole registry",
 }  # fmt: skip
 ECR_PUSH = (
@@ -429,29 +430,16 @@ def parameter_statements(scope: Scope) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def secrets_key_statements(scope: Scope) -> list[dict[str, Any]]:
-    """The environment's KMS key for the secrets Pulumi keeps: created with the stack tag,
-    managed by it, and used only through Parameter Store (which writes and reads the
-    SecureString parameters with it)."""
-    alias = scope.arn("kms", naming.secrets_key_alias(scope.service, scope.environment))
+def environment_key_statements(scope: Scope) -> list[dict[str, Any]]:
+    """The environment's own key (the service stack made it): found by its alias, and used
+    only through Parameter Store, which writes and reads the SecureString parameters with
+    it. Managing keys is not the deploy role's: see environment_key.py."""
+    if scope.environment_key_arn is None:
+        return []
     return [
-        # Tagging at CreateKey needs kms:TagResource on every key of the account (KMS's
-        # rule), and KMS has no condition that ties a tag to the create call: a new key must
-        # carry the stack tag, and only keys without one can be given it. (Residual: an
-        # untagged key of the account could be adopted; the README lists it.)
-        allow(["kms:CreateKey", "kms:TagResource"], ["*"], new_resource(scope)),
-        allow(["kms:TagResource", "kms:UntagResource"], [scope.arn("kms", "key/*")],
-              keeps_stack_tag(scope)),
-        allow(["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], [alias]),
-        allow(["kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
-               "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation",
-               "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags",
-               "kms:ScheduleKeyDeletion", "kms:UpdateAlias", "kms:UpdateKeyDescription"],
-              [scope.arn("kms", "key/*")], tagged(scope)),
-        allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-              [scope.arn("kms", "key/*")],
-              {"StringEquals": {**tagged(scope)["StringEquals"],
-                                "kms:ViaService": f"ssm.{scope.region}.amazonaws.com"}}),
+        allow(["kms:DescribeKey"], [scope.environment_key_arn]),
+        allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [scope.environment_key_arn],
+              {"StringEquals": {"kms:ViaService": f"ssm.{scope.region}.amazonaws.com"}}),
     ]  # fmt: skip
 
 
@@ -512,7 +500,7 @@ def deploy_statements(scope: Scope) -> list[dict[str, Any]]:
         *iam_statements(scope),
         *observability_statements(scope),
         *parameter_statements(scope),
-        *secrets_key_statements(scope),
+        *environment_key_statements(scope),
         *backend_statements(scope, [scope.environment], write=True),
     ]
 
@@ -525,10 +513,15 @@ def build_statements(scope: Scope) -> list[dict[str, Any]]:
     ]
 
 
-def preview_statements(scope: Scope, environments: list[str]) -> list[dict[str, Any]]:
+def preview_statements(
+    scope: Scope, environments: list[str], key_arns: Sequence[pulumi.Input[str]] = ()
+) -> list[dict[str, Any]]:
     """What `pulumi preview` of every environment reads; it changes nothing in AWS."""
     service = scope.service
+    # The program finds each environment's key by its alias (no use of it).
+    keys = [allow(["kms:DescribeKey"], list(key_arns))] if key_arns else []
     return [
+        *keys,
         read_everywhere(),
         allow(ECR_READ, [scope.repository_arn]),
         allow(["ecs:DescribeClusters", "ecs:DescribeServices", "ecs:ListTagsForResource"],
@@ -548,10 +541,8 @@ def preview_statements(scope: Scope, environments: list[str]) -> list[dict[str, 
         allow(["ssm:GetParameter", "ssm:ListTagsForResource"],
               [scope.arn("ssm", f"parameter{naming.parameter_path(service, '*')}"),
                public_ami_parameters(scope)]),
-        # shipyard preview checks that every referenced secret exists (reading no value).
-        allow(["ssm:GetParameters"],
-              [scope.arn("ssm", f"parameter{naming.parameter_path(service, '*')}/*"),
-               scope.arn("ssm", f"parameter{naming.secret_parameter_path(service, '*')}/*")]),
+        # shipyard preview checks that every referenced secret exists, reading metadata
+        # only (ssm:DescribeParameters, in read_everywhere; DescribeSecret), never a value.
         allow(["secretsmanager:DescribeSecret"],
               [scope.arn("secretsmanager",
                          f"secret:{naming.secret_name_prefix(service, '*')}*")]),

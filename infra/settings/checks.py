@@ -16,8 +16,9 @@ from settings.keys import SERVICE, path
 
 
 class Values(dict[str, Any]):
-    """Parsed settings by key name, the stack (environment) they configure, its region, and
-    which config keys the stack holds encrypted (`pulumi config set --secret`)."""
+    """Parsed settings by key name, the stack (environment) they configure, its region,
+    which config keys the stack holds encrypted (`pulumi config set --secret`), and whether
+    this is an offline check."""
 
     def __init__(
         self,
@@ -25,11 +26,14 @@ class Values(dict[str, Any]):
         items: dict[str, Any],
         region: str = "",
         secret_keys: frozenset[str] = frozenset(),
+        offline: bool = False,
     ) -> None:
         super().__init__(items)
         self.environment = environment
         self.region = region
         self.secret_keys = secret_keys
+        # An offline check (shipyard validate), which cannot decrypt `secure:` values.
+        self.offline = offline
 
 
 Problems = str | Iterable[str] | None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -125,15 +126,33 @@ def scope_problems(raw_config: Mapping[str, Any], kind: str) -> list[str]:
     ]
 
 
+# Set by the offline evaluation (shipyard validate, the tests), which cannot decrypt.
+OFFLINE_VARIABLE = "SHIPYARD_OFFLINE_CHECK"
+# The one key whose value is a secret; shipyard puts every other in plain text in resources.
+SECRET_VALUES = f"{NAMESPACE}:secretValues"
+
+
+def secret_key_problems(secret_keys: Collection[str]) -> list[str]:
+    return [
+        f"{key}: set as a secret, but shipyard puts it in plain text in resources (the task "
+        f"definition, the user data); set it without --secret, and keep secrets in "
+        f"{SECRET_VALUES} or in AWS (shipyard:secrets)"
+        for key in sorted(secret_keys)
+        if key.startswith(f"{NAMESPACE}:") and key != SECRET_VALUES
+    ]
+
+
 def parse_settings(
     environment: str,
     raw_config: Mapping[str, Any],
     secret_keys: Collection[str] = (),
+    offline: bool = False,
 ) -> Settings | ServiceStackSettings:
     """Build the stack's settings from `shipyard:*` config values (an environment's, or the
     service stack's when kind is service); raise SettingsError listing every problem.
-    `secret_keys` are the config keys the stack holds encrypted."""
-    problems = config_key_problems(raw_config)
+    `secret_keys` are the config keys the stack holds encrypted; `offline`, whether their
+    values could be decrypted (not in an offline check)."""
+    problems = config_key_problems(raw_config) + secret_key_problems(secret_keys)
     parsed: dict[str, Any] = {}
     unparsed: set[str] = set()
     for key in KEYS:
@@ -141,20 +160,29 @@ def parse_settings(
         if raw is None:
             parsed[key.name] = key.default
             continue
-        if raw == ENCRYPTED and key.kind is list:
+        if offline and raw == ENCRYPTED and key.kind is list:
             parsed[key.name] = [ENCRYPTED]  # encrypted as a whole; see secret_checks
             continue
         try:
             parsed[key.name] = parse_value(key, raw)
         except ValueError as error:
-            problems.append(f"{key.path}: {error}")
+            # Never the value of a secret, not even to say what is wrong with it.
+            secret = key.path == SECRET_VALUES or key.path in secret_keys
+            said = (
+                "is not a list of NAME=value strings (not shown: it is a secret)"
+                if secret
+                else str(error)
+            )
+            problems.append(f"{key.path}: {said}")
             unparsed.add(key.path)
             # The default stands in so the other checks still run and report their problems.
             parsed[key.name] = key.default
     region = str(raw_config.get("aws:region") or "")
     if parsed["kind"] in (SERVICE, "environment"):
         problems += scope_problems(raw_config, parsed["kind"])
-    problems += run_checks(Values(environment, parsed, region, frozenset(secret_keys)), unparsed)
+    problems += run_checks(
+        Values(environment, parsed, region, frozenset(secret_keys), offline), unparsed
+    )
     if problems:
         raise SettingsError(problems)
     if parsed["kind"] == SERVICE:
@@ -163,10 +191,13 @@ def parse_settings(
 
 
 def environment_settings(
-    environment: str, raw_config: Mapping[str, Any], secret_keys: Collection[str] = ()
+    environment: str,
+    raw_config: Mapping[str, Any],
+    secret_keys: Collection[str] = (),
+    offline: bool = False,
 ) -> Settings:
     """An environment stack's settings; the service stack's config is refused here."""
-    settings = parse_settings(environment, raw_config, secret_keys)
+    settings = parse_settings(environment, raw_config, secret_keys, offline)
     if not isinstance(settings, Settings):
         raise SettingsError(
             [f"{NAMESPACE}:kind: {environment} is the service stack, not an environment"]
@@ -269,4 +300,5 @@ def load_settings() -> Settings | ServiceStackSettings:
     raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     secret_keys = {*runtime_config.get_config_secret_keys_env()}
     secret_keys |= {key for key in raw if runtime_config.is_config_secret(key)}
-    return parse_settings(pulumi.get_stack(), raw, secret_keys)
+    offline = os.environ.get(OFFLINE_VARIABLE) == "1"
+    return parse_settings(pulumi.get_stack(), raw, secret_keys, offline)

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import re
+
 from container import RESERVED_VARIABLES, name_value_pairs
 from policy.rules import secret_looking
 from secret_references import (
     PULUMI,
     SSM_NAME_LIMIT,
     SSM_STANDARD_VALUE_BYTES,
+    VARIABLE_NAME,
     SecretReference,
     outside_boundary,
     parse_entry,
@@ -88,32 +91,39 @@ def _where_it_lives(values: Values, reference: SecretReference) -> list[str]:
 
 
 def secret_values(values: Values) -> Problems:
-    """Every bare name in `secrets` has its value in secretValues, kept encrypted."""
+    """Every bare name in `secrets` has its value in secretValues, kept encrypted. Messages
+    name an entry by its index, or by its name once that is a valid name: never a value."""
     key = path("secretValues")
     entries = values["secretValues"]
+    # Only an offline check (which cannot decrypt) reads an entry as ENCRYPTED.
+    readable = [
+        (index, entry)
+        for index, entry in enumerate(entries)
+        if not (values.offline and entry == ENCRYPTED)
+    ]
     problems: list[str] = []
-    readable = [entry for entry in entries if entry != ENCRYPTED]
     if readable and key not in values.secret_keys:
         problems.append(
             f"{key}: set in plain text; remove it from the stack file and set each value with "
             f"`pulumi config set --secret --path '{key}[N]' NAME=value`"
         )
     given: dict[str, str] = {}
-    for entry in readable:
+    for index, entry in readable:
         name, separator, value = entry.partition("=")
-        if not separator or not name:
-            # Never the entry itself: it may be the value.
-            problems.append(f"{key}: an entry is not NAME=value; set it again as NAME=value")
+        if not separator or not VARIABLE_NAME.fullmatch(name):
+            problems.append(f"{key}[{index}]: is not NAME=value; set it again as NAME=value")
         elif name in given:
-            problems.append(f"{key}: {name} has two values; keep one")
+            problems.append(f"{key}[{index}]: {name} has a value already; keep one")
         elif not value:
-            problems.append(f"{key}: {name} has an empty value; SSM stores no empty parameter")
+            problems.append(f"{key}[{index}]: {name} has an empty value; SSM stores none")
         elif len(value.encode()) > SSM_STANDARD_VALUE_BYTES:
             problems.append(
-                f"{key}: {name}'s value is over {SSM_STANDARD_VALUE_BYTES} bytes, the most a "
-                "Standard-tier SSM parameter holds; store it in Secrets Manager and reference it"
+                f"{key}[{index}]: {name}'s value is over {SSM_STANDARD_VALUE_BYTES} bytes, the "
+                "most a Standard-tier SSM parameter holds; store it in Secrets Manager and "
+                "reference it"
             )
-        given.setdefault(name, value)
+        if separator and VARIABLE_NAME.fullmatch(name):
+            given.setdefault(name, value)
     references, _ = parsed_references(values)
     kept = {r.variable for r in references if r.kind == PULUMI}
     problems += [
@@ -132,14 +142,26 @@ def secret_values(values: Values) -> Problems:
     return problems
 
 
+# user:password@ in a URL (postgres://app:hunter2@db/...): a secret whatever the name.
+URL_CREDENTIALS = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+
+
 def plain_secrets(values: Values) -> Problems:
-    return [
-        f"{path('environmentVariables')}: {name} looks like a secret, and environment "
-        "variables are plain text in the task definition, the user data and the state; "
-        "move it to shipyard:secrets (docs/secrets.md)"
-        for name, _ in name_value_pairs(values["environmentVariables"])
-        if secret_looking(name)
-    ]
+    problems = []
+    for name, value in name_value_pairs(values["environmentVariables"]):
+        if secret_looking(name):
+            problems.append(
+                f"{path('environmentVariables')}: {name} looks like a secret, and environment "
+                "variables are plain text in the task definition, the user data and the "
+                "state; move it to shipyard:secrets (docs/secrets.md)"
+            )
+        elif URL_CREDENTIALS.search(value):
+            problems.append(
+                f"{path('environmentVariables')}: {name} holds a URL with a password in it; "
+                "move it to shipyard:secrets (docs/secrets.md), or give the URL without it "
+                "and the password as a secret"
+            )
+    return problems
 
 
 SECRET_CHECKS: tuple[Check, ...] = (secret_references, secret_values, plain_secrets)

@@ -198,15 +198,28 @@ class Aws:
 
     # ---- secrets -----------------------------------------------------------------------
 
-    def missing_parameters(self, names: list[str]) -> list[str]:
-        """Which of these SSM parameters do not exist (read without decrypting: no value)."""
-        missing: list[str] = []
-        for start in range(0, len(names), 10):  # GetParameters takes at most 10 names
-            batch = names[start : start + 10]
+    def parameter_problems(self, names: list[str]) -> dict[str, str]:
+        """Why each of these SSM parameters cannot hold a secret (missing, or plain String),
+        read from their metadata only: no value, so no permission to read one is needed."""
+        found: dict[str, str] = {}
+        paginator = self.client("ssm").get_paginator("describe_parameters")
+        for start in range(0, len(names), 50):  # a filter takes at most 50 values
+            batch = names[start : start + 50]
             with aws_errors(f"check that SSM parameter(s) {', '.join(batch)} exist"):
-                answer = self.client("ssm").get_parameters(Names=batch, WithDecryption=False)
-            missing += answer.get("InvalidParameters", [])
-        return missing
+                for page in paginator.paginate(
+                    ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": batch}]
+                ):
+                    found.update({p["Name"]: p.get("Type", "") for p in page["Parameters"]})
+        problems = {}
+        for name in names:
+            kind = found.get(name) or found.get("/" + name.lstrip("/"))
+            if kind is None:
+                problems[name] = "does not exist"
+            elif kind != "SecureString":
+                problems[name] = (
+                    f"is a {kind} parameter, stored in plain text; recreate it as SecureString"
+                )
+        return problems
 
     def secret_problem(self, arn: str) -> str | None:
         """Why this Secrets Manager secret cannot be read at start, or None (no value read)."""

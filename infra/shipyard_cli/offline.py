@@ -31,6 +31,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import Stack
 
+from settings.parse import OFFLINE_VARIABLE
 from shipyard_cli.project import CHECKOUT_DIR
 from shipyard_cli.stack_files import (
     config_value,
@@ -75,6 +76,11 @@ def _hash(value: Any) -> str:
 
 def _arn(service: str, resource: str, region: str = REGION) -> str:
     return f"arn:aws:{service}:{region}:{ACCOUNT}:{resource}"
+
+
+def key_id(name: Any) -> str:
+    """A KMS key ID (a UUID), the same for the same name."""
+    return str(uuid.UUID(_hash(name)[:32]))
 
 
 def repository_attributes(name: str, region: str = REGION) -> dict[str, str]:
@@ -160,8 +166,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if typ == "aws:ssm/parameter:Parameter":
             return {"arn": _arn("ssm", f"parameter/{name.lstrip('/')}", region)}
         if typ == "aws:kms/key:Key":
-            key_id = str(uuid.UUID(_hash(name)[:32]))
-            return {"keyId": key_id, "arn": _arn("kms", f"key/{key_id}", region)}
+            new_key = key_id(name)
+            return {"keyId": new_key, "arn": _arn("kms", f"key/{new_key}", region)}
         return {}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list]:
@@ -194,6 +200,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "name": args.args.get("name"),
                 "type": "String",
                 "value": self._parameter(args.args.get("name", "")),
+            },
+            # The environment's key, made by the service stack, found by its alias.
+            "aws:kms/getKey:getKey": {
+                "arn": _arn("kms", f"key/{key_id(args.args.get('keyId'))}", self.region),
+                "id": key_id(args.args.get("keyId")),
             },
             "aws:ecr/getAuthorizationToken:getAuthorizationToken": {
                 "userName": "AWS",
@@ -289,10 +300,15 @@ def engine_config(config: Mapping[str, Any]) -> dict[str, str]:
 @contextmanager
 def _program_environment(project_dir: Path, commit: str, version: str) -> Iterator[None]:
     saved_path = list(sys.path)
-    saved_env = {key: os.environ.get(key) for key in ("SHIPYARD_COMMIT", "SHIPYARD_VERSION")}
+    saved_env = {
+        key: os.environ.get(key)
+        for key in ("SHIPYARD_COMMIT", "SHIPYARD_VERSION", OFFLINE_VARIABLE)
+    }
     saved_cwd = Path.cwd()
     sys.path.insert(0, str(project_dir / "infra"))
     os.environ["SHIPYARD_COMMIT"], os.environ["SHIPYARD_VERSION"] = commit, version
+    # Nothing here decrypts `secure:` values: settings take them as set (stack_files).
+    os.environ[OFFLINE_VARIABLE] = "1"
     # Pulumi runs the program from the project directory.
     os.chdir(project_dir)
     try:

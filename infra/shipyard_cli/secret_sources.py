@@ -36,13 +36,14 @@ def referenced_secrets(
 
 
 def require_secrets_exist(aws: Aws, references: list[SecretReference], region: str) -> None:
-    """Raise UserError naming every referenced parameter or secret that does not exist.
-    Values Pulumi keeps are written by the update itself, so they are not looked for."""
+    """Raise UserError naming every referenced parameter or secret that does not exist (or
+    is a plain-text parameter). Only metadata is read. Values Pulumi keeps are written by the
+    update itself, so they are not looked for."""
     parameters = {ref.name: ref for ref in references if ref.kind == SSM}
     problems = [
-        f"shipyard:secrets: {parameters[name].variable} references SSM parameter {name}, "
-        f"which does not exist in {region}"
-        for name in aws.missing_parameters(list(parameters))
+        f"shipyard:secrets: {parameters[name].variable} references SSM parameter {name} "
+        f"in {region}, which {problem}"
+        for name, problem in aws.parameter_problems(list(parameters)).items()
     ]
     for ref in references:
         if ref.kind == SECRETS_MANAGER:

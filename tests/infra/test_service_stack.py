@@ -11,6 +11,7 @@ import pytest
 
 from components.deploy_policy import UNSCOPABLE
 from devtools import pulumi_mocks
+from shipyard_cli.offline import key_id
 
 from .conftest import ECS_STACKS, SHIPPED_STACKS, evaluated
 from .test_stacks import LIFECYCLE, REPOSITORY, ROLE
@@ -169,12 +170,15 @@ def test_a_deploy_role_is_scoped_to_its_environment(shared, stack):
             default_vpc = resource.endswith(":vpc/*") and statement["Action"] == [
                 "ec2:CreateSecurityGroup"
             ]
+            # The environment's own KMS key, which the service stack made.
+            own_key = resource == environment_key_arn(stack)
             # Service-linked roles, each named by the AWS service it is for.
             service_linked = resource.endswith(":role/aws-service-role/*") and (
                 "iam:AWSServiceName" in condition
             )
             assert (
-                by_name or by_tag or shared_thing or new_instance or default_vpc or (service_linked)
+                by_name or by_tag or shared_thing or new_instance or default_vpc
+                or service_linked or own_key
             ), (
                 statement,
                 resource,
@@ -347,3 +351,39 @@ def test_the_service_stack_does_not_change_when_an_environment_goes():
         pulumi_mocks.evaluate(stack)
     after = pulumi_mocks.evaluate("shared").inputs_by_key()
     assert before == after
+
+
+def environment_key_arn(stack: str) -> str:
+    """The mocked ARN of the key the service stack makes for `stack`."""
+    key = key_id(f"shipyard-sample-{stack}-key")
+    return f"arn:aws:kms:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:key/{key}"
+
+
+@pytest.mark.parametrize("stack", ("dev", "staging", "prod", "qa"))
+def test_each_environment_gets_its_own_rotated_key_and_only_its_deploy_role_uses_it(
+    shared, stack
+):
+    key = shared.resources[("aws:kms/key:Key", f"shipyard-sample-{stack}-key")]
+    assert key.inputs["enableKeyRotation"] is True
+    assert key.inputs["deletionWindowInDays"] == 30
+    assert "policy" not in key.inputs  # AWS's default: the account, through IAM
+    alias = shared.resources[("aws:kms/alias:Alias", f"shipyard-sample-{stack}-key")]
+    assert alias.inputs["name"] == f"alias/shipyard-sample-{stack}"
+    for other in ("dev", "staging", "prod", "qa"):
+        statements = role_statements(shared, f"shipyard-sample-{other}-deploy")
+        uses = [s for s in statements if environment_key_arn(stack) in s["Resource"]]
+        if other != stack:
+            assert uses == []
+            continue
+        assert {tuple(s["Action"]) for s in uses} == {
+            ("kms:DescribeKey",), ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+        }
+        (use,) = [s for s in uses if "kms:Decrypt" in s["Action"]]
+        assert use["Condition"] == {
+            "StringEquals": {"kms:ViaService": f"ssm.{pulumi_mocks.REGION}.amazonaws.com"}
+        }
+    # No deploy role creates, tags or deletes keys: that is the service stack's.
+    for other in ("dev", "staging", "prod", "qa"):
+        actions = {a for s in role_statements(shared, f"shipyard-sample-{other}-deploy")
+                   for a in s["Action"]}  # fmt: skip
+        assert not actions & {"kms:CreateKey", "kms:TagResource", "kms:ScheduleKeyDeletion"}

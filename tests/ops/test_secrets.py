@@ -40,10 +40,21 @@ def test_a_missing_secret_stops_deploy_before_the_preview(cli, stacks, world, ca
     assert "2 referenced secret(s) missing" in err
     assert f"SESSION_KEY references secret {arn}, which does not exist" in err
     assert (
-        "SMTP_PASSWORD references SSM parameter /shipyard-sample/staging/smtp-password, which "
-        "does not exist in us-east-1"
+        "SMTP_PASSWORD references SSM parameter /shipyard-sample/staging/smtp-password in "
+        "us-east-1, which does not exist"
     ) in err
     assert "nothing was changed" in err
+
+
+def test_a_plain_text_parameter_is_refused(cli, stacks, world, capsys):
+    staging(stacks, world)
+    world.client("ssm").put_parameter(
+        Name="/shipyard-sample/staging/smtp-password", Value="x", Type="String", Overwrite=True
+    )
+    assert cli("preview", "staging") == FAILED
+    err = " ".join(capsys.readouterr().err.split())
+    assert "which is a String parameter, stored in plain text; recreate it as SecureString" in err
+    assert stacks.calls == []
 
 
 def test_a_secret_scheduled_for_deletion_counts_as_missing(cli, stacks, world, capsys):
@@ -61,7 +72,7 @@ def test_no_permission_to_look_is_a_clear_failure_before_anything_changes(
     cli, stacks, world, capsys
 ):
     staging(stacks, world)
-    world.fail("ssm", "GetParameters", "AccessDeniedException", times=1)
+    world.fail("ssm", "DescribeParameters", "AccessDeniedException", times=1)
     assert cli("deploy", "staging", "--yes") == FAILED
     err = " ".join(capsys.readouterr().err.split())
     assert "AWS denied access while trying to check that SSM parameter(s)" in err
