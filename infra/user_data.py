@@ -52,8 +52,9 @@ def health_attempts(boot_timeout: int) -> int:
 DOCKER_STATE = ("/var/lib/docker/containers", "/var/lib/containerd")
 
 
-def secret_steps(secrets: tuple[SecretReference, ...]) -> tuple[str, str]:
-    """The script's lines that fetch the secrets, and the docker run option that passes them.
+def secret_steps(secrets: tuple[SecretReference, ...]) -> tuple[str, str, str]:
+    """The script's lines that keep Docker's state in memory, those that fetch the secrets,
+    and the docker run options that pass them.
 
     Values are read with the instance role into this shell's memory only, and reach docker
     through a pipe (`--env-file <(...)`, printf being a builtin): never in a file, in an
@@ -63,7 +64,7 @@ def secret_steps(secrets: tuple[SecretReference, ...]) -> tuple[str, str]:
     container; its health check fails and Auto Scaling replaces the instance.
     """
     if not secrets:
-        return "", ""
+        return "", "", ""
     q = shlex.quote
     fetches = []
     for secret in sorted(secrets, key=lambda secret: secret.variable):
@@ -80,11 +81,6 @@ def secret_steps(secrets: tuple[SecretReference, ...]) -> tuple[str, str]:
     mounts = " ".join(DOCKER_STATE)
     fetch_lines = "\n".join(fetches)
     steps = f"""
-# Docker's copy of the container's environment stays in memory (see user_data.py).
-for state in {mounts}; do
-  mkdir -p "$state"
-  mount -t tmpfs -o mode=0700,size=64m tmpfs "$state"
-done
 
 # The container's secrets, read with the instance role into this shell only.
 parameter_value() {{
@@ -97,6 +93,10 @@ secret_value() {{  # secret ARN, JSON key, version stage, version id
   if [[ -n $4 ]]; then options+=(--version-id "$4"); fi
   value=$(aws secretsmanager get-secret-value --region "$region" "${{options[@]}}" \\
     --query SecretString --output text)
+  if [[ $value == None ]]; then  # what the CLI prints for a binary secret
+    echo "secret $1 has no text value (SecretString); store it as text" >&2
+    return 1
+  fi
   if [[ -n $2 ]]; then
     value=$(printf '%s' "$value" | python3 -c 'import json, sys
 value = json.load(sys.stdin)[sys.argv[1]]
@@ -111,6 +111,11 @@ for name in "${{!secret_values[@]}}"; do
     echo "the value of secret $name has several lines; Docker's --env-file takes one" >&2
     false
   fi
+  # Docker's env file parser prints a line that is not UTF-8, value and all.
+  if ! printf '%s' "${{secret_values[$name]}}" | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1; then
+    echo "the value of secret $name is not UTF-8 text; Docker's --env-file takes only that" >&2
+    false
+  fi
 done
 secret_env_file() {{
   local name
@@ -121,7 +126,17 @@ secret_env_file() {{
 """
     # awslogs keeps a local cache of the logs next to the container's config by default
     # (Docker's dual logging, up to 100 MB): off, so the tmpfs holds only the config.
-    return steps, (
+    # Before Docker is installed: its package may start containerd, whose state would then
+    # stay open on the disk underneath.
+    tmpfs = f"""# Docker's copy of the container's environment stays in memory (see user_data.py).
+for state in {mounts}; do
+  mkdir -p "$state"
+  mount -t tmpfs -o mode=0700,size=64m tmpfs "$state"
+  mountpoint -q "$state"
+done
+
+"""
+    return tmpfs, steps, (
         '  --log-opt "cache-disabled=true" \\\n  --env-file <(secret_env_file) \\\n'
     )
 
@@ -131,7 +146,7 @@ def render_user_data(container: BootContainer) -> str:
     env_flags = "".join(
         f"  --env {q(f'{name}={value}')} \\\n" for name, value in container.environment
     )
-    fetch_secrets, secret_flag = secret_steps(container.secrets)
+    docker_state, fetch_secrets, secret_flag = secret_steps(container.secrets)
     # A failure inside $(...) must fail the script too, not leave a variable empty.
     errexit = "shopt -s inherit_errexit\n" if container.secrets else ""
     imds = "http://169.254.169.254/latest"
@@ -161,7 +176,7 @@ finish_launch() {{
 # A failure from here on abandons the launch at once, rather than at the hook's timeout.
 trap 'finish_launch ABANDON' ERR
 
-dnf install -y docker{fetch_secrets}
+{docker_state}dnf install -y docker{fetch_secrets}
 systemctl enable --now docker
 aws ecr get-login-password --region "$region" \\
   | docker login --username AWS --password-stdin "$registry"

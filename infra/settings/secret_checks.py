@@ -107,31 +107,33 @@ def secret_values(values: Values) -> Problems:
             f"{key}: set in plain text; remove it from the stack file and set each value with "
             f"`pulumi config set --secret --path '{key}[N]' NAME=value`"
         )
+    references, _ = parsed_references(values)
+    # Names in `secrets` are public; any other text of an entry may be part of a value.
+    kept = {r.variable for r in references if r.kind == PULUMI}
     given: dict[str, str] = {}
     for index, entry in readable:
         name, separator, value = entry.partition("=")
+        shown = name if name in kept else f"entry {index}"
         if not separator or not VARIABLE_NAME.fullmatch(name):
             problems.append(f"{key}[{index}]: is not NAME=value; set it again as NAME=value")
+        elif name not in kept:
+            problems.append(
+                f"{key}[{index}]: its name is not a bare name in shipyard:secrets (not shown, "
+                "in case it is part of a value), so the container would not get it; add the "
+                "name to secrets, or remove the entry"
+            )
         elif name in given:
-            problems.append(f"{key}[{index}]: {name} has a value already; keep one")
+            problems.append(f"{key}[{index}]: {shown} has a value already; keep one")
         elif not value:
-            problems.append(f"{key}[{index}]: {name} has an empty value; SSM stores none")
+            problems.append(f"{key}[{index}]: {shown} has an empty value; SSM stores none")
         elif len(value.encode()) > SSM_STANDARD_VALUE_BYTES:
             problems.append(
-                f"{key}[{index}]: {name}'s value is over {SSM_STANDARD_VALUE_BYTES} bytes, the "
-                "most a Standard-tier SSM parameter holds; store it in Secrets Manager and "
+                f"{key}[{index}]: {shown}'s value is over {SSM_STANDARD_VALUE_BYTES} bytes, "
+                "the most a Standard-tier SSM parameter holds; store it in Secrets Manager and "
                 "reference it"
             )
-        if separator and VARIABLE_NAME.fullmatch(name):
+        if name in kept:
             given.setdefault(name, value)
-    references, _ = parsed_references(values)
-    kept = {r.variable for r in references if r.kind == PULUMI}
-    problems += [
-        f"{key}: {name} is not a bare name in shipyard:secrets, so the container would not get "
-        f"it; add {name} to secrets, or remove the value"
-        for name in given
-        if name not in kept
-    ]
     if len(readable) == len(entries):  # where any is encrypted, the names cannot be known
         problems += [
             f"{path('secrets')}: {name} is kept by Pulumi but has no value; set it with "

@@ -79,6 +79,7 @@ def configured_repository(rt: Runtime, config: Mapping[str, str]) -> str:
 
 
 def show_preview(rt: Runtime, env: str) -> list:
+    secret_sources.require_no_plaintext(rt.project_dir, env)
     config = rt.stacks.config(env)
     references = secret_sources.referenced_secrets(config, rt.project_dir, env)
     if references:

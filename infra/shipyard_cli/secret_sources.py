@@ -14,7 +14,7 @@ from pathlib import Path
 from secret_references import SECRETS_MANAGER, SSM, SecretReference, parse_entry
 from shipyard_cli.aws import Aws
 from shipyard_cli.errors import UserError
-from shipyard_cli.stack_files import project_default
+from shipyard_cli.stack_files import plaintext_secret_values, project_default, project_name
 
 
 def referenced_secrets(
@@ -59,4 +59,17 @@ def require_secrets_exist(aws: Aws, references: list[SecretReference], region: s
             f"{len(problems)} referenced secret(s) missing, so the service could not start; "
             f"nothing was changed. Create them, or fix the references (docs/secrets.md):\n"
             f"{listing}"
+        )
+
+
+def require_no_plaintext(project_dir: Path, env: str) -> None:
+    """A stack file's secretValues entries must each be encrypted (`secure:`)."""
+    path = project_dir / "stacks" / f"Pulumi.{env}.yaml"
+    if not path.is_file():
+        return
+    problems = plaintext_secret_values(path, project_name(project_dir))
+    if problems:
+        listing = "\n".join(f"  - {problem}" for problem in problems)
+        raise UserError(
+            f"a secret is in the stack file in plain text; nothing was changed:\n{listing}"
         )

@@ -119,6 +119,21 @@ def secure_keys(path: Path, project: str) -> set[str]:
     return {key for key, value in _config_block(path, project).items() if _holds_secure(value)}
 
 
+def plaintext_secret_values(path: Path, project: str) -> list[str]:
+    """Problems of a stack file whose secretValues holds an entry that is not encrypted:
+    the engine marks the whole key secret when any entry is, so only the file tells."""
+    entries = _config_block(path, project).get(f"{project}:secretValues")
+    if not isinstance(entries, list):
+        return []
+    return [
+        f"{project}:secretValues[{index}]: is in {path.name} in plain text; remove it and set "
+        f"it with `pulumi config set --secret --path '{project}:secretValues[{index}]' "
+        "NAME=value`"
+        for index, entry in enumerate(entries)
+        if not _is_secure(entry)
+    ]
+
+
 def _config_block(path: Path, project: str) -> dict[str, Any]:
     try:
         document = yaml.load(path.read_text(), Loader=PulumiYamlLoader) or {}

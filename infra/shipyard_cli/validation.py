@@ -18,7 +18,12 @@ from rich.console import Console
 
 from shipyard_cli import offline
 from shipyard_cli.errors import FAILED, OK, require_known_environments
-from shipyard_cli.stack_files import StackFileError, stack_names
+from shipyard_cli.stack_files import (
+    StackFileError,
+    plaintext_secret_values,
+    project_name,
+    stack_names,
+)
 
 
 @dataclass(frozen=True)
@@ -31,8 +36,13 @@ class Verdict:
 def check(project_dir: Path, environment: str) -> Verdict:
     try:
         config = offline.stack_config(environment, project_dir)
+        plaintext = plaintext_secret_values(
+            project_dir / "stacks" / f"Pulumi.{environment}.yaml", project_name(project_dir)
+        )
     except StackFileError as error:
         return Verdict(environment, [str(error)])
+    if plaintext:
+        return Verdict(environment, plaintext)
     try:
         evaluation = offline.evaluate(environment, config, project_dir=project_dir)
     except Exception as error:  # the program's own refusal, whatever its class

@@ -215,7 +215,7 @@ CASES = {
     "secret-value-in-plain-text": Bad("shipyard:secretValues", "set in plain text",
                                       {"shipyard:secrets": '["API_KEY"]',
                                        "shipyard:secretValues": '["API_KEY=x"]'}),
-    "secret-value-not-listed": Bad("shipyard:secretValues", "TOKEN is not a bare name in "
+    "secret-value-not-listed": Bad("shipyard:secretValues[0]", "its name is not a bare name in "
                                    "shipyard:secrets", {"shipyard:secretValues": '["TOKEN=x"]'}),
     "secret-looking-plain-variable": Bad("shipyard:environmentVariables", "DB_PASSWORD looks "
                                          "like a secret", {"shipyard:environmentVariables":
@@ -226,6 +226,9 @@ CASES = {
     "secret-references-kept-path": Bad("shipyard:secrets", "reference it by the bare name only",
                                        {"shipyard:secrets": '["API_KEY", '
                                         '"OTHER=/shipyard-sample/dev/API_KEY"]'}),
+    "secret-url-with-password": Bad("shipyard:environmentVariables", "a URL with a password",
+                                    {"shipyard:environmentVariables":
+                                     '["DATABASE_URL=postgres://app:hunter2@db:5432/app"]'}),
     # -- null and YAML edge cases, as Pulumi hands them over --
     "null-number": Bad("shipyard:cpu", "has no value; set a whole number, or remove the key",
                        {"shipyard:cpu": None}),
@@ -266,3 +269,41 @@ def test_every_problem_of_a_file_is_listed_once():
     assert sorted(keys) == [
         "aws:desiredCount", "shipyard:instanceType", "shipyard:keepImages", "shipyard:vpcCidr",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("raw", "said"),
+    [
+        ("API_KEY=test-only-9f8e", "is not a list of NAME=value strings (not shown"),
+        ('["dGVzdC1vbmx5LTlmOGU=="]', "shipyard:secretValues[0]: its name is not a bare name"),
+        ('["postgres://u:test-only-9f8e@h/db?ssl=on"]', "shipyard:secretValues[0]: is not"),
+    ],
+)
+def test_a_malformed_secret_value_is_refused_without_showing_it(raw, said):
+    config = {
+        **pulumi_mocks.stack_config("dev"),
+        "shipyard:secrets": '["API_KEY"]',
+        "shipyard:secretValues": raw,
+    }
+    mocks = pulumi_mocks.RecordingMocks()
+    with pytest.raises(SettingsError) as raised:
+        pulumi_mocks.evaluate("dev", config=config, mocks=mocks,
+                              secret_keys={"shipyard:secretValues"})  # fmt: skip
+    message = str(raised.value)
+    assert said in message, message
+    assert "test-only-9f8e" not in message and "dGVzdC1vbmx5" not in message
+    assert mocks.resources == {}
+
+
+def test_only_secret_values_may_be_set_as_a_secret():
+    config = {**pulumi_mocks.stack_config("dev"), "shipyard:environmentVariables": '["A=b"]'}
+    mocks = pulumi_mocks.RecordingMocks()
+    with pytest.raises(SettingsError) as raised:
+        pulumi_mocks.evaluate("dev", config=config, mocks=mocks,
+                              secret_keys={"shipyard:environmentVariables"})  # fmt: skip
+    assert raised.value.problems == [
+        "shipyard:environmentVariables: set as a secret, but shipyard puts it in plain text in "
+        "resources (the task definition, the user data); set it without --secret, and keep "
+        "secrets in shipyard:secretValues or in AWS (shipyard:secrets)"
+    ]
+    assert mocks.resources == {}

@@ -230,7 +230,8 @@ def run_with_secrets(tmp_path: Path, answers: dict[str, str]):
     fake = stand_ins / "fake"
     fake.write_text(FAKES)
     fake.chmod(0o755)
-    for tool in ("dnf", "systemctl", "aws", "docker", "curl", "sleep", "mount", "mkdir"):
+    for tool in ("dnf", "systemctl", "aws", "docker", "curl", "sleep", "mount", "mkdir",
+                 "mountpoint"):  # fmt: skip
         (stand_ins / tool).symlink_to(fake)
     script = tmp_path / "user-data.sh"
     script.write_text(
@@ -286,7 +287,9 @@ def test_boot_script_hands_every_value_to_the_container_and_nowhere_else(tmp_pat
     assert [calls[i].split()[-1] for i in mounts] == [
         "/var/lib/docker/containers", "/var/lib/containerd"
     ]  # fmt: skip
-    assert max(mounts) < calls.index("systemctl enable --now docker")
+    # Before Docker's package is installed (it may start containerd), and checked.
+    assert max(mounts) < calls.index("dnf install -y docker")
+    assert calls[max(mounts) + 1] == "mountpoint -q /var/lib/containerd"
     # Each is read by name or ARN, decrypted; a JSON key from the secret's whole value.
     assert (
         "aws ssm get-parameter --region eu-west-1 --with-decryption --name /web/qa/API_KEY "
@@ -349,3 +352,23 @@ def test_each_form_of_reference_gives_the_value_from_ecs_takes(entry, kind, name
 def test_a_reference_naming_no_key_stage_or_version_is_refused():
     with pytest.raises(ValueError, match="names no JSON key, stage or version"):
         parse_entry(f"A={SECRET}:::", "web", "prod")
+
+
+def test_a_value_that_is_not_utf8_abandons_naming_the_variable(tmp_path):
+    answers = fake_aws(VALUES)
+    answers["FAKE__web_qa_smtp_password"] = "latin-1 caf\udce9 5c"  # an undecodable byte
+    completed, calls, received, _ = run_with_secrets(tmp_path, answers)
+    assert completed.returncode != 0
+    assert "the value of secret SMTP_PASSWORD is not UTF-8 text" in completed.stderr
+    assert "latin-1" not in completed.stderr + completed.stdout
+    assert calls[-1].endswith("--lifecycle-action-result ABANDON") and received == ""
+
+
+def test_a_binary_secret_abandons_the_launch(tmp_path):
+    answers = fake_aws(VALUES)
+    session = next(k for k in answers if "session" in k)
+    answers[session] = "None"  # what `--query SecretString --output text` prints for one
+    completed, calls, received, _ = run_with_secrets(tmp_path, answers)
+    assert completed.returncode != 0
+    assert "has no text value (SecretString)" in completed.stderr
+    assert calls[-1].endswith("--lifecycle-action-result ABANDON") and received == ""

@@ -4,11 +4,15 @@ changes, and `shipyard restart` makes running tasks or instances read new values
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 from shipyard_cli.errors import FAILED, OK
 from shipyard_cli.model import IMAGE_DIGEST_KEY
 
 from .conftest import COMMITS, healthy, healthy_ec2, updates
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def staging(stacks, world):
@@ -148,3 +152,26 @@ def test_restart_asks_first_and_does_nothing_when_declined(cli, stacks, world, c
     ]
     err = " ".join(capsys.readouterr().err.split())
     assert "not confirmed; nothing was changed" in err
+
+
+def test_deploy_refuses_a_stack_file_with_a_plain_text_secret_value(
+    cli, stacks, world, capsys, tmp_path
+):
+    staging(stacks, world)
+    for name in ("infra", "app"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path)
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    stack_file = tmp_path / "stacks" / "Pulumi.staging.yaml"
+    stack_file.write_text(
+        stack_file.read_text().replace(
+            "    - secure: REPLACE-ME-with-pulumi-config-set-secret",
+            "    - API_KEY=test-only-6a7b",
+        )
+    )
+    cli.runtime.project_dir = tmp_path
+    assert cli("deploy", "staging", "--yes") == FAILED
+    err = " ".join(capsys.readouterr().err.split())
+    assert "a secret is in the stack file in plain text; nothing was changed" in err
+    assert "shipyard:secretValues[0]" in err and "test-only-6a7b" not in err
+    assert stacks.calls == []

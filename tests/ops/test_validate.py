@@ -134,3 +134,19 @@ def test_main_validates_and_exits_with_its_code(project, monkeypatch, capsys):
     assert cli_main.main(["validate", "staging"]) == FAILED
     assert "shipyard:cpu: 300 is not a Fargate size" in capsys.readouterr().out
     assert cli_main.main(["validate", "dev"]) == OK
+
+
+def test_a_plain_text_entry_among_encrypted_secret_values_is_refused(project):
+    # The engine marks the whole key secret when one entry is: only the file tells.
+    break_file(
+        project, "staging",
+        "    - secure: REPLACE-ME-with-pulumi-config-set-secret",
+        "    - secure: REPLACE-ME-with-pulumi-config-set-secret\n    - OTHER=test-only-4d5e",
+    )  # fmt: skip
+    code, printed = run(project, "staging")
+    assert code == FAILED
+    assert (
+        "shipyard:secretValues[1]: is in Pulumi.staging.yaml in plain text; remove it and set "
+        "it with `pulumi config set --secret --path 'shipyard:secretValues[1]' NAME=value`"
+    ) in printed
+    assert "test-only-4d5e" not in printed
