@@ -16,13 +16,23 @@ from typing import Any
 
 from pulumi import automation as auto
 from pulumi.automation._cmd import CommandResult
+from pulumi_policy import ResourceValidationPolicy
 
 from devtools import pulumi_mocks
 from devtools.aws_world import World, release_parameter
+from policy.rules import POLICIES
 from settings import Settings, environment_settings
 from shipyard_cli.automation_adapter import _translate
 from shipyard_cli.errors import UserError
-from shipyard_cli.model import IMAGE_DIGEST_KEY, PlannedStep, Preview, UpdateRecord
+from shipyard_cli.model import (
+    IMAGE_DIGEST_KEY,
+    PlannedStep,
+    PolicyViolation,
+    PolicyViolationError,
+    Preview,
+    UpdateRecord,
+)
+from shipyard_cli.offline_policy import stack_findings
 from shipyard_cli.refresh_wait import RefreshTarget, wait_for_rollout
 from source import SourceRevision
 from stack import image_build
@@ -56,6 +66,8 @@ class FakeStacks:
         # Failures of the next config writes: None lets a write through.
         self.config_faults: dict[str, list[BaseException | None]] = {}
         self.git_head = pulumi_mocks.TEST_COMMIT
+        # The policy pack every preview runs (infra/policy), as the adapter passes it.
+        self.policies: list[ResourceValidationPolicy] = list(POLICIES)
         # Updates happen now, as ECR (moto) stamps the images they push.
         self.clock = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
 
@@ -132,15 +144,22 @@ class FakeStacks:
 
     def preview(self, env: str) -> Preview:
         self.calls.append(("preview", env))
-        steps = self.preview_steps.get(env) or self._planned_steps(env)
+        steps = self.preview_steps.get(env)
+        findings: list[PolicyViolation] = []
+        if not steps:
+            steps, findings = self._planned_steps(env)
+        # As the engine runs the policy pack on every preview: a mandatory finding fails it.
+        mandatory = [finding for finding in findings if finding.level == "mandatory"]
+        if mandatory:
+            raise PolicyViolationError(env, mandatory)
         lines = [f"Previewing update ({env}):"] + [
             f"  {SYMBOLS.get(step.op, '+-')} {step.type} {step.name} {step.op}" for step in steps
         ]
         if env in self.after_preview:
             self.after_preview.pop(env)()
-        return Preview(diff_text="\n".join(lines), steps=steps)
+        return Preview(diff_text="\n".join(lines), steps=steps, advisories=findings)
 
-    def _planned_steps(self, env: str) -> list[PlannedStep]:
+    def _planned_steps(self, env: str) -> tuple[list[PlannedStep], list[PolicyViolation]]:
         state = self.envs[env]
         # The release record as the program would read it at this update.
         releases = {release_parameter(env): state.record} if state.record else {}
@@ -169,7 +188,7 @@ class FakeStacks:
             else:
                 continue
             steps.append(PlannedStep(op, key[0], f"urn:pulumi:{env}::shipyard::{key[0]}::{key[1]}"))
-        return steps
+        return steps, stack_findings(after, self.policies)
 
     def up(self, env: str, message: str, on_output: Callable[[str], None]) -> dict[str, Any]:
         self.calls.append(("up", env, message))

@@ -10,7 +10,13 @@ from typing import Any
 from pulumi import automation as auto
 
 from shipyard_cli.errors import UserError
-from shipyard_cli.model import PlannedStep, Preview, UpdateRecord
+from shipyard_cli.model import (
+    PlannedStep,
+    PolicyViolation,
+    PolicyViolationError,
+    Preview,
+    UpdateRecord,
+)
 from shipyard_cli.stack_files import environment_names
 
 
@@ -70,10 +76,26 @@ class AutomationStacks:
         with _pulumi_errors(env):
             self._stack(env).remove_config(key)
 
+    @property
+    def policy_packs(self) -> list[str]:
+        """Every preview and update runs shipyard's policy pack."""
+        return [str(self.project_dir / "infra" / "policy")]
+
     def preview(self, env: str) -> Preview:
         steps: list[PlannedStep] = []
+        violations: list[PolicyViolation] = []
 
         def collect(event: auto.EngineEvent) -> None:
+            if event.policy_event is not None:
+                policy = event.policy_event
+                violations.append(
+                    PolicyViolation(
+                        policy.policy_name,
+                        "mandatory" if policy.enforcement_level == "mandatory" else "advisory",
+                        policy.resource_urn or "",
+                        policy.message,
+                    )
+                )
             if event.resource_pre_event is not None:
                 metadata = event.resource_pre_event.metadata
                 protected = any(
@@ -83,13 +105,26 @@ class AutomationStacks:
                     PlannedStep(str(metadata.op.value), metadata.type, metadata.urn, protected)
                 )
 
-        with _pulumi_errors(env):
-            result = self._stack(env).preview(diff=True, on_event=collect, color="never")
-        return Preview(diff_text=result.stdout, steps=steps)
+        try:
+            with _pulumi_errors(env):
+                result = self._stack(env).preview(
+                    diff=True, on_event=collect, color="never", policy_packs=self.policy_packs
+                )
+        except UserError:
+            mandatory = [v for v in violations if v.level == "mandatory"]
+            if mandatory:  # the engine failed the preview for them: say which
+                raise PolicyViolationError(env, mandatory) from None
+            raise
+        return Preview(diff_text=result.stdout, steps=steps, advisories=violations)
 
     def up(self, env: str, message: str, on_output: Callable[[str], None]) -> dict[str, Any]:
         with _pulumi_errors(env):
-            result = self._stack(env).up(message=message, on_output=on_output, color="never")
+            result = self._stack(env).up(
+                message=message,
+                on_output=on_output,
+                color="never",
+                policy_packs=self.policy_packs,
+            )
         return {key: output.value for key, output in result.outputs.items()}
 
     def history(self, env: str) -> list[UpdateRecord]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from shipyard_cli.errors import UserError
+
 IMAGE_DIGEST_KEY = "shipyard:imageDigest"
 # An image digest as ECR names images, and as shipyard pins and records them.
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
@@ -36,6 +38,36 @@ class PlannedStep:
 class Preview:
     diff_text: str
     steps: list[PlannedStep]
+    # Advisory findings of the policy pack (a mandatory one fails the preview instead).
+    advisories: list[PolicyViolation] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PolicyViolation:
+    """One finding of the policy pack (infra/policy) on one resource."""
+
+    policy: str
+    level: str  # mandatory | advisory (the engine also says warning, disabled)
+    urn: str
+    message: str
+
+    def describe(self) -> str:
+        name = self.urn.rsplit("::", 1)[-1] if self.urn else "the stack"
+        kind = self.urn.split("::")[2].rsplit("$", 1)[-1] if self.urn.count("::") >= 3 else ""
+        where = f"{kind} {name}".strip()
+        return f"{self.policy} ({self.level}) on {where}: {self.message.strip()}"
+
+
+class PolicyViolationError(UserError):
+    """A mandatory policy refused the preview: nothing was changed."""
+
+    def __init__(self, env: str, violations: list[PolicyViolation]) -> None:
+        listing = "\n".join(f"  - {violation.describe()}" for violation in violations)
+        super().__init__(
+            f"{env}: {len(violations)} mandatory policy violation(s) of infra/policy, so "
+            f"nothing was changed; fix the resource or its settings:\n{listing}"
+        )
+        self.violations = violations
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from shipyard_cli import health, releases, secret_sources, summary
@@ -90,6 +91,8 @@ def show_preview(rt: Runtime, env: str) -> list:
     if plan.diff_text:
         rt.console.print(plan.diff_text, markup=False, highlight=False)
     rt.console.print(summary.summary_table(plan.steps))
+    for advisory in plan.advisories:
+        rt.console.print(f"[yellow]policy[/]: {escape(advisory.describe())}", highlight=False)
     return plan.steps
 
 

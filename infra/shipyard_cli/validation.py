@@ -18,6 +18,7 @@ from rich.console import Console
 
 from shipyard_cli import offline
 from shipyard_cli.errors import FAILED, OK, require_known_environments
+from shipyard_cli.offline_policy import stack_findings
 from shipyard_cli.stack_files import (
     StackFileError,
     plaintext_secret_values,
@@ -48,7 +49,13 @@ def check(project_dir: Path, environment: str) -> Verdict:
     except Exception as error:  # the program's own refusal, whatever its class
         problems = getattr(error, "problems", None)
         return Verdict(environment, list(problems) if problems else [str(error)])
-    return Verdict(environment, [], len(evaluation.resources))
+    # The policy pack, as every preview runs it: a mandatory finding would stop the deploy.
+    mandatory = [
+        f"policy {finding.describe()}"
+        for finding in stack_findings(evaluation)
+        if finding.level == "mandatory"
+    ]
+    return Verdict(environment, mandatory, len(evaluation.resources))
 
 
 def validate(project_dir: Path, requested: list[str], console: Console) -> int:

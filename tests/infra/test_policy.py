@@ -14,15 +14,11 @@ from pathlib import Path
 import pulumi_policy
 import pytest
 import yaml
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyCustomTimeouts,
-    PolicyResourceOptions,
-    ResourceValidationArgs,
-)
+from pulumi_policy import EnforcementLevel
 
 from devtools import pulumi_mocks
 from policy.rules import POLICIES
+from shipyard_cli.offline_policy import resource_findings, stack_findings
 
 from .conftest import SERVICE_STACKS, SHIPPED_STACKS, evaluated
 
@@ -33,33 +29,17 @@ def violations(
     resource_type: str, props: dict, name: str = "r", protect: bool = False
 ) -> dict[str, list[str]]:
     """Policy name -> messages it reported for one resource."""
-    args = ResourceValidationArgs(
-        resource_type=resource_type,
-        props=props,
-        urn=f"urn:pulumi:test::shipyard::{resource_type}::{name}",
-        name=name,
-        opts=PolicyResourceOptions(
-            protect=protect, ignore_changes=[], delete_before_replace=None, aliases=[],
-            custom_timeouts=PolicyCustomTimeouts(0, 0, 0), additional_secret_outputs=[],
-        ),
-        provider=None,
-    )  # fmt: skip
+    urn = f"urn:pulumi:test::shipyard::{resource_type}::{name}"
     found: dict[str, list[str]] = {}
-    for policy in POLICIES:
-        messages: list[str] = []
-        policy.validate(args, lambda message, urn=None, sink=messages: sink.append(message))
-        if messages:
-            found[policy.name] = messages
+    for finding in resource_findings(resource_type, props, urn, protect):
+        found.setdefault(finding.policy, []).append(finding.message)
     return found
 
 
 def stack_violations(evaluation: pulumi_mocks.Evaluation) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for record in evaluation.resources.values():
-        for policy, messages in violations(
-            record.type, record.inputs, record.name, record.protect
-        ).items():
-            found.setdefault(policy, []).extend(messages)
+    for finding in stack_findings(evaluation):
+        found.setdefault(finding.policy, []).append(finding.message)
     return found
 
 

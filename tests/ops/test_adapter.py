@@ -49,21 +49,29 @@ def pre_event(op: str, protect: bool) -> auto.EngineEvent:
 class StandInStack:
     """Answers like auto.Stack, from Pulumi's documented result types."""
 
-    def __init__(self, failure: Exception | None = None) -> None:
+    def __init__(
+        self, failure: Exception | None = None, policy_events: list | None = None
+    ) -> None:
         self.failure = failure
+        self.policy_events = policy_events or []
+        self.policy_packs: list[str] | None = None
         self.config: dict[str, auto.ConfigValue] = {"aws:region": auto.ConfigValue("us-east-1")}
 
     def _maybe_fail(self) -> None:
         if self.failure:
             raise self.failure
 
-    def preview(self, diff, on_event, color):
+    def preview(self, diff, on_event, color, policy_packs):
+        self.policy_packs = policy_packs
+        for event in self.policy_events:
+            on_event(event)
         self._maybe_fail()
         on_event(pre_event("replace", protect=True))
         on_event(auto.EngineEvent(sequence=2, timestamp=0))  # events without a resource
         return auto.PreviewResult("Previewing update (dev)", "", {events.OpType.REPLACE: 1})
 
-    def up(self, message, on_output, color):
+    def up(self, message, on_output, color, policy_packs):
+        self.policy_packs = policy_packs
         self._maybe_fail()
         on_output("Updating (dev)")
         summary = auto.UpdateSummary(
@@ -122,6 +130,53 @@ def test_preview_collects_resource_steps_with_protection(stand_in):
     assert (step.op, step.type, step.protected, step.name) == (
         "replace", "aws:lb/loadBalancer:LoadBalancer", True, "alb"
     )  # fmt: skip
+
+
+def policy_event(level: str, policy: str, message: str) -> auto.EngineEvent:
+    """A policy event in the engine's JSON event format, as a preview with a pack emits it."""
+    return auto.EngineEvent.from_json({
+        "sequence": 1, "timestamp": 0,
+        "policyEvent": {
+            "message": message, "color": "never", "policyName": policy,
+            "policyPackName": "shipyard", "policyPackVersion": "", "policyPackVersionTag": "",
+            "enforcementLevel": level, "resourceUrn": URN,
+        },
+    })  # fmt: skip
+
+
+def test_every_preview_and_update_runs_the_policy_pack(stand_in):
+    stacks = AutomationStacks(ROOT)
+    stacks.preview("dev")
+    assert stand_in["stack"].policy_packs == [str(ROOT / "infra" / "policy")]
+    stand_in["stack"].policy_packs = None
+    stacks.up("dev", "shipyard deploy dev", lambda _line: None)
+    assert stand_in["stack"].policy_packs == [str(ROOT / "infra" / "policy")]
+
+
+def test_an_advisory_finding_is_reported_with_the_preview(stand_in):
+    stand_in["stack"] = StandInStack(
+        policy_events=[policy_event("advisory", "ecs-no-public-ip", "alb: tasks get public IPs")]
+    )
+    (advisory,) = AutomationStacks(ROOT).preview("dev").advisories
+    assert advisory.describe() == (
+        "ecs-no-public-ip (advisory) on aws:lb/loadBalancer:LoadBalancer alb: alb: tasks get "
+        "public IPs"
+    )
+
+
+def test_a_mandatory_violation_fails_the_preview_naming_rule_and_resource(stand_in):
+    stand_in["stack"] = StandInStack(
+        failure=auto.CommandError(CommandResult("", "error: preview failed", 255)),
+        policy_events=[policy_event("mandatory", "alb-drops-invalid-headers",
+                                    "alb: invalid header fields are passed on")],
+    )  # fmt: skip
+    with pytest.raises(UserError) as raised:
+        AutomationStacks(ROOT).preview("dev")
+    assert str(raised.value) == (
+        "dev: 1 mandatory policy violation(s) of infra/policy, so nothing was changed; fix the "
+        "resource or its settings:\n  - alb-drops-invalid-headers (mandatory) on "
+        "aws:lb/loadBalancer:LoadBalancer alb: alb: invalid header fields are passed on"
+    )
 
 
 def test_up_history_config_and_outputs_are_plain_values(stand_in):
