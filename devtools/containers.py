@@ -114,8 +114,9 @@ class Engine:
         container_port: int = 8080,
         env: Mapping[str, str] | None = None,
         read_only: bool = False,
+        options: Sequence[str] = (),
     ) -> None:
-        args = ["run", "--detach", "--name", name]
+        args = ["run", "--detach", "--name", name, *options]
         if read_only:
             # As ECS's readonlyRootFilesystem: no writable /tmp either, only /dev/shm.
             args += ["--read-only"] + (["--read-only-tmpfs=false"] if self.is_podman else [])

@@ -33,6 +33,14 @@ class ContainerSpec:
     secrets: tuple[ContainerSecret, ...] = ()
 
 
+# How an EC2 host runs the container, as ECS runs a task (capabilities dropped, see
+# ecs_service.py): no Linux capabilities, no privilege gained through setuid binaries, and a
+# cap on processes so a fork bomb cannot take the host down.
+PIDS_LIMIT = 512
+HARDENED_RUN_OPTIONS = (
+    "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--pids-limit", str(PIDS_LIMIT),
+)  # fmt: skip
+
 # The container keeps idle connections open this much longer than the load balancer does,
 # so the load balancer never reuses a connection the app has just closed (a 502).
 KEEPALIVE_MARGIN_SECONDS = 5

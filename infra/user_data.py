@@ -18,7 +18,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from container import CONTAINER_NAME
+from container import CONTAINER_NAME, HARDENED_RUN_OPTIONS
 from secret_references import SECRETS_MANAGER, SecretReference
 
 LIFECYCLE_HOOK_NAME = "shipyard-container-healthy"
@@ -147,6 +147,7 @@ def render_user_data(container: BootContainer) -> str:
         f"  --env {q(f'{name}={value}')} \\\n" for name, value in container.environment
     )
     docker_state, fetch_secrets, secret_flag = secret_steps(container.secrets)
+    hardened = " ".join(HARDENED_RUN_OPTIONS)
     # A failure inside $(...) must fail the script too, not leave a variable empty.
     errexit = "shopt -s inherit_errexit\n" if container.secrets else ""
     imds = "http://169.254.169.254/latest"
@@ -188,6 +189,7 @@ docker run --detach --name {CONTAINER_NAME} --restart always \\
   --publish "$port:$port" \\
   --stop-timeout {container.stop_timeout} \\
   --read-only \\
+  {hardened} \\
 {env_flags}{secret_flag}  "$image"
 
 # Until the hook's time is nearly up, counted from the script's start (SECONDS): booting,

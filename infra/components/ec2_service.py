@@ -121,7 +121,8 @@ class Ec2Service(pulumi.ComponentResource):
             ],
             parent=self,
             permissions_boundary=placement.permissions_boundary,
-            managed_policy_arns=(iam.SSM_CORE_POLICY,),
+            # Session Manager only when asked for: otherwise no shell on the instances at all.
+            managed_policy_arns=(iam.SSM_CORE_POLICY,) if instances.session_manager else (),
         )
         profile = aws.iam.InstanceProfile(f"{name}-instance", role=role.role.name, opts=child)
         image_id = (

@@ -56,6 +56,9 @@ def container_definitions(spec: ContainerSpec) -> pulumi.Output[str]:
         "stopTimeout": spec.stop_timeout,
         "readonlyRootFilesystem": True,
         "user": "10001:10001",
+        # No Linux capabilities (the service binds a port above 1024 and needs none), and an
+        # init process that reaps zombies and passes signals on.
+        "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": True},
     }
     if spec.health_command:
         definition["healthCheck"] = {
@@ -83,6 +86,7 @@ class FargateService(pulumi.ComponentResource):
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
+        trust = iam.ecs_tasks_trust(placement.container.region, placement.account)
         execution_role = iam.service_role(
             f"{name}-execution",
             "ecs-tasks.amazonaws.com",
@@ -94,6 +98,7 @@ class FargateService(pulumi.ComponentResource):
             ],
             parent=self,
             permissions_boundary=placement.permissions_boundary,
+            trust_condition=trust,
         )
         # The application itself calls no AWS API: its role is deliberately empty.
         task_role = iam.service_role(
@@ -102,6 +107,7 @@ class FargateService(pulumi.ComponentResource):
             [],
             parent=self,
             permissions_boundary=placement.permissions_boundary,
+            trust_condition=trust,
         )
         task_definition = aws.ecs.TaskDefinition(
             f"{name}-task",

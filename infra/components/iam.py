@@ -60,13 +60,15 @@ def service_role(
     parent: pulumi.Resource,
     permissions_boundary: str,
     managed_policy_arns: tuple[str, ...] = (),
+    trust_condition: dict[str, Any] | None = None,
 ) -> ServiceRole:
-    """A role that `service` can assume, with exactly these statements and managed policies,
-    and never more than the service's permissions boundary (which the deploy roles demand)."""
+    """A role that `service` can assume (on the condition given), with exactly these
+    statements and managed policies, and never more than the service's permissions boundary
+    (which the deploy roles demand)."""
     child = pulumi.ResourceOptions(parent=parent)
     role = aws.iam.Role(
         name,
-        assume_role_policy=trust_policy({"Service": service}),
+        assume_role_policy=trust_policy({"Service": service}, condition=trust_condition),
         permissions_boundary=permissions_boundary,
         opts=child,
     )
@@ -155,3 +157,17 @@ class SecretGrant:
 
 def secret_statements(grant: SecretGrant | None) -> list[dict[str, Any]]:
     return grant.statements() if grant is not None else []
+
+
+def ecs_tasks_trust(region: pulumi.Input[str], account: str) -> dict[str, Any]:
+    """ECS assumes a task's roles only for tasks of this account (the confused-deputy keys
+    ECS sends). EC2 sends neither when it gives an instance its role, so instance roles
+    carry none."""
+    return {
+        "StringEquals": {"aws:SourceAccount": account},
+        "ArnLike": {
+            "aws:SourceArn": pulumi.Output.from_input(region).apply(
+                lambda name: f"arn:aws:ecs:{name}:{account}:*"
+            )
+        },
+    }

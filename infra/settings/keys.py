@@ -71,6 +71,9 @@ KEYS: tuple[Key, ...] = (
         "ec2: capacity an instance refresh may launch up to, in percent (100-200)."),
     Key("instanceWarmup", int, 15,
         "ec2: seconds a new instance warms up before it counts as ready."),
+    Key("sessionManager", bool, False,
+        "ec2: attach AmazonSSMManagedInstanceCore to the instance role, so Session Manager can "
+        "open a shell on the instances. Off: no shell access at all."),
     Key("instanceBootTimeout", int, 600,
         "ec2: seconds a new instance has to boot and answer its health check before Auto "
         "Scaling abandons it (180-7200). It joins the load balancer only once healthy."),

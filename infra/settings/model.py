@@ -53,6 +53,7 @@ class Ec2Settings:
     refresh_max_healthy_percent: int
     instance_warmup: int
     boot_timeout: int
+    session_manager: bool = False
 
 
 @dataclass(frozen=True)

@@ -250,6 +250,7 @@ def build(environment: str, v: dict[str, Any], aws_profile: str = "") -> Setting
             refresh_max_healthy_percent=v["instanceRefreshMaxHealthyPercent"],
             instance_warmup=v["instanceWarmup"],
             boot_timeout=v["instanceBootTimeout"],
+            session_manager=v["sessionManager"],
         ),
         scaling=ScalingSettings(
             desired_count=v["desiredCount"],

@@ -59,7 +59,10 @@ def run_container(engine, built_image) -> Iterator[Callable[..., RunningContaine
     started: list[str] = []
 
     def start(
-        env: dict[str, str] | None = None, container_port: int = 8080, read_only: bool = False
+        env: dict[str, str] | None = None,
+        container_port: int = 8080,
+        read_only: bool = False,
+        options: tuple[str, ...] = (),
     ) -> RunningContainer:
         name = f"shipyard-test-{uuid.uuid4().hex[:8]}"
         port = containers.free_port()
@@ -71,6 +74,7 @@ def run_container(engine, built_image) -> Iterator[Callable[..., RunningContaine
             container_port=container_port,
             env=env,
             read_only=read_only,
+            options=options,
         )
         engine.wait_healthy(name)
         return RunningContainer(name, port)

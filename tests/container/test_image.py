@@ -10,6 +10,7 @@ import urllib.request
 
 import pytest
 
+from container import HARDENED_RUN_OPTIONS, PIDS_LIMIT
 from devtools import containers
 
 from .conftest import BUILT_COMMIT, BUILT_VERSION
@@ -89,6 +90,15 @@ def second_request_on_one_connection(port: int, idle: float) -> int | None:
         return None
     finally:
         connection.close()
+
+
+def test_runs_hardened_as_the_ec2_boot_script_runs_it(engine, run_container):
+    # No capabilities, no new privileges, a PIDs limit, read-only: it still serves.
+    container = run_container(read_only=True, options=HARDENED_RUN_OPTIONS)
+    host = engine.inspect(container.name)["HostConfig"]
+    assert host["PidsLimit"] == PIDS_LIMIT
+    assert "no-new-privileges" in " ".join(host.get("SecurityOpt") or [])
+    assert get(container.port, "/health") == (200, {"status": "ok"})
 
 
 def test_idle_connections_outlive_the_load_balancers_reuse(run_container):

@@ -89,8 +89,8 @@ def test_instance_profile_pulls_this_repository_writes_this_log_group_and_ssm_co
     assert trust["Principal"] == {"Service": "ec2.amazonaws.com"}
     (profile,) = qa.of_type(PROFILE)
     assert profile.inputs["role"] == role.name
-    (attachment,) = qa.of_type(ATTACHMENT)
-    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    # No shell on the instances unless sessionManager asks for one.
+    assert qa.of_type(ATTACHMENT) == []
     statements = json.loads(qa.one(ROLE_POLICY).inputs["policy"])["Statement"]
     resources = {tuple(s["Action"]): s["Resource"] for s in statements}
     assert resources[("ecr:GetAuthorizationToken",)] == ["*"]
@@ -208,13 +208,19 @@ def test_pulumi_up_waits_for_the_instance_refresh_it_starts(qa):
     assert (LIFECYCLE_HOOK, f"{PREFIX}-launch-hook") in wait.dependencies
 
 
+def test_session_manager_attaches_the_ssm_core_policy_only_when_asked():
+    evaluation = pulumi_mocks.evaluate("qa", overrides={"sessionManager": True})
+    (attachment,) = evaluation.of_type(ATTACHMENT)
+    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    template = evaluation.one(LAUNCH_TEMPLATE)
+    assert (ATTACHMENT, f"{PREFIX}-instance-managed-0") in template.dependencies
+
+
 def test_compute_waits_for_what_it_uses_on_first_create(qa):
     template = qa.one(LAUNCH_TEMPLATE)
-    assert {
-        (ROLE_POLICY, f"{PREFIX}-instance"),
-        (ATTACHMENT, f"{PREFIX}-instance-managed-0"),
-        (PROFILE, f"{PREFIX}-instance"),
-    } <= template.dependencies
+    assert {(ROLE_POLICY, f"{PREFIX}-instance"), (PROFILE, f"{PREFIX}-instance")} <= (
+        template.dependencies
+    )
     group = qa.one(GROUP)
     waits_for = group.dependencies
     assert {(ALARM, alarm.name) for alarm in qa.of_type(ALARM)} <= waits_for
@@ -391,7 +397,8 @@ def test_boot_script_runs_the_container_then_puts_the_instance_in_service(tmp_pa
         f"docker pull {image}",
         "docker run --detach --name app --restart always --log-driver awslogs"
         " --log-opt awslogs-region=eu-west-1 --log-opt awslogs-group=/shipyard/web-qa"
-        " --publish 9000:9000 --stop-timeout 10 --read-only --env APP_ENVIRONMENT=qa"
+        " --publish 9000:9000 --stop-timeout 10 --read-only --cap-drop ALL"
+        " --security-opt no-new-privileges --pids-limit 512 --env APP_ENVIRONMENT=qa"
         " --env GREETING=hello world; $(reboot) --env PORT=9000 " + image,
         HEALTH_PROBE,
         HOOK_CALL.format(result="CONTINUE"),

@@ -197,11 +197,19 @@ def test_roles_are_separate_and_least_privilege(shipped):
     assert set(roles) == {"execution", "task"}
     for role in roles.values():
         trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        # Only ECS, only for this account's tasks (confused-deputy keys).
         assert trust == [
             {
                 "Effect": "Allow",
                 "Principal": {"Service": "ecs-tasks.amazonaws.com"},
                 "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": pulumi_mocks.ACCOUNT},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:aws:ecs:{pulumi_mocks.REGION}:"
+                        f"{pulumi_mocks.ACCOUNT}:*"
+                    },
+                },
             }
         ]
     (policy,) = shipped.of_type(ROLE_POLICY)
@@ -416,3 +424,11 @@ def test_more_zones_than_the_region_has_is_a_settings_error_before_any_resource(
         "us-east-1b); use at most 2"
     ]
     assert mocks.resources == {}
+
+
+def test_the_container_drops_every_capability_and_runs_an_init_process(shipped):
+    (container,) = json.loads(shipped.one(TASK).inputs["containerDefinitions"])
+    assert container["linuxParameters"] == {
+        "capabilities": {"drop": ["ALL"]}, "initProcessEnabled": True
+    }  # fmt: skip
+    assert container["readonlyRootFilesystem"] is True and container["user"] == "10001:10001"
