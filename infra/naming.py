@@ -96,6 +96,9 @@ RULES: dict[str, NameRule] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": NameRule(
         "alarm", 255, ANY_PRINTABLE, "printable ASCII"
     ),
+    "aws:sns/topic:Topic": NameRule(
+        "SNS topic", 256, "[A-Za-z0-9_-]", "letters, digits, _ -"
+    ),
     "aws:cloudwatch/logGroup:LogGroup": NameRule(
         "log group", 512, "[A-Za-z0-9_./#-]", "letters, digits, _ . / # -"
     ),
@@ -155,6 +158,11 @@ def load_balancer_name(prefix: str) -> str:
 def target_group_name(prefix: str, role: str = "tg") -> str:
     limit = RULES["aws:lb/targetGroup:TargetGroup"].max_length
     return fitted(prefix, role, autonamed_within(limit))
+
+
+def alarm_topic_name(prefix: str) -> str:
+    """The environment's alarm topic (SNS)."""
+    return f"{prefix}-alarms"
 
 
 def log_group_name(prefix: str) -> str:

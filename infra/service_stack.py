@@ -42,18 +42,22 @@ def build_service_stack(settings: ServiceStackSettings) -> dict[str, pulumi.Inpu
         ),
     )
     targets = deploy_targets(settings)
+    identity = aws.get_caller_identity()
+    region = aws.get_region().region
     keys = {
         target.stack: EnvironmentKey(
             f"{naming.resource_prefix(name, target.stack)}-key",
             EnvironmentKeyArgs(
                 environment=target.stack,
                 alias=naming.environment_key_alias(name, target.stack),
+                account=identity.account_id,
+                region=region,
+                log_group_prefix=naming.log_group_name(naming.resource_prefix(name, target.stack)),
                 protect=settings.protect_resources,
             ),
         ).key_arn
         for target in targets
     }
-    identity = aws.get_caller_identity()
     access = DeployAccess(
         name,
         DeployAccessArgs(
@@ -63,7 +67,7 @@ def build_service_stack(settings: ServiceStackSettings) -> dict[str, pulumi.Inpu
             targets=targets,
             repository_arn=repository.repository_arn,
             account=identity.account_id,
-            region=aws.get_region().region,
+            region=region,
             state_bucket=settings.pulumi_state_bucket,
             secrets_key_arn=settings.pulumi_secrets_key_arn,
             protect=settings.protect_resources,

@@ -100,9 +100,10 @@ def environment_key(settings: Settings) -> str:
             raise
         raise SettingsError(
             [
-                f"shipyard:secrets: the environment's key {alias}, which encrypts the values "
-                f"Pulumi keeps, does not exist; add {settings.environment} to the service "
-                "stack's deployEnvironments and run `pulumi up -s shared` first"
+                f"shipyard:serviceName: the environment's key {alias}, which encrypts its "
+                "logs, its alarm topic and the secrets Pulumi keeps, does not exist; add "
+                f"{settings.environment} to the service stack's deployEnvironments and run "
+                "`pulumi up -s shared` first"
             ]
         ) from None
 
@@ -232,15 +233,16 @@ class SecretWiring:
     parameters: list[pulumi.Resource]
 
 
-def wire_secrets(settings: Settings, account: str, region: pulumi.Output[str]) -> SecretWiring:
+def wire_secrets(
+    settings: Settings, account: str, region: pulumi.Output[str], key_arn: str
+) -> SecretWiring:
     """Where the container's secrets come from, and what its starting role may read."""
     if not settings.secrets:
         return SecretWiring((), None, [])
     kept = [ref for ref in settings.secrets if ref.kind == PULUMI]
-    store, key_arn = None, None
+    store = None
     if kept:
         values = dict(settings.secret_values)
-        key_arn = environment_key(settings)
         store = SecretStore(
             settings.resource_prefix,
             SecretStoreArgs(
@@ -266,7 +268,7 @@ def wire_secrets(settings: Settings, account: str, region: pulumi.Output[str]) -
             *referenced_parameters,
         ],
         secret_arns=[ref.arn("", "") for ref in settings.secrets if ref.kind == SECRETS_MANAGER],
-        kept_key_arn=key_arn,
+        kept_key_arn=key_arn if store else None,
         referenced_parameter_arns=referenced_parameters,
         region=region,
         account=account,
@@ -285,6 +287,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
     account = aws.get_caller_identity().account_id
     foreign_secrets(settings, account)
     repository = service_repository(settings)
+    key_arn = environment_key(settings)
     tag_every_resource(prefix)
     digest = deployed_digest(settings)
     build = image_build(settings, revision, digest)
@@ -330,10 +333,13 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             alarm_cpu_percent=settings.alarm_cpu_percent,
             alarm_5xx_per_minute=settings.alarm_5xx_per_minute,
             protect=protect,
+            key_arn=key_arn,
+            alarm_topic_arn=settings.alarm_topic_arn,
+            alarm_emails=settings.alarm_emails,
         ),
     )
     region = aws.get_region_output().region
-    secrets = wire_secrets(settings, account, region)
+    secrets = wire_secrets(settings, account, region, key_arn)
     container = ContainerSpec(
         image_ref=registry.image_ref,
         port=settings.container_port,
@@ -391,6 +397,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         "logGroupName": observability.log_group_name,
         "targetGroupArn": load_balancer.target_group_arn,
         "alarmNames": observability.alarm_names,
+        "alarmTopicArn": observability.topic_arn,
         "target": settings.target,
         **compute_outputs,
     }

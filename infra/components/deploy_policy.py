@@ -378,14 +378,25 @@ def iam_statements(scope: Scope) -> list[dict[str, Any]]:
 
 def observability_statements(scope: Scope) -> list[dict[str, Any]]:
     log_group = scope.arn("logs", f"log-group:{naming.log_group_name(scope.prefix)}")
+    topic = scope.arn("sns", naming.alarm_topic_name(scope.prefix))
     return [
         allow(
-            ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy",
+            ["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup",
+             "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey",
              "logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:PutRetentionPolicy",
              "logs:TagLogGroup", "logs:TagResource", "logs:UntagLogGroup",
              "logs:UntagResource"],
             [log_group, f"{log_group}:*"],
         ),
+        allow(
+            ["sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes",
+             "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource",
+             "sns:SetTopicAttributes", "sns:Subscribe", "sns:TagResource",
+             "sns:UntagResource"],
+            [topic],
+        ),
+        allow(["sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
+               "sns:Unsubscribe"], [f"{topic}:*"]),
         allow(["logs:DescribeLogStreams", "logs:FilterLogEvents"], [f"{log_group}:*"]),
         allow(
             ["cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
@@ -538,6 +549,10 @@ def preview_statements(
               [scope.arn("logs", f"log-group:{naming.log_group_name(f'{service}-*')}")]),
         allow(["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"],
               [scope.arn("cloudwatch", f"alarm:{service}-*")]),
+        allow(["sns:GetSubscriptionAttributes", "sns:GetTopicAttributes",
+               "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource"],
+              [scope.arn("sns", naming.alarm_topic_name(f"{service}-*")),
+               scope.arn("sns", f"{naming.alarm_topic_name(f'{service}-*')}:*")]),
         allow(["ssm:GetParameter", "ssm:ListTagsForResource"],
               [scope.arn("ssm", f"parameter{naming.parameter_path(service, '*')}"),
                public_ami_parameters(scope)]),

@@ -1,5 +1,5 @@
 """(service stack) An environment's own KMS key: it encrypts the secrets Pulumi keeps for the
-environment (SSM SecureString parameters).
+environment (SSM SecureString parameters), its log groups and its alarm topic.
 
 It lives in the service stack, which an administrator runs, not in the environment's stack:
 a deploy role that could create and tag keys could also tag, and so take over, any other
@@ -19,7 +19,52 @@ import pulumi_aws as aws
 class EnvironmentKeyArgs:
     environment: str
     alias: str
+    account: str
+    region: str
+    # The environment's log groups: /shipyard/<service>-<env> and what is under it.
+    log_group_prefix: str
     protect: bool
+
+
+def key_policy(args: EnvironmentKeyArgs) -> pulumi.Output[str]:
+    """The account administers and uses the key through IAM (each role's own policy says
+    what it may do); CloudWatch Logs may use it for this environment's log groups only (the
+    encryption context it sends names the group); CloudWatch may use it to publish alarms
+    to the encrypted alarm topic."""
+    logs_arn = f"arn:aws:logs:{args.region}:{args.account}:log-group:{args.log_group_prefix}"
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministersThroughIam",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{args.account}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "LogsOfThisEnvironment",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{args.region}.amazonaws.com"},
+                    "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*",
+                               "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                    "Resource": "*",
+                    "Condition": {"ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": [logs_arn, f"{logs_arn}/*"],
+                    }},
+                },
+                {
+                    "Sid": "AlarmsPublishToTheEncryptedTopic",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": args.account}},
+                },
+            ],
+        }
+    )  # fmt: skip
 
 
 class EnvironmentKey(pulumi.ComponentResource):
@@ -36,8 +81,9 @@ class EnvironmentKey(pulumi.ComponentResource):
             enable_key_rotation=True,
             # The longest wait AWS allows: a key deleted by mistake can still be restored.
             deletion_window_in_days=30,
-            # No policy of its own: AWS's default one lets the account administer and use the
-            # key through IAM, and each role's policy then says what it may do.
+            # The service stack's administrator creates it, so KMS's check that the creator
+            # could change the policy later holds.
+            policy=key_policy(args),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         aws.kms.Alias(

@@ -1,4 +1,5 @@
-"""Logs and alarms: the stack's log group and the alarms that gate deployments.
+"""Logs and alarms: the stack's log group, the alarms that gate deployments, and the topic
+that tells people when one fires or clears.
 
 The same component serves both targets; only the CPU metric's namespace and dimensions
 differ (ECS service or Auto Scaling group), so the caller passes them in.
@@ -6,6 +7,7 @@ differ (ECS service or Auto Scaling group), so the caller passes them in.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import pulumi
@@ -29,6 +31,11 @@ class ObservabilityArgs:
     alarm_cpu_percent: int
     alarm_5xx_per_minute: int
     protect: bool
+    # The environment's own key: it encrypts the log group and the alarm topic.
+    key_arn: pulumi.Input[str]
+    # An existing topic to notify instead of one of shipyard's ("": create it).
+    alarm_topic_arn: str = ""
+    alarm_emails: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class Observability(pulumi.ComponentResource):
     # Outputs of the alarms, so whatever names them (a service's rollback alarms) waits for
     # them to exist.
     alarm_names: list[pulumi.Output[str]]
+    topic_arn: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
@@ -57,8 +65,10 @@ class Observability(pulumi.ComponentResource):
             f"{name}-logs",
             name=naming.log_group_name(name),
             retention_in_days=args.log_retention_days,
+            kms_key_id=args.key_arn,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
+        self.topic_arn = self._topic(name, args)
         load_balancer = {"LoadBalancer": args.load_balancer_arn_suffix}
         target_group = {**load_balancer, "TargetGroup": args.target_group_arn_suffix}
         specs = [
@@ -99,14 +109,40 @@ class Observability(pulumi.ComponentResource):
                 args.cpu_metric.dimensions,
             ),
         ]  # fmt: skip
-        self.alarm_names = [self._alarm(name, spec, dims).name for spec, dims in specs]
+        self.alarm_names = [
+            self._alarm(name, spec, dims, self.topic_arn).name for spec, dims in specs
+        ]
         self.log_group_name = log_group.name
         self.log_group_arn = log_group.arn
         self.register_outputs(
             {"log_group_name": self.log_group_name, "alarm_names": self.alarm_names}
         )
 
-    def _alarm(self, name: str, spec: AlarmSpec, dimensions: dict) -> aws.cloudwatch.MetricAlarm:
+    def _topic(self, name: str, args: ObservabilityArgs) -> pulumi.Output[str]:
+        """Where every alarm reports when it fires and when it clears."""
+        if args.alarm_topic_arn:
+            return pulumi.Output.from_input(args.alarm_topic_arn)
+        topic = aws.sns.Topic(
+            f"{name}-alarms",
+            name=naming.alarm_topic_name(name),
+            kms_master_key_id=args.key_arn,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for email in args.alarm_emails:
+            # Named by a hash of the address: a list in another order changes nothing.
+            digest = hashlib.sha256(email.lower().encode()).hexdigest()[:8]
+            aws.sns.TopicSubscription(
+                f"{name}-alarms-{digest}",
+                topic=topic.arn,
+                protocol="email",
+                endpoint=email,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return topic.arn
+
+    def _alarm(
+        self, name: str, spec: AlarmSpec, dimensions: dict, topic_arn: pulumi.Input[str]
+    ) -> aws.cloudwatch.MetricAlarm:
         alarm_name = f"{name}-{spec.suffix}"
         return aws.cloudwatch.MetricAlarm(
             alarm_name,
@@ -121,5 +157,7 @@ class Observability(pulumi.ComponentResource):
             threshold=spec.threshold,
             comparison_operator="GreaterThanThreshold",
             treat_missing_data="notBreaching",
+            alarm_actions=[topic_arn],
+            ok_actions=[topic_arn],
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -161,6 +161,34 @@ def _log_group(props: dict[str, Any]) -> list[str]:
     return []
 
 
+def _log_group_encrypted(props: dict[str, Any]) -> list[str]:
+    if not props.get("kmsKeyId"):
+        return ["logs are encrypted with CloudWatch's key only; set kmsKeyId to a KMS key"]
+    return []
+
+
+def _topic_encrypted(props: dict[str, Any]) -> list[str]:
+    if not props.get("kmsMasterKeyId"):
+        return ["the topic is not encrypted; set kmsMasterKeyId"]
+    return []
+
+
+def _key_rotated(props: dict[str, Any]) -> list[str]:
+    usage = props.get("keyUsage") or "ENCRYPT_DECRYPT"
+    spec = props.get("customerMasterKeySpec") or props.get("keySpec") or "SYMMETRIC_DEFAULT"
+    if usage == "ENCRYPT_DECRYPT" and spec == "SYMMETRIC_DEFAULT" and not props.get(
+        "enableKeyRotation"
+    ):
+        return ["key rotation is off; set enableKeyRotation"]
+    return []
+
+
+def _alarm_notifies(props: dict[str, Any]) -> list[str]:
+    if not props.get("alarmActions"):
+        return ["the alarm notifies nobody; set alarmActions (an SNS topic)"]
+    return []
+
+
 def _ingress_rule(props: dict[str, Any]) -> list[str]:
     problems = []
     if not props.get("description"):
@@ -286,6 +314,30 @@ POLICIES: list[ResourceValidationPolicy] = [
         "Log groups expire their events (CKV_AWS_66).",
         "aws:cloudwatch/logGroup:LogGroup",
         _log_group,
+    ),
+    _policy(
+        "log-group-kms",
+        "Log groups are encrypted with a customer-managed KMS key (CKV_AWS_158).",
+        "aws:cloudwatch/logGroup:LogGroup",
+        _log_group_encrypted,
+    ),
+    _policy(
+        "sns-encrypted",
+        "SNS topics are encrypted with KMS (CKV_AWS_26).",
+        "aws:sns/topic:Topic",
+        _topic_encrypted,
+    ),
+    _policy(
+        "kms-key-rotation",
+        "Symmetric KMS keys rotate (CKV_AWS_7).",
+        "aws:kms/key:Key",
+        _key_rotated,
+    ),
+    _policy(
+        "alarms-notify",
+        "Every alarm has an action that notifies someone (FSBP CloudWatch.15).",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        _alarm_notifies,
     ),
     _policy(
         "ingress-described-and-narrow",

@@ -256,6 +256,41 @@ def certificate(values: Values) -> Problems:
     return None
 
 
+# What SNS takes as an email endpoint, near enough: one @, a dotted domain, no spaces.
+EMAIL = re.compile(r"[^@\s,;]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
+def alarm_notifications(values: Values) -> Problems:
+    problems = [
+        f"{path('alarmEmails')}: {email!r} is not an email address (like ops@example.com)"
+        for email in values["alarmEmails"]
+        if not EMAIL.fullmatch(email)
+    ]
+    if len(set(values["alarmEmails"])) != len(values["alarmEmails"]):
+        problems.append(f"{path('alarmEmails')}: an address is listed twice; keep one")
+    arn = values["alarmTopicArn"]
+    if not arn:
+        return problems
+    parts = re.fullmatch(r"arn:aws[\w-]*:sns:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,256})", arn)
+    if not parts:
+        problems.append(
+            f"{path('alarmTopicArn')}: {arn!r} is not an SNS topic ARN "
+            "(arn:aws:sns:REGION:ACCOUNT:NAME)"
+        )
+    elif values.region and parts[1] != values.region:
+        problems.append(
+            f"{path('alarmTopicArn')}: the topic is in {parts[1]}, but the stack deploys to "
+            f"{values.region}; alarms notify topics of their own region only"
+        )
+    if values["alarmEmails"]:
+        problems.append(
+            f"{path('alarmEmails')}: alarmTopicArn names a topic shipyard does not own, so it "
+            "cannot subscribe addresses to it; subscribe them to that topic, or drop "
+            "alarmTopicArn to use shipyard's"
+        )
+    return problems
+
+
 def cpu_alarm_above_target(values: Values) -> Problems:
     alarm, target = values["alarmCpuPercent"], values["cpuTargetPercent"]
     if values["scaleOnCpu"] and alarm <= target:
@@ -397,4 +432,5 @@ ENVIRONMENT_CHECKS: tuple[Check, ...] = (
     between("alarmCpuPercent", 1, 100),
     cpu_alarm_above_target,
     between("alarm5xxPerMinute", 1, 100_000),
+    alarm_notifications,
 )  # fmt: skip

@@ -114,6 +114,12 @@ KEYS: tuple[Key, ...] = (
     Key("logRetentionDays", int, 7, "CloudWatch log retention in days (CloudWatch's values)."),
     Key("alarmCpuPercent", int, 85, "Average CPU that raises the high-CPU alarm."),
     Key("alarm5xxPerMinute", int, 10, "Target 5xx responses per minute that raise the alarm."),
+    Key("alarmEmails", list, [],
+        "Addresses the environment's alarm topic mails when an alarm fires or clears (each "
+        "confirms the subscription AWS mails it once)."),
+    Key("alarmTopicArn", str, "",
+        "An existing SNS topic (Chatbot, a pager) to notify instead of the topic shipyard "
+        "creates. Empty: shipyard's own, encrypted with the environment's key."),
     Key("protectResources", bool, False,
         "Pulumi protect on stateful resources: repository, log group, load balancer, "
         "cluster, VPC.", BOTH),

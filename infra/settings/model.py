@@ -83,6 +83,8 @@ class Settings:
     log_retention_days: int
     alarm_cpu_percent: int
     alarm_5xx_per_minute: int
+    alarm_emails: tuple[str, ...]
+    alarm_topic_arn: str
     protect_resources: bool
     aws_profile: str = ""  # aws:profile, for the steps that call AWS themselves
 

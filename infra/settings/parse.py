@@ -288,6 +288,8 @@ def build(environment: str, v: dict[str, Any], aws_profile: str = "") -> Setting
         log_retention_days=v["logRetentionDays"],
         alarm_cpu_percent=v["alarmCpuPercent"],
         alarm_5xx_per_minute=v["alarm5xxPerMinute"],
+        alarm_emails=tuple(v["alarmEmails"]),
+        alarm_topic_arn=v["alarmTopicArn"],
         protect_resources=v["protectResources"],
         aws_profile=aws_profile,
     )

@@ -105,6 +105,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         region: str = REGION,
         releases: dict[str, str] | None = None,
         repositories: set[str] | None = None,
+        keys: set[str] | None = None,
     ) -> None:
         self.resources: dict[tuple[str, str], Registered] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -114,6 +115,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         # with RECORDED_DIGEST. Repositories that exist; None: any the program asks for.
         self.releases = releases
         self.repositories = repositories
+        # Key aliases the service stack has made; None: any the program asks for.
+        self.keys = keys
 
     def record(self, typ: str, name: str) -> Registered:
         return self.resources.setdefault((typ, name), Registered(typ, name, {}))
@@ -163,6 +166,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return {"arn": _arn("logs", f"log-group:{name}", region)}
         if typ == "aws:iam/role:Role":
             return {"arn": f"arn:aws:iam::{ACCOUNT}:role/{name}"}
+        if typ == "aws:sns/topic:Topic":
+            return {"arn": _arn("sns", name, region)}
         if typ == "aws:ssm/parameter:Parameter":
             return {"arn": _arn("ssm", f"parameter/{name.lstrip('/')}", region)}
         if typ == "aws:kms/key:Key":
@@ -229,6 +234,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
             self.repositories is not None and name not in self.repositories
         ):
             return f"reading ECR Repository ({name}): RepositoryNotFoundException"
+        key = str(args.get("keyId", ""))
+        if token == "aws:kms/getKey:getKey" and self.keys is not None and key not in self.keys:
+            return f"reading KMS Key ({key}): NotFoundException: Alias {key} is not found."
         return ""
 
 

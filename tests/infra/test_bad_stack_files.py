@@ -229,6 +229,20 @@ CASES = {
     "secret-url-with-password": Bad("shipyard:environmentVariables", "a URL with a password",
                                     {"shipyard:environmentVariables":
                                      '["DATABASE_URL=postgres://app:hunter2@db:5432/app"]'}),
+    # -- alarm notifications --
+    "alarm-email-not-an-address": Bad("shipyard:alarmEmails", "is not an email address",
+                                      {"shipyard:alarmEmails": '["ops at example.com"]'}),
+    "alarm-email-twice": Bad("shipyard:alarmEmails", "listed twice",
+                             {"shipyard:alarmEmails": '["a@example.com", "a@example.com"]'}),
+    "alarm-topic-not-sns": Bad("shipyard:alarmTopicArn", "is not an SNS topic ARN",
+                               {"shipyard:alarmTopicArn": "arn:aws:sqs:us-east-1:123456789012:q"}),
+    "alarm-topic-other-region": Bad("shipyard:alarmTopicArn", "the topic is in eu-west-1",
+                                    {"shipyard:alarmTopicArn":
+                                     "arn:aws:sns:eu-west-1:123456789012:pager"}),
+    "alarm-emails-with-foreign-topic": Bad("shipyard:alarmEmails", "cannot subscribe",
+                                           {"shipyard:alarmTopicArn":
+                                            "arn:aws:sns:us-east-1:123456789012:pager",
+                                            "shipyard:alarmEmails": '["a@example.com"]'}),
     # -- null and YAML edge cases, as Pulumi hands them over --
     "null-number": Bad("shipyard:cpu", "has no value; set a whole number, or remove the key",
                        {"shipyard:cpu": None}),

@@ -47,6 +47,8 @@ AWS_NAME_LIMITS: dict[str, tuple[str, int, str]] = {
     "aws:iam/policy:Policy": ("name", 128, r"[\w+=,.@-]+"),
     # Parameters a user creates: up to 1011 characters, not under /aws or /ssm.
     "aws:ssm/parameter:Parameter": ("name", 1011, r"(?!/?(?:aws|ssm))[A-Za-z0-9_./-]+"),
+    # SNS CreateTopic Name: up to 256 letters, digits, hyphens and underscores.
+    "aws:sns/topic:Topic": ("name", 256, r"[A-Za-z0-9_-]+"),
     # alias/ and then letters, digits, / _ -; alias/aws/ is AWS's own.
     "aws:kms/alias:Alias": ("name", 256, r"alias/(?!aws/)[A-Za-z0-9/_-]+"),
     # The tag part of repository:tag: Docker's tag grammar.
@@ -71,6 +73,7 @@ UNNAMED_TYPES = {
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
     "pulumi-python:dynamic/shipyard:InstanceRefreshWait",
     "aws:kms/key:Key",
+    "aws:sns/topicSubscription:TopicSubscription",
 }
 AUTONAME_LENGTH = len("-") + 7
 

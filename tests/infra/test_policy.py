@@ -127,6 +127,12 @@ BAD_RESOURCES = [
     ("aws:autoscaling/group:Group", {"targetGroupArns": ["arn:tg"], "healthCheckType": "EC2"},
      "asg-elb-health-checks", "ignores its health checks"),
     ("aws:cloudwatch/logGroup:LogGroup", {}, "log-retention", "kept forever"),
+    ("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 7}, "log-group-kms",
+     "set kmsKeyId"),
+    ("aws:sns/topic:Topic", {"name": "t"}, "sns-encrypted", "not encrypted"),
+    ("aws:kms/key:Key", {"enableKeyRotation": False}, "kms-key-rotation", "rotation is off"),
+    ("aws:cloudwatch/metricAlarm:MetricAlarm", {"alarmActions": []}, "alarms-notify",
+     "notifies nobody"),
     ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
      {"cidrIpv4": "0.0.0.0/0", "fromPort": 22, "toPort": 22, "description": "ssh"},
      "ingress-described-and-narrow", "ports 22-22 are open to the world"),
@@ -168,6 +174,6 @@ def test_the_pack_entry_point_serves_every_policy(monkeypatch):
     runpy.run_path(str(POLICY_DIR / "__main__.py"), run_name="__main__")
     assert built["name"] == "shipyard"
     assert [p.name for p in built["policies"]] == [p.name for p in POLICIES]
-    assert len({policy.name for policy in POLICIES}) == len(POLICIES) == 13
+    assert len({policy.name for policy in POLICIES}) == len(POLICIES) == 17
     project = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python"

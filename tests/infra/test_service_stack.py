@@ -366,7 +366,22 @@ def test_each_environment_gets_its_own_rotated_key_and_only_its_deploy_role_uses
     key = shared.resources[("aws:kms/key:Key", f"shipyard-sample-{stack}-key")]
     assert key.inputs["enableKeyRotation"] is True
     assert key.inputs["deletionWindowInDays"] == 30
-    assert "policy" not in key.inputs  # AWS's default: the account, through IAM
+    statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+    account, region = pulumi_mocks.ACCOUNT, pulumi_mocks.REGION
+    assert statements["AccountAdministersThroughIam"]["Principal"] == {
+        "AWS": f"arn:aws:iam::{account}:root"
+    }
+    # CloudWatch Logs, in this region, for this environment's log groups only.
+    logs = statements["LogsOfThisEnvironment"]
+    assert logs["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
+    group = f"arn:aws:logs:{region}:{account}:log-group:/shipyard/shipyard-sample-{stack}"
+    assert logs["Condition"] == {
+        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": [group, f"{group}/*"]}
+    }
+    alarms = statements["AlarmsPublishToTheEncryptedTopic"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
     alias = shared.resources[("aws:kms/alias:Alias", f"shipyard-sample-{stack}-key")]
     assert alias.inputs["name"] == f"alias/shipyard-sample-{stack}"
     for other in ("dev", "staging", "prod", "qa"):

@@ -291,9 +291,12 @@ def test_stack_outputs(shipped):
     assert shipped.outputs["target"] == "ecs"
     assert set(shipped.outputs) == {
         "url", "image", "repositoryUrl", "clusterName", "serviceName", "logGroupName",
-        "target", "targetGroupArn", "alarmNames", "releaseParameter",
+        "target", "targetGroupArn", "alarmNames", "alarmTopicArn", "releaseParameter",
         *(["commit"] if built else []),
     }  # fmt: skip
+    assert shipped.outputs["alarmTopicArn"] == (
+        f"arn:aws:sns:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:{prefix}-alarms"
+    )
     assert shipped.outputs["alarmNames"] == [
         f"{prefix}-5xx",
         f"{prefix}-elb-5xx",

@@ -1,0 +1,72 @@
+"""Production hardening (issue 12): alarms that reach a person, logs and topics encrypted with
+the environment's own key."""
+
+from __future__ import annotations
+
+import pytest
+
+from devtools import pulumi_mocks
+from settings import SettingsError
+from shipyard_cli.offline import key_id
+
+from .conftest import SHIPPED_STACKS, evaluated
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+REGION, ACCOUNT = pulumi_mocks.REGION, pulumi_mocks.ACCOUNT
+
+
+def environment_key(stack: str) -> str:
+    return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id(f'alias/shipyard-sample-{stack}')}"
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_every_alarm_notifies_the_environments_encrypted_topic(stack):
+    evaluation = evaluated(stack)
+    topic = evaluation.one(TOPIC)
+    assert topic.inputs["name"] == f"shipyard-sample-{stack}-alarms"
+    assert topic.inputs["kmsMasterKeyId"] == environment_key(stack)
+    topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:shipyard-sample-{stack}-alarms"
+    alarms = evaluation.of_type(ALARM)
+    assert len(alarms) == 4
+    for alarm in alarms:
+        assert alarm.inputs["alarmActions"] == [topic_arn], alarm.name
+        assert alarm.inputs["okActions"] == [topic_arn], alarm.name
+    assert evaluation.outputs["alarmTopicArn"] == topic_arn
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_the_log_group_is_encrypted_with_the_environments_key(stack):
+    log_group = evaluated(stack).one(LOG_GROUP)
+    assert log_group.inputs["kmsKeyId"] == environment_key(stack)
+
+
+def test_alarm_emails_are_subscribed_by_a_name_that_ignores_their_order():
+    emails = ["ops@example.com", "oncall@example.org"]
+    first = pulumi_mocks.evaluate("prod", overrides={"alarmEmails": emails})
+    again = pulumi_mocks.evaluate("prod", overrides={"alarmEmails": emails[::-1]})
+    subscriptions = {s.name: s.inputs for s in first.of_type(SUBSCRIPTION)}
+    assert sorted(s["endpoint"] for s in subscriptions.values()) == sorted(emails)
+    assert {s["protocol"] for s in subscriptions.values()} == {"email"}
+    assert {s.name for s in again.of_type(SUBSCRIPTION)} == set(subscriptions)
+
+
+def test_an_existing_topic_is_notified_instead_of_creating_one():
+    arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:pager"
+    evaluation = pulumi_mocks.evaluate("prod", overrides={"alarmTopicArn": arn})
+    assert evaluation.of_type(TOPIC) == [] and evaluation.of_type(SUBSCRIPTION) == []
+    assert {tuple(a.inputs["alarmActions"]) for a in evaluation.of_type(ALARM)} == {(arn,)}
+
+
+def test_an_environment_whose_key_the_service_stack_has_not_made_is_refused():
+    mocks = pulumi_mocks.RecordingMocks(keys=set())
+    with pytest.raises(SettingsError) as raised:
+        pulumi_mocks.evaluate("prod", mocks=mocks)
+    assert raised.value.problems == [
+        "shipyard:serviceName: the environment's key alias/shipyard-sample-prod, which encrypts "
+        "its logs, its alarm topic and the secrets Pulumi keeps, does not exist; add prod to "
+        "the service stack's deployEnvironments and run `pulumi up -s shared` first"
+    ]
+    assert not [key for key in mocks.resources if key[0].startswith("aws:")]
