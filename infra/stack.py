@@ -11,6 +11,13 @@ import pulumi_aws as aws
 import naming
 from components.autoscaling import request_count_label
 from components.compute import ComputePlacement
+from components.domain import (
+    DomainAlias,
+    DomainAliasArgs,
+    DomainArgs,
+    DomainCertificate,
+    HostedZone,
+)
 from components.ec2_service import Ec2Service, Ec2ServiceArgs
 from components.ecs_service import FargateService, FargateServiceArgs
 from components.iam import SecretGrant
@@ -29,6 +36,7 @@ from components.secret_store import KeptSecret, SecretStore, SecretStoreArgs
 from container import ContainerSecret, ContainerSpec, container_environment
 from secret_references import PULUMI, SECRETS_MANAGER, SSM, SecretReference
 from settings import Settings, SettingsError
+from settings.environment_checks import ZONE_ID, in_zone
 from shipyard_cli.model import DIGEST
 from source import APP_DIR, COMMIT, SourceRevision, build_digest
 from tagging import tag_every_resource
@@ -88,6 +96,37 @@ def service_repository(settings: Settings) -> Repository:
             ]
         ) from None
     return Repository(found.name, found.repository_url, found.arn, found.registry_id)
+
+
+def hosted_zone(settings: Settings) -> HostedZone | None:
+    """The public zone domainName lives in, looked up before any resource."""
+    if not settings.domain_name:
+        return None
+    by_id = ZONE_ID.fullmatch(settings.hosted_zone)
+    try:
+        found = (
+            aws.route53.get_zone(zone_id=settings.hosted_zone)
+            if by_id
+            else aws.route53.get_zone(name=settings.hosted_zone, private_zone=False)
+        )
+    except Exception as error:  # the invoke's failure, whatever the engine wraps it in
+        if "not found" not in str(error).lower() and "NoSuchHostedZone" not in str(error):
+            raise
+        raise SettingsError(
+            [
+                f"shipyard:hostedZone: no public hosted zone {settings.hosted_zone} in this "
+                "account; create it in Route 53 (and delegate the domain to it) first"
+            ]
+        ) from None
+    zone = HostedZone(found.zone_id, found.name.rstrip("."))
+    if not in_zone(settings.domain_name, zone.name):
+        raise SettingsError(
+            [
+                f"shipyard:domainName: {settings.domain_name} is not in the zone {zone.name} "
+                f"({zone.zone_id}); use a name under it, or the zone it belongs to"
+            ]
+        )
+    return zone
 
 
 def environment_key(settings: Settings) -> str:
@@ -288,6 +327,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
     foreign_secrets(settings, account)
     repository = service_repository(settings)
     key_arn = environment_key(settings)
+    zone = hosted_zone(settings)
     tag_every_resource(prefix)
     digest = deployed_digest(settings)
     build = image_build(settings, revision, digest)
@@ -309,6 +349,10 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             protect=protect,
         ),
     )
+    domain = DomainArgs(settings.domain_name, zone) if zone else None
+    certificate_arn: pulumi.Input[str] | None = settings.certificate_arn or None
+    if domain:
+        certificate_arn = DomainCertificate(prefix, domain).certificate_arn
     load_balancer = LoadBalancer(
         prefix,
         LoadBalancerArgs(
@@ -318,11 +362,19 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             health_check=settings.health_check,
             target_type=TARGET_TYPES[settings.target],
             idle_timeout=settings.idle_timeout,
-            certificate_arn=settings.certificate_arn,
+            certificate_arn=certificate_arn,
             deletion_protection=settings.alb_deletion_protection,
             protect=protect,
+            domain_name=settings.domain_name,
         ),
     )
+    if domain:
+        DomainAlias(
+            prefix,
+            DomainAliasArgs(
+                domain.domain_name, domain.zone, load_balancer.dns_name, load_balancer.zone_id
+            ),
+        )
     observability = Observability(
         prefix,
         ObservabilityArgs(

@@ -33,6 +33,7 @@ MANAGED_POLICY_LIMIT = 6_144
 class DeployTarget:
     stack: str  # the environment's Pulumi stack
     github_environment: str  # the GitHub environment its deploy jobs run in
+    domain_name: str = ""  # its shipyard:domainName: the DNS records it may write
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,9 @@ class DeployAccess(pulumi.ComponentResource):
             self.provider_arn = provider.arn
         self.deploy_role_arns = {}
         for target in args.targets:
-            scope = self._scope(args, target.stack, args.environment_key_arns[target.stack])
+            scope = self._scope(
+                args, target.stack, args.environment_key_arns[target.stack], target.domain_name
+            )
             boundary = aws.iam.Policy(
                 f"{name}-{target.stack}-boundary",
                 name=naming.boundary_policy_name(args.service_name, target.stack),
@@ -158,7 +161,10 @@ class DeployAccess(pulumi.ComponentResource):
 
     @staticmethod
     def _scope(
-        args: DeployAccessArgs, environment: str, key_arn: pulumi.Input[str] | None = None
+        args: DeployAccessArgs,
+        environment: str,
+        key_arn: pulumi.Input[str] | None = None,
+        domain_name: str = "",
     ) -> Scope:
         return Scope(
             service=args.service_name,
@@ -170,6 +176,7 @@ class DeployAccess(pulumi.ComponentResource):
             state_bucket=args.state_bucket,
             secrets_key_arn=args.secrets_key_arn,
             environment_key_arn=key_arn,
+            domain_name=domain_name,
         )
 
     def _role(

@@ -37,6 +37,8 @@ class Scope:
     secrets_key_arn: str = ""
     # The environment's own KMS key (a deploy role's scope only).
     environment_key_arn: pulumi.Input[str] | None = None
+    # The environment's own domain: the DNS names its certificate and aliases use.
+    domain_name: str = ""
 
     @property
     def prefix(self) -> str:
@@ -89,6 +91,8 @@ UNSCOPABLE: dict[str, str] = {
     "deregister any family's revision (running tasks keep running)",
     "logs:DescribeLogGroups": "a list call with no resource type",
     "ssm:DescribeParameters": "a list call with no resource type",
+    "route53:ListHostedZones": "a list call with no resource type (finding a zone by name)",
+    "route53:ListHostedZonesByName": "a list call with no resource type",
     "ecr:GetAuthorizationToken": "the token is for the whole registry",
 }  # fmt: skip
 ECR_PUSH = (
@@ -497,6 +501,28 @@ def backend_statements(scope: Scope, stacks: list[str], write: bool) -> list[dic
     return statements
 
 
+def domain_statements(scope: Scope) -> list[dict[str, Any]]:
+    """The environment's own domain: its certificate (created with the stack tag, managed
+    only when tagged), and DNS records of exactly its name and its validation names in any
+    zone of the account (the zone is the environment's choice)."""
+    if not scope.domain_name:
+        return []
+    names = [scope.domain_name, f"_*.{scope.domain_name}"]
+    certificates = scope.arn("acm", "certificate/*")
+    return [
+        allow(["acm:RequestCertificate"], ["*"], new_resource(scope)),
+        allow(["acm:AddTagsToCertificate"], [certificates], new_resource(scope)),
+        allow(["acm:DeleteCertificate", "acm:DescribeCertificate",
+               "acm:ListTagsForCertificate"], [certificates], tagged(scope)),
+        allow(["route53:ChangeResourceRecordSets"], ["arn:aws:route53:::hostedzone/*"],
+              {"ForAllValues:StringLike": {
+                  "route53:ChangeResourceRecordSetsNormalizedRecordNames": names}}),
+        allow(["route53:GetHostedZone", "route53:ListResourceRecordSets",
+               "route53:ListTagsForResource"], ["arn:aws:route53:::hostedzone/*"]),
+        allow(["route53:GetChange"], ["arn:aws:route53:::change/*"]),
+    ]  # fmt: skip
+
+
 def deploy_statements(scope: Scope) -> list[dict[str, Any]]:
     """Everything `pulumi up`, `refresh` and `destroy` of one environment need, and shipyard's
     own reads (status, releases, the rollout waits)."""
@@ -512,6 +538,7 @@ def deploy_statements(scope: Scope) -> list[dict[str, Any]]:
         *observability_statements(scope),
         *parameter_statements(scope),
         *environment_key_statements(scope),
+        *domain_statements(scope),
         *backend_statements(scope, [scope.environment], write=True),
     ]
 
@@ -556,6 +583,11 @@ def preview_statements(
         allow(["ssm:GetParameter", "ssm:ListTagsForResource"],
               [scope.arn("ssm", f"parameter{naming.parameter_path(service, '*')}"),
                public_ami_parameters(scope)]),
+        # Each environment's domain: its zone, records and certificate (reads only).
+        allow(["route53:GetHostedZone", "route53:ListResourceRecordSets",
+               "route53:ListTagsForResource"], ["arn:aws:route53:::hostedzone/*"]),
+        allow(["acm:DescribeCertificate", "acm:ListTagsForCertificate"],
+              [scope.arn("acm", "certificate/*")]),
         # shipyard preview checks that every referenced secret exists, reading metadata
         # only (ssm:DescribeParameters, in read_everywhere; DescribeSecret), never a value.
         allow(["secretsmanager:DescribeSecret"],

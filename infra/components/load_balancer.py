@@ -28,13 +28,18 @@ class LoadBalancerArgs:
     health_check: HealthCheckSettings
     target_type: str  # "ip" for Fargate tasks, "instance" for EC2
     idle_timeout: int
-    certificate_arn: str
+    # A certificate for the HTTPS listener (HTTP then redirects to it); None: HTTP only.
+    certificate_arn: pulumi.Input[str] | None
     deletion_protection: bool
     protect: bool
+    # The service's own domain, for its URL; "": the load balancer's DNS name.
+    domain_name: str = ""
 
 
 class LoadBalancer(pulumi.ComponentResource):
     url: pulumi.Output[str]
+    dns_name: pulumi.Output[str]
+    zone_id: pulumi.Output[str]  # Route 53's zone of the load balancer's name (for aliases)
     load_balancer_arn: pulumi.Output[str]
     load_balancer_arn_suffix: pulumi.Output[str]
     target_group_arn: pulumi.Output[str]
@@ -49,7 +54,7 @@ class LoadBalancer(pulumi.ComponentResource):
     ) -> None:
         super().__init__("shipyard:index:LoadBalancer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        https = bool(args.certificate_arn)
+        https = args.certificate_arn is not None
         listener_ports = [80, 443] if https else [80]
 
         alb_group = aws.ec2.SecurityGroup(
@@ -162,7 +167,9 @@ class LoadBalancer(pulumi.ComponentResource):
             )
 
         scheme = "https" if https else "http"
-        self.url = alb.dns_name.apply(lambda dns: f"{scheme}://{dns}")
+        self.url = alb.dns_name.apply(lambda dns: f"{scheme}://{args.domain_name or dns}")
+        self.dns_name = alb.dns_name
+        self.zone_id = alb.zone_id
         self.load_balancer_arn = alb.arn
         self.load_balancer_arn_suffix = alb.arn_suffix
         self.target_group_arn = target_group.arn

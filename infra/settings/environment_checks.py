@@ -291,6 +291,81 @@ def alarm_notifications(values: Values) -> Problems:
     return problems
 
 
+# A DNS name ACM issues for: labels of letters, digits and hyphens, 253 characters at most.
+DOMAIN = re.compile(
+    r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]"
+)
+ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
+
+
+def domain(values: Values) -> Problems:
+    name, zone = values["domainName"], values["hostedZone"]
+    if not name and not zone:
+        return None
+    if not name or not zone:
+        missing = "hostedZone" if name else "domainName"
+        return (
+            f"{path(missing)}: domainName and hostedZone go together (the certificate is "
+            "validated and the alias records made in that zone); set both, or neither"
+        )
+    problems = []
+    if not DOMAIN.fullmatch(name):
+        problems.append(
+            f"{path('domainName')}: {name!r} is not a domain name like app.example.com "
+            "(lowercase, no wildcard, no trailing dot)"
+        )
+    if not ZONE_ID.fullmatch(zone) and not DOMAIN.fullmatch(zone.rstrip(".").lower()):
+        problems.append(
+            f"{path('hostedZone')}: {zone!r} is neither a hosted zone ID (Z...) nor a zone "
+            "name like example.com"
+        )
+    elif not ZONE_ID.fullmatch(zone) and not in_zone(name, zone):
+        problems.append(
+            f"{path('domainName')}: {name} is not in the zone {zone.rstrip('.')}, so its "
+            "certificate cannot be validated nor its alias made there; use a name under it"
+        )
+    if values["certificateArn"]:
+        problems.append(
+            f"{path('certificateArn')}: with domainName shipyard requests and validates the "
+            "certificate itself; remove certificateArn, or domainName and hostedZone"
+        )
+    return problems
+
+
+def in_zone(name: str, zone: str) -> bool:
+    zone = zone.rstrip(".").lower()
+    return name == zone or name.endswith(f".{zone}")
+
+
+def production_safety(values: Values) -> Problems:
+    """What a stack that protects its resources (prod) may not weaken."""
+    if not values["protectResources"]:
+        return None
+    problems = []
+    https = values["domainName"] or values["certificateArn"]
+    if not https and not values["allowPlainHttp"]:
+        problems.append(
+            f"{path('domainName')}: a stack with protectResources serves HTTPS: set domainName "
+            "and hostedZone (or certificateArn), or allowPlainHttp: true with the reason"
+        )
+    if values["useDefaultVpc"]:
+        problems.append(
+            f"{path('useDefaultVpc')}: a stack with protectResources runs in its own VPC, with "
+            "tasks and instances in private subnets and no public IP; set it to false"
+        )
+    if not values["albDeletionProtection"]:
+        problems.append(
+            f"{path('albDeletionProtection')}: a stack with protectResources keeps its load "
+            "balancer from deletion; set it to true"
+        )
+    if values["logRetentionDays"] < 90:
+        problems.append(
+            f"{path('logRetentionDays')}: {values['logRetentionDays']} days is too short for a "
+            "stack with protectResources; keep logs at least 90 days"
+        )
+    return problems
+
+
 def cpu_alarm_above_target(values: Values) -> Problems:
     alarm, target = values["alarmCpuPercent"], values["cpuTargetPercent"]
     if values["scaleOnCpu"] and alarm <= target:
@@ -428,6 +503,8 @@ ENVIRONMENT_CHECKS: tuple[Check, ...] = (
     vpc_cidr,
     between("availabilityZones", 2, 6),
     certificate,
+    domain,
+    production_safety,
     one_of("logRetentionDays", aws_limits.LOG_RETENTION_DAYS),
     between("alarmCpuPercent", 1, 100),
     cpu_alarm_above_target,

@@ -108,8 +108,17 @@ KEYS: tuple[Key, ...] = (
     Key("availabilityZones", int, 2, "Zones the created VPC spans (2-6)."),
     Key("natGatewayPerZone", bool, False,
         "One NAT gateway per zone (zone-resilient egress) instead of one shared."),
+    Key("domainName", str, "",
+        "The service's own domain (app.example.com): an ACM certificate validated in "
+        "hostedZone, alias records to the load balancer, HTTPS, and HTTP redirected to it."),
+    Key("hostedZone", str, "",
+        "The Route 53 public hosted zone of domainName, by ID (Z...) or name (example.com)."),
     Key("certificateArn", str, "",
-        "ACM certificate ARN: adds an HTTPS listener and redirects HTTP to it."),
+        "An existing ACM certificate ARN instead of one shipyard requests: adds an HTTPS "
+        "listener and redirects HTTP to it."),
+    Key("allowPlainHttp", bool, False,
+        "Let a stack with protectResources serve plain HTTP (no domainName or "
+        "certificateArn). Say why in the stack file."),
     Key("albDeletionProtection", bool, False, "Deletion protection on the load balancer."),
     Key("logRetentionDays", int, 7, "CloudWatch log retention in days (CloudWatch's values)."),
     Key("alarmCpuPercent", int, 85, "Average CPU that raises the high-CPU alarm."),

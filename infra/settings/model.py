@@ -79,6 +79,8 @@ class Settings:
     network: NetworkSettings
     idle_timeout: int
     certificate_arn: str
+    domain_name: str
+    hosted_zone: str  # ID (Z...) or name
     alb_deletion_protection: bool
     log_retention_days: int
     alarm_cpu_percent: int

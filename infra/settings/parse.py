@@ -284,6 +284,8 @@ def build(environment: str, v: dict[str, Any], aws_profile: str = "") -> Setting
         ),
         idle_timeout=v["idleTimeout"],
         certificate_arn=v["certificateArn"],
+        domain_name=v["domainName"],
+        hosted_zone=v["hostedZone"],
         alb_deletion_protection=v["albDeletionProtection"],
         log_retention_days=v["logRetentionDays"],
         alarm_cpu_percent=v["alarmCpuPercent"],

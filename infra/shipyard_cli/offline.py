@@ -148,7 +148,23 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "dnsName": f"{name}-1234567890.{region}.elb.amazonaws.com",
                 "arnSuffix": suffix,
                 "arn": _arn("elasticloadbalancing", f"loadbalancer/{suffix}", region),
+                # Route 53's zone for the load balancers of us-east-1 (aliases point into it).
+                "zoneId": "Z35SXDOTRQ7X7K",
             }
+        if typ == "aws:acm/certificate:Certificate":
+            domain = inputs["domainName"]
+            return {
+                "arn": _arn("acm", f"certificate/{key_id(domain)}", region),
+                "domainValidationOptions": [{
+                    "domainName": domain, "resourceRecordType": "CNAME",
+                    "resourceRecordName": f"_{_hash(domain)[:32]}.{domain}.",
+                    "resourceRecordValue": f"_{_hash(name)[:32]}.acm-validations.aws.",
+                }],
+            }  # fmt: skip
+        if typ == "aws:acm/certificateValidation:CertificateValidation":
+            return {"certificateArn": inputs["certificateArn"]}
+        if typ == "aws:route53/record:Record":
+            return {"fqdn": str(inputs["name"]).rstrip(".")}
         if typ == "aws:lb/targetGroup:TargetGroup":
             suffix = f"targetgroup/{name}/73e2d6bc24d8a067"
             return {"arnSuffix": suffix, "arn": _arn("elasticloadbalancing", suffix, region)}
@@ -205,6 +221,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "name": args.args.get("name"),
                 "type": "String",
                 "value": self._parameter(args.args.get("name", "")),
+            },
+            "aws:route53/getZone:getZone": {
+                "zoneId": args.args.get("zoneId") or "Z0123456789EXAMPLE",
+                "name": f"{args.args.get('name') or 'example.com'}.",
+                "id": args.args.get("zoneId") or "Z0123456789EXAMPLE",
             },
             # The environment's key, made by the service stack, found by its alias.
             "aws:kms/getKey:getKey": {

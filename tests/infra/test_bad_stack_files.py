@@ -243,6 +243,24 @@ CASES = {
                                            {"shipyard:alarmTopicArn":
                                             "arn:aws:sns:us-east-1:123456789012:pager",
                                             "shipyard:alarmEmails": '["a@example.com"]'}),
+    # -- HTTPS on a domain, and what a prod-like stack may not weaken --
+    "domain-outside-zone": Bad("shipyard:domainName", "is not in the zone example.org",
+                               {"shipyard:hostedZone": "example.org"}, "prod"),
+    "domain-without-zone": Bad("shipyard:hostedZone", "go together",
+                               {"shipyard:hostedZone": ""}, "prod"),
+    "domain-not-a-name": Bad("shipyard:domainName", "is not a domain name",
+                             {"shipyard:domainName": "*.example.com"}, "prod"),
+    "domain-and-certificate": Bad("shipyard:certificateArn", "requests and validates",
+                                  {"shipyard:certificateArn": "arn:aws:acm:us-east-1:"
+                                   "123456789012:certificate/0b1c2d3e"}, "prod"),
+    "prod-plain-http": Bad("shipyard:domainName", "serves HTTPS",
+                           {"shipyard:domainName": "", "shipyard:hostedZone": ""}, "prod"),
+    "prod-default-vpc": Bad("shipyard:useDefaultVpc", "runs in its own VPC",
+                            {"shipyard:useDefaultVpc": "true"}, "prod"),
+    "prod-no-deletion-protection": Bad("shipyard:albDeletionProtection", "set it to true",
+                                       {"shipyard:albDeletionProtection": "false"}, "prod"),
+    "prod-short-retention": Bad("shipyard:logRetentionDays", "at least 90 days",
+                                {"shipyard:logRetentionDays": "30"}, "prod"),
     # -- null and YAML edge cases, as Pulumi hands them over --
     "null-number": Bad("shipyard:cpu", "has no value; set a whole number, or remove the key",
                        {"shipyard:cpu": None}),
@@ -321,3 +339,10 @@ def test_only_secret_values_may_be_set_as_a_secret():
         "secrets in shipyard:secretValues or in AWS (shipyard:secrets)"
     ]
     assert mocks.resources == {}
+
+
+def test_plain_http_in_prod_needs_the_explicit_opt_out():
+    evaluation = pulumi_mocks.evaluate(
+        "prod", overrides={"domainName": "", "hostedZone": "", "allowPlainHttp": True}
+    )
+    assert evaluation.outputs["url"].startswith("http://")

@@ -84,7 +84,9 @@ def test_a_health_check_setting_changes_only_the_target_group(stack):
 
 def test_a_certificate_adds_https_with_tls12_and_redirects_http():
     arn = "arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-000000000000"
-    evaluation = pulumi_mocks.evaluate("prod", overrides={"certificateArn": arn})
+    evaluation = pulumi_mocks.evaluate(
+        "prod", overrides={"certificateArn": arn, "domainName": "", "hostedZone": ""}
+    )
     listeners = {
         listener.inputs["port"]: listener.inputs for listener in evaluation.of_type(LISTENER)
     }

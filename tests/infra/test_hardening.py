@@ -70,3 +70,57 @@ def test_an_environment_whose_key_the_service_stack_has_not_made_is_refused():
         "the service stack's deployEnvironments and run `pulumi up -s shared` first"
     ]
     assert not [key for key in mocks.resources if key[0].startswith("aws:")]
+
+
+CERTIFICATE = "aws:acm/certificate:Certificate"
+RECORD = "aws:route53/record:Record"
+VALIDATION = "aws:acm/certificateValidation:CertificateValidation"
+LISTENER = "aws:lb/listener:Listener"
+
+
+def test_prod_serves_https_on_its_domain_with_a_dns_validated_certificate():
+    prod = evaluated("prod")
+    certificate = prod.one(CERTIFICATE)
+    assert certificate.inputs["domainName"] == "app.example.com"
+    assert certificate.inputs["validationMethod"] == "DNS"
+    records = {record.inputs["type"]: record.inputs for record in prod.of_type(RECORD)}
+    # The validation record ACM asks for, in the given zone (looked up by name).
+    assert ("aws:route53/getZone:getZone", "example.com") in [
+        (token, args.get("name")) for token, args in prod.calls
+    ]
+    validation = records["CNAME"]
+    assert validation["zoneId"] == "Z0123456789EXAMPLE"
+    assert validation["name"].endswith(".app.example.com.")
+    assert validation["records"][0].endswith(".acm-validations.aws.")
+    assert prod.one(VALIDATION).inputs["validationRecordFqdns"] == [
+        validation["name"].rstrip(".")
+    ]
+    # A and AAAA aliases to the load balancer.
+    for record_type in ("A", "AAAA"):
+        alias = records[record_type]
+        assert alias["name"] == "app.example.com" and alias["zoneId"] == "Z0123456789EXAMPLE"
+        (target,) = alias["aliases"]
+        assert target["name"].endswith(".elb.amazonaws.com")
+        assert target["zoneId"] == "Z35SXDOTRQ7X7K" and target["evaluateTargetHealth"] is True
+    listeners = {listener.inputs["port"]: listener for listener in prod.of_type(LISTENER)}
+    https = listeners[443]
+    assert https.inputs["protocol"] == "HTTPS"
+    assert https.inputs["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    # The listener uses the certificate once it is validated, not before.
+    assert (VALIDATION, "shipyard-sample-prod-validation") in https.dependencies
+    assert listeners[80].inputs["defaultActions"][0]["redirect"]["protocol"] == "HTTPS"
+    assert prod.outputs["url"] == "https://app.example.com"
+
+
+def test_a_zone_given_by_id_must_hold_the_domain():
+    mocks = pulumi_mocks.RecordingMocks()
+    with pytest.raises(SettingsError) as raised:
+        pulumi_mocks.evaluate(
+            "prod", overrides={"domainName": "app.other.org", "hostedZone": "Z0123456789EXAMPLE"},
+            mocks=mocks,
+        )  # fmt: skip
+    assert raised.value.problems == [
+        "shipyard:domainName: app.other.org is not in the zone example.com "
+        "(Z0123456789EXAMPLE); use a name under it, or the zone it belongs to"
+    ]
+    assert not [key for key in mocks.resources if key[0].startswith("aws:")]

@@ -74,6 +74,10 @@ UNNAMED_TYPES = {
     "pulumi-python:dynamic/shipyard:InstanceRefreshWait",
     "aws:kms/key:Key",
     "aws:sns/topicSubscription:TopicSubscription",
+    # Named by their domain: a DNS name, checked by settings (environment_checks.DOMAIN).
+    "aws:acm/certificate:Certificate",
+    "aws:acm/certificateValidation:CertificateValidation",
+    "aws:route53/record:Record",
 }
 AUTONAME_LENGTH = len("-") + 7
 

@@ -55,7 +55,8 @@ def test_every_shipped_stack_passes_the_mandatory_policies(stack):
 
 def test_a_certificate_adds_an_https_listener_that_passes_too():
     arn = "arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-000000000000"
-    assert stack_violations(pulumi_mocks.evaluate("prod", overrides={"certificateArn": arn})) == {}
+    overrides = {"certificateArn": arn, "domainName": "", "hostedZone": ""}
+    assert stack_violations(pulumi_mocks.evaluate("prod", overrides=overrides)) == {}
 
 
 def policy_document(*statements: dict) -> str:

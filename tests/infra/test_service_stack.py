@@ -172,13 +172,26 @@ def test_a_deploy_role_is_scoped_to_its_environment(shared, stack):
             ]
             # The environment's own KMS key, which the service stack made.
             own_key = resource == environment_key_arn(stack)
+            # DNS: records of exactly its own domain's names, in whichever zone holds it;
+            # reading zones, records and the changes it made.
+            own_names = "ChangeResourceRecordSetsNormalizedRecordNames" in condition and (
+                set(json.loads(condition)["ForAllValues:StringLike"][
+                    "route53:ChangeResourceRecordSetsNormalizedRecordNames"])
+                == {"app.example.com", "_*.app.example.com"}
+            )  # fmt: skip
+            dns_reads = resource in (
+                "arn:aws:route53:::hostedzone/*", "arn:aws:route53:::change/*"
+            ) and set(statement["Action"]) <= {
+                "route53:GetHostedZone", "route53:ListResourceRecordSets",
+                "route53:ListTagsForResource", "route53:GetChange",
+            }  # fmt: skip
             # Service-linked roles, each named by the AWS service it is for.
             service_linked = resource.endswith(":role/aws-service-role/*") and (
                 "iam:AWSServiceName" in condition
             )
             assert (
                 by_name or by_tag or shared_thing or new_instance or default_vpc
-                or service_linked or own_key
+                or service_linked or own_key or own_names or dns_reads
             ), (
                 statement,
                 resource,

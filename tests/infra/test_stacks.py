@@ -144,15 +144,21 @@ def test_load_balancer_is_hardened_and_checks_health_fast(shipped):
         "interval": 5, "timeout": 2, "healthyThreshold": 2, "unhealthyThreshold": 2,
         "matcher": "200",
     }  # fmt: skip
-    (listener,) = shipped.of_type(LISTENER)
-    assert listener.inputs["port"] == 80
-    assert listener.inputs["defaultActions"][0]["type"] == "forward"
+    listeners = {listener.inputs["port"]: listener.inputs for listener in shipped.of_type(LISTENER)}
+    if shipped.stack == "prod":  # HTTPS on its domain; HTTP only redirects
+        assert set(listeners) == {80, 443}
+        assert listeners[80]["defaultActions"][0]["type"] == "redirect"
+        assert listeners[443]["defaultActions"][0]["type"] == "forward"
+    else:
+        assert set(listeners) == {80}
+        assert listeners[80]["defaultActions"][0]["type"] == "forward"
 
 
 def test_only_listener_ports_are_open_to_the_world(shipped):
     world = [rule.inputs for rule in shipped.of_type(INGRESS) if rule.inputs.get("cidrIpv4")]
+    ports = [80, 443] if shipped.stack == "prod" else [80]
     assert [(rule["fromPort"], rule["toPort"], rule["cidrIpv4"]) for rule in world] == [
-        (80, 80, "0.0.0.0/0")
+        (port, port, "0.0.0.0/0") for port in ports
     ]
     for rule in shipped.of_type(INGRESS) + shipped.of_type(EGRESS):
         assert rule.inputs["description"], rule.name
@@ -282,7 +288,12 @@ def test_every_child_resource_belongs_to_a_component(shipped):
 
 def test_stack_outputs(shipped):
     prefix = f"shipyard-sample-{shipped.stack}"
-    assert shipped.outputs["url"].startswith("http://")
+    assert shipped.outputs["url"] == (
+        "https://app.example.com"
+        if shipped.stack == "prod"
+        else f"http://{shipped.one('aws:lb/loadBalancer:LoadBalancer').name}-1234567890"
+        f".us-east-1.elb.amazonaws.com"
+    )
     assert shipped.outputs["clusterName"] == prefix
     assert shipped.outputs["serviceName"] == prefix
     assert shipped.outputs["logGroupName"] == f"/shipyard/{prefix}"
