@@ -96,6 +96,12 @@ RULES: dict[str, NameRule] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": NameRule(
         "alarm", 255, ANY_PRINTABLE, "printable ASCII"
     ),
+    # S3 bucket names: 3-63 lowercase letters, digits, hyphens (and dots, which shipyard
+    # does not use: they break virtual-host TLS).
+    "aws:s3/bucket:Bucket": NameRule(
+        "S3 bucket", 63, "[a-z0-9-]", "lowercase letters, digits, -", min_length=3,
+        edges_alphanumeric=True,
+    ),
     "aws:sns/topic:Topic": NameRule(
         "SNS topic", 256, "[A-Za-z0-9_-]", "letters, digits, _ -"
     ),
@@ -160,6 +166,11 @@ def target_group_name(prefix: str, role: str = "tg") -> str:
     return fitted(prefix, role, autonamed_within(limit))
 
 
+def access_log_bucket_name(prefix: str) -> str:
+    """The logical name of the load balancer's log bucket (auto-named: + 8 characters)."""
+    return f"{prefix}-alb-logs"
+
+
 def alarm_topic_name(prefix: str) -> str:
     """The environment's alarm topic (SNS)."""
     return f"{prefix}-alarms"
@@ -205,6 +216,7 @@ def derived_names(service_name: str, environment: str) -> list[DerivedName]:
         ("aws:autoscaling/group:Group", prefix, False),
         ("aws:cloudwatch/metricAlarm:MetricAlarm", f"{prefix}-unhealthy", False),
         ("aws:cloudwatch/logGroup:LogGroup", log_group_name(prefix), False),
+        ("aws:s3/bucket:Bucket", access_log_bucket_name(prefix), True),
     ]
     names = [
         DerivedName(type_, physical(name, autonamed), RULES[type_])

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 import naming
+from components.access_logs import AccessLogBucket, AccessLogsArgs
 from components.autoscaling import request_count_label
 from components.compute import ComputePlacement
 from components.domain import (
@@ -349,6 +350,19 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             protect=protect,
         ),
     )
+    access_logs = (
+        AccessLogBucket(
+            prefix,
+            AccessLogsArgs(
+                account=account,
+                region=aws.get_region().region,
+                retention_days=settings.access_log_days,
+                protect=protect,
+            ),
+        )
+        if settings.access_logs
+        else None
+    )
     domain = DomainArgs(settings.domain_name, zone) if zone else None
     certificate_arn: pulumi.Input[str] | None = settings.certificate_arn or None
     if domain:
@@ -366,6 +380,8 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             deletion_protection=settings.alb_deletion_protection,
             protect=protect,
             domain_name=settings.domain_name,
+            access_log_bucket=access_logs.bucket_name if access_logs else None,
+            access_log_permission=tuple(access_logs.ready) if access_logs else (),
         ),
     )
     if domain:

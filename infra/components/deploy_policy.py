@@ -501,6 +501,30 @@ def backend_statements(scope: Scope, stacks: list[str], write: bool) -> list[dic
     return statements
 
 
+# What the provider reads of a bucket, and writes of the access log bucket's settings.
+S3_BUCKET_READS = (
+    "s3:GetAccelerateConfiguration", "s3:GetBucketAcl", "s3:GetBucketCORS",
+    "s3:GetBucketLocation", "s3:GetBucketLogging", "s3:GetBucketObjectLockConfiguration",
+    "s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketRequestPayment", "s3:GetBucketTagging", "s3:GetBucketVersioning",
+    "s3:GetBucketWebsite", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
+    "s3:GetReplicationConfiguration", "s3:ListBucket",
+)  # fmt: skip
+
+
+def access_log_statements(scope: Scope) -> list[dict[str, Any]]:
+    """The load balancer's access log bucket, by its name (<prefix>-alb-logs-<random>)."""
+    bucket = f"arn:aws:s3:::{naming.access_log_bucket_name(scope.prefix)}-*"
+    return [
+        allow([*S3_BUCKET_READS, "s3:CreateBucket", "s3:DeleteBucket",
+               "s3:DeleteBucketPolicy", "s3:ListBucketVersions", "s3:PutBucketOwnershipControls",
+               "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging",
+               "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration"], [bucket]),
+        # Emptying it when a stack that does not protect it is destroyed.
+        allow(["s3:DeleteObject", "s3:DeleteObjectVersion"], [f"{bucket}/*"]),
+    ]  # fmt: skip
+
+
 def domain_statements(scope: Scope) -> list[dict[str, Any]]:
     """The environment's own domain: its certificate (created with the stack tag, managed
     only when tagged), and DNS records of exactly its name and its validation names in any
@@ -539,6 +563,7 @@ def deploy_statements(scope: Scope) -> list[dict[str, Any]]:
         *parameter_statements(scope),
         *environment_key_statements(scope),
         *domain_statements(scope),
+        *access_log_statements(scope),
         *backend_statements(scope, [scope.environment], write=True),
     ]
 
@@ -583,6 +608,8 @@ def preview_statements(
         allow(["ssm:GetParameter", "ssm:ListTagsForResource"],
               [scope.arn("ssm", f"parameter{naming.parameter_path(service, '*')}"),
                public_ami_parameters(scope)]),
+        allow(list(S3_BUCKET_READS),
+              [f"arn:aws:s3:::{naming.access_log_bucket_name(f'{service}-*')}-*"]),
         # Each environment's domain: its zone, records and certificate (reads only).
         allow(["route53:GetHostedZone", "route53:ListResourceRecordSets",
                "route53:ListTagsForResource"], ["arn:aws:route53:::hostedzone/*"]),

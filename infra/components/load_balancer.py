@@ -34,6 +34,9 @@ class LoadBalancerArgs:
     protect: bool
     # The service's own domain, for its URL; "": the load balancer's DNS name.
     domain_name: str = ""
+    # The bucket access logs go to (None: off), and what lets the load balancer write there.
+    access_log_bucket: pulumi.Input[str] | None = None
+    access_log_permission: tuple[pulumi.Resource, ...] = ()
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -108,7 +111,17 @@ class LoadBalancer(pulumi.ComponentResource):
             drop_invalid_header_fields=True,
             desync_mitigation_mode="defensive",
             enable_deletion_protection=args.deletion_protection,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            access_logs=(
+                aws.lb.LoadBalancerAccessLogsArgs(bucket=args.access_log_bucket, enabled=True)
+                if args.access_log_bucket is not None
+                else None
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect,
+                # ELB checks that it may write to the bucket when logging is turned on.
+                depends_on=list(args.access_log_permission),
+            ),
         )
         check = args.health_check
         target_group = aws.lb.TargetGroup(

@@ -189,6 +189,56 @@ def _alarm_notifies(props: dict[str, Any]) -> list[str]:
     return []
 
 
+def _public_access_blocked(props: dict[str, Any]) -> list[str]:
+    keys = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    open_ = [key for key in keys if props.get(key) is not True]
+    return [f"public access is not fully blocked: {open_} off"] if open_ else []
+
+
+def _owner_enforced(props: dict[str, Any]) -> list[str]:
+    if (props.get("rule") or {}).get("objectOwnership") != "BucketOwnerEnforced":
+        return ["ACLs are on; set objectOwnership to BucketOwnerEnforced"]
+    return []
+
+
+def _bucket_encrypted(props: dict[str, Any]) -> list[str]:
+    rules = props.get("rules") or []
+    algorithms = {
+        (rule.get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm")
+        for rule in rules
+    }
+    if not algorithms & {"AES256", "aws:kms", "aws:kms:dsse"}:
+        return ["no default encryption; set sseAlgorithm"]
+    return []
+
+
+def _bucket_lifecycle(props: dict[str, Any]) -> list[str]:
+    expiring = [
+        rule for rule in props.get("rules") or []
+        if rule.get("status") == "Enabled" and (rule.get("expiration") or {}).get("days")
+    ]  # fmt: skip
+    return [] if expiring else ["objects never expire; add an enabled expiration rule"]
+
+
+def _bucket_tls_only(props: dict[str, Any]) -> list[str]:
+    statements = json.loads(props.get("policy") or "{}").get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        condition = (statement.get("Condition") or {}).get("Bool") or {}
+        if statement.get("Effect") == "Deny" and str(
+            condition.get("aws:SecureTransport")
+        ).lower() == "false":
+            return []
+    return ["plain HTTP is not denied; add a Deny on aws:SecureTransport false"]
+
+
+def _protected_alb_logs(props: dict[str, Any]) -> list[str]:
+    if props.get("enableDeletionProtection") and not (props.get("accessLogs") or {}).get(
+        "enabled"
+    ):
+        return ["a production load balancer (deletion protection on) keeps no access logs"]
+    return []
+
+
 def _ingress_rule(props: dict[str, Any]) -> list[str]:
     problems = []
     if not props.get("description"):
@@ -338,6 +388,42 @@ POLICIES: list[ResourceValidationPolicy] = [
         "Every alarm has an action that notifies someone (FSBP CloudWatch.15).",
         "aws:cloudwatch/metricAlarm:MetricAlarm",
         _alarm_notifies,
+    ),
+    _policy(
+        "s3-public-access-blocked",
+        "S3 buckets block every kind of public access (CKV2_AWS_6).",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        _public_access_blocked,
+    ),
+    _policy(
+        "s3-owner-enforced",
+        "S3 buckets disable ACLs: the owner owns every object (CKV2_AWS_65).",
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        _owner_enforced,
+    ),
+    _policy(
+        "s3-encrypted",
+        "S3 buckets encrypt objects by default (CKV_AWS_19).",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        _bucket_encrypted,
+    ),
+    _policy(
+        "s3-lifecycle",
+        "S3 buckets expire what they hold (CKV2_AWS_61).",
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        _bucket_lifecycle,
+    ),
+    _policy(
+        "s3-tls-only",
+        "S3 bucket policies deny requests over plain HTTP (FSBP S3.5).",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        _bucket_tls_only,
+    ),
+    _policy(
+        "alb-access-logs",
+        "Production load balancers (deletion protection on) keep access logs (CKV_AWS_91).",
+        "aws:lb/loadBalancer:LoadBalancer",
+        _protected_alb_logs,
     ),
     _policy(
         "ingress-described-and-narrow",

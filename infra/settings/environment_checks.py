@@ -503,6 +503,7 @@ ENVIRONMENT_CHECKS: tuple[Check, ...] = (
     vpc_cidr,
     between("availabilityZones", 2, 6),
     certificate,
+    between("accessLogDays", 1, 3650),
     domain,
     production_safety,
     one_of("logRetentionDays", aws_limits.LOG_RETENTION_DAYS),

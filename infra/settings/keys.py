@@ -120,6 +120,10 @@ KEYS: tuple[Key, ...] = (
         "Let a stack with protectResources serve plain HTTP (no domainName or "
         "certificateArn). Say why in the stack file."),
     Key("albDeletionProtection", bool, False, "Deletion protection on the load balancer."),
+    Key("accessLogs", bool, False,
+        "The load balancer's access logs, in an S3 bucket of the environment (public access "
+        "blocked, SSE-S3, TLS only)."),
+    Key("accessLogDays", int, 90, "Days the access log bucket keeps logs (1-3650)."),
     Key("logRetentionDays", int, 7, "CloudWatch log retention in days (CloudWatch's values)."),
     Key("alarmCpuPercent", int, 85, "Average CPU that raises the high-CPU alarm."),
     Key("alarm5xxPerMinute", int, 10, "Target 5xx responses per minute that raise the alarm."),

@@ -82,6 +82,8 @@ class Settings:
     domain_name: str
     hosted_zone: str  # ID (Z...) or name
     alb_deletion_protection: bool
+    access_logs: bool
+    access_log_days: int
     log_retention_days: int
     alarm_cpu_percent: int
     alarm_5xx_per_minute: int

@@ -182,6 +182,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return {"arn": _arn("logs", f"log-group:{name}", region)}
         if typ == "aws:iam/role:Role":
             return {"arn": f"arn:aws:iam::{ACCOUNT}:role/{name}"}
+        if typ == "aws:s3/bucket:Bucket":
+            bucket = f"{name}-{_hash(name)[:7]}"
+            return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "id": bucket}
         if typ == "aws:sns/topic:Topic":
             return {"arn": _arn("sns", name, region)}
         if typ == "aws:ssm/parameter:Parameter":
@@ -221,6 +224,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "name": args.args.get("name"),
                 "type": "String",
                 "value": self._parameter(args.args.get("name", "")),
+            },
+            # Elastic Load Balancing's account in us-east-1 (the provider's table).
+            "aws:elb/getServiceAccount:getServiceAccount": {
+                "arn": "arn:aws:iam::127311923021:root", "id": "127311923021",
             },
             "aws:route53/getZone:getZone": {
                 "zoneId": args.args.get("zoneId") or "Z0123456789EXAMPLE",

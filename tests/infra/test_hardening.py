@@ -3,6 +3,8 @@ the environment's own key."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from devtools import pulumi_mocks
@@ -124,3 +126,56 @@ def test_a_zone_given_by_id_must_hold_the_domain():
         "(Z0123456789EXAMPLE); use a name under it, or the zone it belongs to"
     ]
     assert not [key for key in mocks.resources if key[0].startswith("aws:")]
+
+
+BUCKET = "aws:s3/bucket:Bucket"
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_access_logs_go_to_a_closed_encrypted_tls_only_bucket_that_expires_them(stack):
+    evaluation = evaluated(stack)
+    prefix = f"shipyard-sample-{stack}"
+    bucket = evaluation.one(BUCKET)
+    assert bucket.name == f"{prefix}-alb-logs"
+    assert bucket.protect is (stack == "prod") and bucket.inputs["forceDestroy"] is (
+        stack != "prod"
+    )
+    block = evaluation.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    assert all(block[key] is True for key in (
+        "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"
+    ))  # fmt: skip
+    ownership = evaluation.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    encryption = evaluation.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )
+    assert encryption.inputs["rules"] == [
+        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
+    ]
+    (rule,) = evaluation.one(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    ).inputs["rules"]
+    assert rule["status"] == "Enabled" and rule["expiration"] == {"days": 90}
+    policy = evaluation.one("aws:s3/bucketPolicy:BucketPolicy")
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    assert statements["DenyPlainHttp"]["Effect"] == "Deny"
+    assert statements["DenyPlainHttp"]["Condition"] == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
+    delivery = statements["LoadBalancerLogDelivery"]
+    assert delivery["Principal"] == {"AWS": "arn:aws:iam::127311923021:root"}
+    assert delivery["Action"] == "s3:PutObject"
+    assert delivery["Resource"].endswith(f"/AWSLogs/{ACCOUNT}/*")
+    # The load balancer logs there, once the bucket lets it.
+    load_balancer = evaluation.one(LOAD_BALANCER)
+    assert load_balancer.inputs["accessLogs"]["enabled"] is True
+    assert load_balancer.inputs["accessLogs"]["bucket"].startswith(f"{prefix}-alb-logs-")
+    assert ("aws:s3/bucketPolicy:BucketPolicy", policy.name) in load_balancer.dependencies
+
+
+@pytest.mark.parametrize("stack", ["dev", "qa"])
+def test_stacks_without_access_logs_have_no_bucket(stack):
+    evaluation = evaluated(stack)
+    assert evaluation.of_type(BUCKET) == []
+    assert not evaluation.one(LOAD_BALANCER).inputs.get("accessLogs")

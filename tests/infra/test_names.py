@@ -47,6 +47,8 @@ AWS_NAME_LIMITS: dict[str, tuple[str, int, str]] = {
     "aws:iam/policy:Policy": ("name", 128, r"[\w+=,.@-]+"),
     # Parameters a user creates: up to 1011 characters, not under /aws or /ssm.
     "aws:ssm/parameter:Parameter": ("name", 1011, r"(?!/?(?:aws|ssm))[A-Za-z0-9_./-]+"),
+    # S3 bucket names: 3-63 lowercase letters, digits, hyphens, a letter or digit at each end.
+    "aws:s3/bucket:Bucket": ("bucket", 63, r"[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]"),
     # SNS CreateTopic Name: up to 256 letters, digits, hyphens and underscores.
     "aws:sns/topic:Topic": ("name", 256, r"[A-Za-z0-9_-]+"),
     # alias/ and then letters, digits, / _ -; alias/aws/ is AWS's own.
@@ -78,6 +80,12 @@ UNNAMED_TYPES = {
     "aws:acm/certificate:Certificate",
     "aws:acm/certificateValidation:CertificateValidation",
     "aws:route53/record:Record",
+    # Settings of a bucket, named by the bucket.
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketPolicy:BucketPolicy",
 }
 AUTONAME_LENGTH = len("-") + 7
 

@@ -131,6 +131,24 @@ BAD_RESOURCES = [
     ("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 7}, "log-group-kms",
      "set kmsKeyId"),
     ("aws:sns/topic:Topic", {"name": "t"}, "sns-encrypted", "not encrypted"),
+    ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+     {"blockPublicAcls": True, "blockPublicPolicy": False, "ignorePublicAcls": True,
+      "restrictPublicBuckets": True},
+     "s3-public-access-blocked", "['blockPublicPolicy'] off"),
+    ("aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+     {"rule": {"objectOwnership": "ObjectWriter"}}, "s3-owner-enforced", "ACLs are on"),
+    ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+     {"rules": []}, "s3-encrypted", "no default encryption"),
+    ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+     {"rules": [{"id": "x", "status": "Disabled", "expiration": {"days": 9}}]},
+     "s3-lifecycle", "never expire"),
+    ("aws:s3/bucketPolicy:BucketPolicy",
+     {"policy": policy_document({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                 "Resource": "arn:aws:s3:::b/*"})},
+     "s3-tls-only", "plain HTTP is not denied"),
+    ("aws:lb/loadBalancer:LoadBalancer",
+     {"dropInvalidHeaderFields": True, "enableDeletionProtection": True},
+     "alb-access-logs", "keeps no access logs"),
     ("aws:kms/key:Key", {"enableKeyRotation": False}, "kms-key-rotation", "rotation is off"),
     ("aws:cloudwatch/metricAlarm:MetricAlarm", {"alarmActions": []}, "alarms-notify",
      "notifies nobody"),
@@ -175,6 +193,6 @@ def test_the_pack_entry_point_serves_every_policy(monkeypatch):
     runpy.run_path(str(POLICY_DIR / "__main__.py"), run_name="__main__")
     assert built["name"] == "shipyard"
     assert [p.name for p in built["policies"]] == [p.name for p in POLICIES]
-    assert len({policy.name for policy in POLICIES}) == len(POLICIES) == 17
+    assert len({policy.name for policy in POLICIES}) == len(POLICIES) == 23
     project = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python"
