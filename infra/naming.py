@@ -180,6 +180,11 @@ def log_group_name(prefix: str) -> str:
     return f"/shipyard/{prefix}"
 
 
+def flow_log_group_name(prefix: str) -> str:
+    """The created VPC's flow logs, under the environment's log group name."""
+    return f"{log_group_name(prefix)}/flow-logs"
+
+
 @dataclass(frozen=True)
 class DerivedName:
     type: str
@@ -204,6 +209,7 @@ def derived_names(service_name: str, environment: str) -> list[DerivedName]:
         ("aws:lb/loadBalancer:LoadBalancer", load_balancer_name(prefix), True),
         ("aws:lb/targetGroup:TargetGroup", target_group_name(prefix), True),
         ("aws:iam/role:Role", f"{prefix}-execution", True),
+        ("aws:iam/role:Role", f"{prefix}-flow-logs", True),
         ("aws:iam/rolePolicy:RolePolicy", f"{prefix}-execution", True),
         ("aws:iam/instanceProfile:InstanceProfile", f"{prefix}-instance", True),
         ("aws:ec2/launchTemplate:LaunchTemplate", f"{prefix}-template", True),
@@ -215,7 +221,7 @@ def derived_names(service_name: str, environment: str) -> list[DerivedName]:
         ("aws:ecs/taskDefinition:TaskDefinition", prefix, False),
         ("aws:autoscaling/group:Group", prefix, False),
         ("aws:cloudwatch/metricAlarm:MetricAlarm", f"{prefix}-unhealthy", False),
-        ("aws:cloudwatch/logGroup:LogGroup", log_group_name(prefix), False),
+        ("aws:cloudwatch/logGroup:LogGroup", flow_log_group_name(prefix), False),
         ("aws:s3/bucket:Bucket", access_log_bucket_name(prefix), True),
     ]
     names = [

@@ -23,7 +23,7 @@ from components.ec2_service import Ec2Service, Ec2ServiceArgs
 from components.ecs_service import FargateService, FargateServiceArgs
 from components.iam import SecretGrant
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.network import Network, NetworkArgs
+from components.network import FlowLogSettings, Network, NetworkArgs
 from components.observability import CpuMetric, Observability, ObservabilityArgs
 from components.registry import (
     ImageBuild,
@@ -329,6 +329,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
     repository = service_repository(settings)
     key_arn = environment_key(settings)
     zone = hosted_zone(settings)
+    boundary = naming.boundary_policy_arn(account, settings.service_name, settings.environment)
     tag_every_resource(prefix)
     digest = deployed_digest(settings)
     build = image_build(settings, revision, digest)
@@ -348,6 +349,13 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             zone_names=zones,
             nat_gateway_per_zone=settings.network.nat_gateway_per_zone,
             protect=protect,
+            flow_logs=FlowLogSettings(
+                retention_days=settings.log_retention_days,
+                key_arn=key_arn,
+                region=aws.get_region().region,
+                account=account,
+                permissions_boundary=boundary,
+            ),
         ),
     )
     access_logs = (
@@ -443,9 +451,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         alarm_names=observability.alarm_names,
         dependencies=[*load_balancer.listeners, *network.egress, *secrets.parameters],
         account=account,
-        permissions_boundary=naming.boundary_policy_arn(
-            account, settings.service_name, settings.environment
-        ),
+        permissions_boundary=boundary,
         aws_profile=settings.aws_profile,
         secret_grant=secrets.grant,
     )

@@ -57,7 +57,7 @@ UNSCOPABLE: dict[str, str] = {
         f"ec2:{action}": "EC2 Describe calls have no resource-level permissions"
         for action in (
             "DescribeAccountAttributes", "DescribeAddresses", "DescribeAddressesAttribute",
-            "DescribeAvailabilityZones", "DescribeImages", "DescribeInstances",
+            "DescribeAvailabilityZones", "DescribeFlowLogs", "DescribeImages", "DescribeInstances",
             "DescribeInternetGateways", "DescribeLaunchTemplateVersions",
             "DescribeLaunchTemplates", "DescribeNatGateways", "DescribeNetworkAcls",
             "DescribeNetworkInterfaces", "DescribeRouteTables", "DescribeSecurityGroupRules",
@@ -103,7 +103,7 @@ ECR_PUSH = (
 ECR_READ = (
     "ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:ListTagsForResource",
 )  # fmt: skip
-PASSED_TO = ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com"]
+PASSED_TO = ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"]
 
 
 def tagged(scope: Scope, *, request: bool = False) -> dict[str, Any]:
@@ -250,6 +250,7 @@ EC2_CREATES: dict[str, tuple[str, tuple[str, ...]]] = {
     "ec2:AllocateAddress": ("elastic-ip", ()),
     "ec2:CreateNatGateway": ("natgateway", ("subnet", "elastic-ip")),
     "ec2:CreateLaunchTemplate": ("launch-template", ()),
+    "ec2:CreateFlowLogs": ("vpc-flow-log", ("vpc",)),
     # Security groups may also go into the default VPC, which carries no stack tag.
     "ec2:CreateSecurityGroup": ("security-group", ("",)),
     "ec2:AuthorizeSecurityGroupIngress": ("security-group-rule", ("security-group",)),
@@ -258,7 +259,7 @@ EC2_CREATES: dict[str, tuple[str, tuple[str, ...]]] = {
 EC2_CHANGES = (
     "ec2:AssociateRouteTable", "ec2:AttachInternetGateway",
     "ec2:CreateLaunchTemplateVersion", "ec2:CreateRoute",
-    "ec2:DeleteInternetGateway", "ec2:DeleteLaunchTemplate",
+    "ec2:DeleteFlowLogs", "ec2:DeleteInternetGateway", "ec2:DeleteLaunchTemplate",
     "ec2:DeleteLaunchTemplateVersions", "ec2:DeleteNatGateway", "ec2:DeleteRoute",
     "ec2:DeleteRouteTable", "ec2:DeleteSecurityGroup", "ec2:DeleteSubnet",
     "ec2:DeleteVpc", "ec2:DetachInternetGateway", "ec2:DisassociateAddress",
@@ -270,7 +271,7 @@ EC2_CHANGES = (
 )  # fmt: skip
 EC2_TAGGED_KINDS = (
     "vpc", "subnet", "internet-gateway", "route-table", "elastic-ip", "natgateway",
-    "security-group", "security-group-rule", "launch-template",
+    "security-group", "security-group-rule", "launch-template", "vpc-flow-log",
 )  # fmt: skip
 
 
@@ -382,6 +383,7 @@ def iam_statements(scope: Scope) -> list[dict[str, Any]]:
 
 def observability_statements(scope: Scope) -> list[dict[str, Any]]:
     log_group = scope.arn("logs", f"log-group:{naming.log_group_name(scope.prefix)}")
+    flow_logs = scope.arn("logs", f"log-group:{naming.flow_log_group_name(scope.prefix)}")
     topic = scope.arn("sns", naming.alarm_topic_name(scope.prefix))
     return [
         allow(
@@ -390,7 +392,7 @@ def observability_statements(scope: Scope) -> list[dict[str, Any]]:
              "logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:PutRetentionPolicy",
              "logs:TagLogGroup", "logs:TagResource", "logs:UntagLogGroup",
              "logs:UntagResource"],
-            [log_group, f"{log_group}:*"],
+            [log_group, f"{log_group}:*", flow_logs, f"{flow_logs}:*"],
         ),
         allow(
             ["sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes",
@@ -650,6 +652,10 @@ def workload_boundary(scope: Scope) -> list[dict[str, Any]]:
             scope.arn("logs", f"log-group:{naming.log_group_name(scope.prefix)}"),
         ),
         allow(["autoscaling:CompleteLifecycleAction"], [group]),
+        # The VPC's flow log role writes its own log group.
+        allow(["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+              [scope.arn("logs",
+                         f"log-group:{naming.flow_log_group_name(scope.prefix)}:*")]),
         allow(["ssm:GetParameter", "ssm:GetParameters"], readable_parameters(scope)),
         allow(["secretsmanager:GetSecretValue"], [readable_secrets(scope)]),
         # Decrypting only on behalf of Parameter Store and Secrets Manager, which the two

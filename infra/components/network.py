@@ -9,6 +9,21 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+import naming
+from components import iam
+
+
+@dataclass(frozen=True)
+class FlowLogSettings:
+    """Where a created VPC's flow logs go: a log group encrypted with the environment's key,
+    written by a role that may do nothing else."""
+
+    retention_days: int
+    key_arn: pulumi.Input[str]
+    region: pulumi.Input[str]
+    account: str
+    permissions_boundary: str
+
 
 @dataclass(frozen=True)
 class NetworkArgs:
@@ -18,6 +33,7 @@ class NetworkArgs:
     zone_names: tuple[str, ...]
     nat_gateway_per_zone: bool
     protect: bool
+    flow_logs: FlowLogSettings | None = None
 
 
 def subnet_cidrs(vpc_cidr: str, zones: int) -> tuple[list[str], list[str]]:
@@ -82,6 +98,8 @@ class Network(pulumi.ComponentResource):
             tags={"Name": name},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
+        if args.flow_logs is not None:
+            self._flow_logs(name, vpc, args.flow_logs, args.protect)
         gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, opts=child)
         public_route_table = aws.ec2.RouteTable(
             f"{name}-public",
@@ -127,6 +145,50 @@ class Network(pulumi.ComponentResource):
         self.public_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in public_subnets])
         self.private_subnet_ids = pulumi.Output.all(*[subnet.id for subnet in private_subnets])
         self.has_private_subnets = True
+
+    def _flow_logs(
+        self, name: str, vpc: aws.ec2.Vpc, settings: FlowLogSettings, protect: bool
+    ) -> None:
+        """Every accepted and rejected connection of the VPC, aggregated by the minute."""
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            name=naming.flow_log_group_name(name),
+            retention_in_days=settings.retention_days,
+            kms_key_id=settings.key_arn,
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+        )
+        # Only VPC Flow Logs of this account, for its flow logs, may assume it.
+        trust = {
+            "StringEquals": {"aws:SourceAccount": settings.account},
+            "ArnLike": {
+                "aws:SourceArn": pulumi.Output.from_input(settings.region).apply(
+                    lambda region: f"arn:aws:ec2:{region}:{settings.account}:vpc-flow-log/*"
+                )
+            },
+        }
+        role = iam.service_role(
+            f"{name}-flow-logs",
+            "vpc-flow-logs.amazonaws.com",
+            [
+                iam.allow(
+                    ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                    [group.arn.apply(lambda arn: f"{arn}:*")],
+                )
+            ],
+            parent=self,
+            permissions_boundary=settings.permissions_boundary,
+            trust_condition=trust,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-logs",
+            vpc_id=vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=role.grants),
+        )
 
     def _subnet(
         self,

@@ -84,14 +84,16 @@ def test_launch_template_is_locked_down(qa):
 
 
 def test_instance_profile_pulls_this_repository_writes_this_log_group_and_ssm_core(qa):
-    (role,) = qa.of_type(ROLE)
+    role = qa.resources[(ROLE, f"{PREFIX}-instance")]
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "ec2.amazonaws.com"}
     (profile,) = qa.of_type(PROFILE)
     assert profile.inputs["role"] == role.name
     # No shell on the instances unless sessionManager asks for one.
     assert qa.of_type(ATTACHMENT) == []
-    statements = json.loads(qa.one(ROLE_POLICY).inputs["policy"])["Statement"]
+    statements = json.loads(
+        qa.resources[(ROLE_POLICY, f"{PREFIX}-instance")].inputs["policy"]
+    )["Statement"]
     resources = {tuple(s["Action"]): s["Resource"] for s in statements}
     assert resources[("ecr:GetAuthorizationToken",)] == ["*"]
     pull = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")

@@ -41,8 +41,8 @@ def test_every_alarm_notifies_the_environments_encrypted_topic(stack):
 
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
 def test_the_log_group_is_encrypted_with_the_environments_key(stack):
-    log_group = evaluated(stack).one(LOG_GROUP)
-    assert log_group.inputs["kmsKeyId"] == environment_key(stack)
+    for log_group in evaluated(stack).of_type(LOG_GROUP):  # the service's, the VPC's flows
+        assert log_group.inputs["kmsKeyId"] == environment_key(stack), log_group.name
 
 
 def test_alarm_emails_are_subscribed_by_a_name_that_ignores_their_order():
@@ -179,3 +179,38 @@ def test_stacks_without_access_logs_have_no_bucket(stack):
     evaluation = evaluated(stack)
     assert evaluation.of_type(BUCKET) == []
     assert not evaluation.one(LOAD_BALANCER).inputs.get("accessLogs")
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod", "qa"])
+def test_a_created_vpc_logs_every_flow_with_a_role_that_may_only_write_them(stack):
+    evaluation = evaluated(stack)
+    prefix = f"shipyard-sample-{stack}"
+    flow_log = evaluation.one("aws:ec2/flowLog:FlowLog").inputs
+    group = evaluation.resources[(LOG_GROUP, f"{prefix}-flow-logs")].inputs
+    assert group["name"] == f"/shipyard/{prefix}/flow-logs"
+    service_logs = evaluation.resources[(LOG_GROUP, f"{prefix}-logs")].inputs
+    assert group["retentionInDays"] == service_logs["retentionInDays"]
+    assert flow_log["trafficType"] == "ALL" and flow_log["maxAggregationInterval"] == 60
+    assert flow_log["logDestinationType"] == "cloud-watch-logs"
+    assert flow_log["logDestination"].endswith(f"log-group:/shipyard/{prefix}/flow-logs")
+    role = evaluation.resources[("aws:iam/role:Role", f"{prefix}-flow-logs")].inputs
+    (trust,) = json.loads(role["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc-flow-log/*"},
+    }
+    (grant,) = json.loads(
+        evaluation.resources[("aws:iam/rolePolicy:RolePolicy", f"{prefix}-flow-logs")].inputs[
+            "policy"
+        ]
+    )["Statement"]
+    assert grant["Action"] == ["logs:CreateLogStream", "logs:DescribeLogStreams",
+                               "logs:PutLogEvents"]  # fmt: skip
+    assert grant["Resource"] == [
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/shipyard/{prefix}/flow-logs:*"
+    ]
+
+
+def test_the_default_vpc_gets_no_flow_logs_of_shipyards():
+    assert evaluated("dev").of_type("aws:ec2/flowLog:FlowLog") == []

@@ -78,6 +78,7 @@ UNNAMED_TYPES = {
     "aws:sns/topicSubscription:TopicSubscription",
     # Named by their domain: a DNS name, checked by settings (environment_checks.DOMAIN).
     "aws:acm/certificate:Certificate",
+    "aws:ec2/flowLog:FlowLog",
     "aws:acm/certificateValidation:CertificateValidation",
     "aws:route53/record:Record",
     # Settings of a bucket, named by the bucket.

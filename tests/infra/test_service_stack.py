@@ -243,12 +243,14 @@ def test_an_auto_scaling_groups_creator_may_launch_and_name_its_instances_only(s
                for s in statements)  # fmt: skip
 
 
-def test_deploy_roles_pass_only_their_environments_roles_to_ecs_and_ec2(shared):
+def test_deploy_roles_pass_only_their_environments_roles_to_ecs_ec2_and_flow_logs(shared):
     statements = role_statements(shared, "shipyard-sample-prod-deploy")
     (pass_role,) = [s for s in statements if s["Action"] == ["iam:PassRole"]]
     assert pass_role["Resource"] == [f"arn:aws:iam::{ACCOUNT}:role/shipyard-sample-prod-*"]
     assert pass_role["Condition"] == {
-        "StringEquals": {"iam:PassedToService": ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com"]}
+        "StringEquals": {"iam:PassedToService": [
+            "ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"
+        ]}
     }
     # Roles it creates or writes policies into must carry the environment's boundary.
     (create,) = [
@@ -295,9 +297,13 @@ def test_environment_roles_carry_their_own_environments_boundary():
             for action in ("ssm:GetParameters", "secretsmanager:GetSecretValue")
             for resource in by_action[action]["Resource"]
         )
-        assert by_action["logs:PutLogEvents"]["Resource"] == [
-            f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/shipyard/shipyard-sample-{stack}:*"
-        ]
+        log_group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/shipyard/shipyard-sample-{stack}"
+        assert sorted(
+            resource
+            for s in statements
+            if "logs:PutLogEvents" in s["Action"]
+            for resource in s["Resource"]
+        ) == [f"{log_group}/flow-logs:*", f"{log_group}:*"]
         assert "kms:ViaService" in json.dumps(by_action["kms:Decrypt"]["Condition"])
 
 
