@@ -102,6 +102,7 @@ RULES: dict[str, NameRule] = {
         "S3 bucket", 63, "[a-z0-9-]", "lowercase letters, digits, -", min_length=3,
         edges_alphanumeric=True,
     ),
+    "aws:wafv2/webAcl:WebAcl": NameRule("web ACL", 128, r"[\w-]", "letters, digits, _ -"),
     "aws:sns/topic:Topic": NameRule(
         "SNS topic", 256, "[A-Za-z0-9_-]", "letters, digits, _ -"
     ),

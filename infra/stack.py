@@ -34,6 +34,7 @@ from components.registry import (
     Repository,
 )
 from components.secret_store import KeptSecret, SecretStore, SecretStoreArgs
+from components.web_acl import WebFirewall, WebFirewallArgs
 from container import ContainerSecret, ContainerSpec, container_environment
 from secret_references import PULUMI, SECRETS_MANAGER, SSM, SecretReference
 from settings import Settings, SettingsError
@@ -392,6 +393,14 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             access_log_permission=tuple(access_logs.ready) if access_logs else (),
         ),
     )
+    if settings.waf:
+        WebFirewall(
+            prefix,
+            WebFirewallArgs(
+                load_balancer_arn=load_balancer.load_balancer_arn,
+                rate_limit=settings.waf_rate_limit,
+            ),
+        )
     if domain:
         DomainAlias(
             prefix,

@@ -527,6 +527,24 @@ def access_log_statements(scope: Scope) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def web_acl_statements(scope: Scope) -> list[dict[str, Any]]:
+    """The environment's web ACL, by name, with AWS's managed rule groups in it, associated
+    with the stack's own load balancer."""
+    acl = scope.arn("wafv2", f"regional/webacl/{scope.prefix}-waf/*")
+    return [
+        allow(["wafv2:CreateWebACL", "wafv2:DeleteWebACL", "wafv2:GetWebACL",
+               "wafv2:ListTagsForResource", "wafv2:TagResource", "wafv2:UntagResource",
+               "wafv2:UpdateWebACL"], [acl]),
+        allow(["wafv2:CreateWebACL", "wafv2:UpdateWebACL"],
+              [scope.arn("wafv2", "regional/managedruleset/*/*")]),
+        allow(["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
+               "wafv2:GetWebACLForResource"], [acl]),
+        allow(["elasticloadbalancing:SetWebAcl", "wafv2:AssociateWebACL",
+               "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource"],
+              [scope.arn("elasticloadbalancing", "loadbalancer/app/*")], tagged(scope)),
+    ]  # fmt: skip
+
+
 def domain_statements(scope: Scope) -> list[dict[str, Any]]:
     """The environment's own domain: its certificate (created with the stack tag, managed
     only when tagged), and DNS records of exactly its name and its validation names in any
@@ -566,6 +584,7 @@ def deploy_statements(scope: Scope) -> list[dict[str, Any]]:
         *environment_key_statements(scope),
         *domain_statements(scope),
         *access_log_statements(scope),
+        *web_acl_statements(scope),
         *backend_statements(scope, [scope.environment], write=True),
     ]
 
@@ -612,6 +631,9 @@ def preview_statements(
                public_ami_parameters(scope)]),
         allow(list(S3_BUCKET_READS),
               [f"arn:aws:s3:::{naming.access_log_bucket_name(f'{service}-*')}-*"]),
+        allow(["wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:ListTagsForResource"],
+              [scope.arn("wafv2", f"regional/webacl/{service}-*-waf/*"),
+               scope.arn("elasticloadbalancing", f"loadbalancer/app/{service}-*")]),
         # Each environment's domain: its zone, records and certificate (reads only).
         allow(["route53:GetHostedZone", "route53:ListResourceRecordSets",
                "route53:ListTagsForResource"], ["arn:aws:route53:::hostedzone/*"]),

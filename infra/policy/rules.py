@@ -239,6 +239,20 @@ def _protected_alb_logs(props: dict[str, Any]) -> list[str]:
     return []
 
 
+def _web_acl(props: dict[str, Any]) -> list[str]:
+    rules = props.get("rules") or []
+    groups = {
+        ((rule.get("statement") or {}).get("managedRuleGroupStatement") or {}).get("name")
+        for rule in rules
+    }
+    problems = []
+    if "AWSManagedRulesKnownBadInputsRuleSet" not in groups:
+        problems.append("no known-bad-inputs rules (Log4j and the like)")
+    if not any((rule.get("statement") or {}).get("rateBasedStatement") for rule in rules):
+        problems.append("no per-IP rate limit")
+    return problems
+
+
 def _ingress_rule(props: dict[str, Any]) -> list[str]:
     problems = []
     if not props.get("description"):
@@ -424,6 +438,12 @@ POLICIES: list[ResourceValidationPolicy] = [
         "Production load balancers (deletion protection on) keep access logs (CKV_AWS_91).",
         "aws:lb/loadBalancer:LoadBalancer",
         _protected_alb_logs,
+    ),
+    _policy(
+        "waf-managed-rules-and-rate-limit",
+        "Web ACLs block known bad inputs and rate-limit each IP (CKV_AWS_192, FSBP WAF.10).",
+        "aws:wafv2/webAcl:WebAcl",
+        _web_acl,
     ),
     _policy(
         "ingress-described-and-narrow",

@@ -504,6 +504,8 @@ ENVIRONMENT_CHECKS: tuple[Check, ...] = (
     between("availabilityZones", 2, 6),
     certificate,
     between("accessLogDays", 1, 3650),
+    # AWS's range for a rate-based rule's limit (the lowest was 100 before August 2024).
+    between("wafRateLimit", 10, 2_000_000_000),
     domain,
     production_safety,
     one_of("logRetentionDays", aws_limits.LOG_RETENTION_DAYS),

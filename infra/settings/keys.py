@@ -120,6 +120,12 @@ KEYS: tuple[Key, ...] = (
         "Let a stack with protectResources serve plain HTTP (no domainName or "
         "certificateArn). Say why in the stack file."),
     Key("albDeletionProtection", bool, False, "Deletion protection on the load balancer."),
+    Key("waf", bool, False,
+        "A regional WAF web ACL on the load balancer: AWS's managed rules (common attacks, "
+        "known bad inputs, IP reputation) and a per-IP rate limit."),
+    Key("wafRateLimit", int, 2000,
+        "waf: requests one IP may send in five minutes before it is blocked "
+        "(10-2000000000)."),
     Key("accessLogs", bool, False,
         "The load balancer's access logs, in an S3 bucket of the environment (public access "
         "blocked, SSE-S3, TLS only)."),

@@ -84,6 +84,8 @@ class Settings:
     alb_deletion_protection: bool
     access_logs: bool
     access_log_days: int
+    waf: bool
+    waf_rate_limit: int
     log_retention_days: int
     alarm_cpu_percent: int
     alarm_5xx_per_minute: int

@@ -253,6 +253,8 @@ CASES = {
     "domain-and-certificate": Bad("shipyard:certificateArn", "requests and validates",
                                   {"shipyard:certificateArn": "arn:aws:acm:us-east-1:"
                                    "123456789012:certificate/0b1c2d3e"}, "prod"),
+    "waf-rate-limit-too-low": Bad("shipyard:wafRateLimit", "out of range; use 10 to 2000000000",
+                                  {"shipyard:wafRateLimit": "5"}, "prod"),
     "prod-plain-http": Bad("shipyard:domainName", "serves HTTPS",
                            {"shipyard:domainName": "", "shipyard:hostedZone": ""}, "prod"),
     "prod-default-vpc": Bad("shipyard:useDefaultVpc", "runs in its own VPC",

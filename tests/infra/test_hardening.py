@@ -214,3 +214,27 @@ def test_a_created_vpc_logs_every_flow_with_a_role_that_may_only_write_them(stac
 
 def test_the_default_vpc_gets_no_flow_logs_of_shipyards():
     assert evaluated("dev").of_type("aws:ec2/flowLog:FlowLog") == []
+
+
+def test_prod_has_a_web_acl_with_managed_rules_and_a_rate_limit_on_its_load_balancer():
+    prod = evaluated("prod")
+    acl = prod.one("aws:wafv2/webAcl:WebAcl").inputs
+    assert acl["scope"] == "REGIONAL" and acl["defaultAction"] == {"allow": {}}
+    rules = {rule["name"]: rule for rule in acl["rules"]}
+    for group in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+                  "AWSManagedRulesAmazonIpReputationList"):  # fmt: skip
+        assert rules[group]["statement"]["managedRuleGroupStatement"] == {
+            "name": group, "vendorName": "AWS"
+        }  # fmt: skip
+        assert rules[group]["overrideAction"] == {"none": {}}
+    rate = rules["rate-limit-per-ip"]
+    assert rate["action"] == {"block": {}}
+    assert rate["statement"]["rateBasedStatement"] == {
+        "limit": 2000, "aggregateKeyType": "IP", "evaluationWindowSec": 300
+    }  # fmt: skip
+    assert len({rule["priority"] for rule in acl["rules"]}) == 4
+    association = prod.one("aws:wafv2/webAclAssociation:WebAclAssociation").inputs
+    assert association["resourceArn"].endswith(
+        "loadbalancer/app/shipyard-sample-prod-alb/50dc6c495c0c9188"
+    )
+    assert evaluated("staging").of_type("aws:wafv2/webAcl:WebAcl") == []

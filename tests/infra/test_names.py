@@ -49,6 +49,8 @@ AWS_NAME_LIMITS: dict[str, tuple[str, int, str]] = {
     "aws:ssm/parameter:Parameter": ("name", 1011, r"(?!/?(?:aws|ssm))[A-Za-z0-9_./-]+"),
     # S3 bucket names: 3-63 lowercase letters, digits, hyphens, a letter or digit at each end.
     "aws:s3/bucket:Bucket": ("bucket", 63, r"[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]"),
+    # WAFv2 Name: 1-128 letters, digits, _ and -.
+    "aws:wafv2/webAcl:WebAcl": ("name", 128, r"[\w-]+"),
     # SNS CreateTopic Name: up to 256 letters, digits, hyphens and underscores.
     "aws:sns/topic:Topic": ("name", 256, r"[A-Za-z0-9_-]+"),
     # alias/ and then letters, digits, / _ -; alias/aws/ is AWS's own.
@@ -79,6 +81,7 @@ UNNAMED_TYPES = {
     # Named by their domain: a DNS name, checked by settings (environment_checks.DOMAIN).
     "aws:acm/certificate:Certificate",
     "aws:ec2/flowLog:FlowLog",
+    "aws:wafv2/webAclAssociation:WebAclAssociation",
     "aws:acm/certificateValidation:CertificateValidation",
     "aws:route53/record:Record",
     # Settings of a bucket, named by the bucket.

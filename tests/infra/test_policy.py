@@ -131,6 +131,10 @@ BAD_RESOURCES = [
     ("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 7}, "log-group-kms",
      "set kmsKeyId"),
     ("aws:sns/topic:Topic", {"name": "t"}, "sns-encrypted", "not encrypted"),
+    ("aws:wafv2/webAcl:WebAcl", {"rules": []}, "waf-managed-rules-and-rate-limit",
+     "no known-bad-inputs rules"),
+    ("aws:wafv2/webAcl:WebAcl", {"rules": []}, "waf-managed-rules-and-rate-limit",
+     "no per-IP rate limit"),
     ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
      {"blockPublicAcls": True, "blockPublicPolicy": False, "ignorePublicAcls": True,
       "restrictPublicBuckets": True},
@@ -193,6 +197,6 @@ def test_the_pack_entry_point_serves_every_policy(monkeypatch):
     runpy.run_path(str(POLICY_DIR / "__main__.py"), run_name="__main__")
     assert built["name"] == "shipyard"
     assert [p.name for p in built["policies"]] == [p.name for p in POLICIES]
-    assert len({policy.name for policy in POLICIES}) == len(POLICIES) == 23
+    assert len({policy.name for policy in POLICIES}) == len(POLICIES) == 24
     project = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python"

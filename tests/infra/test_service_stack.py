@@ -165,6 +165,8 @@ def test_a_deploy_role_is_scoped_to_its_environment(shared, stack):
             by_tag = f'"{prefix}"' in condition and "shipyard:stack" in condition
             shared_thing = resource.endswith(":repository/shipyard-sample") or (
                 "ami-amazon-linux-latest" in resource or ":image/*" in resource
+                # AWS's managed WAF rule groups, which a web ACL names.
+                or resource.endswith(":regional/managedruleset/*/*")
             )
             new_instance = re.search(r":(instance|volume|network-interface)/\*$", resource)
             default_vpc = resource.endswith(":vpc/*") and statement["Action"] == [

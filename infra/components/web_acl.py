@@ -1,0 +1,90 @@
+"""A regional WAF web ACL in front of the load balancer: AWS's managed rule groups for common
+attacks, known bad inputs and IP reputation, and a per-IP rate limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+# AWS's managed rule groups, in the order they are evaluated: each may only block.
+MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesCommonRuleSet",
+)
+# Requests one IP may send in the rate limit's window before it is blocked.
+RATE_LIMIT_WINDOW_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class WebFirewallArgs:
+    load_balancer_arn: pulumi.Input[str]
+    rate_limit: int  # requests per IP per five minutes
+
+
+def visibility(metric: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
+    return aws.wafv2.WebAclRuleVisibilityConfigArgs(
+        cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+    )
+
+
+class WebFirewall(pulumi.ComponentResource):
+    def __init__(
+        self, name: str, args: WebFirewallArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("shipyard:index:WebFirewall", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        managed = [
+            aws.wafv2.WebAclRuleArgs(
+                name=group,
+                priority=10 * (index + 1),
+                override_action=aws.wafv2.WebAclRuleOverrideActionArgs(
+                    none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()
+                ),
+                statement=aws.wafv2.WebAclRuleStatementArgs(
+                    managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
+                        name=group, vendor_name="AWS"
+                    )
+                ),
+                visibility_config=visibility(f"{name}-{group}"),
+            )
+            for index, group in enumerate(MANAGED_RULE_GROUPS)
+        ]
+        rate_limit = aws.wafv2.WebAclRuleArgs(
+            name="rate-limit-per-ip",
+            priority=10 * (len(MANAGED_RULE_GROUPS) + 1),
+            action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
+            statement=aws.wafv2.WebAclRuleStatementArgs(
+                rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
+                    limit=args.rate_limit,
+                    aggregate_key_type="IP",
+                    evaluation_window_sec=RATE_LIMIT_WINDOW_SECONDS,
+                )
+            ),
+            visibility_config=visibility(f"{name}-rate-limit"),
+        )
+        acl = aws.wafv2.WebAcl(
+            f"{name}-waf",
+            name=f"{name}-waf",
+            scope="REGIONAL",
+            default_action=aws.wafv2.WebAclDefaultActionArgs(
+                allow=aws.wafv2.WebAclDefaultActionAllowArgs()
+            ),
+            rules=[*managed, rate_limit],
+            visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
+                cloudwatch_metrics_enabled=True,
+                metric_name=f"{name}-waf",
+                sampled_requests_enabled=True,
+            ),
+            opts=child,
+        )
+        aws.wafv2.WebAclAssociation(
+            f"{name}-waf",
+            resource_arn=args.load_balancer_arn,
+            web_acl_arn=acl.arn,
+            opts=child,
+        )
+        self.web_acl_arn = acl.arn
+        self.register_outputs({"web_acl_arn": self.web_acl_arn})
