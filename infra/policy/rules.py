@@ -253,6 +253,61 @@ def _web_acl(props: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _flow_log(props: dict[str, Any]) -> list[str]:
+    if props.get("trafficType") != "ALL":
+        return [f"only {props.get('trafficType')} traffic is logged; log ALL"]
+    return []
+
+
+def _http_redirects(props: dict[str, Any]) -> list[str]:
+    actions = props.get("defaultActions") or []
+    if props.get("protocol") == "HTTP" and not any(
+        action.get("type") == "redirect"
+        and (action.get("redirect") or {}).get("protocol") == "HTTPS"
+        for action in actions
+    ):
+        return ["plain HTTP is served, not redirected to HTTPS; set domainName"]
+    return []
+
+
+def _tls13_policy(props: dict[str, Any]) -> list[str]:
+    policy = props.get("sslPolicy") or ""
+    if props.get("protocol") == "HTTPS" and not policy.startswith("ELBSecurityPolicy-TLS13-"):
+        return [f"TLS policy {policy!r} is not one of AWS's TLS 1.3 policies"]
+    return []
+
+
+def _certificate_key(props: dict[str, Any]) -> list[str]:
+    if (props.get("keyAlgorithm") or "RSA_2048") == "RSA_1024":
+        return ["the certificate's RSA key is 1024 bits; use RSA_2048 or an EC key"]
+    return []
+
+
+def _secure_parameter_key(props: dict[str, Any]) -> list[str]:
+    if props.get("type") == "SecureString" and not props.get("keyId"):
+        return ["the SecureString uses AWS's default key; set keyId to a customer key"]
+    return []
+
+
+def _launch_template_no_public_ip(props: dict[str, Any]) -> list[str]:
+    interfaces = props.get("networkInterfaces") or []
+    if any(str(i.get("associatePublicIpAddress")).lower() == "true" for i in interfaces):
+        return ["instances get public IPs; run them in private subnets (useDefaultVpc: false)"]
+    return []
+
+
+def _key_policy_principals(props: dict[str, Any]) -> list[str]:
+    statements = json.loads(props.get("policy") or "{}").get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        principal = statement.get("Principal")
+        everyone = principal == "*" or (
+            isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))
+        )
+        if statement.get("Effect") == "Allow" and everyone:
+            return ["the key policy allows everyone (Principal *)"]
+    return []
+
+
 def _ingress_rule(props: dict[str, Any]) -> list[str]:
     problems = []
     if not props.get("description"):
@@ -444,6 +499,51 @@ POLICIES: list[ResourceValidationPolicy] = [
         "Web ACLs block known bad inputs and rate-limit each IP (CKV_AWS_192, FSBP WAF.10).",
         "aws:wafv2/webAcl:WebAcl",
         _web_acl,
+    ),
+    _policy(
+        "vpc-flow-logs-all",
+        "VPC flow logs record all traffic, accepted and rejected (CKV2_AWS_11, FSBP EC2.6).",
+        "aws:ec2/flowLog:FlowLog",
+        _flow_log,
+    ),
+    _policy(
+        "alb-http-redirects",
+        "HTTP listeners only redirect to HTTPS (CKV2_AWS_20); advisory, as stacks without a "
+        "domain serve plain HTTP.",
+        "aws:lb/listener:Listener",
+        _http_redirects,
+        EnforcementLevel.ADVISORY,
+    ),
+    _policy(
+        "alb-tls13-policy",
+        "HTTPS listeners use one of AWS's TLS 1.3 security policies (FSBP ELB.17).",
+        "aws:lb/listener:Listener",
+        _tls13_policy,
+    ),
+    _policy(
+        "acm-key-length",
+        "ACM certificates use RSA keys of at least 2048 bits (FSBP ACM.2).",
+        "aws:acm/certificate:Certificate",
+        _certificate_key,
+    ),
+    _policy(
+        "ssm-securestring-cmk",
+        "SecureString parameters are encrypted with a customer-managed key (CKV_AWS_337).",
+        "aws:ssm/parameter:Parameter",
+        _secure_parameter_key,
+    ),
+    _policy(
+        "launch-template-no-public-ip",
+        "Instances get no public IP (CKV_AWS_88); advisory, as the default VPC needs one.",
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        _launch_template_no_public_ip,
+        EnforcementLevel.ADVISORY,
+    ),
+    _policy(
+        "kms-no-public-principal",
+        "KMS key policies allow no wildcard principal (CKV_AWS_33).",
+        "aws:kms/key:Key",
+        _key_policy_principals,
     ),
     _policy(
         "ingress-described-and-narrow",
