@@ -91,6 +91,10 @@ UNSCOPABLE: dict[str, str] = {
     "deregister any family's revision (running tasks keep running)",
     "logs:DescribeLogGroups": "a list call with no resource type",
     "ssm:DescribeParameters": "a list call with no resource type",
+    **{
+        f"sns:{action}": "SNS offers no resource type for a subscription's own calls"
+        for action in ("GetSubscriptionAttributes", "SetSubscriptionAttributes", "Unsubscribe")
+    },
     "route53:ListHostedZones": "a list call with no resource type (finding a zone by name)",
     "route53:ListHostedZonesByName": "a list call with no resource type",
     "ecr:GetAuthorizationToken": "the token is for the whole registry",
@@ -401,8 +405,7 @@ def observability_statements(scope: Scope) -> list[dict[str, Any]]:
              "sns:UntagResource"],
             [topic],
         ),
-        allow(["sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
-               "sns:Unsubscribe"], [f"{topic}:*"]),
+
         allow(["logs:DescribeLogStreams", "logs:FilterLogEvents"], [f"{log_group}:*"]),
         allow(
             ["cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
@@ -521,7 +524,9 @@ def access_log_statements(scope: Scope) -> list[dict[str, Any]]:
         allow([*S3_BUCKET_READS, "s3:CreateBucket", "s3:DeleteBucket",
                "s3:DeleteBucketPolicy", "s3:ListBucketVersions", "s3:PutBucketOwnershipControls",
                "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging",
-               "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration"], [bucket]),
+               "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
+               # Newer providers tag at CreateBucket through S3 Control's tagging calls.
+               "s3:ListTagsForResource", "s3:TagResource", "s3:UntagResource"], [bucket]),
         # Emptying it when a stack that does not protect it is destroyed.
         allow(["s3:DeleteObject", "s3:DeleteObjectVersion"], [f"{bucket}/*"]),
     ]  # fmt: skip
@@ -537,10 +542,13 @@ def web_acl_statements(scope: Scope) -> list[dict[str, Any]]:
                "wafv2:UpdateWebACL"], [acl]),
         allow(["wafv2:CreateWebACL", "wafv2:UpdateWebACL"],
               [scope.arn("wafv2", "regional/managedruleset/*/*")]),
+        allow(["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL"], [acl]),
+        # WAF checks the load balancer by its ARN alone (no tag keys): the stack's by name.
         allow(["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
-               "wafv2:GetWebACLForResource"], [acl]),
-        allow(["elasticloadbalancing:SetWebAcl", "wafv2:AssociateWebACL",
-               "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource"],
+               "wafv2:GetWebACLForResource"],
+              [scope.arn("elasticloadbalancing",
+                         f"loadbalancer/app/{naming.load_balancer_name(scope.prefix)}-*/*")]),
+        allow(["elasticloadbalancing:SetWebAcl"],
               [scope.arn("elasticloadbalancing", "loadbalancer/app/*")], tagged(scope)),
     ]  # fmt: skip
 
@@ -622,18 +630,18 @@ def preview_statements(
               [scope.arn("logs", f"log-group:{naming.log_group_name(f'{service}-*')}")]),
         allow(["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"],
               [scope.arn("cloudwatch", f"alarm:{service}-*")]),
-        allow(["sns:GetSubscriptionAttributes", "sns:GetTopicAttributes",
-               "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource"],
-              [scope.arn("sns", naming.alarm_topic_name(f"{service}-*")),
-               scope.arn("sns", f"{naming.alarm_topic_name(f'{service}-*')}:*")]),
+        allow(["sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic",
+               "sns:ListTagsForResource"],
+              [scope.arn("sns", naming.alarm_topic_name(f"{service}-*"))]),
         allow(["ssm:GetParameter", "ssm:ListTagsForResource"],
               [scope.arn("ssm", f"parameter{naming.parameter_path(service, '*')}"),
                public_ami_parameters(scope)]),
         allow(list(S3_BUCKET_READS),
               [f"arn:aws:s3:::{naming.access_log_bucket_name(f'{service}-*')}-*"]),
-        allow(["wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:ListTagsForResource"],
-              [scope.arn("wafv2", f"regional/webacl/{service}-*-waf/*"),
-               scope.arn("elasticloadbalancing", f"loadbalancer/app/{service}-*")]),
+        allow(["wafv2:GetWebACL", "wafv2:ListTagsForResource"],
+              [scope.arn("wafv2", f"regional/webacl/{service}-*-waf/*")]),
+        allow(["wafv2:GetWebACLForResource"],
+              [scope.arn("elasticloadbalancing", f"loadbalancer/app/{service}-*")]),
         # Each environment's domain: its zone, records and certificate (reads only).
         allow(["route53:GetHostedZone", "route53:ListResourceRecordSets",
                "route53:ListTagsForResource"], ["arn:aws:route53:::hostedzone/*"]),

@@ -60,7 +60,9 @@ def key_policy(args: EnvironmentKeyArgs) -> pulumi.Output[str]:
                     "Principal": {"Service": "cloudwatch.amazonaws.com"},
                     "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                     "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": args.account}},
+                    # As AWS documents it, without a condition: if CloudWatch passed no
+                    # source account, alarms would fail to publish, silently. The topic's
+                    # own policy keeps it to this account's alarms.
                 },
             ],
         }
