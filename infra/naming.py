@@ -265,6 +265,11 @@ def secret_name_prefix(service_name: str, environment: str) -> str:
     return f"{service_name}/{environment}/"
 
 
+def images_key_alias(service_name: str) -> str:
+    """The alias of the service's KMS key for its image repository."""
+    return f"alias/{service_name}-images"
+
+
 def environment_key_alias(service_name: str, environment: str) -> str:
     """The alias of the environment's own KMS key (the service stack makes it)."""
     return f"alias/{resource_prefix(service_name, environment)}"

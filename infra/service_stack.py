@@ -15,7 +15,7 @@ import pulumi_aws as aws
 
 import naming
 from components.deploy_access import DeployAccess, DeployAccessArgs, DeployTarget
-from components.environment_key import EnvironmentKey, EnvironmentKeyArgs
+from components.environment_key import EnvironmentKeyArgs, environment_key, images_key
 from components.repository import ServiceRepository, ServiceRepositoryArgs
 from settings import ServiceStackSettings
 from settings.keys import NAMESPACE
@@ -43,6 +43,9 @@ def deploy_targets(settings: ServiceStackSettings) -> list[DeployTarget]:
 def build_service_stack(settings: ServiceStackSettings) -> dict[str, pulumi.Input]:
     name = settings.service_name
     tag_every_resource(naming.resource_prefix(settings.service_name, settings.stack))
+    images = images_key(
+        f"{name}-images", naming.images_key_alias(name), settings.protect_resources
+    )
     repository = ServiceRepository(
         name,
         ServiceRepositoryArgs(
@@ -50,13 +53,14 @@ def build_service_stack(settings: ServiceStackSettings) -> dict[str, pulumi.Inpu
             keep_images=settings.keep_images,
             protect=settings.protect_resources,
             moved_from=settings.repository_moved_from,
+            kms_key_arn=images.key_arn,
         ),
     )
     targets = deploy_targets(settings)
     identity = aws.get_caller_identity()
     region = aws.get_region().region
     keys = {
-        target.stack: EnvironmentKey(
+        target.stack: environment_key(
             f"{naming.resource_prefix(name, target.stack)}-key",
             EnvironmentKeyArgs(
                 environment=target.stack,

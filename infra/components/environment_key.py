@@ -1,5 +1,6 @@
-"""(service stack) An environment's own KMS key: it encrypts the secrets Pulumi keeps for the
-environment (SSM SecureString parameters), its log groups and its alarm topic.
+"""(service stack) The customer-managed KMS keys: one per environment, which encrypts the
+secrets Pulumi keeps for the environment (SSM SecureString parameters), its log groups and
+its alarm topic; and one for the service's images (ECR).
 
 It lives in the service stack, which an administrator runs, not in the environment's stack:
 a deploy role that could create and tag keys could also tag, and so take over, any other
@@ -69,23 +70,34 @@ def key_policy(args: EnvironmentKeyArgs) -> pulumi.Output[str]:
     )  # fmt: skip
 
 
-class EnvironmentKey(pulumi.ComponentResource):
+@dataclass(frozen=True)
+class ManagedKeyArgs:
+    description: str
+    alias: str
+    protect: bool
+    # None: AWS's default key policy (the account, through IAM).
+    policy: pulumi.Input[str] | None = None
+
+
+class ManagedKey(pulumi.ComponentResource):
+    """A symmetric key rotated yearly, and its alias. A deleted one is kept 30 days (the
+    longest wait AWS allows), so one deleted by mistake can be restored. The service
+    stack's administrator creates it, so KMS's check that the creator could change the
+    policy later holds."""
+
     key_arn: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: EnvironmentKeyArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: ManagedKeyArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("shipyard:index:EnvironmentKey", name, None, opts)
+        super().__init__("shipyard:index:ManagedKey", name, None, opts)
         key = aws.kms.Key(
             name,
-            description=f"The {args.environment} environment's own key (secrets Pulumi keeps)",
+            description=args.description,
             key_usage="ENCRYPT_DECRYPT",
             enable_key_rotation=True,
-            # The longest wait AWS allows: a key deleted by mistake can still be restored.
             deletion_window_in_days=30,
-            # The service stack's administrator creates it, so KMS's check that the creator
-            # could change the policy later holds.
-            policy=key_policy(args),
+            policy=args.policy,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         aws.kms.Alias(
@@ -96,3 +108,28 @@ class EnvironmentKey(pulumi.ComponentResource):
         )
         self.key_arn = key.arn
         self.register_outputs({"key_arn": self.key_arn})
+
+
+def environment_key(name: str, args: EnvironmentKeyArgs) -> ManagedKey:
+    return ManagedKey(
+        name,
+        ManagedKeyArgs(
+            description=f"The {args.environment} environment's own key (logs, alarms, secrets)",
+            alias=args.alias,
+            protect=args.protect,
+            policy=key_policy(args),
+        ),
+    )
+
+
+def images_key(name: str, alias: str, protect: bool) -> ManagedKey:
+    """ECR uses it through grants it makes when it creates the repository, so pushes and
+    pulls need no KMS permission: AWS's default key policy does."""
+    return ManagedKey(
+        name,
+        ManagedKeyArgs(
+            description=f"{name}: the service's container images (ECR)",
+            alias=alias,
+            protect=protect,
+        ),
+    )

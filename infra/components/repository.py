@@ -25,6 +25,9 @@ class ServiceRepositoryArgs:
     name: str
     keep_images: int
     protect: bool
+    # The service's own key for its images (ECR uses it through grants it makes itself, so
+    # pushes and pulls need no KMS permission).
+    kms_key_arn: pulumi.Input[str] | None = None
     # The environment whose stack created the repository before the service stack existed:
     # after `pulumi state move` its resources keep their old names (see the README).
     moved_from: str = ""
@@ -77,10 +80,18 @@ class ServiceRepository(pulumi.ComponentResource):
                 scan_on_push=True
             ),
             encryption_configurations=[
-                aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS")
+                aws.ecr.RepositoryEncryptionConfigurationArgs(
+                    encryption_type="KMS", kms_key=args.kms_key_arn
+                )
             ],
             opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protect, aliases=moved(args, "repo")
+                parent=self,
+                protect=args.protect,
+                aliases=moved(args, "repo"),
+                # ECR fixes a repository's encryption when it is created: a change would
+                # replace the repository and every image in it. One made before the key
+                # keeps ECR's own key (README, upgrading).
+                ignore_changes=["encryptionConfigurations"],
             ),
         )
         aws.ecr.LifecyclePolicy(

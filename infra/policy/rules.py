@@ -64,8 +64,9 @@ def _ecr_repository(props: dict[str, Any]) -> list[str]:
             problems.append(f"tags matching {loose} are mutable; only {BUILD_TAG_FILTER} may be")
     elif mutability != "IMMUTABLE":
         problems.append("tags are mutable; set imageTagMutability to IMMUTABLE")
-    if not props.get("encryptionConfigurations"):
-        problems.append("no encryption configuration; use KMS")
+    encryption = props.get("encryptionConfigurations") or [{}]
+    if encryption[0].get("encryptionType") != "KMS" or not encryption[0].get("kmsKey"):
+        problems.append("images are not encrypted with a customer-managed KMS key; set kmsKey")
     return problems
 
 
@@ -371,8 +372,8 @@ def _policy(
 POLICIES: list[ResourceValidationPolicy] = [
     _policy(
         "ecr-scan-immutable-encrypted",
-        "ECR scans on push, tags are immutable (but for build-* tags), images encrypted "
-        "(CKV_AWS_163, 51, 136).",
+        "ECR scans on push, tags are immutable (but for build-* tags), images encrypted with "
+        "a customer-managed key (CKV_AWS_163, 51, 136).",
         "aws:ecr/repository:Repository",
         _ecr_repository,
     ),

@@ -59,7 +59,17 @@ def test_the_service_stack_owns_the_repository(shared):
     assert inputs["imageTagMutabilityExclusionFilters"] == [
         {"filter": "build-*", "filterType": "WILDCARD"}
     ]
-    assert inputs["encryptionConfigurations"] == [{"encryptionType": "KMS"}]
+    # The service's own key (rotated, alias/<service>-images); a repository made before it
+    # keeps ECR's key, since ECR fixes encryption at creation (ignore_changes).
+    key = shared.resources[("aws:kms/key:Key", "shipyard-sample-images")]
+    assert key.inputs["enableKeyRotation"] is True and "policy" not in key.inputs
+    alias = shared.resources[("aws:kms/alias:Alias", "shipyard-sample-images")]
+    assert alias.inputs["name"] == "alias/shipyard-sample-images"
+    assert inputs["encryptionConfigurations"] == [{
+        "encryptionType": "KMS",
+        "kmsKey": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id('shipyard-sample-images')}",
+    }]  # fmt: skip
+    assert "encryptionConfigurations" in repository.ignore_changes
     assert repository.protect is True
     (keep,) = json.loads(shared.one(LIFECYCLE).inputs["policy"])["rules"]
     assert keep["selection"] == {
