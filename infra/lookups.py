@@ -1,0 +1,149 @@
+"""What an environment's program looks up in AWS before it registers any resource: what the
+service stack made (the repository, the environment's key), the release record, the hosted
+zone, the zones. Each missing piece is a SettingsError that says what to do."""
+
+from __future__ import annotations
+
+import pulumi_aws as aws
+
+import naming
+from components.domain import HostedZone
+from components.registry import Repository
+from settings import Settings, SettingsError
+from settings.environment_checks import ZONE_ID, in_zone
+from shipyard_cli.model import DIGEST
+
+
+def service_repository(settings: Settings) -> Repository:
+    """The service stack's repository, named after serviceName, looked up before any resource:
+    an environment cannot deploy before the service stack has made it."""
+    try:
+        found = aws.ecr.get_repository(name=settings.service_name)
+    except Exception as error:  # the invoke's failure, whatever the engine wraps it in
+        if "RepositoryNotFound" not in str(error) and "not found" not in str(error).lower():
+            raise
+        raise SettingsError(
+            [
+                f"shipyard:serviceName: the service's ECR repository {settings.service_name} "
+                "does not exist in this account and region; deploy the service stack first "
+                "(`pulumi up -s shared`), or check serviceName and aws:region"
+            ]
+        ) from None
+    return Repository(found.name, found.repository_url, found.arn, found.registry_id)
+
+
+def hosted_zone(settings: Settings) -> HostedZone | None:
+    """The public zone domainName lives in, looked up before any resource."""
+    if not settings.domain_name:
+        return None
+    by_id = ZONE_ID.fullmatch(settings.hosted_zone)
+    try:
+        found = (
+            aws.route53.get_zone(zone_id=settings.hosted_zone)
+            if by_id
+            else aws.route53.get_zone(name=settings.hosted_zone, private_zone=False)
+        )
+    except Exception as error:  # the invoke's failure, whatever the engine wraps it in
+        if "not found" not in str(error).lower() and "NoSuchHostedZone" not in str(error):
+            raise
+        raise SettingsError(
+            [
+                f"shipyard:hostedZone: no public hosted zone {settings.hosted_zone} in this "
+                "account; create it in Route 53 (and delegate the domain to it) first"
+            ]
+        ) from None
+    zone = HostedZone(found.zone_id, found.name.rstrip("."))
+    if not in_zone(settings.domain_name, zone.name):
+        raise SettingsError(
+            [
+                f"shipyard:domainName: {settings.domain_name} is not in the zone {zone.name} "
+                f"({zone.zone_id}); use a name under it, or the zone it belongs to"
+            ]
+        )
+    return zone
+
+
+def environment_key(settings: Settings) -> str:
+    """The environment's own KMS key, made by the service stack, looked up by its alias."""
+    alias = naming.environment_key_alias(settings.service_name, settings.environment)
+    try:
+        return aws.kms.get_key(key_id=alias).arn
+    except Exception as error:  # the invoke's failure, whatever the engine wraps it in
+        if "NotFound" not in str(error) and "not found" not in str(error).lower():
+            raise
+        raise SettingsError(
+            [
+                f"shipyard:serviceName: the environment's key {alias}, which encrypts its "
+                "logs, its alarm topic and the secrets Pulumi keeps, does not exist; add "
+                f"{settings.environment} to the service stack's deployEnvironments and run "
+                "`pulumi up -s shared` first"
+            ]
+        ) from None
+
+
+def recorded_release(settings: Settings) -> str:
+    """The digest the environment's release record holds, or "" before its first deploy."""
+    name = naming.release_parameter_name(settings.service_name, settings.environment)
+    try:
+        return aws.ssm.get_parameter(name=name, with_decryption=False).value
+    except Exception as error:
+        if "ParameterNotFound" not in str(error):
+            raise
+        return ""
+
+
+def deployed_digest(settings: Settings) -> str:
+    """What this update deploys without building: the pin, or for a stack that deploys
+    only released images, its release record. "" means build app/."""
+    if settings.image_digest:
+        return settings.image_digest
+    if settings.image_source == "build":
+        return ""
+    recorded = recorded_release(settings)
+    if recorded and not DIGEST.fullmatch(recorded):
+        raise SettingsError(
+            [
+                f"shipyard:imageSource: the release record of {settings.environment} holds "
+                f"{recorded[:80]!r}, not a digest; deploy one with `shipyard deploy "
+                f"{settings.environment} --image sha256:...`"
+            ]
+        )
+    if not recorded:
+        raise SettingsError(
+            [
+                f"shipyard:imageSource: {settings.environment} deploys only released images, "
+                "and none is recorded yet; release one with `shipyard deploy "
+                f"{settings.environment} --image sha256:...` or `shipyard promote <env> "
+                f"{settings.environment}` (or pin shipyard:imageDigest)"
+            ]
+        )
+    return recorded
+
+
+def zone_names(settings: Settings) -> tuple[str, ...]:
+    """The zones a created VPC spans, checked before any resource is registered.
+
+    Only zones every account has (opt-in-not-required): Local Zones and Wavelength Zones an
+    account opted into are "available" too, sort first, and lack NAT gateways and Fargate.
+    """
+    wanted = settings.network.availability_zones
+    if settings.network.use_default_vpc:
+        return ()
+    found = aws.get_availability_zones(
+        state="available",
+        filters=[
+            aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])
+        ],
+    )
+    names = tuple(sorted(found.names))
+    if len(names) < wanted:
+        region = aws.get_region().region
+        raise SettingsError(
+            [
+                f"shipyard:availabilityZones: {wanted} zones asked for, but {region} has "
+                f"{len(names)} ({', '.join(names) or 'none'}); use at most {len(names)}"
+            ]
+        )
+    return names[:wanted]
+
+
