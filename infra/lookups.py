@@ -4,6 +4,9 @@ zone, the zones. Each missing piece is a SettingsError that says what to do."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import pulumi_aws as aws
 
 import naming
@@ -13,22 +16,29 @@ from settings import Settings, SettingsError
 from settings.environment_checks import ZONE_ID, in_zone
 from shipyard_cli.model import DIGEST
 
+T = TypeVar("T")
+
+def found_or_refused(look_up: Callable[[], T], not_found: str, problem: str) -> T:
+    """An invoke's answer, or, when AWS says what it looked for does not exist, the one
+    settings problem that says what to do (any other failure is raised as it is)."""
+    try:
+        return look_up()
+    except Exception as error:  # the invoke's failure, whatever the engine wraps it in
+        if not_found not in str(error) and "not found" not in str(error).lower():
+            raise
+        raise SettingsError([problem]) from None
+
 
 def service_repository(settings: Settings) -> Repository:
     """The service stack's repository, named after serviceName, looked up before any resource:
     an environment cannot deploy before the service stack has made it."""
-    try:
-        found = aws.ecr.get_repository(name=settings.service_name)
-    except Exception as error:  # the invoke's failure, whatever the engine wraps it in
-        if "RepositoryNotFound" not in str(error) and "not found" not in str(error).lower():
-            raise
-        raise SettingsError(
-            [
-                f"shipyard:serviceName: the service's ECR repository {settings.service_name} "
-                "does not exist in this account and region; deploy the service stack first "
-                "(`pulumi up -s shared`), or check serviceName and aws:region"
-            ]
-        ) from None
+    found = found_or_refused(
+        lambda: aws.ecr.get_repository(name=settings.service_name),
+        "RepositoryNotFound",
+        f"shipyard:serviceName: the service's ECR repository {settings.service_name} does not "
+        "exist in this account and region; deploy the service stack first (`pulumi up -s "
+        "shared`), or check serviceName and aws:region",
+    )
     return Repository(found.name, found.repository_url, found.arn, found.registry_id)
 
 
@@ -37,21 +47,16 @@ def hosted_zone(settings: Settings) -> HostedZone | None:
     if not settings.domain_name:
         return None
     by_id = ZONE_ID.fullmatch(settings.hosted_zone)
-    try:
-        found = (
+    found = found_or_refused(
+        lambda: (
             aws.route53.get_zone(zone_id=settings.hosted_zone)
             if by_id
             else aws.route53.get_zone(name=settings.hosted_zone, private_zone=False)
-        )
-    except Exception as error:  # the invoke's failure, whatever the engine wraps it in
-        if "not found" not in str(error).lower() and "NoSuchHostedZone" not in str(error):
-            raise
-        raise SettingsError(
-            [
-                f"shipyard:hostedZone: no public hosted zone {settings.hosted_zone} in this "
-                "account; create it in Route 53 (and delegate the domain to it) first"
-            ]
-        ) from None
+        ),
+        "NoSuchHostedZone",
+        f"shipyard:hostedZone: no public hosted zone {settings.hosted_zone} in this account; "
+        "create it in Route 53 (and delegate the domain to it) first",
+    )
     zone = HostedZone(found.zone_id, found.name.rstrip("."))
     if not in_zone(settings.domain_name, zone.name):
         raise SettingsError(
@@ -66,19 +71,14 @@ def hosted_zone(settings: Settings) -> HostedZone | None:
 def environment_key(settings: Settings) -> str:
     """The environment's own KMS key, made by the service stack, looked up by its alias."""
     alias = naming.environment_key_alias(settings.service_name, settings.environment)
-    try:
-        return aws.kms.get_key(key_id=alias).arn
-    except Exception as error:  # the invoke's failure, whatever the engine wraps it in
-        if "NotFound" not in str(error) and "not found" not in str(error).lower():
-            raise
-        raise SettingsError(
-            [
-                f"shipyard:serviceName: the environment's key {alias}, which encrypts its "
-                "logs, its alarm topic and the secrets Pulumi keeps, does not exist; add "
-                f"{settings.environment} to the service stack's deployEnvironments and run "
-                "`pulumi up -s shared` first"
-            ]
-        ) from None
+    return found_or_refused(
+        lambda: aws.kms.get_key(key_id=alias),
+        "NotFound",
+        f"shipyard:serviceName: the environment's key {alias}, which encrypts its logs, its "
+        "alarm topic and the secrets Pulumi keeps, does not exist; add "
+        f"{settings.environment} to the service stack's deployEnvironments and run `pulumi up "
+        "-s shared` first",
+    ).arn
 
 
 def recorded_release(settings: Settings) -> str:
