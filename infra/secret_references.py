@@ -198,22 +198,21 @@ def _secret(variable: str, resource: str, reference: str) -> SecretReference:
     )  # fmt: skip
 
 
-def readable_names(service_name: str, environment: str) -> tuple[str, str, str]:
+def readable_names(service_name: str, environment: str) -> tuple[str, str]:
     """What an environment's roles may read, as their permissions boundary grants it
-    (deploy_policy.workload_boundary): parameters under two paths and secrets by prefix."""
+    (deploy_policy.workload_boundary): parameters under one path, secrets by prefix. Not
+    shipyard's own /shipyard/... parameters, which pull requests' preview role reads."""
     return (
         f"{naming.secret_parameter_path(service_name, environment)}/",
-        f"{naming.parameter_path(service_name, environment)}/",
         naming.secret_name_prefix(service_name, environment),
     )
 
 
 def outside_boundary(reference: SecretReference, service_name: str, environment: str) -> bool:
-    parameters, shipyard_parameters, secrets = readable_names(service_name, environment)
+    parameters, secrets = readable_names(service_name, environment)
     if reference.kind == SECRETS_MANAGER:
         return not reference.name.startswith(secrets)
-    name = "/" + reference.name.lstrip("/")
-    return not name.startswith((parameters, shipyard_parameters))
+    return not ("/" + reference.name.lstrip("/")).startswith(parameters)
 
 
 def references_by_kind(references: Iterable[SecretReference], *kinds: str) -> list[SecretReference]:

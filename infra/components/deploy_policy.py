@@ -158,11 +158,11 @@ def ecs_statements(scope: Scope) -> list[dict[str, Any]]:
              "ecs:UpdateCluster", "ecs:UpdateClusterSettings"],
             [cluster],
         ),
-        allow(
-            ["ecs:CreateService", "ecs:DeleteService", "ecs:DescribeServices",
-             "ecs:UpdateService"],
-            [service],
-        ),
+        allow(["ecs:DeleteService", "ecs:DescribeServices"], [service]),
+        # Only the environment's own task definitions: another environment's would bring
+        # its execution role, and with it that environment's secrets.
+        allow(["ecs:CreateService", "ecs:UpdateService"], [service],
+              {"ArnLike": {"ecs:task-definition": families}}),
         allow(
             ["ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"], [deployments]
         ),
@@ -633,8 +633,9 @@ def preview_statements(
         allow(["sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic",
                "sns:ListTagsForResource"],
               [scope.arn("sns", naming.alarm_topic_name(f"{service}-*"))]),
+        # The release records only: nothing under a path secrets may live.
         allow(["ssm:GetParameter", "ssm:ListTagsForResource"],
-              [scope.arn("ssm", f"parameter{naming.parameter_path(service, '*')}"),
+              [scope.arn("ssm", f"parameter{naming.release_parameter_name(service, '*')}"),
                public_ami_parameters(scope)]),
         allow(list(S3_BUCKET_READS),
               [f"arn:aws:s3:::{naming.access_log_bucket_name(f'{service}-*')}-*"]),
@@ -686,7 +687,9 @@ def workload_boundary(scope: Scope) -> list[dict[str, Any]]:
         allow(["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
               [scope.arn("logs",
                          f"log-group:{naming.flow_log_group_name(scope.prefix)}:*")]),
-        allow(["ssm:GetParameter", "ssm:GetParameters"], readable_parameters(scope)),
+        allow(["ssm:GetParameter", "ssm:GetParameters"],
+              [scope.arn("ssm", "parameter"
+                         f"{naming.secret_parameter_path(scope.service, scope.environment)}/*")]),
         allow(["secretsmanager:GetSecretValue"], [readable_secrets(scope)]),
         # Decrypting only on behalf of Parameter Store and Secrets Manager, which the two
         # statements above already limit to this environment.

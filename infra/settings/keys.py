@@ -140,8 +140,9 @@ KEYS: tuple[Key, ...] = (
         "An existing SNS topic (Chatbot, a pager) to notify instead of the topic shipyard "
         "creates. Empty: shipyard's own, encrypted with the environment's key."),
     Key("protectResources", bool, False,
-        "Pulumi protect on stateful resources: repository, log group, load balancer, "
-        "cluster, VPC.", BOTH),
+        "Pulumi protect on stateful resources: repository and KMS keys (service stack); log "
+        "groups, load balancer, cluster, VPC, access log bucket. Prod-like: refuses plain "
+        "HTTP, the default VPC, no deletion protection, logs kept under 90 days.", BOTH),
     Key("keepImages", int, 30,
         "service: images the repository keeps for rollbacks, across all environments.",
         (SERVICE,)),

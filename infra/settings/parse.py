@@ -157,6 +157,11 @@ def parse_settings(
     unparsed: set[str] = set()
     for key in KEYS:
         raw = raw_config.get(key.path)
+        if key.path != SECRET_VALUES and key.path in secret_keys:
+            # Refused above; checked no further, so no problem quotes what may be a secret.
+            parsed[key.name] = key.default
+            unparsed.add(key.path)
+            continue
         if raw is None:
             parsed[key.name] = key.default
             continue

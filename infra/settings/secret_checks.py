@@ -79,13 +79,11 @@ def _where_it_lives(values: Values, reference: SecretReference) -> list[str]:
             "so replicate it there"
         ]
     if outside_boundary(reference, values["serviceName"], values.environment):
-        parameters, shipyard_parameters, secrets = readable_names(
-            values["serviceName"], values.environment
-        )
+        parameters, secrets = readable_names(values["serviceName"], values.environment)
         return [
             f"{key}: {variable} references {reference.name}, which the environment's roles "
             f"may not read: their permissions boundary allows parameters under {parameters} "
-            f"or {shipyard_parameters} and secrets named {secrets}...; store it there"
+            f"and secrets named {secrets}...; store it there"
         ]
     return []
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import naming
 from settings.checks import Check, Problems, Values, between, matches
-from settings.keys import path
+from settings.keys import NAMESPACE, path
 from settings.model import deploy_entry
-from shipyard_cli.stack_files import stack_names
+from shipyard_cli.stack_files import StackFileError, project_name, read_stack_config, stack_names
 
 GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 
@@ -96,6 +96,32 @@ def deploy_environments(values: Values) -> Problems:
     return problems
 
 
+def environment_domains(values: Values) -> Problems:
+    """Each deploy role may write the DNS names of its environment's domain and anything
+    under `_*.` of it: two environments' domains must be neither equal nor nested."""
+    project_dir = Path.cwd()  # Pulumi runs the program from the project directory
+    domains = {}
+    for env in deploy_stacks(values):
+        stack_file = project_dir / "stacks" / f"Pulumi.{env}.yaml"
+        if not stack_file.is_file():
+            continue  # deploy_environments says so
+        try:
+            config = read_stack_config(stack_file, project_name(project_dir))
+        except StackFileError:
+            continue  # shipyard validate says what is wrong with it
+        if config.get(f"{NAMESPACE}:domainName"):
+            domains[env] = config[f"{NAMESPACE}:domainName"].lower()
+    return [
+        f"{path('deployEnvironments')}: {env}'s domain {domain} is {other}'s "
+        f"({other_domain}) or under it, so {env}'s deploy role could rewrite {other}'s DNS "
+        "records; give each environment a name of its own, like staging.example.com and "
+        "app.example.com"
+        for env, domain in sorted(domains.items())
+        for other, other_domain in sorted(domains.items())
+        if other != env and (domain == other_domain or domain.endswith(f".{other_domain}"))
+    ]
+
+
 def role_names(values: Values) -> Problems:
     rule = naming.RULES["aws:iam/role:Role"]
     names = [naming.deploy_role_name(values["serviceName"], env) for env in deploy_stacks(values)]
@@ -135,6 +161,7 @@ SERVICE_CHECKS: tuple[Check, ...] = (
             "(arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com)",
             allow_empty=True),
     deploy_environments,
+    environment_domains,
     role_names,
     matches("pulumiStateBucket", r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
             "is not an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",

@@ -206,6 +206,10 @@ CASES = {
     "secret-outside-boundary": Bad("shipyard:secrets", "permissions boundary allows parameters "
                                    "under /shipyard-sample/dev/",
                                    {"shipyard:secrets": '["DB=/prod/database/password"]'}),
+    "secret-under-shipyards-own-path": Bad("shipyard:secrets", "permissions boundary allows "
+                                           "parameters under /shipyard-sample/dev/",
+                                           {"shipyard:secrets":
+                                            '["DB=/shipyard/shipyard-sample/dev/db"]'}),
     "secret-reserved-ssm-prefix": Bad("shipyard:secrets", "SSM reserves for itself",
                                       {"shipyard:secrets": '["DB=/aws/service/x"]'}),
     "secret-kept-without-value": Bad("shipyard:secrets", "API_KEY is kept by Pulumi but has no "
@@ -348,3 +352,13 @@ def test_plain_http_in_prod_needs_the_explicit_opt_out():
         "prod", overrides={"domainName": "", "hostedZone": "", "allowPlainHttp": True}
     )
     assert evaluation.outputs["url"].startswith("http://")
+
+
+def test_a_key_set_as_a_secret_by_mistake_is_refused_without_showing_it():
+    # Easy to mix up with secretValues: `pulumi config set --secret shipyard:secrets ...`.
+    config = {**pulumi_mocks.stack_config("dev"),
+              "shipyard:secrets": '["API_KEY=Sup3r$ecret!pw"]'}  # fmt: skip
+    with pytest.raises(SettingsError) as raised:
+        pulumi_mocks.evaluate("dev", config=config, secret_keys={"shipyard:secrets"})
+    assert "Sup3r$ecret!pw" not in str(raised.value)
+    assert [p.split(":", 2)[1] for p in raised.value.problems] == ["secrets"]

@@ -185,6 +185,11 @@ case "$name $*" in
 esac
 exit 0
 """
+LOGGED = r"""#!/bin/bash
+name="$(basename "$0")"
+{ printf '%s' "$name"; printf ' %s' "$@"; printf '\n'; } >> "$CALL_LOG"
+exec "/usr/bin/$name" "$@"
+"""
 SECRETS = tuple(
     parse_entry(entry, "web", "qa")
     for entry in (
@@ -233,6 +238,12 @@ def run_with_secrets(tmp_path: Path, answers: dict[str, str]):
     for tool in ("dnf", "systemctl", "aws", "docker", "curl", "sleep", "mount", "mkdir",
                  "mountpoint"):  # fmt: skip
         (stand_ins / tool).symlink_to(fake)
+    # The real tools that handle values: their argv is logged too (the process list).
+    logged = stand_ins / "logged"
+    logged.write_text(LOGGED)
+    logged.chmod(0o755)
+    for tool in ("python3", "iconv"):
+        (stand_ins / tool).symlink_to(logged)
     script = tmp_path / "user-data.sh"
     script.write_text(
         render_user_data(
@@ -273,10 +284,12 @@ def test_boot_script_hands_every_value_to_the_container_and_nowhere_else(tmp_pat
     completed, calls, received, script = run_with_secrets(tmp_path, fake_aws(VALUES))
     assert completed.returncode == 0, completed.stderr
     assert sorted(received.splitlines()) == sorted(f"{k}={v}" for k, v in VALUES.items())
-    values = list(VALUES.values())
+    # Each value as it is, and as it sits inside the secret's JSON (quotes escaped).
+    values = [*VALUES.values(), *(json.dumps(v)[1:-1] for v in VALUES.values())]
     # Not in any argument (the process list), the output (the instance's logs), the user
     # data, or a file the script wrote.
     assert not [call for call in calls if any(v in call for v in values)]
+    assert [call for call in calls if call.startswith("python3 -c")]  # it was watched too
     assert not any(v in completed.stdout + completed.stderr for v in values)
     assert not any(v in script.read_text() for v in values)
     assert files_holding(tmp_path, values, skip=tmp_path / "container" / "environment") == []

@@ -56,5 +56,5 @@ def test_promote_is_gated_too(cli, stacks, world, dev, capsys):
 def test_an_advisory_finding_is_printed_and_the_preview_passes(cli, stacks, world, dev):
     healthy(world)
     assert cli("preview", "dev") == OK
-    # dev's tasks need public IPs in the default VPC: the pack's one advisory rule says so.
+    # dev's tasks need public IPs in the default VPC: an advisory rule of the pack says so.
     assert "policy: ecs-no-public-ip (advisory) on aws:ecs/service:Service" in cli.printed

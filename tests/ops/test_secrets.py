@@ -29,8 +29,19 @@ def referenced(stacks, env: str, variable: str) -> str:
 
 def test_preview_checks_every_reference_and_goes_on_when_all_exist(cli, stacks, world):
     staging(stacks, world)
+    asked: list[tuple[str, dict]] = []
+    for service, operation in (("ssm", "DescribeParameters"), ("secretsmanager", "DescribeSecret")):
+        world.client(service).meta.events.register(
+            f"before-parameter-build.{service}.{operation}",
+            lambda params, operation=operation, **_: asked.append((operation, dict(params))),
+        )
     assert cli("preview", "staging") == OK
     assert ("preview", "staging") in stacks.calls
+    # Metadata only, one call per secret and one for the parameters.
+    assert sorted(op for op, _ in asked) == ["DescribeParameters", "DescribeSecret",
+                                             "DescribeSecret"]  # fmt: skip
+    (parameters,) = [params for op, params in asked if op == "DescribeParameters"]
+    assert parameters["ParameterFilters"][0]["Values"] == ["/shipyard-sample/staging/smtp-password"]
 
 
 def test_a_missing_secret_stops_deploy_before_the_preview(cli, stacks, world, capsys):

@@ -150,3 +150,18 @@ def test_a_plain_text_entry_among_encrypted_secret_values_is_refused(project):
         "it with `pulumi config set --secret --path 'shipyard:secretValues[1]' NAME=value`"
     ) in printed
     assert "test-only-4d5e" not in printed
+
+
+def test_nested_environment_domains_are_refused_by_the_service_stack(project):
+    # staging under prod's name: staging's deploy role could rewrite prod's DNS records.
+    path = project / "stacks" / "Pulumi.staging.yaml"
+    path.write_text(
+        path.read_text()
+        + "  shipyard:domainName: staging.app.example.com\n  shipyard:hostedZone: example.com\n"
+    )
+    code, printed = run(project, "shared")
+    assert code == FAILED
+    assert (
+        "shipyard:deployEnvironments: staging's domain staging.app.example.com is prod's "
+        "(app.example.com) or under it"
+    ) in printed
