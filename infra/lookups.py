@@ -13,7 +13,7 @@ import naming
 from components.domain import HostedZone
 from components.registry import Repository
 from settings import Settings, SettingsError
-from settings.environment_checks import ZONE_ID, in_zone
+from settings.edge_checks import ZONE_ID, in_zone
 from shipyard_cli.model import DIGEST
 
 T = TypeVar("T")

@@ -19,7 +19,7 @@ import pulumi_aws as aws
 
 import naming
 from components import deploy_policy, iam
-from components.deploy_policy import Scope
+from components.policy_scope import Scope
 
 GITHUB_TOKEN_HOST = "token.actions.githubusercontent.com"
 STS_AUDIENCE = "sts.amazonaws.com"

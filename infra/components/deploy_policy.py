@@ -13,43 +13,25 @@ which must carry the service's permissions boundary.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 
 import naming
+from components.edge_policy import (
+    S3_BUCKET_READS,
+    access_log_statements,
+    domain_statements,
+    web_acl_statements,
+)
 from components.iam import SSM_CORE_POLICY, allow, image_pull_and_log_statements
-from tagging import STACK_TAG
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Where one role's permissions apply."""
-
-    service: str
-    environment: str
-    region: str
-    account: str
-    repository_arn: pulumi.Input[str]
-    boundary_arn: str
-    state_bucket: str = ""
-    secrets_key_arn: str = ""
-    # The environment's own KMS key (a deploy role's scope only).
-    environment_key_arn: pulumi.Input[str] | None = None
-    # The environment's own domain: the DNS names its certificate and aliases use.
-    domain_name: str = ""
-
-    @property
-    def prefix(self) -> str:
-        return naming.resource_prefix(self.service, self.environment)
-
-    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
-        return (
-            f"arn:aws:{service}:{self.region if region else ''}:"
-            f"{self.account if account else ''}:{resource}"
-        )
-
+from components.policy_scope import (
+    Scope,
+    created_with_tag,
+    keeps_stack_tag,
+    new_resource,
+    tagged,
+)
 
 # Actions AWS offers no resource type or condition to scope by, and why.
 UNSCOPABLE: dict[str, str] = {
@@ -108,39 +90,6 @@ ECR_READ = (
     "ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:ListTagsForResource",
 )  # fmt: skip
 PASSED_TO = ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"]
-
-
-def tagged(scope: Scope, *, request: bool = False) -> dict[str, Any]:
-    """The stack tag on the resource (or, creating it, in the request)."""
-    key = "aws:RequestTag" if request else "aws:ResourceTag"
-    return {"StringEquals": {f"{key}/{STACK_TAG}": scope.prefix}}
-
-
-def created_with_tag(scope: Scope, create_key: str, creates: Sequence[str]) -> dict[str, Any]:
-    """Tagging allowed only inside the create call, and only with the stack's own tag: no
-    tag can be written onto a resource that exists (another environment's included)."""
-    return {
-        "StringEquals": {
-            create_key: sorted(action.split(":")[1] for action in creates),
-            f"aws:RequestTag/{STACK_TAG}": scope.prefix,
-        }
-    }
-
-
-def keeps_stack_tag(scope: Scope) -> dict[str, Any]:
-    """On the stack's own resources, and without touching the stack tag itself."""
-    return {
-        **tagged(scope),
-        "ForAllValues:StringNotEquals": {"aws:TagKeys": [STACK_TAG]},
-    }
-
-
-def new_resource(scope: Scope) -> dict[str, Any]:
-    """Created with the stack's tag, on a resource that carries no stack tag yet."""
-    return {
-        "StringEquals": {f"aws:RequestTag/{STACK_TAG}": scope.prefix},
-        "Null": {f"aws:ResourceTag/{STACK_TAG}": "true"},
-    }
 
 
 def read_everywhere() -> dict[str, Any]:
@@ -504,75 +453,6 @@ def backend_statements(scope: Scope, stacks: list[str], write: bool) -> list[dic
             actions += ["kms:Encrypt", "kms:GenerateDataKey"]
         statements.append(allow(actions, [scope.secrets_key_arn]))
     return statements
-
-
-# What the provider reads of a bucket, and writes of the access log bucket's settings.
-S3_BUCKET_READS = (
-    "s3:GetAccelerateConfiguration", "s3:GetBucketAcl", "s3:GetBucketCORS",
-    "s3:GetBucketLocation", "s3:GetBucketLogging", "s3:GetBucketObjectLockConfiguration",
-    "s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock",
-    "s3:GetBucketRequestPayment", "s3:GetBucketTagging", "s3:GetBucketVersioning",
-    "s3:GetBucketWebsite", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
-    "s3:GetReplicationConfiguration", "s3:ListBucket",
-)  # fmt: skip
-
-
-def access_log_statements(scope: Scope) -> list[dict[str, Any]]:
-    """The load balancer's access log bucket, by its name (<prefix>-alb-logs-<random>)."""
-    bucket = f"arn:aws:s3:::{naming.access_log_bucket_name(scope.prefix)}-*"
-    return [
-        allow([*S3_BUCKET_READS, "s3:CreateBucket", "s3:DeleteBucket",
-               "s3:DeleteBucketPolicy", "s3:ListBucketVersions", "s3:PutBucketOwnershipControls",
-               "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging",
-               "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
-               # Newer providers tag at CreateBucket through S3 Control's tagging calls.
-               "s3:ListTagsForResource", "s3:TagResource", "s3:UntagResource"], [bucket]),
-        # Emptying it when a stack that does not protect it is destroyed.
-        allow(["s3:DeleteObject", "s3:DeleteObjectVersion"], [f"{bucket}/*"]),
-    ]  # fmt: skip
-
-
-def web_acl_statements(scope: Scope) -> list[dict[str, Any]]:
-    """The environment's web ACL, by name, with AWS's managed rule groups in it, associated
-    with the stack's own load balancer."""
-    acl = scope.arn("wafv2", f"regional/webacl/{scope.prefix}-waf/*")
-    return [
-        allow(["wafv2:CreateWebACL", "wafv2:DeleteWebACL", "wafv2:GetWebACL",
-               "wafv2:ListTagsForResource", "wafv2:TagResource", "wafv2:UntagResource",
-               "wafv2:UpdateWebACL"], [acl]),
-        allow(["wafv2:CreateWebACL", "wafv2:UpdateWebACL"],
-              [scope.arn("wafv2", "regional/managedruleset/*/*")]),
-        allow(["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL"], [acl]),
-        # WAF checks the load balancer by its ARN alone (no tag keys): the stack's by name.
-        allow(["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
-               "wafv2:GetWebACLForResource"],
-              [scope.arn("elasticloadbalancing",
-                         f"loadbalancer/app/{naming.load_balancer_name(scope.prefix)}-*/*")]),
-        allow(["elasticloadbalancing:SetWebAcl"],
-              [scope.arn("elasticloadbalancing", "loadbalancer/app/*")], tagged(scope)),
-    ]  # fmt: skip
-
-
-def domain_statements(scope: Scope) -> list[dict[str, Any]]:
-    """The environment's own domain: its certificate (created with the stack tag, managed
-    only when tagged), and DNS records of exactly its name and its validation names in any
-    zone of the account (the zone is the environment's choice)."""
-    if not scope.domain_name:
-        return []
-    names = [scope.domain_name, f"_*.{scope.domain_name}"]
-    certificates = scope.arn("acm", "certificate/*")
-    return [
-        allow(["acm:RequestCertificate"], ["*"], new_resource(scope)),
-        allow(["acm:AddTagsToCertificate"], [certificates], new_resource(scope)),
-        allow(["acm:DeleteCertificate", "acm:DescribeCertificate",
-               "acm:ListTagsForCertificate"], [certificates], tagged(scope)),
-        allow(["route53:ChangeResourceRecordSets"], ["arn:aws:route53:::hostedzone/*"],
-              {"ForAllValues:StringLike": {
-                  "route53:ChangeResourceRecordSetsNormalizedRecordNames": names}}),
-        allow(["route53:GetHostedZone", "route53:ListResourceRecordSets",
-               "route53:ListTagsForResource"], ["arn:aws:route53:::hostedzone/*"]),
-        allow(["route53:GetChange"], ["arn:aws:route53:::change/*"]),
-    ]  # fmt: skip
 
 
 def deploy_statements(scope: Scope) -> list[dict[str, Any]]:

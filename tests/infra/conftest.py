@@ -8,6 +8,7 @@ import pytest
 
 from devtools import pulumi_mocks
 from settings import SettingsError
+from shipyard_cli.offline import key_id
 
 ECS_STACKS = ("dev", "staging", "prod")
 EC2_STACKS = ("qa",)
@@ -48,3 +49,15 @@ def refused(
 def rejected(stack: str, overrides: dict, key_path: str) -> list[str]:
     """The problems a bad stack file (these overrides) is refused with, for `key_path`."""
     return refused(stack, key_path, overrides=overrides)[1]
+
+
+def looked_up_key_arn(stack: str) -> str:
+    """The environment's key as the program finds it, by alias (the mocked lookup's answer)."""
+    key = key_id(f"alias/shipyard-sample-{stack}")
+    return f"arn:aws:kms:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:key/{key}"
+
+
+def made_key_arn(stack: str) -> str:
+    """The environment's key as the service stack makes it (the mocked create's answer)."""
+    key = key_id(f"shipyard-sample-{stack}-key")
+    return f"arn:aws:kms:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:key/{key}"

@@ -9,9 +9,8 @@ import pytest
 
 from devtools import pulumi_mocks
 from settings import SettingsError
-from shipyard_cli.offline import key_id
 
-from .conftest import SHIPPED_STACKS, evaluated
+from .conftest import SHIPPED_STACKS, evaluated, looked_up_key_arn
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC = "aws:sns/topic:Topic"
@@ -20,16 +19,12 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 REGION, ACCOUNT = pulumi_mocks.REGION, pulumi_mocks.ACCOUNT
 
 
-def environment_key(stack: str) -> str:
-    return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id(f'alias/shipyard-sample-{stack}')}"
-
-
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
 def test_every_alarm_notifies_the_environments_encrypted_topic(stack):
     evaluation = evaluated(stack)
     topic = evaluation.one(TOPIC)
     assert topic.inputs["name"] == f"shipyard-sample-{stack}-alarms"
-    assert topic.inputs["kmsMasterKeyId"] == environment_key(stack)
+    assert topic.inputs["kmsMasterKeyId"] == looked_up_key_arn(stack)
     topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:shipyard-sample-{stack}-alarms"
     alarms = evaluation.of_type(ALARM)
     assert len(alarms) == 4
@@ -42,7 +37,7 @@ def test_every_alarm_notifies_the_environments_encrypted_topic(stack):
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
 def test_the_log_group_is_encrypted_with_the_environments_key(stack):
     for log_group in evaluated(stack).of_type(LOG_GROUP):  # the service's, the VPC's flows
-        assert log_group.inputs["kmsKeyId"] == environment_key(stack), log_group.name
+        assert log_group.inputs["kmsKeyId"] == looked_up_key_arn(stack), log_group.name
 
 
 def test_alarm_emails_are_subscribed_by_a_name_that_ignores_their_order():

@@ -12,10 +12,9 @@ import pytest
 
 from devtools import pulumi_mocks
 from secret_references import parse_entry
-from shipyard_cli.offline import key_id
 from user_data import BootContainer, render_user_data
 
-from .conftest import SHIPPED_STACKS, evaluated
+from .conftest import SHIPPED_STACKS, evaluated, looked_up_key_arn
 
 ACCOUNT, REGION = pulumi_mocks.ACCOUNT, pulumi_mocks.REGION
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -25,11 +24,6 @@ KEY, ALIAS = "aws:kms/key:Key", "aws:kms/alias:Alias"
 # Made up for the tests; what `pulumi config set --secret` would hold decrypted.
 PLAINTEXT = "test-only-plaintext-7f3a9c"
 STACKS_WITH_SECRETS = ("staging", "qa")
-
-
-def environment_key(env: str) -> str:
-    """The mocked ARN the program's lookup of the environment's key alias answers with."""
-    return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id(f'alias/shipyard-sample-{env}')}"
 
 
 def secret_arn(env: str, name: str) -> str:
@@ -81,7 +75,7 @@ def test_the_starting_role_reads_exactly_the_referenced_secrets(stack):
     assert by_actions[("secretsmanager:GetSecretValue",)]["Resource"] == secrets
     decrypts = [s for s in statements if s["Action"] == ["kms:Decrypt"]]
     own_key = [s for s in decrypts if "*" not in s["Resource"][0]]
-    assert [s["Resource"] for s in own_key] == [[environment_key(stack)]]
+    assert [s["Resource"] for s in own_key] == [[looked_up_key_arn(stack)]]
     assert own_key[0]["Condition"] == {
         "StringEquals": {"kms:ViaService": f"ssm.{REGION}.amazonaws.com"}
     }
@@ -120,7 +114,7 @@ def test_values_pulumi_keeps_are_secure_strings_under_the_environments_own_key(s
     assert parameter.inputs["name"] == f"/shipyard-sample/{stack}/API_KEY"
     assert parameter.inputs["type"] == "SecureString"
     assert parameter.inputs["tier"] == "Standard"
-    assert parameter.inputs["keyId"] == environment_key(stack)
+    assert parameter.inputs["keyId"] == looked_up_key_arn(stack)
     assert parameter.shown_inputs["value"] == "[secret]"
     assert "insecureValue" not in parameter.inputs
     # The service or group starts only once the parameter exists.

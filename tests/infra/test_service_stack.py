@@ -14,7 +14,7 @@ from components.deploy_policy import UNSCOPABLE
 from devtools import pulumi_mocks
 from shipyard_cli.offline import key_id
 
-from .conftest import ECS_STACKS, SHIPPED_STACKS, evaluated
+from .conftest import ECS_STACKS, SHIPPED_STACKS, evaluated, made_key_arn
 from .test_stacks import LIFECYCLE, REPOSITORY, ROLE
 
 PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
@@ -193,7 +193,7 @@ def test_a_deploy_role_is_scoped_to_its_environment(shared, stack):
                 "ec2:CreateSecurityGroup"
             ]
             # The environment's own KMS key, which the service stack made.
-            own_key = resource == environment_key_arn(stack)
+            own_key = resource == made_key_arn(stack)
             # DNS: records of exactly its own domain's names, in whichever zone holds it;
             # reading zones, records and the changes it made.
             own_names = "ChangeResourceRecordSetsNormalizedRecordNames" in condition and (
@@ -394,12 +394,6 @@ def test_the_service_stack_does_not_change_when_an_environment_goes():
     assert before == after
 
 
-def environment_key_arn(stack: str) -> str:
-    """The mocked ARN of the key the service stack makes for `stack`."""
-    key = key_id(f"shipyard-sample-{stack}-key")
-    return f"arn:aws:kms:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:key/{key}"
-
-
 @pytest.mark.parametrize("stack", ("dev", "staging", "prod", "qa"))
 def test_each_environment_gets_its_own_rotated_key_and_only_its_deploy_role_uses_it(
     shared, stack
@@ -427,7 +421,7 @@ def test_each_environment_gets_its_own_rotated_key_and_only_its_deploy_role_uses
     assert alias.inputs["name"] == f"alias/shipyard-sample-{stack}"
     for other in ("dev", "staging", "prod", "qa"):
         statements = role_statements(shared, f"shipyard-sample-{other}-deploy")
-        uses = [s for s in statements if environment_key_arn(stack) in s["Resource"]]
+        uses = [s for s in statements if made_key_arn(stack) in s["Resource"]]
         if other != stack:
             assert uses == []
             continue
