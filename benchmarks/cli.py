@@ -58,8 +58,9 @@ def rollback() -> None:
         world = World(f"http://{host}:{port}")
         stacks = FakeStacks(world)
         stacks.add("prod", world.ecs_environment("prod"))
+        # prod deploys released images only: what the pipeline does for two commits.
         for commit in ("1" * 40, "2" * 40):
-            stacks.deploy_build("prod", commit)
+            stacks.deploy_release("prod", commit)
         world.tasks_running()
         world.targets("healthy")
         images_before = len(world.aws.images(REPOSITORY))
