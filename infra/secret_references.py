@@ -16,7 +16,6 @@ Parsing needs no AWS call; region and account come from the ARN, or are the stac
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import naming
@@ -68,11 +67,6 @@ class SecretReference:
         if self.json_key or self.version_stage or self.version_id:
             return f"{arn}:{self.json_key}:{self.version_stage}:{self.version_id}"
         return arn
-
-    @property
-    def service(self) -> str:
-        """The service that holds the value, as kms:ViaService names it."""
-        return SECRETS_MANAGER if self.kind == SECRETS_MANAGER else SSM
 
 
 def secret_parameter_name(service_name: str, environment: str, variable: str) -> str:
@@ -214,6 +208,3 @@ def outside_boundary(reference: SecretReference, service_name: str, environment:
         return not reference.name.startswith(secrets)
     return not ("/" + reference.name.lstrip("/")).startswith(parameters)
 
-
-def references_by_kind(references: Iterable[SecretReference], *kinds: str) -> list[SecretReference]:
-    return [reference for reference in references if reference.kind in kinds]

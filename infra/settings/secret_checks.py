@@ -111,7 +111,6 @@ def secret_values(values: Values) -> Problems:
     given: dict[str, str] = {}
     for index, entry in readable:
         name, separator, value = entry.partition("=")
-        shown = name if name in kept else f"entry {index}"
         if not separator or not VARIABLE_NAME.fullmatch(name):
             problems.append(f"{key}[{index}]: is not NAME=value; set it again as NAME=value")
         elif name not in kept:
@@ -121,12 +120,12 @@ def secret_values(values: Values) -> Problems:
                 "name to secrets, or remove the entry"
             )
         elif name in given:
-            problems.append(f"{key}[{index}]: {shown} has a value already; keep one")
+            problems.append(f"{key}[{index}]: {name} has a value already; keep one")
         elif not value:
-            problems.append(f"{key}[{index}]: {shown} has an empty value; SSM stores none")
+            problems.append(f"{key}[{index}]: {name} has an empty value; SSM stores none")
         elif len(value.encode()) > SSM_STANDARD_VALUE_BYTES:
             problems.append(
-                f"{key}[{index}]: {shown}'s value is over {SSM_STANDARD_VALUE_BYTES} bytes, "
+                f"{key}[{index}]: {name}'s value is over {SSM_STANDARD_VALUE_BYTES} bytes, "
                 "the most a Standard-tier SSM parameter holds; store it in Secrets Manager and "
                 "reference it"
             )
