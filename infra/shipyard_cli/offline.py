@@ -48,6 +48,8 @@ RECORDED_DIGEST = "sha256:" + "d" * 64
 # What an offline evaluation builds: a fixed commit, so it reads no git state.
 OFFLINE_COMMIT = "0" * 40
 OFFLINE_VERSION = "offline"
+# Regions newer than the provider's table of load balancer log accounts (a sample of them).
+ELB_SERVICE_PRINCIPAL_REGIONS = frozenset({"ap-southeast-5", "ca-west-1", "mx-central-1"})
 
 
 @dataclass
@@ -262,6 +264,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             self.repositories is not None and name not in self.repositories
         ):
             return f"reading ECR Repository ({name}): RepositoryNotFoundException"
+        if token == "aws:elb/getServiceAccount:getServiceAccount" and str(
+            args.get("region")
+        ) in ELB_SERVICE_PRINCIPAL_REGIONS:
+            return f"unsupported AWS Region: {args.get('region')}"
         key = str(args.get("keyId", ""))
         if token == "aws:kms/getKey:getKey" and self.keys is not None and key not in self.keys:
             return f"reading KMS Key ({key}): NotFoundException: Alias {key} is not found."

@@ -233,3 +233,16 @@ def test_prod_has_a_web_acl_with_managed_rules_and_a_rate_limit_on_its_load_bala
         "loadbalancer/app/shipyard-sample-prod-alb/50dc6c495c0c9188"
     )
     assert evaluated("staging").of_type("aws:wafv2/webAcl:WebAcl") == []
+
+
+def test_in_a_newer_region_the_log_delivery_service_writes_the_access_logs():
+    # staging's secret references name us-east-1: this one runs without them.
+    config = {**pulumi_mocks.stack_config("staging"), "aws:region": "ca-west-1"}
+    evaluation = pulumi_mocks.evaluate(
+        "staging", config=config, overrides={"secrets": [], "secretValues": []}
+    )
+    policy = evaluation.one("aws:s3/bucketPolicy:BucketPolicy")
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    assert statements["LoadBalancerLogDelivery"]["Principal"] == {
+        "Service": "logdelivery.elasticloadbalancing.amazonaws.com"
+    }
