@@ -109,9 +109,10 @@ def ecs_statements(scope: Scope) -> list[dict[str, Any]]:
         ),
         allow(["ecs:DeleteService", "ecs:DescribeServices"], [service]),
         # Only the environment's own task definitions: another environment's would bring
-        # its execution role, and with it that environment's secrets.
+        # its execution role, and with it that environment's secrets. IfExists: an update
+        # that names none (a new deployment of the same one, `shipyard restart`) passes.
         allow(["ecs:CreateService", "ecs:UpdateService"], [service],
-              {"ArnLike": {"ecs:task-definition": families}}),
+              {"ArnLikeIfExists": {"ecs:task-definition": families}}),
         allow(
             ["ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"], [deployments]
         ),
