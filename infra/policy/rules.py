@@ -314,12 +314,36 @@ def _ingress_rule(props: dict[str, Any]) -> list[str]:
     if not props.get("description"):
         problems.append("the rule has no description")
     sources = {props.get("cidrIpv4"), props.get("cidrIpv6")} & WORLD
-    ports = set(range(int(props.get("fromPort", 0)), int(props.get("toPort", 65535)) + 1))
-    if sources and not ports <= LISTENER_PORTS:
-        problems.append(
-            f"ports {min(ports)}-{max(ports)} are open to the world; only 80 and 443 may be"
-        )
+    problems += _world_ports(sources, props)
     return problems
+
+
+def _world_ports(sources: set[Any], props: dict[str, Any]) -> list[str]:
+    """Ports a rule opens to the world beyond the load balancer's listener ports."""
+    if str(props.get("ipProtocol", props.get("protocol", "tcp"))) in ("-1", "all"):
+        ports = set(range(0, 65536))
+    else:
+        ports = set(range(int(props.get("fromPort", 0)), int(props.get("toPort", 65535)) + 1))
+    if sources and not ports <= LISTENER_PORTS:
+        return [f"ports {min(ports)}-{max(ports)} are open to the world; only 80 and 443 may be"]
+    return []
+
+
+def _open_to_world(rules: list[dict[str, Any]]) -> list[str]:
+    """The older shapes of ingress rules (CIDR lists) that open more than the listeners."""
+    problems = []
+    for rule in rules:
+        sources = set(_as_list(rule.get("cidrBlocks"))) | set(_as_list(rule.get("ipv6CidrBlocks")))
+        problems += _world_ports(sources & WORLD, rule)
+    return problems
+
+
+def _inline_ingress(props: dict[str, Any]) -> list[str]:
+    return _open_to_world(props.get("ingress") or [])
+
+
+def _security_group_rule(props: dict[str, Any]) -> list[str]:
+    return [] if props.get("type") == "egress" else _open_to_world([props])
 
 
 def _iam_policy(props: dict[str, Any]) -> list[str]:
@@ -330,9 +354,11 @@ def _iam_policy(props: dict[str, Any]) -> list[str]:
             continue
         actions = _as_list(statement.get("Action"))
         resources = _as_list(statement.get("Resource"))
-        wildcards = [a for a in actions if a == "*" or a.endswith(":*")]
+        wildcards = [a for a in actions if "*" in a or "?" in a]
         if wildcards:
             problems.append(f"wildcard actions {wildcards}")
+        if statement.get("NotAction") or statement.get("NotResource"):
+            problems.append("NotAction or NotResource allows everything not listed")
         if "*" in resources and not set(actions) <= STAR_RESOURCE_ALLOWED:
             problems.append(
                 f"actions {sorted(set(actions) - STAR_RESOURCE_ALLOWED)} on every resource"
@@ -554,8 +580,21 @@ POLICIES: list[ResourceValidationPolicy] = [
         _ingress_rule,
     ),
     _policy(
+        "security-group-inline-ingress-narrow",
+        "Inline security group ingress opens only 80 and 443 to the world (CKV_AWS_24, 25, "
+        "260, 277).",
+        "aws:ec2/securityGroup:SecurityGroup",
+        _inline_ingress,
+    ),
+    _policy(
+        "security-group-rule-narrow",
+        "Security group rules open only 80 and 443 to the world (CKV_AWS_24, 25, 260, 277).",
+        "aws:ec2/securityGroupRule:SecurityGroupRule",
+        _security_group_rule,
+    ),
+    _policy(
         "iam-least-privilege",
-        "Role policies use no wildcard actions and no '*' resource beyond "
+        "Role policies use no wildcard or NotAction actions and no '*' resource beyond "
         "ecr:GetAuthorizationToken (CKV_AWS_62, 63, 274, 355).",
         "aws:iam/rolePolicy:RolePolicy",
         _iam_policy,

@@ -199,6 +199,21 @@ BAD_RESOURCES = [
      {"policy": policy_document({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:b"})},
      "iam-least-privilege", "wildcard actions ['s3:*']"),
     ("aws:iam/rolePolicy:RolePolicy",
+     {"policy": policy_document({"Effect": "Allow", "Action": "kms:Decrypt*",
+                                 "Resource": "arn:k"})},
+     "iam-least-privilege", "wildcard actions ['kms:Decrypt*']"),
+    ("aws:iam/rolePolicy:RolePolicy",
+     {"policy": policy_document({"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:x"})},
+     "iam-least-privilege", "NotAction or NotResource"),
+    ("aws:ec2/securityGroup:SecurityGroup",
+     {"ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22,
+                   "cidrBlocks": ["0.0.0.0/0"]}]},
+     "security-group-inline-ingress-narrow", "ports 22-22 are open to the world"),
+    ("aws:ec2/securityGroupRule:SecurityGroupRule",
+     {"type": "ingress", "protocol": "-1", "fromPort": 0, "toPort": 0,
+      "ipv6CidrBlocks": ["::/0"]},
+     "security-group-rule-narrow", "ports 0-65535 are open to the world"),
+    ("aws:iam/rolePolicy:RolePolicy",
      {"policy": policy_document({"Effect": "Allow", "Resource": "*",
                                  "Action": ["ecr:GetAuthorizationToken", "logs:PutLogEvents"]})},
      "iam-least-privilege", "actions ['logs:PutLogEvents'] on every resource"),
@@ -227,6 +242,6 @@ def test_the_pack_entry_point_serves_every_policy(monkeypatch):
     runpy.run_path(str(POLICY_DIR / "__main__.py"), run_name="__main__")
     assert built["name"] == "shipyard"
     assert [p.name for p in built["policies"]] == [p.name for p in POLICIES]
-    assert len({policy.name for policy in POLICIES}) == len(POLICIES) == 31
+    assert len({policy.name for policy in POLICIES}) == len(POLICIES) == 33
     project = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python"
