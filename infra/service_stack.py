@@ -59,20 +59,20 @@ def build_service_stack(settings: ServiceStackSettings) -> dict[str, pulumi.Inpu
     targets = deploy_targets(settings)
     identity = aws.get_caller_identity()
     region = aws.get_region().region
-    keys = {
-        target.stack: environment_key(
-            f"{naming.resource_prefix(name, target.stack)}-key",
+    keys: dict[str, pulumi.Output[str]] = {}
+    for target in targets:
+        prefix = naming.resource_prefix(name, target.stack)
+        keys[target.stack] = environment_key(
+            f"{prefix}-key",
             EnvironmentKeyArgs(
                 environment=target.stack,
                 alias=naming.environment_key_alias(name, target.stack),
                 account=identity.account_id,
                 region=region,
-                log_group_prefix=naming.log_group_name(naming.resource_prefix(name, target.stack)),
+                log_group_prefix=naming.log_group_name(prefix),
                 protect=settings.protect_resources,
             ),
         ).key_arn
-        for target in targets
-    }
     access = DeployAccess(
         name,
         DeployAccessArgs(

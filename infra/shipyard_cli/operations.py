@@ -79,9 +79,12 @@ def configured_repository(rt: Runtime, config: Mapping[str, str]) -> str:
 # ---- preview and deploy ---------------------------------------------------------------------
 
 
-def show_preview(rt: Runtime, env: str) -> list:
+def show_preview(rt: Runtime, env: str, config: Mapping[str, str] | None = None) -> list:
+    """Check the stack's secrets, then preview. `config`: the stack's, when the caller has
+    read it already (a pin changes nothing the secrets check reads)."""
     secret_sources.require_no_plaintext(rt.project_dir, env)
-    config = rt.stacks.config(env)
+    if config is None:
+        config = rt.stacks.config(env)
     references = secret_sources.referenced_secrets(config, rt.project_dir, env)
     if references:
         secret_sources.require_secrets_exist(
@@ -271,7 +274,7 @@ def pin_and_deploy(rt: Runtime, env: str, digest: str, reason: str, yes: bool) -
     repository = configured_repository(rt, config)
     rt.stacks.set_config(env, IMAGE_DIGEST_KEY, digest)
     try:
-        steps = show_preview(rt, env)
+        steps = show_preview(rt, env, config)
         if summary.images_built(steps):
             raise UserError(
                 f"the preview would build an image; a {reason} must not. Nothing changed"
