@@ -36,7 +36,6 @@ class Verdict:
 
 def check(project_dir: Path, environment: str) -> Verdict:
     try:
-        config = offline.stack_config(environment, project_dir)
         plaintext = plaintext_secret_values(
             project_dir / "stacks" / f"Pulumi.{environment}.yaml", project_name(project_dir)
         )
@@ -45,7 +44,8 @@ def check(project_dir: Path, environment: str) -> Verdict:
     if plaintext:
         return Verdict(environment, plaintext)
     try:
-        evaluation = offline.evaluate(environment, config, project_dir=project_dir)
+        # From the stack file itself, so its encrypted keys count as set with --secret.
+        evaluation = offline.evaluate(environment, project_dir=project_dir)
     except Exception as error:  # the program's own refusal, whatever its class
         problems = getattr(error, "problems", None)
         return Verdict(environment, list(problems) if problems else [str(error)])

@@ -165,3 +165,14 @@ def test_nested_environment_domains_are_refused_by_the_service_stack(project):
         "shipyard:deployEnvironments: staging's domain staging.app.example.com is prod's "
         "(app.example.com) or under it"
     ) in printed
+
+
+def test_a_key_encrypted_in_the_stack_file_other_than_secret_values_is_refused(project):
+    break_file(
+        project, "dev", "config:\n",
+        "config:\n  shipyard:environmentVariables:\n    secure: REPLACE-ME-test-only\n",
+    )  # fmt: skip
+    code, printed = run(project, "dev")
+    assert code == FAILED
+    said = "shipyard:environmentVariables: set as a secret, but shipyard puts it in plain"
+    assert said in printed
