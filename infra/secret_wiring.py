@@ -38,9 +38,7 @@ class SecretWiring:
     parameters: list[pulumi.Resource]
 
 
-def wire_secrets(
-    settings: Settings, account: str, region: pulumi.Output[str], key_arn: str
-) -> SecretWiring:
+def wire_secrets(settings: Settings, account: str, region: str, key_arn: str) -> SecretWiring:
     """Where the container's secrets come from, and what its starting role may read."""
     if not settings.secrets:
         return SecretWiring((), None, [])
@@ -58,15 +56,14 @@ def wire_secrets(
             ),
         )
 
-    def arn_of(ref: SecretReference) -> pulumi.Output[str]:
-        return region.apply(lambda name: ref.arn(name, account))
-
     def value_from(ref: SecretReference) -> pulumi.Input[str]:
         if store is not None and ref.kind == PULUMI:
             return store.parameter_arns[ref.variable]
-        return region.apply(lambda name: ref.value_from(name, account))
+        return ref.value_from(region, account)
 
-    referenced_parameters = [arn_of(ref) for ref in settings.secrets if ref.kind == SSM]
+    referenced_parameters = [
+        ref.arn(region, account) for ref in settings.secrets if ref.kind == SSM
+    ]
     grant = SecretGrant(
         parameter_arns=[
             *(store.parameter_arns.values() if store else ()),

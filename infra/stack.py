@@ -216,7 +216,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         ),
     )
     region = aws.get_region_output().region
-    secrets = wire_secrets(settings, account, region, key_arn)
+    secrets = wire_secrets(settings, account, region_name, key_arn)
     container = ContainerSpec(
         image_ref=registry.image_ref,
         port=settings.container_port,
