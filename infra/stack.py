@@ -122,7 +122,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
     key_arn = environment_key(settings)
     zone = hosted_zone(settings)
     boundary = naming.boundary_policy_arn(account, settings.service_name, settings.environment)
-    region_name = aws.get_region().region
+    region = aws.get_region().region
     tag_every_resource(prefix)
     digest = deployed_digest(settings)
     build = image_build(settings, revision, digest)
@@ -145,7 +145,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             flow_logs=FlowLogSettings(
                 retention_days=settings.log_retention_days,
                 key_arn=key_arn,
-                region=region_name,
+                region=region,
                 account=account,
                 permissions_boundary=boundary,
             ),
@@ -156,7 +156,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             prefix,
             AccessLogsArgs(
                 account=account,
-                region=region_name,
+                region=region,
                 retention_days=settings.access_log_days,
                 protect=protect,
             ),
@@ -215,8 +215,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             alarm_emails=settings.alarm_emails,
         ),
     )
-    region = aws.get_region_output().region
-    secrets = wire_secrets(settings, account, region_name, key_arn)
+    secrets = wire_secrets(settings, account, region, key_arn)
     container = ContainerSpec(
         image_ref=registry.image_ref,
         port=settings.container_port,
