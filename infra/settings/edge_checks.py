@@ -76,6 +76,9 @@ DOMAIN = re.compile(
     r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]"
 )
 ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
+# ACM's RequestCertificate: the domain name, which becomes the Common Name, at most 64
+# characters, periods included (RFC 5280), though DNS allows 253.
+CERTIFICATE_NAME_LIMIT = 64
 
 
 def domain(values: Values) -> Problems:
@@ -93,6 +96,11 @@ def domain(values: Values) -> Problems:
         problems.append(
             f"{path('domainName')}: {name!r} is not a domain name like app.example.com "
             "(lowercase, no wildcard, no trailing dot)"
+        )
+    elif len(name) > CERTIFICATE_NAME_LIMIT:
+        problems.append(
+            f"{path('domainName')}: {name} is {len(name)} characters; the certificate's name "
+            f"(its Common Name) may have at most {CERTIFICATE_NAME_LIMIT}, so use a shorter one"
         )
     if not ZONE_ID.fullmatch(zone) and not DOMAIN.fullmatch(zone.rstrip(".").lower()):
         problems.append(

@@ -254,6 +254,9 @@ CASES = {
                                {"shipyard:hostedZone": ""}, "prod"),
     "domain-not-a-name": Bad("shipyard:domainName", "is not a domain name",
                              {"shipyard:domainName": "*.example.com"}, "prod"),
+    "domain-too-long-for-a-certificate": Bad("shipyard:domainName", "at most 64",
+                                             {"shipyard:domainName":
+                                              f"{'a' * 54}.example.com"}, "prod"),
     "domain-and-certificate": Bad("shipyard:certificateArn", "requests and validates",
                                   {"shipyard:certificateArn": "arn:aws:acm:us-east-1:"
                                    "123456789012:certificate/0b1c2d3e"}, "prod"),

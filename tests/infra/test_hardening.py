@@ -4,6 +4,7 @@ the environment's own key."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -246,3 +247,14 @@ def test_in_a_newer_region_the_log_delivery_service_writes_the_access_logs():
     assert statements["LoadBalancerLogDelivery"]["Principal"] == {
         "Service": "logdelivery.elasticloadbalancing.amazonaws.com"
     }
+
+
+def test_every_web_acl_metric_name_is_one_wafv2_takes():
+    # VisibilityConfig.MetricName: 1-128 letters, digits and # : . - / _ (the API's pattern).
+    acl = evaluated("prod").one("aws:wafv2/webAcl:WebAcl").inputs
+    names = [acl["visibilityConfig"]["metricName"]] + [
+        rule["visibilityConfig"]["metricName"] for rule in acl["rules"]
+    ]
+    assert len(names) == 5
+    for name in names:
+        assert re.fullmatch(r"[\w#:./-]{1,128}", name), name
