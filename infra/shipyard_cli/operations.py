@@ -27,7 +27,7 @@ from shipyard_cli.errors import (
 )
 from shipyard_cli.model import IMAGE_DIGEST_KEY, IMAGE_SOURCE_KEY, Stacks
 from shipyard_cli.project import PROJECT_DIR
-from shipyard_cli.stack_files import project_default
+from shipyard_cli.stack_files import configured
 
 DURATION = re.compile(r"(\d+)([smhd])")
 SECONDS_PER_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -73,7 +73,7 @@ def repository_name(outputs: dict[str, Any]) -> str:
 def configured_repository(rt: Runtime, config: Mapping[str, str]) -> str:
     """The repository a stack's config deploys from, deployed or not: the service stack's,
     named after serviceName."""
-    return config.get("shipyard:serviceName") or project_default(rt.project_dir, "serviceName")
+    return configured(config, rt.project_dir, "serviceName")
 
 
 # ---- preview and deploy ---------------------------------------------------------------------
@@ -212,7 +212,7 @@ def _refresh_preferences(rt: Runtime, env: str) -> dict[str, Any]:
     config = rt.stacks.config(env)
 
     def setting(key: str) -> int:
-        return int(config.get(f"shipyard:{key}") or project_default(rt.project_dir, key))
+        return int(configured(config, rt.project_dir, key))
 
     return {
         "MinHealthyPercentage": setting("instanceRefreshMinHealthyPercent"),

@@ -14,14 +14,14 @@ from pathlib import Path
 from secret_references import SECRETS_MANAGER, SSM, SecretReference, parse_entry
 from shipyard_cli.aws import Aws
 from shipyard_cli.errors import UserError
-from shipyard_cli.stack_files import plaintext_secret_values, project_default, project_name
+from shipyard_cli.stack_files import configured, plaintext_secret_values, project_name
 
 
 def referenced_secrets(
     config: Mapping[str, str], project_dir: Path, env: str
 ) -> list[SecretReference]:
     """The references of a stack's `secrets` that parse; the program reports the others."""
-    service = config.get("shipyard:serviceName") or project_default(project_dir, "serviceName")
+    service = configured(config, project_dir, "serviceName")
     try:
         entries = json.loads(config.get("shipyard:secrets") or "[]")
     except json.JSONDecodeError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,12 @@ def project_default(project_dir: Path, key: str) -> str:
     """The default Pulumi.yaml declares for one of the project's config keys (`serviceName`)."""
     declared = (_project(project_dir).get("config") or {}).get(key) or {}
     return config_value(declared.get("default"))
+
+
+def configured(config: Mapping[str, str], project_dir: Path, key: str) -> str:
+    """A stack's value of one of the project's keys (`serviceName`), or the default
+    Pulumi.yaml declares when the stack sets none."""
+    return config.get(f"{project_name(project_dir)}:{key}") or project_default(project_dir, key)
 
 
 def read_stack_config(path: Path, project: str) -> dict[str, str]:
