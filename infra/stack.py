@@ -18,8 +18,8 @@ from components.domain import (
     DomainCertificate,
 )
 from components.ec2_service import Ec2Service, Ec2ServiceArgs
-from components.ecs_service import FargateService, FargateServiceArgs
-from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.ecs_service import FargateService, FargateServiceArgs, TrafficShifting
+from components.load_balancer import LoadBalancer, LoadBalancerArgs, TestListenerArgs
 from components.network import FlowLogSettings, Network, NetworkArgs
 from components.observability import CpuMetric, Observability, ObservabilityArgs
 from components.registry import (
@@ -88,15 +88,39 @@ def cpu_metric(settings: Settings) -> CpuMetric:
     return CpuMetric("AWS/ECS", {"ClusterName": prefix, "ServiceName": prefix})
 
 
+def test_listener(settings: Settings) -> TestListenerArgs | None:
+    """ECS moves traffic between two target groups for every strategy but rolling."""
+    deployment = settings.deployment
+    if settings.target != "ecs" or not deployment.shifts_traffic:
+        return None
+    return TestListenerArgs(deployment.test_listener_port, deployment.test_listener_cidrs)
+
+
+def traffic_shifting(load_balancer: LoadBalancer) -> TrafficShifting | None:
+    if load_balancer.alternate_target_group_arn is None:
+        return None
+    assert load_balancer.production_rule_arn and load_balancer.test_rule_arn
+    return TrafficShifting(
+        load_balancer.alternate_target_group_arn,
+        load_balancer.production_rule_arn,
+        load_balancer.test_rule_arn,
+    )
+
+
 def build_compute(
-    settings: Settings, placement: ComputePlacement
+    settings: Settings, placement: ComputePlacement, traffic: TrafficShifting | None
 ) -> tuple[pulumi.ComponentResource, dict[str, pulumi.Input]]:
     """Run the service on the stack's target; returns it and its own stack outputs."""
     prefix = settings.resource_prefix
     if settings.target == "ec2":
         group = Ec2Service(
             prefix,
-            Ec2ServiceArgs(group_name=prefix, placement=placement, instances=settings.ec2),
+            Ec2ServiceArgs(
+                group_name=prefix,
+                placement=placement,
+                instances=settings.ec2,
+                deployment=settings.deployment,
+            ),
         )
         return group, {"autoScalingGroupName": group.group_name}
     service = FargateService(
@@ -107,6 +131,8 @@ def build_compute(
             cpu=settings.cpu,
             memory=settings.memory,
             protect=settings.protect_resources,
+            deployment=settings.deployment,
+            traffic=traffic,
         ),
     )
     return service, {"clusterName": service.cluster_name, "serviceName": service.service_name}
@@ -183,6 +209,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             domain_name=settings.domain_name,
             access_log_bucket=access_logs.bucket_name if access_logs else None,
             access_log_permission=tuple(access_logs.ready) if access_logs else (),
+            test_listener=test_listener(settings),
         ),
     )
     if settings.waf:
@@ -213,6 +240,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             key_arn=key_arn,
             alarm_topic_arn=settings.alarm_topic_arn,
             alarm_emails=settings.alarm_emails,
+            alternate_target_group_arn_suffix=load_balancer.alternate_target_group_arn_suffix,
         ),
     )
     secrets = wire_secrets(settings, account, region, key_arn)
@@ -255,7 +283,8 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         aws_profile=settings.aws_profile,
         secret_grant=secrets.grant,
     )
-    compute, compute_outputs = build_compute(settings, placement)
+    traffic = traffic_shifting(load_balancer)
+    compute, compute_outputs = build_compute(settings, placement, traffic)
     release_parameter = naming.release_parameter_name(settings.service_name, settings.environment)
     ReleaseRecord(
         prefix,
@@ -273,8 +302,11 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         "alarmNames": observability.alarm_names,
         "alarmTopicArn": observability.topic_arn,
         "target": settings.target,
+        "deploymentStrategy": settings.deployment.strategy,
         **compute_outputs,
     }
+    if traffic:
+        outputs["alternateTargetGroupArn"] = traffic.alternate_target_group_arn
     if build:
         outputs["commit"] = revision.label
     return outputs

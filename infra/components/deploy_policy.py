@@ -18,6 +18,7 @@ from typing import Any
 import pulumi
 
 import naming
+import strategies
 from components.edge_policy import (
     S3_BUCKET_READS,
     access_log_statements,
@@ -89,7 +90,23 @@ ECR_PUSH = (
 ECR_READ = (
     "ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:ListTagsForResource",
 )  # fmt: skip
-PASSED_TO = ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"]
+# The managed policies a deploy may detach from an environment's role: turning Session
+# Manager off, or going back to rolling deployments.
+DETACHABLE_POLICIES = [SSM_CORE_POLICY, strategies.ECS_LOAD_BALANCERS_POLICY]
+# What AmazonECSInfrastructureRolePolicyForLoadBalancers grants, which the boundary caps.
+ECS_TRAFFIC_ACTIONS = [
+    "elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:ModifyListener",
+    "elasticloadbalancing:ModifyRule", "elasticloadbalancing:RegisterTargets",
+]  # fmt: skip
+ECS_TRAFFIC_READS = [
+    "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
+]  # fmt: skip
+# ecs.amazonaws.com: the role ECS moves traffic with (blue/green, canary, linear).
+PASSED_TO = [
+    "ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com",
+    "ecs.amazonaws.com",
+]  # fmt: skip
 
 
 def read_everywhere() -> dict[str, Any]:
@@ -314,7 +331,7 @@ def iam_statements(scope: Scope) -> list[dict[str, Any]]:
         # role of the environment can ever do more than the boundary allows.
         allow(IAM_BOUNDED, [roles], bounded),
         allow(["iam:DetachRolePolicy"], [roles],
-              {"ArnEquals": {"iam:PolicyARN": SSM_CORE_POLICY}}),
+              {"ArnEquals": {"iam:PolicyARN": DETACHABLE_POLICIES}}),
         allow(
             [action for action in IAM_ROLE_CHANGES
              if action not in ("iam:DetachRolePolicy", "iam:PassRole")],
@@ -564,6 +581,13 @@ def workload_boundary(scope: Scope) -> list[dict[str, Any]]:
             scope.arn("logs", f"log-group:{naming.log_group_name(scope.prefix)}"),
         ),
         allow(["autoscaling:CompleteLifecycleAction"], [group]),
+        # The role ECS moves traffic with changes the stack's own listeners and rules and
+        # registers tasks in its target groups (AWS's managed policy grants it on any).
+        allow(ECS_TRAFFIC_ACTIONS, [
+            scope.arn("elasticloadbalancing", resource)
+            for resource in ("listener/app/*/*/*", "listener-rule/app/*/*/*/*", "targetgroup/*/*")
+        ], tagged(scope)),
+        allow(ECS_TRAFFIC_READS, ["*"]),
         # The VPC's flow log role writes its own log group.
         allow(["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
               [scope.arn("logs",

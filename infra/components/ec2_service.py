@@ -13,10 +13,11 @@ import pulumi.dynamic
 import pulumi_aws as aws
 
 import naming
+import strategies
 from components import iam
 from components.autoscaling import tracking_policies
 from components.compute import ComputePlacement
-from settings import Ec2Settings
+from settings import DeploymentSettings, Ec2Settings
 from shipyard_cli.refresh_wait import InstanceRefreshWaitProvider
 from user_data import LIFECYCLE_HOOK_NAME, BootContainer, render_user_data
 
@@ -29,6 +30,7 @@ class Ec2ServiceArgs:
     placement: ComputePlacement
     # ami_id empty: the current Amazon Linux 2023 AMI from its public SSM parameter
     instances: Ec2Settings
+    deployment: DeploymentSettings
 
 
 def user_data(
@@ -77,15 +79,30 @@ def refresh_waves(desired: int, min_healthy_percent: int, max_healthy_percent: i
     return max(1, math.ceil(desired / batch))
 
 
-def refresh_wait_timeout(instances: Ec2Settings, placement: ComputePlacement) -> int:
-    """Long enough for an instance refresh of the largest group to replace every wave."""
+def refresh_checkpoint_preferences(deployment: DeploymentSettings) -> dict[str, Any]:
+    checkpoints = strategies.refresh_checkpoints(deployment)
+    if checkpoints is None:
+        return {}
+    percentages, delay = checkpoints
+    return {"checkpoint_percentages": percentages, "checkpoint_delay": str(delay)}
+
+
+def refresh_wait_timeout(
+    instances: Ec2Settings, placement: ComputePlacement, deployment: DeploymentSettings
+) -> int:
+    """Long enough for an instance refresh of the largest group to replace every wave, and
+    to wait at each checkpoint but the last."""
     waves = refresh_waves(
         placement.scaling.max_capacity,
         instances.refresh_min_healthy_percent,
         instances.refresh_max_healthy_percent,
     )
     per_wave = instances.boot_timeout + instances.instance_warmup + 120
-    return waves * per_wave
+    checkpoints = strategies.refresh_checkpoints(deployment)
+    if checkpoints is None:
+        return waves * per_wave
+    percentages, delay = checkpoints
+    return max(waves, len(percentages)) * per_wave + (len(percentages) - 1) * delay
 
 
 class InstanceRefreshWait(pulumi.dynamic.Resource, module="shipyard", name="InstanceRefreshWait"):
@@ -197,6 +214,9 @@ class Ec2Service(pulumi.ComponentResource):
             instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
                 strategy="Rolling",
                 preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
+                    # canary and linear: the refresh stops at each share of instances
+                    # replaced, for the bake, and the alarms roll it back meanwhile.
+                    **refresh_checkpoint_preferences(args.deployment),
                     min_healthy_percentage=instances.refresh_min_healthy_percent,
                     max_healthy_percentage=instances.refresh_max_healthy_percent,
                     instance_warmup=str(instances.instance_warmup),
@@ -239,7 +259,9 @@ class Ec2Service(pulumi.ComponentResource):
                 "launchTemplateVersion": template.latest_version.apply(str),
                 "region": placement.container.region,
                 "profile": placement.aws_profile,
-                "timeoutSeconds": refresh_wait_timeout(instances, placement),
+                "timeoutSeconds": refresh_wait_timeout(
+                    instances, placement, args.deployment
+                ),
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[group, hook]),
         )

@@ -8,10 +8,22 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+import strategies
 from components import iam
 from components.autoscaling import tracking_policies
 from components.compute import ComputePlacement
 from container import CONTAINER_NAME, ContainerSpec
+from settings import DeploymentSettings
+
+
+@dataclass(frozen=True)
+class TrafficShifting:
+    """What ECS moves traffic with (blue/green, canary, linear): the second target group and
+    the production and test listener rules that forward to both by weight."""
+
+    alternate_target_group_arn: pulumi.Input[str]
+    production_rule_arn: pulumi.Input[str]
+    test_rule_arn: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -21,6 +33,14 @@ class FargateServiceArgs:
     cpu: int
     memory: int
     protect: bool
+    deployment: DeploymentSettings
+    # None: rolling, one target group.
+    traffic: TrafficShifting | None = None
+
+
+# ECS swaps the service's target group and its alternate at every deployment that moves
+# traffic; the provider holds them in one set, so the whole block is ECS's from then on.
+ECS_OWNED_SERVICE_PROPERTIES = ["loadBalancers"]
 
 
 def secrets_entry(spec: ContainerSpec) -> dict[str, Any]:
@@ -125,6 +145,19 @@ class FargateService(pulumi.ComponentResource):
             # Tasks pull and log with the execution role at once: its grants must exist first.
             opts=pulumi.ResourceOptions(parent=self, depends_on=execution_role.grants),
         )
+        traffic_role = (
+            iam.service_role(
+                f"{name}-traffic",
+                strategies.ECS_TRAFFIC_PRINCIPAL,
+                [],
+                parent=self,
+                permissions_boundary=placement.permissions_boundary,
+                managed_policy_arns=(strategies.ECS_LOAD_BALANCERS_POLICY,),
+            )
+            if args.traffic
+            else None
+        )
+        rolling = args.traffic is None
         service = aws.ecs.Service(
             f"{name}-service",
             name=args.service_name,
@@ -135,8 +168,11 @@ class FargateService(pulumi.ComponentResource):
             platform_version="LATEST",
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
+            deployment_configuration=strategies.ecs_deployment_configuration(args.deployment),
+            # The circuit breaker serves rolling deployments only; the others roll back on
+            # the alarms, or at once by `shipyard rollback` while they bake.
             deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
-                enable=True, rollback=True
+                enable=rolling, rollback=rolling
             ),
             alarms=aws.ecs.ServiceAlarmsArgs(
                 alarm_names=placement.alarm_names, enable=True, rollback=True
@@ -152,19 +188,41 @@ class FargateService(pulumi.ComponentResource):
                     target_group_arn=placement.target_group_arn,
                     container_name=CONTAINER_NAME,
                     container_port=placement.container.port,
+                    advanced_configuration=(
+                        aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs(
+                            alternate_target_group_arn=args.traffic.alternate_target_group_arn,
+                            production_listener_rule=args.traffic.production_rule_arn,
+                            test_listener_rule=args.traffic.test_rule_arn,
+                            role_arn=traffic_role.role.arn,
+                        )
+                        if args.traffic and traffic_role
+                        else None
+                    ),
                 )
             ],
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
             # Waits for the service deployment: SUCCESSFUL, or the update fails when the
-            # circuit breaker or an alarm rolls it back (pulumi-aws 7.51's provider).
+            # circuit breaker or an alarm rolls it back, or `shipyard rollback` stops it
+            # (pulumi-aws 7.51's provider). Its wait includes the bake.
             wait_for_steady_state=True,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                # Listeners attach the target group; NAT and routes let tasks reach ECR.
-                depends_on=placement.dependencies,
+                # Listeners attach the target group; NAT and routes let tasks reach ECR; ECS
+                # moves traffic with the role's policy.
+                depends_on=[
+                    *placement.dependencies, *(traffic_role.grants if traffic_role else [])
+                ],
                 # Autoscaling owns the running count after the first deploy.
-                ignore_changes=["desiredCount"],
+                ignore_changes=["desiredCount", *([] if rolling else ECS_OWNED_SERVICE_PROPERTIES)],
+                custom_timeouts=(
+                    None
+                    if rolling
+                    else pulumi.CustomTimeouts(
+                        create=strategies.provider_timeout(args.deployment),
+                        update=strategies.provider_timeout(args.deployment),
+                    )
+                ),
             ),
         )
         self._autoscaling(name, placement, cluster, service)

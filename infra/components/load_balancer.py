@@ -21,6 +21,15 @@ WORLD_IPV4 = "0.0.0.0/0"
 
 
 @dataclass(frozen=True)
+class TestListenerArgs:
+    """Blue/green, canary and linear: the port that serves the new revision before it takes
+    production traffic, and the IPv4 ranges that may reach it."""
+
+    port: int
+    cidrs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class LoadBalancerArgs:
     vpc_id: pulumi.Input[str]
     public_subnet_ids: pulumi.Input[list[str]]
@@ -37,6 +46,20 @@ class LoadBalancerArgs:
     # The bucket access logs go to (None: off), and what lets the load balancer write there.
     access_log_bucket: pulumi.Input[str] | None = None
     access_log_permission: tuple[pulumi.Resource, ...] = ()
+    # A second target group and a test listener, for ECS to move traffic between; None: one
+    # target group that the listeners forward to (rolling deployments).
+    test_listener: TestListenerArgs | None = None
+
+
+# ECS rewrites the weights of these rules' forward actions at every deployment (and so swaps
+# which group takes production traffic): Pulumi must not put them back.
+ECS_OWNED_RULE_PROPERTIES = ["actions"]
+NOT_FOUND = aws.lb.ListenerDefaultActionArgs(
+    type="fixed-response",
+    fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
+        content_type="text/plain", status_code="404", message_body="Not found"
+    ),
+)
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -48,9 +71,14 @@ class LoadBalancer(pulumi.ComponentResource):
     target_group_arn: pulumi.Output[str]
     target_group_arn_suffix: pulumi.Output[str]
     targets_security_group_id: pulumi.Output[str]
-    # The listeners that attach the target group to the load balancer: ECS refuses a
-    # service whose target group no listener uses yet.
-    listeners: list[aws.lb.Listener]
+    # The listeners and rules that attach the target groups to the load balancer: ECS
+    # refuses a service whose target group no listener uses yet.
+    listeners: list[pulumi.Resource]
+    # With a test listener: the second group, and the rules ECS moves traffic with.
+    alternate_target_group_arn: pulumi.Output[str] | None = None
+    alternate_target_group_arn_suffix: pulumi.Output[str] | None = None
+    production_rule_arn: pulumi.Output[str] | None = None
+    test_rule_arn: pulumi.Output[str] | None = None
 
     def __init__(
         self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
@@ -123,9 +151,63 @@ class LoadBalancer(pulumi.ComponentResource):
                 depends_on=list(args.access_log_permission),
             ),
         )
+        target_group = self._target_group(naming.target_group_name(name), args)
+        forward = [
+            aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
+        ]
+        redirect = [
+            aws.lb.ListenerDefaultActionArgs(
+                type="redirect",
+                redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                    protocol="HTTPS", port="443", status_code="HTTP_301"
+                ),
+            )
+        ]
+        test = args.test_listener
+        # With two target groups, a rule that ECS owns routes every request instead.
+        served = [NOT_FOUND] if test else forward
+        listeners = [
+            self._listener(f"{name}-http", alb, 80, redirect if https else served, args)
+        ]
+        if https:
+            listeners.append(self._listener(f"{name}-https", alb, 443, served, args))
+        attachments: list[pulumi.Resource] = [*listeners]
+        if test:
+            alternate = self._target_group(naming.target_group_name(name, "tg2"), args)
+            test_listener = self._listener(f"{name}-test", alb, test.port, [NOT_FOUND], args)
+            for index, cidr in enumerate(test.cidrs):
+                self._tcp_rule(
+                    aws.vpc.SecurityGroupIngressRule, f"{name}-alb-in-test-{index}", alb_group,
+                    test.port, f"Test listener, from {cidr}", cidr=cidr,
+                )  # fmt: skip
+            production_rule = self._weighted_rule(
+                f"{name}-prod-rule", listeners[-1], target_group, alternate
+            )
+            test_rule = self._weighted_rule(
+                f"{name}-test-rule", test_listener, target_group, alternate
+            )
+            attachments += [test_listener, production_rule, test_rule]
+            self.alternate_target_group_arn = alternate.arn
+            self.alternate_target_group_arn_suffix = alternate.arn_suffix
+            self.production_rule_arn = production_rule.arn
+            self.test_rule_arn = test_rule.arn
+
+        scheme = "https" if https else "http"
+        self.url = alb.dns_name.apply(lambda dns: f"{scheme}://{args.domain_name or dns}")
+        self.dns_name = alb.dns_name
+        self.zone_id = alb.zone_id
+        self.load_balancer_arn = alb.arn
+        self.load_balancer_arn_suffix = alb.arn_suffix
+        self.target_group_arn = target_group.arn
+        self.target_group_arn_suffix = target_group.arn_suffix
+        self.targets_security_group_id = targets_group.id
+        self.listeners = attachments
+        self.register_outputs({"url": self.url, "target_group_arn": self.target_group_arn})
+
+    def _target_group(self, logical_name: str, args: LoadBalancerArgs) -> aws.lb.TargetGroup:
         check = args.health_check
-        target_group = aws.lb.TargetGroup(
-            naming.target_group_name(name),
+        return aws.lb.TargetGroup(
+            logical_name,
             vpc_id=args.vpc_id,
             port=args.container_port,
             protocol="HTTP",
@@ -142,54 +224,65 @@ class LoadBalancer(pulumi.ComponentResource):
                 unhealthy_threshold=check.unhealthy_threshold,
                 matcher=check.matcher,
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        forward = [
-            aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
-        ]
-        redirect = [
-            aws.lb.ListenerDefaultActionArgs(
-                type="redirect",
-                redirect=aws.lb.ListenerDefaultActionRedirectArgs(
-                    protocol="HTTPS", port="443", status_code="HTTP_301"
-                ),
-            )
-        ]
-        listeners = [
-            aws.lb.Listener(
-                f"{name}-http",
-                load_balancer_arn=alb.arn,
-                port=80,
-                protocol="HTTP",
-                default_actions=redirect if https else forward,
-                opts=child,
-            )
-        ]
-        if https:
-            listeners.append(
-                aws.lb.Listener(
-                    f"{name}-https",
-                    load_balancer_arn=alb.arn,
-                    port=443,
-                    protocol="HTTPS",
-                    ssl_policy=TLS_POLICY,
-                    certificate_arn=args.certificate_arn,
-                    default_actions=forward,
-                    opts=child,
-                )
-            )
 
-        scheme = "https" if https else "http"
-        self.url = alb.dns_name.apply(lambda dns: f"{scheme}://{args.domain_name or dns}")
-        self.dns_name = alb.dns_name
-        self.zone_id = alb.zone_id
-        self.load_balancer_arn = alb.arn
-        self.load_balancer_arn_suffix = alb.arn_suffix
-        self.target_group_arn = target_group.arn
-        self.target_group_arn_suffix = target_group.arn_suffix
-        self.targets_security_group_id = targets_group.id
-        self.listeners = listeners
-        self.register_outputs({"url": self.url, "target_group_arn": self.target_group_arn})
+    def _listener(
+        self,
+        name: str,
+        alb: aws.lb.LoadBalancer,
+        port: int,
+        actions: list[aws.lb.ListenerDefaultActionArgs],
+        args: LoadBalancerArgs,
+    ) -> aws.lb.Listener:
+        """HTTP on port 80; any other port is HTTPS when the load balancer has a certificate."""
+        https = args.certificate_arn is not None and port != 80
+        return aws.lb.Listener(
+            name,
+            load_balancer_arn=alb.arn,
+            port=port,
+            protocol="HTTPS" if https else "HTTP",
+            ssl_policy=TLS_POLICY if https else None,
+            certificate_arn=args.certificate_arn if https else None,
+            default_actions=actions,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _weighted_rule(
+        self,
+        name: str,
+        listener: aws.lb.Listener,
+        primary: aws.lb.TargetGroup,
+        alternate: aws.lb.TargetGroup,
+    ) -> aws.lb.ListenerRule:
+        """Every request, forwarded to the two groups by weight: all to `primary` until ECS
+        moves it. A rule needs a condition; "/*" matches every path."""
+        return aws.lb.ListenerRule(
+            name,
+            listener_arn=listener.arn,
+            priority=1,
+            conditions=[
+                aws.lb.ListenerRuleConditionArgs(
+                    path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=["/*"])
+                )
+            ],
+            actions=[
+                aws.lb.ListenerRuleActionArgs(
+                    type="forward",
+                    forward=aws.lb.ListenerRuleActionForwardArgs(
+                        target_groups=[
+                            aws.lb.ListenerRuleActionForwardTargetGroupArgs(
+                                arn=primary.arn, weight=100
+                            ),
+                            aws.lb.ListenerRuleActionForwardTargetGroupArgs(
+                                arn=alternate.arn, weight=0
+                            ),
+                        ]
+                    ),
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=ECS_OWNED_RULE_PROPERTIES),
+        )
 
     def _tcp_rule(
         self,

@@ -7,6 +7,7 @@ differ (ECS service or Auto Scaling group), so the caller passes them in.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 
@@ -36,6 +37,8 @@ class ObservabilityArgs:
     # An existing topic to notify instead of one of shipyard's ("": create it).
     alarm_topic_arn: str = ""
     alarm_emails: tuple[str, ...] = ()
+    # The second target group ECS moves traffic to (blue/green, canary, linear); None: one.
+    alternate_target_group_arn_suffix: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,17 +73,25 @@ class Observability(pulumi.ComponentResource):
         )
         self.topic_arn = self._topic(name, args)
         load_balancer = {"LoadBalancer": args.load_balancer_arn_suffix}
-        target_group = {**load_balancer, "TargetGroup": args.target_group_arn_suffix}
+        groups = [args.target_group_arn_suffix]
+        if args.alternate_target_group_arn_suffix is not None:
+            groups.append(args.alternate_target_group_arn_suffix)
+        target_groups = [{**load_balancer, "TargetGroup": group} for group in groups]
+        targets_5xx = AlarmSpec(
+            "5xx",
+            f"Targets answered more than {args.alarm_5xx_per_minute} 5xx a minute",
+            "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum",
+            args.alarm_5xx_per_minute, 2,
+        )  # fmt: skip
+        unhealthy = AlarmSpec(
+            "unhealthy", "At least one target failed its health check",
+            "AWS/ApplicationELB", "UnHealthyHostCount", "Maximum", 0, 2,
+        )  # fmt: skip
         specs = [
-            (
-                AlarmSpec(
-                    "5xx",
-                    f"Targets answered more than {args.alarm_5xx_per_minute} 5xx a minute",
-                    "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum",
-                    args.alarm_5xx_per_minute, 2,
-                ),
-                target_group,
-            ),
+            # With two target groups, ECS moves traffic between them at every deployment: the
+            # targets' 5xx are counted for the whole load balancer, and each group has its
+            # own unhealthy-host alarm (that metric exists only per target group).
+            (targets_5xx, target_groups[0] if len(groups) == 1 else load_balancer),
             (
                 # 5xx the load balancer answers itself (502 from a connection the target
                 # closed, 503 with no healthy target), which the targets' count never sees.
@@ -93,13 +104,11 @@ class Observability(pulumi.ComponentResource):
                 ),
                 load_balancer,
             ),
-            (
-                AlarmSpec(
-                    "unhealthy", "At least one target failed its health check",
-                    "AWS/ApplicationELB", "UnHealthyHostCount", "Maximum", 0, 2,
-                ),
-                target_group,
-            ),
+            (unhealthy, target_groups[0]),
+            *[
+                (dataclasses.replace(unhealthy, suffix=f"unhealthy-{number}"), dimensions)
+                for number, dimensions in enumerate(target_groups[1:], start=2)
+            ],
             (
                 AlarmSpec(
                     "cpu", f"Average CPU above {args.alarm_cpu_percent}%",

@@ -9,6 +9,7 @@ problem by key and says what is allowed, before any resource exists.
 from settings.aws_limits import EC2_INSTANCE_TYPES, FARGATE_SIZES, LOG_RETENTION_DAYS, TARGETS
 from settings.keys import KEYS, KEYS_BY_NAME, NAMESPACE, Key
 from settings.model import (
+    DeploymentSettings,
     Ec2Settings,
     HealthCheckSettings,
     NetworkSettings,
@@ -26,6 +27,7 @@ __all__ = [
     "LOG_RETENTION_DAYS",
     "NAMESPACE",
     "TARGETS",
+    "DeploymentSettings",
     "Ec2Settings",
     "HealthCheckSettings",
     "Key",

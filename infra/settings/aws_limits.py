@@ -56,3 +56,14 @@ def instance_architecture(instance_type: str) -> str:
         return "arm64"
     match = re.match(r"[a-z]+\d+([a-z]*)", family)
     return "arm64" if match and "g" in match.group(1) else "x86_64"
+
+# ECS deployment strategies (deploymentConfiguration, 2025): the shipyard names and ECS's.
+STRATEGIES = {"rolling": "ROLLING", "blue_green": "BLUE_GREEN", "canary": "CANARY",
+              "linear": "LINEAR"}  # fmt: skip
+# What EC2 builds from instance refresh checkpoints; blue/green has no EC2 equivalent.
+EC2_STRATEGIES = ("rolling", "canary", "linear")
+BAKE_MINUTES = (0, 1440)  # bakeTimeInMinutes, canaryBakeTimeInMinutes, stepBakeTimeInMinutes
+CANARY_PERCENT = (1, 100)  # ECS takes 0.1-100.0; a Pulumi config integer, whole percents
+LINEAR_STEP_PERCENT = (3, 100)
+# Instance refresh checkpoints: the delay between two, in seconds.
+CHECKPOINT_DELAY_SECONDS = (0, 172800)

@@ -25,6 +25,7 @@ from settings.checks import (
 from settings.edge_checks import EDGE_CHECKS
 from settings.keys import path
 from settings.secret_checks import SECRET_CHECKS, parsed_references
+from settings.strategy_checks import STRATEGY_CHECKS
 from shipyard_cli.model import DIGEST
 from user_data import BootContainer, render_user_data
 
@@ -368,6 +369,7 @@ ENVIRONMENT_CHECKS: tuple[Check, ...] = (
     vpc_cidr,
     between("availabilityZones", 2, 6),
     *EDGE_CHECKS,
+    *STRATEGY_CHECKS,
     one_of("logRetentionDays", aws_limits.LOG_RETENTION_DAYS),
     between("alarmCpuPercent", 1, 100),
     cpu_alarm_above_target,

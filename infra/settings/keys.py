@@ -102,6 +102,29 @@ KEYS: tuple[Key, ...] = (
         "told to keep its own connections open longer (KEEPALIVE_SECONDS), so the load "
         "balancer never reuses one the app has closed."),
     Key("stopTimeout", int, 10, "Seconds between SIGTERM and SIGKILL for the container (2-120)."),
+    Key("deploymentStrategy", str, "rolling",
+        "How a new image takes traffic: rolling (tasks or instances replaced in waves), "
+        "blue_green (all at once after a test listener check), canary (canaryPercent first, "
+        "then the rest) or linear (linearStepPercent at a time). On EC2: rolling, canary "
+        "and linear (instance refresh checkpoints). See docs/deployment-strategies.md."),
+    Key("bakeMinutes", int, 5,
+        "blue_green, canary, linear on ECS: minutes the previous revision's tasks keep "
+        "running after all traffic moved, so `shipyard rollback` is instant (0-1440)."),
+    Key("canaryPercent", int, 10,
+        "canary: percent of production traffic (ECS) or of instances (EC2) that takes the "
+        "new image first (1-100; ECS takes 0.1 and up, config takes whole numbers)."),
+    Key("canaryBakeMinutes", int, 5,
+        "canary: minutes the canary share runs before the rest moves (0-1440)."),
+    Key("linearStepPercent", int, 25,
+        "linear: percent of traffic (ECS) or of instances (EC2) moved per step (3-100)."),
+    Key("linearStepMinutes", int, 2,
+        "linear: minutes between steps (0-1440)."),
+    Key("testListenerPort", int, 8443,
+        "blue_green, canary, linear on ECS: the load balancer port that serves the new "
+        "revision before it takes production traffic (1-65535, not 80 or 443)."),
+    Key("testListenerCidrs", list, [],
+        "blue_green, canary, linear on ECS: IPv4 CIDRs that may reach the test listener, "
+        "like your VPN's. Empty: nobody outside AWS's own checks. Never 0.0.0.0/0."),
     Key("useDefaultVpc", bool, False,
         "Run in the account's default VPC (public subnets only) instead of creating one."),
     Key("vpcCidr", str, "10.0.0.0/16", "CIDR of the VPC shipyard creates (/16 to /20)."),

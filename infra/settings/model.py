@@ -57,6 +57,25 @@ class Ec2Settings:
 
 
 @dataclass(frozen=True)
+class DeploymentSettings:
+    """How a new image takes traffic (settings/strategy_checks.py has the rules)."""
+
+    strategy: str  # rolling | blue_green | canary | linear
+    bake_minutes: int
+    canary_percent: int
+    canary_bake_minutes: int
+    linear_step_percent: int
+    linear_step_minutes: int
+    test_listener_port: int
+    test_listener_cidrs: tuple[str, ...]
+
+    @property
+    def shifts_traffic(self) -> bool:
+        """ECS moves traffic between two target groups (every strategy but rolling)."""
+        return self.strategy != "rolling"
+
+
+@dataclass(frozen=True)
 class Settings:
     """An environment stack's settings."""
 
@@ -77,6 +96,7 @@ class Settings:
     scaling: ScalingSettings
     health_check: HealthCheckSettings
     network: NetworkSettings
+    deployment: DeploymentSettings
     idle_timeout: int
     certificate_arn: str
     domain_name: str

@@ -16,6 +16,7 @@ from settings import aws_limits
 from settings.checks import Values, run_checks
 from settings.keys import KEYS, KEYS_BY_NAME, NAMESPACE, RETIRED, SERVICE, Key
 from settings.model import (
+    DeploymentSettings,
     Ec2Settings,
     HealthCheckSettings,
     NetworkSettings,
@@ -286,6 +287,16 @@ def build(environment: str, v: dict[str, Any], aws_profile: str = "") -> Setting
             vpc_cidr=v["vpcCidr"],
             availability_zones=v["availabilityZones"],
             nat_gateway_per_zone=v["natGatewayPerZone"],
+        ),
+        deployment=DeploymentSettings(
+            strategy=v["deploymentStrategy"],
+            bake_minutes=v["bakeMinutes"],
+            canary_percent=v["canaryPercent"],
+            canary_bake_minutes=v["canaryBakeMinutes"],
+            linear_step_percent=v["linearStepPercent"],
+            linear_step_minutes=v["linearStepMinutes"],
+            test_listener_port=v["testListenerPort"],
+            test_listener_cidrs=tuple(v["testListenerCidrs"]),
         ),
         idle_timeout=v["idleTimeout"],
         certificate_arn=v["certificateArn"],

@@ -90,7 +90,10 @@ def test_a_certificate_adds_https_with_tls12_and_redirects_http():
     listeners = {
         listener.inputs["port"]: listener.inputs for listener in evaluation.of_type(LISTENER)
     }
-    assert set(listeners) == {80, 443}
+    # 8443: canary's test listener, HTTPS like production's.
+    assert set(listeners) == {80, 443, 8443}
+    assert listeners[8443]["protocol"] == "HTTPS"
+    assert listeners[8443]["certificateArn"] == arn
     assert listeners[80]["defaultActions"] == [
         {
             "type": "redirect",
@@ -100,7 +103,7 @@ def test_a_certificate_adds_https_with_tls12_and_redirects_http():
     assert listeners[443]["protocol"] == "HTTPS"
     assert listeners[443]["certificateArn"] == arn
     assert listeners[443]["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    assert listeners[443]["defaultActions"][0]["type"] == "forward"
+    assert listeners[443]["defaultActions"][0]["type"] == "fixed-response"  # ECS's rule routes
     world_ports = sorted(
         rule.inputs["fromPort"]
         for rule in evaluation.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")

@@ -158,9 +158,10 @@ def test_auto_scaling_group_sits_behind_the_alb_and_refreshes_with_rollback(qa):
     assert refresh["strategy"] == "Rolling"
     preferences = dict(refresh["preferences"])  # a copy: evaluated() is shared, read-only
     assert sorted(preferences.pop("alarmSpecification")["alarms"]) == alarm_names
+    # qa deploys canary: half the instances, five minutes, then the rest.
     assert preferences == {
         "minHealthyPercentage": 100, "maxHealthyPercentage": 200, "instanceWarmup": "15",
-        "autoRollback": True,
+        "autoRollback": True, "checkpointPercentages": [50, 100], "checkpointDelay": "300",
     }  # fmt: skip
     # A new instance joins the target group only once its boot script says the container is
     # healthy; a boot that fails or outlasts the timeout is abandoned and replaced.
@@ -203,8 +204,9 @@ def test_pulumi_up_waits_for_the_instance_refresh_it_starts(qa):
         pulumi_mocks.RecordingMocks._computed(LAUNCH_TEMPLATE, "", template.inputs)["latestVersion"]
     )
     assert wait.inputs["region"] == pulumi_mocks.REGION
-    # One wave of two instances: boot timeout + warmup + 120 s of margin.
-    assert wait.inputs["timeoutSeconds"] == 600 + 15 + 120
+    # Two waves (canary's checkpoints at 50% and 100%), each boot timeout + warmup + 120 s
+    # of margin, and the wait at the first checkpoint.
+    assert wait.inputs["timeoutSeconds"] == 2 * (600 + 15 + 120) + 300
     assert (GROUP, f"{PREFIX}-group") in wait.dependencies
     # A refresh's new instances are held by the hook, so the hook is in place before.
     assert (LIFECYCLE_HOOK, f"{PREFIX}-launch-hook") in wait.dependencies

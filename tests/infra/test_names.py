@@ -71,6 +71,7 @@ UNNAMED_TYPES = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
     "aws:lb/listener:Listener",
+    "aws:lb/listenerRule:ListenerRule",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     "aws:appautoscaling/target:Target",
     "aws:ecr/lifecyclePolicy:LifecyclePolicy",
@@ -136,13 +137,17 @@ def test_staging_load_balancer_and_target_group_names_are_shortened_to_fit():
     # The defect: `shipyard-sample-staging-alb` + 8 is 35 characters, AWS allows 32.
     staging = evaluated("staging")
     alb = staging.one("aws:lb/loadBalancer:LoadBalancer").name
-    group = staging.one("aws:lb/targetGroup:TargetGroup").name
+    groups = sorted(group.name for group in staging.of_type("aws:lb/targetGroup:TargetGroup"))
     assert len(alb) + AUTONAME_LENGTH <= 32 and alb.endswith("-alb")
-    assert len(group) + AUTONAME_LENGTH <= 32 and group.endswith("-tg")
+    # Blue/green's second group too.
+    assert [group.rsplit("-", 1)[1] for group in groups] == ["tg", "tg2"]
+    assert all(len(group) + AUTONAME_LENGTH <= 32 for group in groups)
     # Names that already fit are left alone, so deployed stacks keep their resources.
     prod = evaluated("prod")
     assert prod.one("aws:lb/loadBalancer:LoadBalancer").name == "shipyard-sample-prod-alb"
-    assert prod.one("aws:lb/targetGroup:TargetGroup").name == "shipyard-sample-prod-tg"
+    assert sorted(group.name for group in prod.of_type("aws:lb/targetGroup:TargetGroup")) == [
+        "shipyard-sample-prod-tg", "shipyard-sample-prod-tg2"
+    ]
 
 
 def test_shortened_names_of_different_stacks_differ():

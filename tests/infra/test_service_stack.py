@@ -271,7 +271,8 @@ def test_deploy_roles_pass_only_their_environments_roles_to_ecs_ec2_and_flow_log
     assert pass_role["Resource"] == [f"arn:aws:iam::{ACCOUNT}:role/shipyard-sample-prod-*"]
     assert pass_role["Condition"] == {
         "StringEquals": {"iam:PassedToService": [
-            "ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"
+            "ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com",
+            "ecs.amazonaws.com",  # the role ECS moves traffic with
         ]}
     }
     # Roles it creates or writes policies into must carry the environment's boundary.

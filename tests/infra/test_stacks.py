@@ -20,6 +20,7 @@ IMAGE = "docker:index/image:Image"
 ALB = "aws:lb/loadBalancer:LoadBalancer"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 LISTENER = "aws:lb/listener:Listener"
+LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 CLUSTER = "aws:ecs/cluster:Cluster"
@@ -35,6 +36,26 @@ VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
 NAT = "aws:ec2/natGateway:NatGateway"
 PARAMETER = "aws:ssm/parameter:Parameter"
+
+
+# How each shipped ECS stack deploys a new image.
+STRATEGY = {"dev": "rolling", "staging": "blue_green", "prod": "canary"}
+
+
+def target_group_arn(shipped, role: str) -> str:
+    """The ARN the mocks give the stack's target group `tg` (or the second one, `tg2`)."""
+    name = naming.target_group_name(f"shipyard-sample-{shipped.stack}", role)
+    assert [g.name for g in shipped.of_type(TARGET_GROUP) if g.name == name] == [name]
+    return (
+        f"arn:aws:elasticloadbalancing:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:"
+        f"targetgroup/{name}/73e2d6bc24d8a067"
+    )
+
+
+def rule_arn(shipped, suffix: str) -> str:
+    name = f"shipyard-sample-{shipped.stack}-{suffix}"
+    assert [r.name for r in shipped.of_type(LISTENER_RULE) if r.name == name] == [name]
+    return f"arn:aws:lb:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:{LISTENER_RULE}/{name}"
 
 
 def container(evaluation) -> dict:
@@ -136,30 +157,42 @@ def test_load_balancer_is_hardened_and_checks_health_fast(shipped):
     assert alb["dropInvalidHeaderFields"] is True
     assert alb["desyncMitigationMode"] == "defensive"
     assert alb["internal"] is False
-    group = shipped.one(TARGET_GROUP).inputs
-    assert group["targetType"] == "ip"
-    assert group["deregistrationDelay"] == 5
-    assert group["healthCheck"] == {
-        "enabled": True, "path": "/health", "port": "traffic-port", "protocol": "HTTP",
-        "interval": 5, "timeout": 2, "healthyThreshold": 2, "unhealthyThreshold": 2,
-        "matcher": "200",
-    }  # fmt: skip
+    groups = shipped.of_type(TARGET_GROUP)
+    # Blue/green and canary: a second group for ECS to move traffic to, set up the same.
+    assert len(groups) == (1 if STRATEGY[shipped.stack] == "rolling" else 2)
+    for group in (record.inputs for record in groups):
+        assert group["targetType"] == "ip"
+        assert group["deregistrationDelay"] == 5
+        assert group["healthCheck"] == {
+            "enabled": True, "path": "/health", "port": "traffic-port", "protocol": "HTTP",
+            "interval": 5, "timeout": 2, "healthyThreshold": 2, "unhealthyThreshold": 2,
+            "matcher": "200",
+        }  # fmt: skip
     listeners = {listener.inputs["port"]: listener.inputs for listener in shipped.of_type(LISTENER)}
-    if shipped.stack == "prod":  # HTTPS on its domain; HTTP only redirects
-        assert set(listeners) == {80, 443}
-        assert listeners[80]["defaultActions"][0]["type"] == "redirect"
-        assert listeners[443]["defaultActions"][0]["type"] == "forward"
-    else:
-        assert set(listeners) == {80}
-        assert listeners[80]["defaultActions"][0]["type"] == "forward"
+    served = {
+        port: (listener["protocol"], listener["defaultActions"][0]["type"])
+        for port, listener in listeners.items()
+    }
+    # HTTPS on prod's domain, where HTTP only redirects; with two target groups a listener
+    # serves by the rule ECS weights, and a request no rule matches is a 404.
+    assert served == {
+        "dev": {80: ("HTTP", "forward")},
+        "staging": {80: ("HTTP", "fixed-response"), 8443: ("HTTP", "fixed-response")},
+        "prod": {
+            80: ("HTTP", "redirect"), 443: ("HTTPS", "fixed-response"),
+            8443: ("HTTPS", "fixed-response"),
+        },
+    }[shipped.stack]  # fmt: skip
 
 
 def test_only_listener_ports_are_open_to_the_world(shipped):
-    world = [rule.inputs for rule in shipped.of_type(INGRESS) if rule.inputs.get("cidrIpv4")]
+    cidr_rules = [rule.inputs for rule in shipped.of_type(INGRESS) if rule.inputs.get("cidrIpv4")]
     ports = [80, 443] if shipped.stack == "prod" else [80]
-    assert [(rule["fromPort"], rule["toPort"], rule["cidrIpv4"]) for rule in world] == [
+    # The test listener only from the ranges the stack names: staging's VPC, nobody for prod.
+    test_sources = {"staging": [(8443, 8443, "10.0.0.0/16")]}.get(shipped.stack, [])
+    assert [(rule["fromPort"], rule["toPort"], rule["cidrIpv4"]) for rule in cidr_rules] == [
         (port, port, "0.0.0.0/0") for port in ports
-    ]
+    ] + test_sources
     for rule in shipped.of_type(INGRESS) + shipped.of_type(EGRESS):
         assert rule.inputs["description"], rule.name
     (targets_in,) = [r for r in shipped.of_type(INGRESS) if r.name.endswith("targets-in")]
@@ -247,21 +280,31 @@ def test_service_rolls_safely_behind_the_alb_with_alarms(shipped):
     assert inputs["launchType"] == "FARGATE"
     assert inputs["deploymentMinimumHealthyPercent"] == 100
     assert inputs["deploymentMaximumPercent"] == 200
-    assert inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    rolling = STRATEGY[shipped.stack] == "rolling"
+    # The circuit breaker serves rolling deployments only; the alarms serve every strategy.
+    assert inputs["deploymentCircuitBreaker"] == {"enable": rolling, "rollback": rolling}
+    assert inputs["deploymentConfiguration"]["strategy"] == STRATEGY[shipped.stack].upper()
     alarm_names = sorted(alarm.inputs["name"] for alarm in shipped.of_type(ALARM))
     assert inputs["alarms"]["enable"] is True and inputs["alarms"]["rollback"] is True
     assert sorted(inputs["alarms"]["alarmNames"]) == alarm_names
     assert inputs["healthCheckGracePeriodSeconds"] == 10
-    assert inputs["loadBalancers"] == [
-        {
-            "containerName": "app",
-            "containerPort": 8080,
-            "targetGroupArn": f"arn:aws:elasticloadbalancing:{pulumi_mocks.REGION}:"
-            f"{pulumi_mocks.ACCOUNT}:targetgroup/{shipped.one(TARGET_GROUP).name}/73e2d6bc24d8a067",
+    balancer = {
+        "containerName": "app",
+        "containerPort": 8080,
+        "targetGroupArn": target_group_arn(shipped, "tg"),
+    }
+    if not rolling:
+        (role,) = [r for r in shipped.of_type(ROLE) if r.name.endswith("-traffic")]
+        balancer["advancedConfiguration"] = {
+            "alternateTargetGroupArn": target_group_arn(shipped, "tg2"),
+            "productionListenerRule": rule_arn(shipped, "prod-rule"),
+            "testListenerRule": rule_arn(shipped, "test-rule"),
+            "roleArn": f"arn:aws:iam::{pulumi_mocks.ACCOUNT}:role/{role.name}",
         }
-    ]
+    assert inputs["loadBalancers"] == [balancer]
     assert inputs["waitForSteadyState"] is True
-    assert service.ignore_changes == ["desiredCount"]
+    # ECS swaps the target groups at every deployment that moves traffic: the block is its.
+    assert service.ignore_changes == ["desiredCount", *([] if rolling else ["loadBalancers"])]
     assert inputs["taskDefinition"].startswith(
         f"arn:aws:ecs:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:task-definition/"
     )
@@ -279,7 +322,19 @@ def test_alarms_watch_5xx_unhealthy_targets_and_cpu(shipped):
     assert alarms["CPUUtilization"]["namespace"] == "AWS/ECS"
     prefix = f"shipyard-sample-{shipped.stack}"
     assert alarms["CPUUtilization"]["dimensions"] == {"ClusterName": prefix, "ServiceName": prefix}
-    assert set(alarms["HTTPCode_Target_5XX_Count"]["dimensions"]) == {"LoadBalancer", "TargetGroup"}
+    # Rolling: one target group serves every request. Otherwise the targets' 5xx count for
+    # the whole load balancer, and each of the two groups has an unhealthy-host alarm.
+    rolling = STRATEGY[shipped.stack] == "rolling"
+    assert set(alarms["HTTPCode_Target_5XX_Count"]["dimensions"]) == (
+        {"LoadBalancer", "TargetGroup"} if rolling else {"LoadBalancer"}
+    )
+    unhealthy = [a.inputs for a in shipped.of_type(ALARM) if "unhealthy" in a.name]
+    assert sorted(alarm["dimensions"]["TargetGroup"].split("/")[1] for alarm in unhealthy) == (
+        sorted(
+            naming.target_group_name(f"shipyard-sample-{shipped.stack}", role)
+            for role in (["tg"] if rolling else ["tg", "tg2"])
+        )
+    )
 
 
 def test_every_child_resource_belongs_to_a_component(shipped):
@@ -302,13 +357,16 @@ def test_stack_outputs(shipped):
     assert shipped.outputs["serviceName"] == prefix
     assert shipped.outputs["logGroupName"] == f"/shipyard/{prefix}"
     built = shipped.stack == "dev"
+    rolling = STRATEGY[shipped.stack] == "rolling"
     assert shipped.outputs.get("commit") == (pulumi_mocks.TEST_COMMIT if built else None)
     assert shipped.outputs["target"] == "ecs"
     assert set(shipped.outputs) == {
         "url", "image", "repositoryUrl", "clusterName", "serviceName", "logGroupName",
         "target", "targetGroupArn", "alarmNames", "alarmTopicArn", "releaseParameter",
-        *(["commit"] if built else []),
+        "deploymentStrategy", *(["commit"] if built else []),
+        *([] if rolling else ["alternateTargetGroupArn"]),
     }  # fmt: skip
+    assert shipped.outputs["deploymentStrategy"] == STRATEGY[shipped.stack]
     assert shipped.outputs["alarmTopicArn"] == (
         f"arn:aws:sns:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:{prefix}-alarms"
     )
@@ -316,6 +374,7 @@ def test_stack_outputs(shipped):
         f"{prefix}-5xx",
         f"{prefix}-elb-5xx",
         f"{prefix}-unhealthy",
+        *([] if rolling else [f"{prefix}-unhealthy-2"]),
         f"{prefix}-cpu",
     ]
     assert shipped.outputs["targetGroupArn"].endswith(
@@ -328,8 +387,8 @@ def test_stack_outputs(shipped):
 EXPECTED = {
     # stack: (cpu, memory, desired, min, max, retention, scaling metrics, zones, NATs, protected)
     "dev": ("256", "512", 1, 1, 2, 7, {"cpu"}, None, 0, False),
-    "staging": ("512", "1024", 2, 2, 4, 30, {"cpu", "requests"}, 2, 1, False),
-    "prod": ("1024", "2048", 3, 3, 12, 365, {"cpu", "memory", "requests"}, 3, 3, True),
+    "staging": ("512", "1024", 2, 2, 4, 30, {"cpu"}, 2, 1, False),
+    "prod": ("1024", "2048", 3, 3, 12, 365, {"cpu", "memory"}, 3, 3, True),
 }
 
 
@@ -364,9 +423,11 @@ def test_each_environment_is_sized_for_its_job(shipped):
     assert shipped.one(ALB).inputs["enableDeletionProtection"] is protected
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_requests_policy_tracks_this_target_group(stack):
-    shipped = evaluated(stack)
+def test_requests_policy_tracks_this_target_group():
+    # Rolling only: the strategies that move traffic between two groups refuse it.
+    shipped = pulumi_mocks.evaluate(
+        "staging", overrides={"deploymentStrategy": "rolling", "scaleOnRequests": True}
+    )
     policies = {p.name.rsplit("-", 1)[1]: p.inputs for p in shipped.of_type(SCALING_POLICY)}
     metric = policies["requests"]["targetTrackingScalingPolicyConfiguration"]
     spec = metric["predefinedMetricSpecification"]

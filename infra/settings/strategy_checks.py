@@ -1,0 +1,105 @@
+"""The rules for deployment strategies: the ranges ECS and instance refresh accept, what
+each target can do, and the test listener (its port and who may reach it)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from settings import aws_limits
+from settings.checks import Check, Problems, Values, between, for_target, one_of
+from settings.keys import path
+
+# The load balancer's own listeners (load_balancer.py): HTTP, and HTTPS when it has one.
+LISTENER_PORTS = (80, 443)
+
+
+def shifts_traffic(values: Values) -> bool:
+    """ECS moves traffic between two target groups, with a test listener."""
+    return values["target"] == "ecs" and values["deploymentStrategy"] != "rolling"
+
+
+def ec2_strategy(values: Values) -> Problems:
+    strategy = values["deploymentStrategy"]
+    if strategy in aws_limits.EC2_STRATEGIES:
+        return None
+    return (
+        f"{path('deploymentStrategy')}: {strategy} needs a second target group that ECS "
+        "moves traffic to, and an Auto Scaling group has one launch template in one group; "
+        "on EC2 use canary or linear (instance refresh checkpoints), or use target: ecs"
+    )
+
+
+def test_listener_port(values: Values) -> Problems:
+    port = values["testListenerPort"]
+    if shifts_traffic(values) and port in LISTENER_PORTS:
+        return (
+            f"{path('testListenerPort')}: {port} is a production listener's port (80 HTTP, "
+            "443 HTTPS); the test listener needs its own, like 8443"
+        )
+    return None
+
+
+def test_listener_cidrs(values: Values) -> Problems:
+    problems = []
+    seen: set[ipaddress.IPv4Network] = set()
+    for entry in values["testListenerCidrs"]:
+        try:
+            network = ipaddress.IPv4Network(entry)
+        except ValueError:
+            problems.append(
+                f"{path('testListenerCidrs')}: {entry!r} is not an IPv4 CIDR block like "
+                "203.0.113.0/24 (with no host bits set)"
+            )
+            continue
+        if network.prefixlen == 0:
+            problems.append(
+                f"{path('testListenerCidrs')}: {entry} is the whole internet; the test "
+                "listener serves a revision before it is released, so name your VPN's or "
+                "office's range"
+            )
+        elif network in seen:
+            problems.append(
+                f"{path('testListenerCidrs')}: {entry} is listed twice; keep one (AWS refuses "
+                "a duplicate rule)"
+            )
+        seen.add(network)
+    return problems
+
+
+def request_scaling(values: Values) -> Problems:
+    if shifts_traffic(values) and values["scaleOnRequests"]:
+        return (
+            f"{path('scaleOnRequests')}: ALB requests per target are counted per target "
+            f"group, and {values['deploymentStrategy']} moves traffic to the other group at "
+            "every deployment; scale on cpu or memory instead (scaleOnCpu, scaleOnMemory)"
+        )
+    return None
+
+
+def ec2_checkpoint_delay(values: Values) -> Problems:
+    """Instance refresh waits at each checkpoint for at most two days."""
+    minutes_key = {"canary": "canaryBakeMinutes", "linear": "linearStepMinutes"}.get(
+        values["deploymentStrategy"]
+    )
+    if minutes_key is None:
+        return None
+    low, high = aws_limits.CHECKPOINT_DELAY_SECONDS
+    if not low <= values[minutes_key] * 60 <= high:
+        return f"{path(minutes_key)}: on EC2 a checkpoint waits at most {high // 60} minutes"
+    return None
+
+
+STRATEGY_CHECKS: tuple[Check, ...] = (
+    one_of("deploymentStrategy", tuple(aws_limits.STRATEGIES)),
+    for_target("ec2", ec2_strategy),
+    for_target("ec2", ec2_checkpoint_delay),
+    between("bakeMinutes", *aws_limits.BAKE_MINUTES),
+    between("canaryPercent", *aws_limits.CANARY_PERCENT),
+    between("canaryBakeMinutes", *aws_limits.BAKE_MINUTES),
+    between("linearStepPercent", *aws_limits.LINEAR_STEP_PERCENT),
+    between("linearStepMinutes", *aws_limits.BAKE_MINUTES),
+    between("testListenerPort", 1, 65535),
+    test_listener_port,
+    test_listener_cidrs,
+    request_scaling,
+)

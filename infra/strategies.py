@@ -1,0 +1,85 @@
+"""What each deployment strategy asks of ECS and of an instance refresh, and how long it
+holds a deployment open: one place for the component, the settings and the rollout model."""
+
+from __future__ import annotations
+
+import math
+
+import pulumi_aws as aws
+
+from settings import DeploymentSettings
+from settings.aws_limits import STRATEGIES
+
+# ECS's own roles for moving traffic between target groups: the role's trust, and AWS's
+# managed policy for it (listener and rule changes, target registration).
+ECS_TRAFFIC_PRINCIPAL = "ecs.amazonaws.com"
+ECS_LOAD_BALANCERS_POLICY = (
+    "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
+)
+# What a deployment takes beyond its waits (starting tasks, health checks, shifting), as a
+# margin on the provider's wait: its default of 20 minutes would cut a long bake short.
+DEPLOYMENT_MARGIN_MINUTES = 30
+
+
+def ecs_deployment_configuration(
+    deployment: DeploymentSettings,
+) -> aws.ecs.ServiceDeploymentConfigurationArgs:
+    """The strategy always, so a stack going back to rolling says so (left out, the
+    service would keep the strategy it had)."""
+    strategy = deployment.strategy
+    return aws.ecs.ServiceDeploymentConfigurationArgs(
+        strategy=STRATEGIES[strategy],
+        bake_time_in_minutes=str(deployment.bake_minutes) if deployment.shifts_traffic else None,
+        canary_configuration=(
+            aws.ecs.ServiceDeploymentConfigurationCanaryConfigurationArgs(
+                canary_percent=float(deployment.canary_percent),
+                canary_bake_time_in_minutes=str(deployment.canary_bake_minutes),
+            )
+            if strategy == "canary"
+            else None
+        ),
+        linear_configuration=(
+            aws.ecs.ServiceDeploymentConfigurationLinearConfigurationArgs(
+                step_percent=float(deployment.linear_step_percent),
+                step_bake_time_in_minutes=str(deployment.linear_step_minutes),
+            )
+            if strategy == "linear"
+            else None
+        ),
+    )
+
+
+def linear_steps(step_percent: int) -> int:
+    """Traffic moves step by step until all of it has."""
+    return math.ceil(100 / step_percent)
+
+
+def held_minutes(deployment: DeploymentSettings) -> int:
+    """Minutes a deployment waits on purpose: canary or linear bakes between shifts, then the
+    bake with the previous revision still running. No step bake follows the last step."""
+    strategy = deployment.strategy
+    if strategy == "canary":
+        return deployment.canary_bake_minutes + deployment.bake_minutes
+    if strategy == "linear":
+        steps = linear_steps(deployment.linear_step_percent)
+        return (steps - 1) * deployment.linear_step_minutes + deployment.bake_minutes
+    if strategy == "blue_green":
+        return deployment.bake_minutes
+    return 0
+
+
+def provider_timeout(deployment: DeploymentSettings) -> str:
+    """How long `pulumi up` waits for an ECS service deployment, as Pulumi spells it."""
+    return f"{held_minutes(deployment) + DEPLOYMENT_MARGIN_MINUTES}m"
+
+
+def refresh_checkpoints(deployment: DeploymentSettings) -> tuple[list[int], int] | None:
+    """EC2: the instance refresh's checkpoints (percent of instances replaced) and the
+    seconds it waits at each, or None for one rolling pass."""
+    if deployment.strategy == "canary":
+        percentages = sorted({deployment.canary_percent, 100})
+        return percentages, deployment.canary_bake_minutes * 60
+    if deployment.strategy == "linear":
+        step = deployment.linear_step_percent
+        return [*range(step, 100, step), 100], deployment.linear_step_minutes * 60
+    return None
