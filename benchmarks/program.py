@@ -60,6 +60,50 @@ def rollout_times() -> None:
         )
 
 
+STRATEGIES = ("rolling", "blue_green", "canary", "linear")
+
+
+def strategy_table() -> None:
+    """prod under each strategy, with its own timing and with AWS's default health checks."""
+    print(
+        f"\nprod's service under each strategy, seconds from the start of a deployment "
+        f"(start={ASSUMED_START:g}s, ECS shifting weights={rollout_model.ASSUMED_SHIFT:g}s; "
+        "see devtools/rollout_model.py):"
+    )
+    header = (
+        f"  {'strategy':11} {'timing':12} {'1st request':>11} {'all requests':>12} "
+        f"{'exposed':>8} {'rollback: in bake':>17} {'by alarm':>9} {'after bake':>10}"
+    )
+    print(header)
+    for strategy in STRATEGIES:
+        evaluation = pulumi_mocks.evaluate("prod", overrides={"deploymentStrategy": strategy})
+        for defaults in (False, True):
+            times = rollout_model.strategy_times(evaluation, ASSUMED_START, defaults=defaults)
+            in_bake = (
+                "redeploy" if times.rollback_during_bake is None
+                else f"{times.rollback_during_bake:.0f}"
+            )  # fmt: skip
+            print(
+                f"  {strategy:11} {'AWS defaults' if defaults else 'prod':12} "
+                f"{times.first_request:11.0f} {times.all_requests:12.0f} "
+                f"{times.exposed_percent:7.0f}% {in_bake:>17} {times.rollback_by_alarm:9.0f} "
+                f"{times.rollback_after_bake:10.0f}"
+            )
+    prod = pulumi_mocks.evaluate("prod")
+    chosen = rollout_model.strategy_times(prod, ASSUMED_START)
+    rolling = rollout_model.strategy_times(
+        pulumi_mocks.evaluate("prod", overrides={"deploymentStrategy": "rolling"}), ASSUMED_START
+    )
+    assert chosen.rollback_during_bake is not None
+    print(
+        f"  prod ships {chosen.strategy}: a bad image reaches {chosen.exposed_percent:g}% of "
+        f"requests, and `shipyard rollback prod` in the bake puts them back in "
+        f"{chosen.rollback_during_bake:.0f} s; rolling's rollback is a redeploy of "
+        f"{rolling.rollback_after_bake:.0f} s ({rolling.rollback_after_bake / chosen.rollback_during_bake:.0f}x)"
+    )
+
+
 if __name__ == "__main__":
     evaluation_times()
     rollout_times()
+    strategy_table()

@@ -16,6 +16,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from components.ec2_service import refresh_waves  # the program's own (infra/ on sys.path)
 from devtools.pulumi_mocks import Evaluation
@@ -36,11 +37,15 @@ class Rollout:
     deregistration_delay: float
     stop_timeout: float
     warmup: float = 0
+    # Seconds an instance refresh waits at its checkpoints (EC2 canary and linear).
+    held: float = 0
 
     def overhead(self) -> float:
-        """Seconds per wave beyond starting the task or instance, times the waves."""
+        """Seconds per wave beyond starting the task or instance, times the waves, plus the
+        waits at checkpoints."""
         healthy_after = max(self.warmup, self.interval * self.healthy_threshold)
-        return self.waves * (healthy_after + self.deregistration_delay + self.stop_timeout)
+        per_wave = healthy_after + self.deregistration_delay + self.stop_timeout
+        return self.waves * per_wave + self.held
 
     def total(self, start: float) -> float:
         return self.waves * start + self.overhead()
@@ -53,6 +58,7 @@ class Rollout:
             AWS_DEFAULT_DEREGISTRATION_DELAY,
             AWS_DEFAULT_STOP_TIMEOUT,
             AWS_DEFAULT_INSTANCE_WARMUP if self.warmup else 0,
+            self.held,
         )
 
 
@@ -78,7 +84,8 @@ def ecs_rollout(evaluation: Evaluation) -> Rollout:
 
 
 def _health_check_timing(evaluation: Evaluation) -> tuple[float, int, float]:
-    group = evaluation.one("aws:lb/targetGroup:TargetGroup").inputs
+    # Blue/green, canary and linear have a second group, set up the same.
+    group = evaluation.of_type("aws:lb/targetGroup:TargetGroup")[0].inputs
     check = group["healthCheck"]
     return check["interval"], int(check["healthyThreshold"]), group["deregistrationDelay"]
 
@@ -94,17 +101,21 @@ def ec2_rollout(evaluation: Evaluation) -> Rollout:
     stop_timeout = float(stop_flag.group(1))
     preferences = group["instanceRefresh"]["preferences"]
     interval, threshold, deregistration = _health_check_timing(evaluation)
+    waves = refresh_waves(
+        int(group["desiredCapacity"]),
+        int(preferences["minHealthyPercentage"]),
+        int(preferences["maxHealthyPercentage"]),
+    )
+    checkpoints = preferences.get("checkpointPercentages") or []
     return Rollout(
-        waves=refresh_waves(
-            int(group["desiredCapacity"]),
-            int(preferences["minHealthyPercentage"]),
-            int(preferences["maxHealthyPercentage"]),
-        ),
+        # A checkpoint ends a wave, and the refresh waits there before the next.
+        waves=max(waves, len(checkpoints)),
         interval=interval,
         healthy_threshold=threshold,
         deregistration_delay=deregistration,
         stop_timeout=stop_timeout,
         warmup=float(preferences["instanceWarmup"]),
+        held=max(0, len(checkpoints) - 1) * float(preferences.get("checkpointDelay") or 0),
     )
 
 
@@ -115,3 +126,85 @@ def rollout(evaluation: Evaluation) -> Rollout:
         if evaluation.outputs["target"] == "ec2"
         else ecs_rollout(evaluation)
     )
+
+
+# ---- deployment strategies --------------------------------------------------------------
+#
+# ECS's blue/green, canary and linear start every new task at once (the green revision at
+# full size beside the blue one), then move production traffic by listener-rule weights:
+#   first request on the new image  = start + interval x checks + shift
+#   all of them                     = first + canary bake            (canary)
+#                                   = first + (steps - 1) x step bake (linear)
+#                                   = first                           (blue/green)
+#   rollback while it bakes         = shift (weights go back; the old tasks still run)
+#   rollback by an alarm            = alarm periods x period + shift
+#   rollback after the bake         = a new deployment of the old image, same strategy
+# Rolling replaces tasks in waves, so its first request comes after one wave's health check
+# and every rollback is a redeploy. `shift` (ECS changing a rule's weights) is a parameter
+# like `start`: seconds, set by AWS, not by the stack.
+
+ASSUMED_SHIFT = 5.0
+
+
+@dataclass(frozen=True)
+class StrategyTimes:
+    strategy: str
+    first_request: float  # from the start of the deployment, seconds
+    all_requests: float
+    rollback_during_bake: float | None  # None: nothing bakes, a rollback is a redeploy
+    rollback_by_alarm: float
+    rollback_after_bake: float
+    exposed_percent: float  # of requests the new image takes until the rest follows
+
+
+def _strategy_settings(evaluation: Evaluation) -> dict[str, Any]:
+    service = evaluation.one("aws:ecs/service:Service").inputs
+    return dict(service.get("deploymentConfiguration") or {"strategy": "ROLLING"})
+
+
+def _alarm_seconds(evaluation: Evaluation) -> float:
+    """How long the slowest deployment alarm takes to fire once errors start."""
+    return max(
+        alarm.inputs["evaluationPeriods"] * alarm.inputs["period"]
+        for alarm in evaluation.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if alarm.inputs["metricName"] != "CPUUtilization"
+    )
+
+
+def strategy_times(
+    evaluation: Evaluation, start: float, shift: float = ASSUMED_SHIFT, defaults: bool = False
+) -> StrategyTimes:
+    """The ECS stack's strategy in seconds (with AWS's health check timing if `defaults`)."""
+    model = ecs_rollout(evaluation)
+    if defaults:
+        model = model.with_aws_defaults()
+    configuration = _strategy_settings(evaluation)
+    strategy = configuration["strategy"].lower()
+    healthy = start + model.interval * model.healthy_threshold
+    alarm = _alarm_seconds(evaluation)
+    if strategy == "rolling":
+        drain = model.deregistration_delay + model.stop_timeout
+        all_requests = model.waves * healthy + (model.waves - 1) * drain
+        redeploy = model.total(start)
+        return StrategyTimes(strategy, healthy, all_requests, None, alarm + redeploy, redeploy,
+                             100.0)  # fmt: skip
+    first = healthy + shift
+    if strategy == "canary":
+        canary = configuration["canaryConfiguration"]
+        held = float(canary["canaryBakeTimeInMinutes"]) * 60
+        exposed = float(canary["canaryPercent"])
+    elif strategy == "linear":
+        linear = configuration["linearConfiguration"]
+        exposed = float(linear["stepPercent"])
+        steps = math.ceil(100 / exposed)
+        held = (steps - 1) * float(linear["stepBakeTimeInMinutes"]) * 60
+    else:
+        held, exposed = 0.0, 100.0
+    all_requests = first + held
+    return StrategyTimes(strategy, first, all_requests, shift, alarm + shift, all_requests,
+                         exposed)  # fmt: skip
+
+
+def bake_seconds(evaluation: Evaluation) -> float:
+    configuration = _strategy_settings(evaluation)
+    return float(configuration.get("bakeTimeInMinutes") or 0) * 60
