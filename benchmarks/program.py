@@ -99,7 +99,8 @@ def strategy_table() -> None:
         f"  prod ships {chosen.strategy}: a bad image reaches {chosen.exposed_percent:g}% of "
         f"requests, and `shipyard rollback prod` in the bake puts them back in "
         f"{chosen.rollback_during_bake:.0f} s; rolling's rollback is a redeploy of "
-        f"{rolling.rollback_after_bake:.0f} s ({rolling.rollback_after_bake / chosen.rollback_during_bake:.0f}x)"
+        f"{rolling.rollback_after_bake:.0f} s "
+        f"({rolling.rollback_after_bake / chosen.rollback_during_bake:.0f}x)"
     )
 
 

@@ -271,7 +271,8 @@ CASES = {
     "prod-short-retention": Bad("shipyard:logRetentionDays", "at least 90 days",
                                 {"shipyard:logRetentionDays": "30"}, "prod"),
     # -- deployment strategies: ECS's ranges, what each target can do, the test listener --
-    "strategy-unknown": Bad("shipyard:deploymentStrategy", "use rolling, blue_green, canary, linear",
+    "strategy-unknown": Bad("shipyard:deploymentStrategy",
+                            "use rolling, blue_green, canary, linear",
                             {"shipyard:deploymentStrategy": "bluegreen"}),
     "strategy-blue-green-on-ec2": Bad("shipyard:deploymentStrategy", "on EC2 use canary or linear",
                                       {"shipyard:deploymentStrategy": "blue_green"}, "qa"),
