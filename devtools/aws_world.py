@@ -11,7 +11,9 @@ import base64
 import functools
 import hashlib
 import json
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -47,6 +49,7 @@ class World:
         # Auto Scaling group -> (the launch template version before the last rollout, now).
         self.rollouts: dict[str, tuple[str, str]] = {}
         self._refresh_handlers: list[tuple[str, Callable[..., Any]]] = []
+        self._deployment_handlers: list[tuple[str, Callable[..., Any]]] = []
         self.client("ecr").create_repository(repositoryName=REPOSITORY)
 
     def client(self, service: str) -> Any:
@@ -111,9 +114,16 @@ class World:
             )  # fmt: skip
         return names
 
-    def ecs_environment(self, env: str, desired: int = 2) -> dict[str, Any]:
+    def ecs_environment(
+        self, env: str, desired: int = 2, strategy: str = "rolling"
+    ) -> dict[str, Any]:
         prefix = f"shipyard-sample-{env}"
-        _, group = self._load_balancer(env, "ip")
+        vpc, group = self._load_balancer(env, "ip")
+        moving: dict[str, Any] = {"deploymentStrategy": strategy}
+        if strategy != "rolling":  # the second group ECS moves traffic to, empty for now
+            moving["alternateTargetGroupArn"] = self.client("elbv2").create_target_group(
+                Name=f"{env}-tg2", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip"
+            )["TargetGroups"][0]["TargetGroupArn"]
         self.client("elbv2").register_targets(
             TargetGroupArn=group,
             Targets=[{"Id": f"10.0.0.{10 + i}", "Port": 8080} for i in range(desired)],
@@ -137,6 +147,7 @@ class World:
             "repositoryUrl": f"123456789012.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}",
             "releaseParameter": release_parameter(env),
             "url": f"http://{env}-alb.example",
+            **moving,
         }
 
     def ec2_environment(self, env: str, desired: int = 2) -> dict[str, Any]:
@@ -354,6 +365,103 @@ class World:
         events.register("before-parameter-build.autoscaling.StartInstanceRefresh", record)
         events.register("before-call.autoscaling.StartInstanceRefresh", answer)
         return started
+
+    def service_deployment(
+        self,
+        outputs: dict[str, Any],
+        stages: list[tuple[str, str, float]],
+        previous_image: str,
+        step: float = 0.3,
+        refuse_stop: str = "",
+        rollback_reason: str = "",
+    ) -> list[dict[str, Any]]:
+        """An ECS service deployment, which moto lacks, starting now: each (status, lifecycle
+        stage, % of production traffic new) of `stages` lasts `step` seconds, and the last
+        stays. StopServiceDeployment (refused with `refuse_stop`, if given) starts a rollback
+        of a few steps. The previous revision runs `previous_image`. Returns the stop
+        requests made, as they reach AWS."""
+        ecs = self.client("ecs")
+        previous = ecs.register_task_definition(
+            family=outputs["serviceName"],
+            containerDefinitions=[{"name": "app", "image": previous_image, "memory": 512}],
+        )["taskDefinition"]["taskDefinitionArn"]
+        base = f"arn:aws:ecs:{REGION}:123456789012"
+        service = f"{outputs['clusterName']}/{outputs['serviceName']}"
+        arn = f"{base}:service-deployment/{service}/d-1"
+        revision = f"{base}:service-revision/{service}/1"
+        script: dict[str, Any] = {
+            "stages": list(stages), "since": time.monotonic(), "reason": rollback_reason
+        }
+        created = datetime.now(UTC)
+        stops: list[dict[str, Any]] = []
+
+        def now() -> dict[str, Any]:
+            position = int((time.monotonic() - script["since"]) / step)
+            status, stage, weight = script["stages"][min(position, len(script["stages"]) - 1)]
+            deployment = {
+                "serviceDeploymentArn": arn, "status": status, "lifecycleStage": stage,
+                "createdAt": created, "sourceServiceRevisions": [{"arn": revision}],
+                "targetServiceRevision": {
+                    "arn": f"{base}:service-revision/{service}/2",
+                    "requestedProductionTrafficWeight": weight,
+                },
+            }  # fmt: skip
+            if status.startswith("ROLLBACK"):
+                reason = script["reason"] or "Stopped by StopServiceDeployment (ROLLBACK)"
+                deployment["rollback"] = {"reason": reason, "serviceRevisionArn": revision}
+            return deployment
+
+        def answer(result: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
+            def handler(**kwargs: Any) -> tuple[AWSResponse, dict]:
+                return AWSResponse(None, 200, {}, None), result(**kwargs)
+
+            return handler
+
+        def listing(params: dict[str, Any], **_: Any) -> dict[str, Any]:
+            current = now()
+            body = params.get("body") or b"{}"  # the serialized request
+            wanted = (json.loads(body) if isinstance(body, bytes | str) else body).get("status")
+            found = [] if wanted and current["status"] not in wanted else [current]
+            keys = ("serviceDeploymentArn", "status", "createdAt")
+            return {"serviceDeployments": [{key: d[key] for key in keys} for d in found]}
+
+        def stop(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict] | None:
+            stops.append(dict(params))
+            if refuse_stop:
+                error = {"Code": refuse_stop, "Message": f"injected {refuse_stop}"}
+                return AWSResponse(None, 400, {}, None), {"Error": error}
+            script["stages"] = [
+                ("ROLLBACK_REQUESTED", "PRODUCTION_TRAFFIC_SHIFT", now()["targetServiceRevision"][
+                    "requestedProductionTrafficWeight"]),
+                ("ROLLBACK_IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT", 0),
+                ("ROLLBACK_SUCCESSFUL", "CLEAN_UP", 0),
+            ]  # fmt: skip
+            script["since"], script["reason"] = time.monotonic(), ""
+            return AWSResponse(None, 200, {}, None), {"serviceDeploymentArn": arn}
+
+        pending_stop: dict[str, Any] = {}
+
+        def remember(params: dict[str, Any], **_: Any) -> None:
+            pending_stop.update(params)
+
+        handlers: list[tuple[str, Callable[..., Any]]] = [
+            ("before-call.ecs.ListServiceDeployments", answer(listing)),
+            ("before-call.ecs.DescribeServiceDeployments",
+             answer(lambda **_: {"serviceDeployments": [now()], "failures": []})),
+            ("before-call.ecs.DescribeServiceRevisions",
+             answer(lambda **_: {"serviceRevisions": [
+                 {"serviceRevisionArn": revision, "taskDefinition": previous}
+             ], "failures": []})),
+            ("before-parameter-build.ecs.StopServiceDeployment", remember),
+            ("before-call.ecs.StopServiceDeployment", lambda **_: stop(dict(pending_stop))),
+        ]  # fmt: skip
+        events = ecs.meta.events
+        for event, old in self._deployment_handlers:  # the newest deployment replaces
+            events.unregister(event, old)
+        self._deployment_handlers = handlers
+        for event, new in handlers:
+            events.register(event, new)
+        return stops
 
     def fail(self, service: str, operation: str, code: str, times: int, status: int = 400) -> None:
         """The next `times` requests of `operation` fail at the wire with `code`."""

@@ -9,6 +9,7 @@ entry, and returns the new outputs. Locking and failures are injected per enviro
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from devtools.aws_world import World, release_parameter
 from policy.rules import POLICIES
 from settings import Settings, environment_settings
 from shipyard_cli.automation_adapter import _translate
+from shipyard_cli.deployments import TERMINAL, shifts_traffic, why
 from shipyard_cli.errors import UserError
 from shipyard_cli.model import (
     IMAGE_DIGEST_KEY,
@@ -211,6 +213,7 @@ class FakeStacks:
             self._roll_out_instances(env, image)
         elif state.outputs.get("clusterName"):
             self.world.run_on_ecs(state.outputs, image)
+            self._wait_for_service_deployment(env)
         self.world.record_release(env, digest)
         state.record = digest
         state.outputs["image"] = image
@@ -246,6 +249,28 @@ class FakeStacks:
             f"pulumi failed on stack {env}: shipyard:imageSource: {env} deploys only released "
             "images, and none is recorded yet"
         )
+
+    def _wait_for_service_deployment(self, env: str) -> None:
+        """As pulumi-aws's wait_for_steady_state does for blue/green, canary and linear:
+        the update lasts until ECS's deployment ends, and fails unless it is SUCCESSFUL."""
+        outputs = self.envs[env].outputs
+        if not shifts_traffic(outputs):
+            return
+        aws = self.world.aws
+        briefs = aws.service_deployments(outputs["clusterName"], outputs["serviceName"])
+        if not briefs:
+            return
+        while True:
+            deployment = aws.service_deployment(briefs[0]["serviceDeploymentArn"])
+            if deployment["status"] in TERMINAL:
+                break
+            time.sleep(0.05)
+        if deployment["status"] != "SUCCESSFUL":
+            self.record(env, "update", "failed")
+            raise UserError(
+                f"pulumi failed on stack {env}:\n  error: waiting for ECS service deployment: "
+                f"{deployment['status']}: {why(deployment)}"
+            )
 
     def _roll_out_instances(self, env: str, image: str) -> None:
         """As the program's InstanceRefreshWait does inside `pulumi up`: a new launch template

@@ -256,6 +256,45 @@ class Aws:
                     "(`shipyard status`) and restart again if it started before the change"
                 ) from None
 
+    # ---- ECS service deployments (blue/green, canary, linear) -----------------------------
+
+    def service_deployments(
+        self, cluster: str, service: str, statuses: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """The service's deployments, newest first (ECS lists them so), in these states."""
+        kwargs: dict[str, Any] = {"cluster": cluster, "service": service}
+        if statuses:
+            kwargs["status"] = statuses
+        with aws_errors(f"list the deployments of ECS service {service}"):
+            found = self.client("ecs").list_service_deployments(**kwargs)["serviceDeployments"]
+        return sorted(found, key=lambda brief: brief.get("createdAt") or 0, reverse=True)
+
+    def service_deployment(self, arn: str) -> dict[str, Any]:
+        with aws_errors(f"describe ECS service deployment {arn}"):
+            answer = self.client("ecs").describe_service_deployments(serviceDeploymentArns=[arn])
+        if not answer.get("serviceDeployments"):
+            reasons = "; ".join(f.get("reason", "") for f in answer.get("failures", []))
+            raise UserError(f"ECS has no service deployment {arn} ({reasons or 'not found'})")
+        return answer["serviceDeployments"][0]
+
+    def stop_service_deployment(self, arn: str) -> None:
+        """Send traffic back to the revision the deployment started from (its tasks still
+        run while it bakes): ECS's StopServiceDeployment with stopType ROLLBACK."""
+        with aws_errors(f"roll back ECS service deployment {arn}"):
+            self.client("ecs").stop_service_deployment(
+                serviceDeploymentArn=arn, stopType="ROLLBACK"
+            )
+
+    def service_revision_image(self, revision_arn: str) -> str:
+        """The image a service revision runs (its task definition's container)."""
+        with aws_errors(f"describe ECS service revision {revision_arn}"):
+            revisions = self.client("ecs").describe_service_revisions(
+                serviceRevisionArns=[revision_arn]
+            )["serviceRevisions"]
+        if not revisions:
+            raise UserError(f"ECS has no service revision {revision_arn}")
+        return self.ecs_running_image(revisions[0])
+
     # ---- health ------------------------------------------------------------------------
 
     def ecs_service(self, cluster: str, service: str) -> dict[str, Any]:

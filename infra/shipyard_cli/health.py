@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 
 from shipyard_cli.aws import Aws
+from shipyard_cli.deployments import shifts_traffic
 from shipyard_cli.errors import UNHEALTHY, UserError
 
 
@@ -62,7 +63,14 @@ def check(aws: Aws, outputs: dict[str, Any]) -> HealthReport:
     describe = _ec2_rows if outputs.get("target") == "ec2" else _ecs_rows
     compute_ok, rows, compute = describe(aws, outputs)
     targets = aws.target_health(outputs["targetGroupArn"])
-    unhealthy = [t for t in targets if t.state != "healthy"]
+    resting: tuple[str, ...] = ()
+    if outputs.get("alternateTargetGroupArn"):
+        # ECS moves traffic between two groups: the tasks are in either, and the group not
+        # serving holds none, or the previous revision's while they drain.
+        targets += aws.target_health(outputs["alternateTargetGroupArn"])
+        resting = ("unused", "draining")
+    unhealthy = [t for t in targets if t.state not in ("healthy", *resting)]
+    targets = [t for t in targets if t.state not in resting]
     rows.append(
         (
             "targets (healthy/all)",
@@ -120,7 +128,16 @@ def release_agreement(
 def wait_healthy(
     aws: Aws, outputs: dict[str, Any], timeout: float, delay: float, console: Console
 ) -> HealthReport:
-    """Wait for the rollout, then for every target; raise UserError(UNHEALTHY) with the state."""
+    """Wait for the rollout, then for every target; raise UserError(UNHEALTHY) with the state.
+
+    Blue/green, canary, linear: ECS's service deployment was judged already (deployments.py),
+    and ended with the new revision's tasks healthy in the group taking traffic.
+    """
+    if shifts_traffic(outputs):
+        report = check(aws, outputs)
+        if not report.healthy:
+            raise UserError(f"deployed but not healthy. State now: {report.describe()}", UNHEALTHY)
+        return report
     try:
         with console.status("waiting for the rollout to finish...") as status:
             if outputs.get("target") == "ec2":

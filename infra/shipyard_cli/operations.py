@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from shipyard_cli import health, releases, secret_sources, summary
+from shipyard_cli import deployments, health, releases, secret_sources, summary
 from shipyard_cli.aws import Aws
 from shipyard_cli.errors import (
     DANGEROUS_CHANGES,
@@ -120,7 +120,56 @@ def _confirm(rt: Runtime, question: str, yes: bool) -> None:
         raise UserError("not confirmed; nothing was changed")
 
 
-def _wait(rt: Runtime, env: str, outputs: dict[str, Any], what: str) -> int:
+def _up(rt: Runtime, env: str, message: str) -> tuple[dict[str, Any], datetime]:
+    """`pulumi up`, showing ECS's progress while the provider waits for the service
+    deployment (blue/green, canary, linear); returns the outputs and when it started."""
+    before = rt.stacks.outputs(env)
+    since = datetime.now(UTC)
+    shifting = deployments.shifts_traffic(before) and "clusterName" in before
+    try:
+        if not shifting:
+            return rt.stacks.up(env, message, rt.console.print), since
+        with deployments.watching(rt.aws(env), before, since, rt.console, rt.poll):
+            return rt.stacks.up(env, message, rt.console.print), since
+    except KeyboardInterrupt:
+        if not shifting:
+            raise
+        raise UserError(
+            f"interrupted: ECS goes on with the deployment of {env} it started. While it "
+            f"moves traffic or bakes, `shipyard rollback {env}` sends every request back to "
+            "the previous revision at once",
+            exit_code=INTERRUPTED,
+        ) from None
+    except UserError as error:
+        ended = deployments.newest_since(rt.aws(env), before, since) if shifting else None
+        if ended is None or ended.get("status") not in deployments.TERMINAL:
+            raise
+        try:
+            deployments.require_successful(ended, env)
+        except UserError as outcome:
+            raise UserError(f"{outcome}\n{error}", exit_code=outcome.exit_code) from None
+        raise
+
+
+def _judge_deployment(
+    rt: Runtime, env: str, outputs: dict[str, Any], since: datetime | None
+) -> None:
+    """Blue/green, canary, linear: success is ECS's service deployment SUCCESSFUL."""
+    if since is None or not deployments.shifts_traffic(outputs):
+        return
+    started = deployments.newest_since(rt.aws(env), outputs, since)
+    if started is None:
+        return  # the update changed nothing ECS deploys
+    ended = deployments.follow(
+        rt.aws(env), started["serviceDeploymentArn"], rt.console, rt.timeout, rt.poll
+    )
+    deployments.require_successful(ended, env)
+
+
+def _wait(
+    rt: Runtime, env: str, outputs: dict[str, Any], what: str, since: datetime | None = None
+) -> int:
+    _judge_deployment(rt, env, outputs, since)
     try:
         report = health.wait_healthy(rt.aws(env), outputs, rt.timeout, rt.poll, rt.console)
     except KeyboardInterrupt:
@@ -154,8 +203,8 @@ def deploy(
         return deploy_image(rt, env, image, yes, replace_rollback)
     show_preview(rt, env)
     _confirm(rt, f"Deploy these changes to {env}?", yes)
-    outputs = rt.stacks.up(env, f"shipyard deploy {env}", rt.console.print)
-    return _wait(rt, env, outputs, outputs.get("image", "its image"))
+    outputs, since = _up(rt, env, f"shipyard deploy {env}")
+    return _wait(rt, env, outputs, outputs.get("image", "its image"), since)
 
 
 def deploy_image(rt: Runtime, env: str, digest: str, yes: bool, replace_rollback: bool) -> int:
@@ -282,7 +331,7 @@ def pin_and_deploy(rt: Runtime, env: str, digest: str, reason: str, yes: bool) -
         _confirm(rt, f"{reason.capitalize()} {env} to {digest[:19]}?", yes)
         # Looked up again: the image may have expired or been deleted while this ran.
         _require_in_ecr(rt.aws(env), repository, digest, env)
-        outputs = rt.stacks.up(env, f"shipyard {reason} {env} to {digest}", rt.console.print)
+        outputs, since = _up(rt, env, f"shipyard {reason} {env} to {digest}")
     except KeyboardInterrupt:
         raise UserError(
             f"interrupted; {_revert_pin(rt, env, previous, digest)}", exit_code=INTERRUPTED
@@ -303,7 +352,7 @@ def pin_and_deploy(rt: Runtime, env: str, digest: str, reason: str, yes: bool) -
             f"remove the pin (`{_pin_command(env, None)}`)",
             highlight=False,
         )
-    return _wait(rt, env, outputs, digest)
+    return _wait(rt, env, outputs, digest, since)
 
 
 def _clear_pin(rt: Runtime, env: str, digest: str) -> None:
@@ -398,6 +447,14 @@ def _require_in_ecr(
 
 def rollback(rt: Runtime, env: str, to: str | None, yes: bool) -> int:
     rt.check_environment(env)
+    if to is None:
+        outputs = rt.deployed_outputs(env)
+        if deployments.shifts_traffic(outputs):
+            active = rt.aws(env).service_deployments(
+                outputs["clusterName"], outputs["serviceName"], deployments.STOPPABLE
+            )
+            if active:
+                return instant_rollback(rt, env, active[0]["serviceDeploymentArn"], yes)
     history, outputs = release_list(rt, env)
     live = releases.live_digest(outputs)
     chosen = releases.choose_rollback(history, live, to)
@@ -410,6 +467,65 @@ def rollback(rt: Runtime, env: str, to: str | None, yes: bool) -> int:
     label = f"release {chosen.number}" if isinstance(chosen, releases.Release) else digest[:19]
     rt.console.print(f"rolling {env} back from {live[:19]} to {label} ({digest}); building nothing")
     return pin_and_deploy(rt, env, digest, "rollback", yes)
+
+
+def instant_rollback(rt: Runtime, env: str, arn: str, yes: bool) -> int:
+    """While ECS moves traffic or bakes, the previous revision's tasks still run: stop the
+    deployment with ROLLBACK and every request goes back to them. No task starts, nothing
+    is built, no `pulumi up` runs (the one that started the deployment fails when it ends).
+    The pin is set to the previous image first, so no later `pulumi up` brings back the
+    one rolled back; the release history never listed it, its update having failed."""
+    aws = rt.aws(env)
+    deployment = aws.service_deployment(arn)
+    sources = deployment.get("sourceServiceRevisions") or []
+    if not sources:
+        raise UserError(
+            f"ECS's deployment of {env} in progress has no previous revision to go back to "
+            f"(the service's first); nothing was changed. `shipyard status {env}` shows it"
+        )
+    previous = health.digest_of(aws.service_revision_image(sources[0]["arn"]))
+    rt.console.print(
+        f"{env} is being deployed ({deployments.describe(deployment)}); the previous "
+        f"revision still runs {previous}. Rolling back at once: ECS sends every request back "
+        "to it; no task starts and nothing is built",
+        highlight=False,
+    )
+    _confirm(rt, f"Roll {env} back to {previous[:19]} now?", yes)
+    config = rt.stacks.config(env)
+    pinned = config.get(IMAGE_DIGEST_KEY)
+    rt.stacks.set_config(env, IMAGE_DIGEST_KEY, previous)
+    started = time.monotonic()
+    try:
+        aws.stop_service_deployment(arn)
+    except (UserError, KeyboardInterrupt) as error:
+        undone = _revert_pin(rt, env, pinned, previous)
+        failure = "interrupted" if isinstance(error, KeyboardInterrupt) else str(error)
+        raise UserError(
+            f"ECS did not take the rollback ({failure}); {undone}. If the deployment has "
+            f"ended, `shipyard rollback {env}` rolls back by deploying the previous release",
+            exit_code=INTERRUPTED if isinstance(error, KeyboardInterrupt) else UNHEALTHY,
+        ) from None
+    try:
+        ended = deployments.follow(aws, arn, rt.console, rt.timeout, rt.poll)
+    except KeyboardInterrupt:
+        raise UserError(
+            f"interrupted; ECS goes on rolling {env} back (the pin holds {previous[:19]}); "
+            f"`shipyard status {env}` shows when it is done",
+            exit_code=INTERRUPTED,
+        ) from None
+    if ended.get("status") != "ROLLBACK_SUCCESSFUL":
+        raise UserError(
+            f"ECS's rollback of {env} ended {ended.get('status')}: {deployments.why(ended)}; "
+            f"the pin holds {previous[:19]}. Check `shipyard status {env}`",
+            exit_code=UNHEALTHY,
+        )
+    rt.console.print(
+        f"[green]{env} is back on {previous[:19]}[/] after {time.monotonic() - started:.0f} s; "
+        f"no task started, nothing built. The pin holds it until the next deploy "
+        f"(`{_pin_command(env, None)}` to release it)",
+        highlight=False,
+    )
+    return OK
 
 
 def promote(rt: Runtime, source: str, target: str, yes: bool) -> int:
@@ -454,12 +570,24 @@ def status(rt: Runtime, env: str) -> int:
     table.add_row("live digest", digest)
     table.add_row("commit", live.commit if live else "unknown")
     table.add_row("released by", live.how if live else "unknown")
-    for what, state in [*agreement, *report.rows]:
+    for what, state in [*agreement, *report.rows, *_last_deployment(rt, env, outputs)]:
         table.add_row(what, state)
     healthy = report.healthy and agree
     table.add_row("healthy", "[green]yes[/]" if healthy else "[red]no[/]")
     rt.console.print(table)
     return OK if healthy else UNHEALTHY
+
+
+def _last_deployment(rt: Runtime, env: str, outputs: dict[str, Any]) -> list[tuple[str, str]]:
+    if not deployments.shifts_traffic(outputs):
+        return []
+    last = deployments.newest_since(rt.aws(env), outputs, None)
+    if last is None:
+        return [("last service deployment", "none")]
+    state = deployments.describe(last)
+    if last.get("status") not in ("SUCCESSFUL", "IN_PROGRESS", "PENDING"):
+        state += f"; why: {deployments.why(last)}"
+    return [(f"last service deployment ({outputs['deploymentStrategy']})", state)]
 
 
 def parse_since(since: str) -> timedelta:

@@ -1,0 +1,145 @@
+"""Following an ECS service deployment (blue/green, canary, linear) by ECS's own record of
+it: its lifecycle stage, the share of production traffic on the new revision, and how it
+ended. SUCCESSFUL is the only success; every ROLLBACK_* or STOPPED outcome is a failure that
+names why (an alarm, the circuit breaker, `shipyard rollback`)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+
+from shipyard_cli.aws import Aws
+from shipyard_cli.errors import UNHEALTHY, UserError
+
+TERMINAL = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
+# A deployment that `shipyard rollback` can still stop: its previous revision still runs.
+STOPPABLE = ["PENDING", "IN_PROGRESS"]
+
+
+def shifts_traffic(outputs: dict[str, Any]) -> bool:
+    """Does ECS move traffic between two target groups for this environment?"""
+    return outputs.get("target", "ecs") == "ecs" and outputs.get(
+        "deploymentStrategy", "rolling"
+    ) not in ("rolling", None)
+
+
+def describe(deployment: dict[str, Any]) -> str:
+    """One line: status, lifecycle stage and the production traffic on the new revision."""
+    parts = [deployment.get("status", "UNKNOWN")]
+    if deployment.get("lifecycleStage"):
+        parts.append(f"stage {deployment['lifecycleStage']}")
+    target = deployment.get("targetServiceRevision") or {}
+    if "requestedProductionTrafficWeight" in target:
+        parts.append(f"{target['requestedProductionTrafficWeight']:g}% of production traffic new")
+    if "runningTaskCount" in target:
+        parts.append(
+            f"new tasks {target.get('runningTaskCount', 0)}/{target.get('requestedTaskCount', 0)}"
+        )
+    return ", ".join(parts)
+
+
+def why(deployment: dict[str, Any]) -> str:
+    """What ended it: the rollback's reason, the alarms that fired, the circuit breaker."""
+    reasons = [
+        text
+        for text in (
+            (deployment.get("rollback") or {}).get("reason"),
+            deployment.get("statusReason"),
+        )
+        if text
+    ]
+    triggered = (deployment.get("alarms") or {}).get("triggeredAlarmNames") or []
+    if triggered:
+        reasons.append(f"alarm(s) in ALARM: {', '.join(triggered)}")
+    breaker = deployment.get("deploymentCircuitBreaker") or {}
+    if breaker.get("status") == "TRIGGERED":
+        reasons.append(f"the circuit breaker counted {breaker.get('failureCount')} failed tasks")
+    return "; ".join(dict.fromkeys(reasons)) or "ECS gave no reason"
+
+
+def require_successful(deployment: dict[str, Any], env: str) -> None:
+    status = deployment.get("status")
+    if status == "SUCCESSFUL":
+        return
+    if status == "ROLLBACK_SUCCESSFUL":
+        happened = "was rolled back: traffic is on the previous revision again"
+    elif status == "ROLLBACK_FAILED":
+        happened = "failed, and so did its rollback: check `shipyard status` at once"
+    elif status == "STOPPED":
+        happened = "was stopped"
+    else:
+        happened = f"did not finish ({status})"
+    raise UserError(
+        f"ECS's deployment of {env} {happened}. Why: {why(deployment)}", exit_code=UNHEALTHY
+    )
+
+
+def newest_since(
+    aws: Aws, outputs: dict[str, Any], since: datetime | None
+) -> dict[str, Any] | None:
+    """The newest deployment of the environment's service created at or after `since`."""
+    briefs = aws.service_deployments(outputs["clusterName"], outputs["serviceName"])
+    for brief in briefs:
+        created = brief.get("createdAt")
+        if since is None or created is None or created >= since:
+            return aws.service_deployment(brief["serviceDeploymentArn"])
+    return None
+
+
+def follow(
+    aws: Aws, arn: str, console: Console, timeout: float, poll: float
+) -> dict[str, Any]:
+    """Print each change of stage and traffic until the deployment ends; return it."""
+    deadline = time.monotonic() + timeout
+    shown = ""
+    while True:
+        deployment = aws.service_deployment(arn)
+        line = describe(deployment)
+        if line != shown:
+            console.print(f"  ECS: {line}", highlight=False)
+            shown = line
+        if deployment.get("status") in TERMINAL:
+            return deployment
+        if time.monotonic() > deadline:
+            raise UserError(
+                f"gave up following ECS service deployment {arn} after {timeout:g} s: {line}",
+                exit_code=UNHEALTHY,
+            )
+        time.sleep(poll)
+
+
+@contextmanager
+def watching(
+    aws: Aws, outputs: dict[str, Any], since: datetime, console: Console, poll: float
+) -> Iterator[None]:
+    """While `pulumi up` waits for ECS (the provider waits out the bake), print the stage and
+    the traffic split of the deployment it started, as they move."""
+    done = threading.Event()
+
+    def watch() -> None:
+        shown = ""
+        while not done.wait(poll):
+            try:
+                deployment = newest_since(aws, outputs, since)
+            except UserError:
+                continue  # the engine reports failures; this only shows progress
+            if deployment is None:
+                continue
+            line = describe(deployment)
+            if line != shown:
+                console.print(f"  ECS: {line}", highlight=False)
+                shown = line
+
+    watcher = threading.Thread(target=watch, name="ecs-deployment-watch", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join(timeout=5 * poll + 1)

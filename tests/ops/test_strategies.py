@@ -1,0 +1,164 @@
+"""The CLI and ECS's service deployments (prod deploys canary), against moto with the
+deployment states moto lacks injected: progress, the outcome, and instant rollback."""
+
+from __future__ import annotations
+
+import pytest
+
+from shipyard_cli.errors import INTERRUPTED, OK, UNHEALTHY
+from shipyard_cli.model import IMAGE_DIGEST_KEY
+
+from .conftest import COMMITS, healthy, updates
+
+CANARY = [
+    ("IN_PROGRESS", "SCALE_UP", 0),
+    ("IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT", 10),
+    ("IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT", 100),
+    ("IN_PROGRESS", "BAKE_TIME", 100),
+    ("SUCCESSFUL", "CLEAN_UP", 100),
+]
+BAKING = [("IN_PROGRESS", "BAKE_TIME", 100)]
+ALARMED = [
+    ("IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT", 10),
+    ("ROLLBACK_IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT", 0),
+    ("ROLLBACK_SUCCESSFUL", "CLEAN_UP", 0),
+]
+
+
+@pytest.fixture
+def prod(stacks, world):
+    """prod on ECS, canary, with two releases; returns (outputs, the two digests)."""
+    outputs = world.ecs_environment("prod", desired=3, strategy="canary")
+    stacks.add("prod", outputs)
+    world.service_deployment(outputs, [("SUCCESSFUL", "CLEAN_UP", 100)], "earlier")
+    digests = [stacks.deploy_release("prod", commit) for commit in COMMITS[:2]]
+    healthy(world)
+    return outputs, digests
+
+
+def said(capsys) -> str:
+    """What the command printed as its error, on one line."""
+    return " ".join(capsys.readouterr().err.split())
+
+
+def image(outputs, digest: str) -> str:
+    return f"{outputs['repositoryUrl']}@{digest}"
+
+
+def test_deploy_follows_the_stages_and_traffic_and_succeeds_only_on_successful(
+    cli, stacks, world, prod
+):
+    outputs, digests = prod
+    new = world.push_image("new")
+    stacks.before_up["prod"] = lambda: world.service_deployment(
+        outputs, CANARY, image(outputs, digests[1]), step=0.3
+    )
+    assert cli("deploy", "prod", "--image", new, "--yes") == OK
+    shown = [line.split("ECS: ", 1)[1] for line in cli.printed.splitlines() if "ECS: " in line]
+    expected = [
+        "IN_PROGRESS, stage SCALE_UP, 0% of production traffic new",
+        "IN_PROGRESS, stage PRODUCTION_TRAFFIC_SHIFT, 10% of production traffic new",
+        "IN_PROGRESS, stage PRODUCTION_TRAFFIC_SHIFT, 100% of production traffic new",
+        "IN_PROGRESS, stage BAKE_TIME, 100% of production traffic new",
+        "SUCCESSFUL, stage CLEAN_UP, 100% of production traffic new",
+    ]
+    # Each in order (the watcher samples; the follower always shows the last).
+    assert [line for line in expected if line in shown] == expected
+    assert "prod is healthy" in cli.printed
+    assert stacks.envs["prod"].outputs["image"].endswith(new)
+
+
+def test_a_rollback_by_an_alarm_is_a_failure_that_names_the_alarm(cli, stacks, world, prod, capsys):
+    outputs, digests = prod
+    new = world.push_image("bad")
+    stacks.before_up["prod"] = lambda: world.service_deployment(
+        outputs, ALARMED, image(outputs, digests[1]), step=0.2,
+        rollback_reason="CloudWatch alarm shipyard-sample-prod-5xx went into ALARM",
+    )  # fmt: skip
+    assert cli("deploy", "prod", "--image", new, "--yes") == UNHEALTHY
+    message = said(capsys)
+    assert "was rolled back: traffic is on the previous revision again" in message
+    assert "shipyard-sample-prod-5xx" in message
+    assert "prod is healthy" not in cli.printed
+    # The failed update is no release, and the pin is back as it was.
+    assert IMAGE_DIGEST_KEY not in stacks.envs["prod"].config
+    assert cli("releases", "prod") == OK
+    assert new[7:19] not in cli.printed.split("Releases of prod")[-1]
+
+
+def test_rollback_while_it_bakes_stops_the_deployment_with_rollback_and_nothing_else(
+    cli, stacks, world, prod
+):
+    outputs, digests = prod
+    stops = world.service_deployment(outputs, BAKING, image(outputs, digests[0]), step=0.1)
+    images = len(world.aws.images("shipyard-sample"))
+    calls = list(stacks.calls)
+    assert cli("rollback", "prod", "--yes") == OK
+    assert stops == [
+        {"serviceDeploymentArn": stops[0]["serviceDeploymentArn"], "stopType": "ROLLBACK"}
+    ]
+    # No preview, no update, nothing built: traffic went back to the running revision.
+    assert [call for call in stacks.calls if call[0] in ("preview", "up")] == [
+        call for call in calls if call[0] in ("preview", "up")
+    ]
+    assert len(world.aws.images("shipyard-sample")) == images
+    assert "ROLLBACK_SUCCESSFUL" in cli.printed
+    assert f"prod is back on {digests[0][:19]}" in cli.printed
+    # The pin holds the image traffic went back to, so no later `pulumi up` undoes it.
+    assert stacks.envs["prod"].config[IMAGE_DIGEST_KEY] == digests[0]
+
+
+def test_a_refused_stop_changes_nothing_and_says_what_to_do(cli, stacks, world, prod, capsys):
+    outputs, digests = prod
+    world.service_deployment(
+        outputs, BAKING, image(outputs, digests[0]), refuse_stop="ConflictException"
+    )
+    assert cli("rollback", "prod", "--yes") == UNHEALTHY
+    message = said(capsys)
+    assert "ECS did not take the rollback" in message
+    assert "ConflictException" in message
+    assert "the pin was reverted" in message
+    assert IMAGE_DIGEST_KEY not in stacks.envs["prod"].config
+    assert updates(stacks, "prod")[-1][2].startswith("shipyard deploy prod")
+
+
+def test_rollback_after_the_bake_pins_and_deploys_the_previous_release(cli, stacks, world, prod):
+    outputs, digests = prod
+    world.service_deployment(outputs, [("SUCCESSFUL", "CLEAN_UP", 100)], "x")
+    before = len(updates(stacks, "prod"))
+    assert cli("rollback", "prod", "--yes") == OK
+    assert len(updates(stacks, "prod")) == before + 1
+    assert updates(stacks, "prod")[-1][2] == f"shipyard rollback prod to {digests[0]}"
+    assert stacks.envs["prod"].outputs["image"].endswith(digests[0])
+
+
+def test_ctrl_c_while_ecs_moves_traffic_says_how_to_roll_back_and_reverts_the_pin(
+    cli, stacks, world, prod, capsys
+):
+    outputs, digests = prod
+    new = world.push_image("interrupted")
+    stops = []
+
+    def interrupted() -> None:
+        stops.extend(world.service_deployment(outputs, CANARY, image(outputs, digests[1])))
+        raise KeyboardInterrupt
+
+    stacks.before_up["prod"] = interrupted
+    assert cli("deploy", "prod", "--image", new, "--yes") == INTERRUPTED
+    message = said(capsys)
+    assert "ECS goes on with the deployment of prod" in message
+    assert "`shipyard rollback prod` sends every request back" in message
+    assert "the pin was reverted" in message
+    assert stops == []
+
+
+def test_status_shows_the_last_service_deployment_and_why_it_ended(cli, stacks, world, prod):
+    outputs, digests = prod
+    world.service_deployment(
+        outputs, ALARMED[-1:], image(outputs, digests[0]),
+        rollback_reason="CloudWatch alarm shipyard-sample-prod-5xx went into ALARM",
+    )  # fmt: skip
+    cli("status", "prod")
+    (row,) = [cells for what, cells in cli.table().items() if what.startswith("last service")]
+    assert "ROLLBACK_SUCCESSFUL, stage CLEAN_UP" in row[0]
+    assert "shipyard-sample-prod-5xx" in row[0]
