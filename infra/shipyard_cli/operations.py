@@ -220,6 +220,17 @@ def deploy_image(rt: Runtime, env: str, digest: str, yes: bool, replace_rollback
         if digest == live:
             rt.console.print(f"{env} already runs {digest}; nothing to deploy", highlight=False)
             return OK
+        config = rt.stacks.config(env)
+        held = config.get(IMAGE_SOURCE_KEY) == "release" and config.get(IMAGE_DIGEST_KEY) == live
+        if held and not replace_rollback:
+            # A release stack's pin lasts one update; one still naming what runs was left by
+            # an instant rollback (or set by hand) to hold the environment there.
+            raise UserError(
+                f"{env} is held on {live[:19]} by its pin ({IMAGE_DIGEST_KEY}), as `shipyard "
+                f"rollback` leaves it after stopping a deployment. Deploying {digest[:19]} "
+                "would replace it, so nothing was changed. If this image has the fix, deploy "
+                "it with --replace-rollback"
+            )
         history = _release_history(rt, env, outputs)
         current = releases.live_release(history, live)
         if current is not None and current.how == "rollback" and not replace_rollback:

@@ -108,6 +108,27 @@ def test_rollback_while_it_bakes_stops_the_deployment_with_rollback_and_nothing_
     assert stacks.envs["prod"].config[IMAGE_DIGEST_KEY] == digests[0]
 
 
+def test_after_an_instant_rollback_the_pipeline_does_not_silently_deploy_again(
+    cli, stacks, world, prod, capsys
+):
+    outputs, digests = prod
+    world.service_deployment(outputs, BAKING, image(outputs, digests[0]), step=0.1)
+    assert cli("rollback", "prod", "--yes") == OK
+    # What runs now (ECS's rollback), as the stack reads it after the failed update.
+    stacks.envs["prod"].outputs["image"] = image(outputs, digests[0])
+    capsys.readouterr()
+    before = len(updates(stacks, "prod"))
+    assert cli("deploy", "prod", "--image", digests[1], "--yes") == 1
+    message = said(capsys)
+    assert f"prod is held on {digests[0][:19]} by its pin" in message
+    assert "deploy it with --replace-rollback" in message
+    assert len(updates(stacks, "prod")) == before
+    world.service_deployment(outputs, [("SUCCESSFUL", "CLEAN_UP", 100)], "x")
+    assert cli("deploy", "prod", "--image", digests[1], "--yes", "--replace-rollback") == OK
+    assert stacks.envs["prod"].outputs["image"].endswith(digests[1])
+    assert IMAGE_DIGEST_KEY not in stacks.envs["prod"].config
+
+
 def test_a_refused_stop_changes_nothing_and_says_what_to_do(cli, stacks, world, prod, capsys):
     outputs, digests = prod
     world.service_deployment(
