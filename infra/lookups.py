@@ -147,3 +147,24 @@ def zone_names(settings: Settings) -> tuple[str, ...]:
     return names[:wanted]
 
 
+
+
+def ecs_moves_traffic(settings: Settings, account: str, region: str) -> bool:
+    """Has ECS taken over the service's target groups (it runs blue/green, canary or linear
+    already)? Only then may Pulumi leave `loadBalancers` to ECS: a service switching from
+    rolling must first be given the second group, the rules and the role."""
+    if settings.target != "ecs" or not settings.deployment.shifts_traffic:
+        return False
+    prefix = settings.resource_prefix
+    try:
+        service = aws.ecs.get_service(
+            cluster_arn=f"arn:aws:ecs:{region}:{account}:cluster/{prefix}", service_name=prefix
+        )
+    except Exception as error:  # a new environment: no cluster or service yet
+        said = str(error).lower()
+        if not any(text in said for text in ("not found", "notfound", "empty result")):
+            raise
+        return False
+    if service.status == "INACTIVE":  # deleted; created again by this update
+        return False
+    return any(balancer.advanced_configurations for balancer in service.load_balancers or [])

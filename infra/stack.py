@@ -31,7 +31,14 @@ from components.registry import (
 )
 from components.web_acl import WebFirewall, WebFirewallArgs
 from container import ContainerSpec, container_environment
-from lookups import deployed_digest, environment_key, hosted_zone, service_repository, zone_names
+from lookups import (
+    deployed_digest,
+    ecs_moves_traffic,
+    environment_key,
+    hosted_zone,
+    service_repository,
+    zone_names,
+)
 from secret_wiring import foreign_secrets, wire_secrets
 from settings import Settings
 from source import APP_DIR, COMMIT, SourceRevision, build_digest
@@ -108,7 +115,10 @@ def traffic_shifting(load_balancer: LoadBalancer) -> TrafficShifting | None:
 
 
 def build_compute(
-    settings: Settings, placement: ComputePlacement, traffic: TrafficShifting | None
+    settings: Settings,
+    placement: ComputePlacement,
+    traffic: TrafficShifting | None,
+    ecs_owns_load_balancers: bool = False,
 ) -> tuple[pulumi.ComponentResource, dict[str, pulumi.Input]]:
     """Run the service on the stack's target; returns it and its own stack outputs."""
     prefix = settings.resource_prefix
@@ -133,6 +143,7 @@ def build_compute(
             protect=settings.protect_resources,
             deployment=settings.deployment,
             traffic=traffic,
+            ecs_owns_load_balancers=ecs_owns_load_balancers,
         ),
     )
     return service, {"clusterName": service.cluster_name, "serviceName": service.service_name}
@@ -284,7 +295,8 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         secret_grant=secrets.grant,
     )
     traffic = traffic_shifting(load_balancer)
-    compute, compute_outputs = build_compute(settings, placement, traffic)
+    owned = traffic is not None and ecs_moves_traffic(settings, account, region)
+    compute, compute_outputs = build_compute(settings, placement, traffic, owned)
     release_parameter = naming.release_parameter_name(settings.service_name, settings.environment)
     ReleaseRecord(
         prefix,

@@ -134,6 +134,9 @@ def ecs_statements(scope: Scope) -> list[dict[str, Any]]:
             ["ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"], [deployments]
         ),
         allow(["ecs:ListServiceDeployments"], [service]),
+        # `shipyard rollback` reads which image the revision it returns to runs.
+        allow(["ecs:DescribeServiceRevisions"],
+              [scope.arn("ecs", f"service-revision/{scope.prefix}/{scope.prefix}/*")]),
         allow(["ecs:RegisterTaskDefinition"], [families]),
         allow(
             ["ecs:ListTagsForResource", "ecs:TagResource", "ecs:UntagResource"],

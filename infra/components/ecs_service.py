@@ -36,10 +36,13 @@ class FargateServiceArgs:
     deployment: DeploymentSettings
     # None: rolling, one target group.
     traffic: TrafficShifting | None = None
+    # ECS already moves this service's traffic (it has its advancedConfiguration).
+    ecs_owns_load_balancers: bool = False
 
 
 # ECS swaps the service's target group and its alternate at every deployment that moves
 # traffic; the provider holds them in one set, so the whole block is ECS's from then on.
+# Not before: a service switching from rolling must be sent its advancedConfiguration.
 ECS_OWNED_SERVICE_PROPERTIES = ["loadBalancers"]
 
 
@@ -169,8 +172,8 @@ class FargateService(pulumi.ComponentResource):
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
             deployment_configuration=strategies.ecs_deployment_configuration(args.deployment),
-            # The circuit breaker serves rolling deployments only; the others roll back on
-            # the alarms, or at once by `shipyard rollback` while they bake.
+            # The circuit breaker is documented with rolling deployments; the others roll
+            # back on the alarms, or at once by `shipyard rollback` while they bake.
             deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
                 enable=rolling, rollback=rolling
             ),
@@ -214,7 +217,10 @@ class FargateService(pulumi.ComponentResource):
                     *placement.dependencies, *(traffic_role.grants if traffic_role else [])
                 ],
                 # Autoscaling owns the running count after the first deploy.
-                ignore_changes=["desiredCount", *([] if rolling else ECS_OWNED_SERVICE_PROPERTIES)],
+                ignore_changes=[
+                    "desiredCount",
+                    *(ECS_OWNED_SERVICE_PROPERTIES if args.ecs_owns_load_balancers else []),
+                ],
                 custom_timeouts=(
                     None
                     if rolling

@@ -54,12 +54,6 @@ class LoadBalancerArgs:
 # ECS rewrites the weights of these rules' forward actions at every deployment (and so swaps
 # which group takes production traffic): Pulumi must not put them back.
 ECS_OWNED_RULE_PROPERTIES = ["actions"]
-NOT_FOUND = aws.lb.ListenerDefaultActionArgs(
-    type="fixed-response",
-    fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
-        content_type="text/plain", status_code="404", message_body="Not found"
-    ),
-)
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -164,17 +158,17 @@ class LoadBalancer(pulumi.ComponentResource):
             )
         ]
         test = args.test_listener
-        # With two target groups, a rule that ECS owns routes every request instead.
-        served = [NOT_FOUND] if test else forward
+        # With two target groups, a rule that ECS weights routes every request; the default
+        # action stays as it was, so switching strategy never leaves a request unrouted.
         listeners = [
-            self._listener(f"{name}-http", alb, 80, redirect if https else served, args)
+            self._listener(f"{name}-http", alb, 80, redirect if https else forward, args)
         ]
         if https:
-            listeners.append(self._listener(f"{name}-https", alb, 443, served, args))
+            listeners.append(self._listener(f"{name}-https", alb, 443, forward, args))
         attachments: list[pulumi.Resource] = [*listeners]
         if test:
             alternate = self._target_group(naming.target_group_name(name, "tg2"), args)
-            test_listener = self._listener(f"{name}-test", alb, test.port, [NOT_FOUND], args)
+            test_listener = self._listener(f"{name}-test", alb, test.port, forward, args)
             for index, cidr in enumerate(test.cidrs):
                 self._tcp_rule(
                     aws.vpc.SecurityGroupIngressRule, f"{name}-alb-in-test-{index}", alb_group,

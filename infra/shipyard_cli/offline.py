@@ -100,6 +100,10 @@ def urn_key(urn: str) -> tuple[str, str]:
     return qualified_type.rsplit("$", 1)[-1], name
 
 
+def name_of_service(args: Mapping[str, Any]) -> str:
+    return str(args.get("serviceName", ""))
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(
         self,
@@ -108,6 +112,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         releases: dict[str, str] | None = None,
         repositories: set[str] | None = None,
         keys: set[str] | None = None,
+        live_services: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.resources: dict[tuple[str, str], Registered] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -119,6 +124,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.repositories = repositories
         # Key aliases the service stack has made; None: any the program asks for.
         self.keys = keys
+        # ECS services that exist, by name, as DescribeServices shows them; none by default.
+        self.live_services = live_services or {}
 
     def record(self, typ: str, name: str) -> Registered:
         return self.resources.setdefault((typ, name), Registered(typ, name, {}))
@@ -241,6 +248,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "arn": _arn("kms", f"key/{key_id(args.args.get('keyId'))}", self.region),
                 "id": key_id(args.args.get("keyId")),
             },
+            "aws:ecs/getService:getService": self.live_services.get(
+                str(args.args.get("serviceName")), {}
+            ),
             "aws:ecr/getAuthorizationToken:getAuthorizationToken": {
                 "userName": "AWS",
                 "password": "mock-token",
@@ -268,6 +278,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             args.get("region")
         ) in ELB_SERVICE_PRINCIPAL_REGIONS:
             return f"unsupported AWS Region: {args.get('region')}"
+        if token == "aws:ecs/getService:getService" and name_of_service(args) not in (
+            self.live_services
+        ):
+            return f"reading ECS Service ({name_of_service(args)}): empty result"
         key = str(args.get("keyId", ""))
         if token == "aws:kms/getKey:getKey" and self.keys is not None and key not in self.keys:
             return f"reading KMS Key ({key}): NotFoundException: Alias {key} is not found."

@@ -103,7 +103,7 @@ def test_a_certificate_adds_https_with_tls12_and_redirects_http():
     assert listeners[443]["protocol"] == "HTTPS"
     assert listeners[443]["certificateArn"] == arn
     assert listeners[443]["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    assert listeners[443]["defaultActions"][0]["type"] == "fixed-response"  # ECS's rule routes
+    assert listeners[443]["defaultActions"][0]["type"] == "forward"
     world_ports = sorted(
         rule.inputs["fromPort"]
         for rule in evaluation.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")

@@ -67,7 +67,7 @@ def test_each_traffic_moving_strategy_builds_two_groups_weighted_rules_and_a_tes
     assert sorted(group.name for group in staging.of_type(TARGET_GROUP)) == sorted(groups)
     listeners = {listener.name: listener.inputs for listener in staging.of_type(LISTENER)}
     assert listeners[f"{prefix}-test"]["port"] == 9443
-    assert listeners[f"{prefix}-test"]["defaultActions"][0]["type"] == "fixed-response"
+    assert listeners[f"{prefix}-test"]["defaultActions"][0]["type"] == "forward"
     # Both rules send every path to the first group, none to the second, until ECS moves it.
     rules = {rule.name: rule for rule in staging.of_type(LISTENER_RULE)}
     assert set(rules) == {f"{prefix}-prod-rule", f"{prefix}-test-rule"}
@@ -158,11 +158,29 @@ def planned_updates(
     return updates
 
 
+def live_service(state: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+    """The service as ECS's DescribeServices shows it (the data source's shape) in `state`."""
+    ((_, inputs),) = [(key, value) for key, value in state.items() if key[0] == SERVICE]
+    balancers = []
+    for balancer in inputs["loadBalancers"]:
+        advanced = balancer.get("advancedConfiguration")
+        shown = {key: value for key, value in balancer.items() if key != "advancedConfiguration"}
+        balancers.append({**shown, "advancedConfigurations": [advanced] if advanced else []})
+    return {inputs["name"]: {"status": "ACTIVE", "loadBalancers": balancers}}
+
+
+def evaluated_against(stack: str, state: dict, **overrides: Any) -> pulumi_mocks.Evaluation:
+    """The program run with ECS's service as `state` has it."""
+    mocks = pulumi_mocks.RecordingMocks(live_services=live_service(state))
+    return pulumi_mocks.evaluate(stack, mocks=mocks, overrides=overrides)
+
+
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_a_preview_after_ecs_moved_traffic_changes_nothing_ecs_owns(stack):
     state = copy.deepcopy(evaluated(stack).inputs_by_key())
     as_ecs_leaves_it(state)
-    again = pulumi_mocks.evaluate(stack)
+    again = evaluated_against(stack, state)
+    assert again.one(SERVICE).ignore_changes == ["desiredCount", "loadBalancers"]
     assert planned_updates(state, again) == set()
     # Without the ignored properties, Pulumi would move traffic back and swap the groups.
     prefix = f"shipyard-sample-{stack}"
@@ -176,8 +194,27 @@ def test_a_preview_after_ecs_moved_traffic_changes_nothing_ecs_owns(stack):
 def test_a_change_of_what_pulumi_owns_still_shows_after_ecs_moved_traffic():
     state = copy.deepcopy(evaluated("prod").inputs_by_key())
     as_ecs_leaves_it(state)
-    longer_bake = pulumi_mocks.evaluate("prod", overrides={"bakeMinutes": 20})
+    longer_bake = evaluated_against("prod", state, bakeMinutes=20)
     assert planned_updates(state, longer_bake) == {(SERVICE, "shipyard-sample-prod-service")}
+
+
+def test_switching_a_rolling_service_sends_it_the_second_group_rules_and_role():
+    rolling = pulumi_mocks.evaluate("prod", overrides={"deploymentStrategy": "rolling"})
+    state = copy.deepcopy(rolling.inputs_by_key())
+    canary = evaluated_against("prod", state)
+    # ECS has no advancedConfiguration yet, so Pulumi must not leave loadBalancers alone.
+    service = canary.one(SERVICE)
+    assert service.ignore_changes == ["desiredCount"]
+    key = (SERVICE, "shipyard-sample-prod-service")
+    assert key in planned_updates(state, canary)
+    (sent,) = service.inputs["loadBalancers"]
+    assert sent["targetGroupArn"] == state[key]["loadBalancers"][0]["targetGroupArn"]
+    assert set(sent["advancedConfiguration"]) == {
+        "alternateTargetGroupArn", "productionListenerRule", "testListenerRule", "roleArn"
+    }
+    # Requests keep their route while the rule is created: the listener still forwards.
+    (https,) = [r for r in canary.of_type(LISTENER) if r.name.endswith("-https")]
+    assert https.inputs == rolling.resources[(LISTENER, https.name)].inputs
 
 
 # ---- EC2: instance refresh checkpoints ------------------------------------------------------
