@@ -374,6 +374,7 @@ class World:
         step: float = 0.3,
         refuse_stop: str = "",
         rollback_reason: str = "",
+        sources: int = 1,
     ) -> list[dict[str, Any]]:
         """An ECS service deployment, which moto lacks, starting now: each (status, lifecycle
         stage, % of production traffic new) of `stages` lasts `step` seconds, and the last
@@ -400,7 +401,7 @@ class World:
             status, stage, weight = script["stages"][min(position, len(script["stages"]) - 1)]
             deployment = {
                 "serviceDeploymentArn": arn, "status": status, "lifecycleStage": stage,
-                "createdAt": created, "sourceServiceRevisions": [{"arn": revision}],
+                "createdAt": created, "sourceServiceRevisions": [{"arn": revision}] * sources,
                 "targetServiceRevision": {
                     "arn": f"{base}:service-revision/{service}/2",
                     "requestedProductionTrafficWeight": weight,

@@ -132,10 +132,11 @@ def test_pull_requests_get_only_a_read_only_pulumi_token():
 
 
 def test_deploys_and_rollbacks_run_one_at_a_time_per_environment_and_prod_needs_approval():
-    for name in ("deploy.yml", "rollback.yml"):
+    # A rollback has a group of its own: it must reach a deploy that is still baking.
+    for name, group in (("deploy.yml", "deploy"), ("rollback.yml", "rollback")):
         (job,) = workflow(name)["jobs"].values()
         assert job["concurrency"] == {
-            "group": "deploy-${{ inputs.environment }}",
+            "group": f"{group}-${{{{ inputs.environment }}}}",
             "cancel-in-progress": False,
         }
         # prod's jobs run in the `production` environment, whose reviewers approve them.

@@ -102,11 +102,12 @@ ECS_TRAFFIC_READS = [
     "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
     "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
 ]  # fmt: skip
-# ecs.amazonaws.com: the role ECS moves traffic with (blue/green, canary, linear).
-PASSED_TO = [
-    "ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com",
-    "ecs.amazonaws.com",
-]  # fmt: skip
+PASSED_TO = ["ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"]
+
+
+def traffic_roles(scope: Scope) -> str:
+    """The role ECS moves the environment's traffic with (ecs_service.py's `-traffic`)."""
+    return f"arn:aws:iam::{scope.account}:role/{scope.prefix}-traffic-*"
 
 
 def read_everywhere() -> dict[str, Any]:
@@ -348,6 +349,9 @@ def iam_statements(scope: Scope) -> list[dict[str, Any]]:
             [profiles],
         ),
         allow(["iam:PassRole"], [roles], {"StringEquals": {"iam:PassedToService": PASSED_TO}}),
+        # Only the traffic role goes to ECS itself, which moves the load balancer's traffic.
+        allow(["iam:PassRole"], [traffic_roles(scope)],
+              {"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}}),
         # A fresh account has none of the roles these services act with.
         allow(["iam:CreateServiceLinkedRole"],
               [f"arn:aws:iam::{scope.account}:role/aws-service-role/*"],
@@ -573,6 +577,10 @@ SSM_AGENT_ACTIONS = (
 )  # fmt: skip
 
 
+def traffic_role_only(scope: Scope) -> dict[str, Any]:
+    return {"ArnLike": {"aws:PrincipalArn": traffic_roles(scope)}}
+
+
 def workload_boundary(scope: Scope) -> list[dict[str, Any]]:
     """The most any role of one environment (task, execution, instance) may ever do,
     whatever a deploy writes into it: its own image pulls, logs, parameters and secrets,
@@ -584,13 +592,14 @@ def workload_boundary(scope: Scope) -> list[dict[str, Any]]:
             scope.arn("logs", f"log-group:{naming.log_group_name(scope.prefix)}"),
         ),
         allow(["autoscaling:CompleteLifecycleAction"], [group]),
-        # The role ECS moves traffic with changes the stack's own listeners and rules and
-        # registers tasks in its target groups (AWS's managed policy grants it on any).
+        # The role ECS moves traffic with, and no other role of the environment, changes the
+        # stack's own listeners and rules and registers tasks in its target groups (AWS's
+        # managed policy grants it on any).
         allow(ECS_TRAFFIC_ACTIONS, [
             scope.arn("elasticloadbalancing", resource)
             for resource in ("listener/app/*/*/*", "listener-rule/app/*/*/*/*", "targetgroup/*/*")
-        ], tagged(scope)),
-        allow(ECS_TRAFFIC_READS, ["*"]),
+        ], {**tagged(scope), **traffic_role_only(scope)}),
+        allow(ECS_TRAFFIC_READS, ["*"], traffic_role_only(scope)),
         # The VPC's flow log role writes its own log group.
         allow(["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
               [scope.arn("logs",

@@ -11,6 +11,9 @@ from settings.keys import path
 
 # The load balancer's own listeners (load_balancer.py): HTTP, and HTTPS when it has one.
 LISTENER_PORTS = (80, 443)
+# The widest range the test listener admits: several blocks of this size cannot add up to
+# the internet within a security group's 60 rules (two /1 blocks would).
+SMALLEST_TEST_PREFIX = 16
 
 
 def shifts_traffic(values: Values) -> bool:
@@ -51,11 +54,11 @@ def test_listener_cidrs(values: Values) -> Problems:
                 "203.0.113.0/24 (with no host bits set)"
             )
             continue
-        if network.prefixlen == 0:
+        if network.prefixlen < SMALLEST_TEST_PREFIX:
             problems.append(
-                f"{path('testListenerCidrs')}: {entry} is the whole internet; the test "
-                "listener serves a revision before it is released, so name your VPN's or "
-                "office's range"
+                f"{path('testListenerCidrs')}: {entry} is too wide (/{network.prefixlen}); the "
+                f"test listener serves a revision before it is released, so name your VPN's or "
+                f"office's range, /{SMALLEST_TEST_PREFIX} or narrower"
             )
         elif network in seen:
             problems.append(

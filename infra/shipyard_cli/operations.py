@@ -489,10 +489,16 @@ def instant_rollback(rt: Runtime, env: str, arn: str, yes: bool) -> int:
     aws = rt.aws(env)
     deployment = aws.service_deployment(arn)
     sources = deployment.get("sourceServiceRevisions") or []
-    if not sources:
+    if len(sources) != 1:
+        why_not = (
+            "has no previous revision to go back to (the service's first)"
+            if not sources
+            else f"started from {len(sources)} revisions (an earlier deployment had not "
+            "ended), so which one serves after a rollback is ECS's choice"
+        )
         raise UserError(
-            f"ECS's deployment of {env} in progress has no previous revision to go back to "
-            f"(the service's first); nothing was changed. `shipyard status {env}` shows it"
+            f"ECS's deployment of {env} in progress {why_not}; nothing was changed. Once it "
+            f"ends, `shipyard rollback {env} --to <release>` deploys the release you name"
         )
     previous = health.digest_of(aws.service_revision_image(sources[0]["arn"]))
     rt.console.print(

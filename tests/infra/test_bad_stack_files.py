@@ -295,13 +295,17 @@ CASES = {
                                        {"shipyard:testListenerPort": "80"}, "staging"),
     "test-port-out-of-range": Bad("shipyard:testListenerPort", "use 1 to 65535",
                                   {"shipyard:testListenerPort": "70000"}, "staging"),
-    "test-listener-open-to-all": Bad("shipyard:testListenerCidrs", "the whole internet",
+    "test-listener-open-to-all": Bad("shipyard:testListenerCidrs", "is too wide (/0)",
                                      {"shipyard:testListenerCidrs": '["0.0.0.0/0"]'}, "staging"),
+    "test-listener-halves-of-the-internet": Bad("shipyard:testListenerCidrs",
+                                                "0.0.0.0/1 is too wide (/1)",
+                                                {"shipyard:testListenerCidrs":
+                                                 '["0.0.0.0/1", "128.0.0.0/1"]'}, "staging"),
     "test-listener-bad-cidr": Bad("shipyard:testListenerCidrs", "is not an IPv4 CIDR block",
                                   {"shipyard:testListenerCidrs": '["10.0.0.1/16"]'}, "staging"),
     "test-listener-cidr-twice": Bad("shipyard:testListenerCidrs", "listed twice",
                                     {"shipyard:testListenerCidrs":
-                                     '["10.0.0.0/16", "10.0.0.0/16"]'}, "staging"),
+                                     '["203.0.113.0/24", "203.0.113.0/24"]'}, "staging"),
     "requests-scaling-with-canary": Bad("shipyard:scaleOnRequests", "scale on cpu or memory",
                                         {"shipyard:scaleOnRequests": "true"}, "prod"),
     # -- null and YAML edge cases, as Pulumi hands them over --

@@ -267,13 +267,17 @@ def test_an_auto_scaling_groups_creator_may_launch_and_name_its_instances_only(s
 
 def test_deploy_roles_pass_only_their_environments_roles_to_ecs_ec2_and_flow_logs(shared):
     statements = role_statements(shared, "shipyard-sample-prod-deploy")
-    (pass_role,) = [s for s in statements if s["Action"] == ["iam:PassRole"]]
+    (pass_role, to_ecs) = [s for s in statements if s["Action"] == ["iam:PassRole"]]
     assert pass_role["Resource"] == [f"arn:aws:iam::{ACCOUNT}:role/shipyard-sample-prod-*"]
     assert pass_role["Condition"] == {
         "StringEquals": {"iam:PassedToService": [
-            "ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com",
-            "ecs.amazonaws.com",  # the role ECS moves traffic with
+            "ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"
         ]}
+    }
+    # Only the role ECS moves traffic with goes to ECS itself.
+    assert to_ecs["Resource"] == [f"arn:aws:iam::{ACCOUNT}:role/shipyard-sample-prod-traffic-*"]
+    assert to_ecs["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}
     }
     # Roles it creates or writes policies into must carry the environment's boundary.
     (create,) = [
@@ -328,6 +332,16 @@ def test_environment_roles_carry_their_own_environments_boundary():
             for resource in s["Resource"]
         ) == [f"{log_group}/flow-logs:*", f"{log_group}:*"]
         assert "kms:ViaService" in json.dumps(by_action["kms:Decrypt"]["Condition"])
+        # Moving load balancer traffic: only the role ECS does it with, only on the
+        # environment's own (tagged) listeners, rules and target groups.
+        traffic_role = f"arn:aws:iam::{ACCOUNT}:role/shipyard-sample-{stack}-traffic-*"
+        for action in ("elasticloadbalancing:ModifyRule", "elasticloadbalancing:RegisterTargets",
+                       "elasticloadbalancing:DescribeTargetHealth"):
+            condition = by_action[action]["Condition"]
+            assert condition["ArnLike"] == {"aws:PrincipalArn": traffic_role}, action
+        assert by_action["elasticloadbalancing:ModifyRule"]["Condition"]["StringEquals"] == {
+            "aws:ResourceTag/shipyard:stack": f"shipyard-sample-{stack}"
+        }
 
 
 @pytest.mark.parametrize(

@@ -185,8 +185,8 @@ def test_load_balancer_is_hardened_and_checks_health_fast(shipped):
 def test_only_listener_ports_are_open_to_the_world(shipped):
     cidr_rules = [rule.inputs for rule in shipped.of_type(INGRESS) if rule.inputs.get("cidrIpv4")]
     ports = [80, 443] if shipped.stack == "prod" else [80]
-    # The test listener only from the ranges the stack names: staging's VPC, nobody for prod.
-    test_sources = {"staging": [(8443, 8443, "10.0.0.0/16")]}.get(shipped.stack, [])
+    # The test listener only from the ranges the stack names: staging's testers, nobody for prod.
+    test_sources = {"staging": [(8443, 8443, "203.0.113.0/24")]}.get(shipped.stack, [])
     assert [(rule["fromPort"], rule["toPort"], rule["cidrIpv4"]) for rule in cidr_rules] == [
         (port, port, "0.0.0.0/0") for port in ports
     ] + test_sources

@@ -143,6 +143,19 @@ def test_a_refused_stop_changes_nothing_and_says_what_to_do(cli, stacks, world, 
     assert updates(stacks, "prod")[-1][2].startswith("shipyard deploy prod")
 
 
+@pytest.mark.parametrize(("sources", "why"), [(0, "has no previous revision"),
+                                               (2, "started from 2 revisions")])
+def test_an_instant_rollback_with_no_single_revision_to_return_to_changes_nothing(
+    cli, stacks, world, prod, capsys, sources, why
+):
+    outputs, digests = prod
+    stops = world.service_deployment(outputs, BAKING, image(outputs, digests[0]), sources=sources)
+    assert cli("rollback", "prod", "--yes") == 1
+    assert why in said(capsys)
+    assert stops == []
+    assert IMAGE_DIGEST_KEY not in stacks.envs["prod"].config
+
+
 def test_rollback_after_the_bake_pins_and_deploys_the_previous_release(cli, stacks, world, prod):
     outputs, digests = prod
     world.service_deployment(outputs, [("SUCCESSFUL", "CLEAN_UP", 100)], "x")
