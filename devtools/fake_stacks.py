@@ -9,6 +9,7 @@ entry, and returns the new outputs. Locking and failures are injected per enviro
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,27 @@ from source import SourceRevision
 from stack import image_build
 
 SYMBOLS = {"create": "+", "delete": "-", "update": "~"}
+
+
+def _frozen(config: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(config.items()))
+
+
+@functools.lru_cache(maxsize=256)
+def _evaluated(
+    env: str,
+    config: tuple[tuple[str, str], ...],
+    commit: str,
+    record: tuple[str, str] | None,
+) -> pulumi_mocks.Evaluation:
+    """The program for this config, commit and release record: the same inputs give the
+    same evaluation (tests check it), so tests that preview the same stack share it.
+    Read-only for callers."""
+    releases = dict([record]) if record else {}
+    return pulumi_mocks.evaluate(
+        env, config=dict(config), commit=commit,
+        mocks=pulumi_mocks.RecordingMocks(releases=releases),
+    )  # fmt: skip
 REPLACED_ON_CHANGE = {"aws:ecs/taskDefinition:TaskDefinition"}
 
 
@@ -164,20 +186,15 @@ class FakeStacks:
     def _planned_steps(self, env: str) -> tuple[list[PlannedStep], list[PolicyViolation]]:
         state = self.envs[env]
         # The release record as the program would read it at this update.
-        releases = {release_parameter(env): state.record} if state.record else {}
+        record = (release_parameter(env), state.record) if state.record else None
         # Never updated: everything is to be created.
         old = (
-            pulumi_mocks.evaluate(
-                env, config=state.deployed_config, commit=state.deployed_commit,
-                mocks=pulumi_mocks.RecordingMocks(releases=releases),
-            ).inputs_by_key()
+            _evaluated(env, _frozen(state.deployed_config), state.deployed_commit, record)
+            .inputs_by_key()
             if state.record
             else {}
-        )  # fmt: skip
-        after = pulumi_mocks.evaluate(
-            env, config=state.config, commit=self.git_head,
-            mocks=pulumi_mocks.RecordingMocks(releases=releases),
-        )  # fmt: skip
+        )
+        after = _evaluated(env, _frozen(state.config), self.git_head, record)
         new = after.inputs_by_key()
         steps = []
         for key in sorted(old.keys() | new.keys()):
