@@ -8,6 +8,7 @@ the resource's own inputs, so it can be checked against mocked resources without
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import re
 from collections.abc import Callable
@@ -25,6 +26,18 @@ Check = Callable[[dict[str, Any]], list[str]]
 BUILD_TAG_FILTER = "build-*"
 LISTENER_PORTS = {80, 443}
 WORLD = {"0.0.0.0/0", "::/0"}
+# Ranges this wide count as the world: a few of them cover it (0.0.0.0/1 and 128.0.0.0/1).
+WORLD_PREFIX = {4: 8, 6: 16}
+
+
+def _worldwide(cidr: Any) -> bool:
+    if not isinstance(cidr, str):
+        return False
+    try:
+        network = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return cidr in WORLD
+    return network.prefixlen < WORLD_PREFIX[network.version]
 TLS12_POLICIES = re.compile(r"ELBSecurityPolicy-(TLS13-1-[23]|TLS-1-2|FS-1-2)")
 # ecr:GetAuthorizationToken has no resource-level permissions; AWS requires "*" for it.
 STAR_RESOURCE_ALLOWED = {"ecr:GetAuthorizationToken"}
@@ -313,7 +326,7 @@ def _ingress_rule(props: dict[str, Any]) -> list[str]:
     problems = []
     if not props.get("description"):
         problems.append("the rule has no description")
-    sources = {props.get("cidrIpv4"), props.get("cidrIpv6")} & WORLD
+    sources = {cidr for cidr in (props.get("cidrIpv4"), props.get("cidrIpv6")) if _worldwide(cidr)}
     problems += _world_ports(sources, props)
     return problems
 
@@ -334,7 +347,7 @@ def _open_to_world(rules: list[dict[str, Any]]) -> list[str]:
     problems = []
     for rule in rules:
         sources = set(_as_list(rule.get("cidrBlocks"))) | set(_as_list(rule.get("ipv6CidrBlocks")))
-        problems += _world_ports(sources & WORLD, rule)
+        problems += _world_ports({cidr for cidr in sources if _worldwide(cidr)}, rule)
     return problems
 
 

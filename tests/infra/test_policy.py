@@ -192,6 +192,10 @@ BAD_RESOURCES = [
     ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
      {"cidrIpv6": "::/0", "fromPort": 0, "toPort": 65535, "description": "all"},
      "ingress-described-and-narrow", "open to the world"),
+    # Half the internet at a time: two rules like it open a test listener to everyone.
+    ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+     {"cidrIpv4": "128.0.0.0/1", "fromPort": 8443, "toPort": 8443, "description": "test"},
+     "ingress-described-and-narrow", "ports 8443-8443 are open to the world"),
     ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
      {"referencedSecurityGroupId": "sg-1", "fromPort": 8080, "toPort": 8080},
      "ingress-described-and-narrow", "no description"),
