@@ -397,7 +397,8 @@ class World:
         stops: list[dict[str, Any]] = []
 
         def now() -> dict[str, Any]:
-            position = int((time.monotonic() - script["since"]) / step)
+            elapsed = time.monotonic() - script["since"]
+            position = int(elapsed / step) if step > 0 else len(script["stages"])
             status, stage, weight = script["stages"][min(position, len(script["stages"]) - 1)]
             deployment = {
                 "serviceDeploymentArn": arn, "status": status, "lifecycleStage": stage,
