@@ -13,7 +13,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -50,6 +50,7 @@ class World:
         self.rollouts: dict[str, tuple[str, str]] = {}
         self._refresh_handlers: list[tuple[str, Callable[..., Any]]] = []
         self._deployment_handlers: list[tuple[str, Callable[..., Any]]] = []
+        self._deployments = 0
         self.client("ecr").create_repository(repositoryName=REPOSITORY)
 
     def client(self, service: str) -> Any:
@@ -388,12 +389,15 @@ class World:
         )["taskDefinition"]["taskDefinitionArn"]
         base = f"arn:aws:ecs:{REGION}:123456789012"
         service = f"{outputs['clusterName']}/{outputs['serviceName']}"
-        arn = f"{base}:service-deployment/{service}/d-1"
+        self._deployments += 1  # a new ARN, as each deployment ECS starts has
+        arn = f"{base}:service-deployment/{service}/d-{self._deployments}"
         revision = f"{base}:service-revision/{service}/1"
         script: dict[str, Any] = {
             "stages": list(stages), "since": time.monotonic(), "reason": rollback_reason
         }
-        created = datetime.now(UTC)
+        # Stamped by AWS's clock, here ten minutes behind the local one: the CLI must find
+        # the deployment an update started without comparing clocks.
+        created = datetime.now(UTC) - timedelta(minutes=10)
         stops: list[dict[str, Any]] = []
 
         def now() -> dict[str, Any]:

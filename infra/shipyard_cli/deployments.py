@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
@@ -80,16 +80,33 @@ def require_successful(deployment: dict[str, Any], env: str) -> None:
     )
 
 
-def newest_since(
-    aws: Aws, outputs: dict[str, Any], since: datetime | None
-) -> dict[str, Any] | None:
-    """The newest deployment of the environment's service created at or after `since`."""
+@dataclass(frozen=True)
+class Baseline:
+    """The service's newest deployment before an update (None: it had none). The update's
+    own deployment is any newer one: compared by ARN, not by clock, so a local clock ahead
+    of AWS's cannot hide it."""
+
+    arn: str | None
+
+
+def _newest_brief(aws: Aws, outputs: dict[str, Any]) -> dict[str, Any] | None:
     briefs = aws.service_deployments(outputs["clusterName"], outputs["serviceName"])
-    for brief in briefs:
-        created = brief.get("createdAt")
-        if since is None or created is None or created >= since:
-            return aws.service_deployment(brief["serviceDeploymentArn"])
-    return None
+    return briefs[0] if briefs else None
+
+
+def baseline(aws: Aws, outputs: dict[str, Any]) -> Baseline:
+    brief = _newest_brief(aws, outputs)
+    return Baseline(brief["serviceDeploymentArn"] if brief else None)
+
+
+def latest(
+    aws: Aws, outputs: dict[str, Any], after: Baseline | None = None
+) -> dict[str, Any] | None:
+    """The service's newest deployment (only if newer than `after`), described."""
+    brief = _newest_brief(aws, outputs)
+    if brief is None or (after is not None and brief["serviceDeploymentArn"] == after.arn):
+        return None
+    return aws.service_deployment(brief["serviceDeploymentArn"])
 
 
 def follow(
@@ -116,7 +133,7 @@ def follow(
 
 @contextmanager
 def watching(
-    aws: Aws, outputs: dict[str, Any], since: datetime, console: Console, poll: float
+    aws: Aws, outputs: dict[str, Any], after: Baseline, console: Console, poll: float
 ) -> Iterator[None]:
     """While `pulumi up` waits for ECS (the provider waits out the bake), print the stage and
     the traffic split of the deployment it started, as they move."""
@@ -126,7 +143,7 @@ def watching(
         shown = ""
         while not done.wait(poll):
             try:
-                deployment = newest_since(aws, outputs, since)
+                deployment = latest(aws, outputs, after)
             except UserError:
                 continue  # the engine reports failures; this only shows progress
             if deployment is None:

@@ -120,20 +120,21 @@ def _confirm(rt: Runtime, question: str, yes: bool) -> None:
         raise UserError("not confirmed; nothing was changed")
 
 
-def _up(rt: Runtime, env: str, message: str) -> tuple[dict[str, Any], datetime]:
+def _up(
+    rt: Runtime, env: str, message: str
+) -> tuple[dict[str, Any], deployments.Baseline | None]:
     """`pulumi up`, showing ECS's progress while the provider waits for the service
-    deployment (blue/green, canary, linear); returns the outputs and when it started."""
+    deployment (blue/green, canary, linear); returns the outputs, and for those strategies
+    the service's newest deployment before the update."""
     before = rt.stacks.outputs(env)
-    since = datetime.now(UTC)
     shifting = deployments.shifts_traffic(before) and "clusterName" in before
+    if not shifting:
+        return rt.stacks.up(env, message, rt.console.print), None
+    after = deployments.baseline(rt.aws(env), before)
     try:
-        if not shifting:
-            return rt.stacks.up(env, message, rt.console.print), since
-        with deployments.watching(rt.aws(env), before, since, rt.console, rt.poll):
-            return rt.stacks.up(env, message, rt.console.print), since
+        with deployments.watching(rt.aws(env), before, after, rt.console, rt.poll):
+            return rt.stacks.up(env, message, rt.console.print), after
     except KeyboardInterrupt:
-        if not shifting:
-            raise
         raise UserError(
             f"interrupted: ECS goes on with the deployment of {env} it started. While it "
             f"moves traffic or bakes, `shipyard rollback {env}` sends every request back to "
@@ -141,7 +142,7 @@ def _up(rt: Runtime, env: str, message: str) -> tuple[dict[str, Any], datetime]:
             exit_code=INTERRUPTED,
         ) from None
     except UserError as error:
-        ended = deployments.newest_since(rt.aws(env), before, since) if shifting else None
+        ended = deployments.latest(rt.aws(env), before, after)
         if ended is None or ended.get("status") not in deployments.TERMINAL:
             raise
         try:
@@ -152,12 +153,12 @@ def _up(rt: Runtime, env: str, message: str) -> tuple[dict[str, Any], datetime]:
 
 
 def _judge_deployment(
-    rt: Runtime, env: str, outputs: dict[str, Any], since: datetime | None
+    rt: Runtime, env: str, outputs: dict[str, Any], after: deployments.Baseline | None
 ) -> None:
     """Blue/green, canary, linear: success is ECS's service deployment SUCCESSFUL."""
-    if since is None or not deployments.shifts_traffic(outputs):
+    if after is None or not deployments.shifts_traffic(outputs):
         return
-    started = deployments.newest_since(rt.aws(env), outputs, since)
+    started = deployments.latest(rt.aws(env), outputs, after)
     if started is None:
         return  # the update changed nothing ECS deploys
     ended = deployments.follow(
@@ -167,9 +168,13 @@ def _judge_deployment(
 
 
 def _wait(
-    rt: Runtime, env: str, outputs: dict[str, Any], what: str, since: datetime | None = None
+    rt: Runtime,
+    env: str,
+    outputs: dict[str, Any],
+    what: str,
+    after: deployments.Baseline | None = None,
 ) -> int:
-    _judge_deployment(rt, env, outputs, since)
+    _judge_deployment(rt, env, outputs, after)
     try:
         report = health.wait_healthy(rt.aws(env), outputs, rt.timeout, rt.poll, rt.console)
     except KeyboardInterrupt:
@@ -203,8 +208,8 @@ def deploy(
         return deploy_image(rt, env, image, yes, replace_rollback)
     show_preview(rt, env)
     _confirm(rt, f"Deploy these changes to {env}?", yes)
-    outputs, since = _up(rt, env, f"shipyard deploy {env}")
-    return _wait(rt, env, outputs, outputs.get("image", "its image"), since)
+    outputs, after = _up(rt, env, f"shipyard deploy {env}")
+    return _wait(rt, env, outputs, outputs.get("image", "its image"), after)
 
 
 def deploy_image(rt: Runtime, env: str, digest: str, yes: bool, replace_rollback: bool) -> int:
@@ -342,7 +347,7 @@ def pin_and_deploy(rt: Runtime, env: str, digest: str, reason: str, yes: bool) -
         _confirm(rt, f"{reason.capitalize()} {env} to {digest[:19]}?", yes)
         # Looked up again: the image may have expired or been deleted while this ran.
         _require_in_ecr(rt.aws(env), repository, digest, env)
-        outputs, since = _up(rt, env, f"shipyard {reason} {env} to {digest}")
+        outputs, after = _up(rt, env, f"shipyard {reason} {env} to {digest}")
     except KeyboardInterrupt:
         raise UserError(
             f"interrupted; {_revert_pin(rt, env, previous, digest)}", exit_code=INTERRUPTED
@@ -363,7 +368,7 @@ def pin_and_deploy(rt: Runtime, env: str, digest: str, reason: str, yes: bool) -
             f"remove the pin (`{_pin_command(env, None)}`)",
             highlight=False,
         )
-    return _wait(rt, env, outputs, digest, since)
+    return _wait(rt, env, outputs, digest, after)
 
 
 def _clear_pin(rt: Runtime, env: str, digest: str) -> None:
@@ -598,7 +603,7 @@ def status(rt: Runtime, env: str) -> int:
 def _last_deployment(rt: Runtime, env: str, outputs: dict[str, Any]) -> list[tuple[str, str]]:
     if not deployments.shifts_traffic(outputs):
         return []
-    last = deployments.newest_since(rt.aws(env), outputs, None)
+    last = deployments.latest(rt.aws(env), outputs)
     if last is None:
         return [("last service deployment", "none")]
     state = deployments.describe(last)
