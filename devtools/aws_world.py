@@ -51,6 +51,11 @@ class World:
         self._refresh_handlers: list[tuple[str, Callable[..., Any]]] = []
         self._deployment_handlers: list[tuple[str, Callable[..., Any]]] = []
         self._deployments = 0
+        # Moto has no service deployments: a service lists none until a test scripts one.
+        self.client("ecs").meta.events.register_last(
+            "before-call.ecs.ListServiceDeployments",
+            lambda **_: (AWSResponse(None, 200, {}, None), {"serviceDeployments": []}),
+        )
         self.client("ecr").create_repository(repositoryName=REPOSITORY)
 
     def client(self, service: str) -> Any:
@@ -376,22 +381,31 @@ class World:
         refuse_stop: str = "",
         rollback_reason: str = "",
         sources: int = 1,
+        new_image: str = "",
+        rollback_ends: str = "ROLLBACK_SUCCESSFUL",
     ) -> list[dict[str, Any]]:
         """An ECS service deployment, which moto lacks, starting now: each (status, lifecycle
         stage, % of production traffic new) of `stages` lasts `step` seconds, and the last
         stays. StopServiceDeployment (refused with `refuse_stop`, if given) starts a rollback
-        of a few steps. The previous revision runs `previous_image`. Returns the stop
-        requests made, as they reach AWS."""
+        of a few steps that ends `rollback_ends`. The previous revision runs
+        `previous_image`, the new one `new_image`. Returns the stop requests made, as they
+        reach AWS."""
         ecs = self.client("ecs")
-        previous = ecs.register_task_definition(
-            family=outputs["serviceName"],
-            containerDefinitions=[{"name": "app", "image": previous_image, "memory": 512}],
-        )["taskDefinition"]["taskDefinitionArn"]
+
+        def task_definition(image: str) -> str:
+            return ecs.register_task_definition(
+                family=outputs["serviceName"],
+                containerDefinitions=[{"name": "app", "image": image, "memory": 512}],
+            )["taskDefinition"]["taskDefinitionArn"]
+
         base = f"arn:aws:ecs:{REGION}:123456789012"
         service = f"{outputs['clusterName']}/{outputs['serviceName']}"
         self._deployments += 1  # a new ARN, as each deployment ECS starts has
         arn = f"{base}:service-deployment/{service}/d-{self._deployments}"
-        revision = f"{base}:service-revision/{service}/1"
+        revision = f"{base}:service-revision/{service}/{self._deployments}-from"
+        target = f"{base}:service-revision/{service}/{self._deployments}-to"
+        runs = {revision: task_definition(previous_image),
+                target: task_definition(new_image or "new")}  # fmt: skip
         script: dict[str, Any] = {
             "stages": list(stages), "since": time.monotonic(), "reason": rollback_reason
         }
@@ -408,7 +422,7 @@ class World:
                 "serviceDeploymentArn": arn, "status": status, "lifecycleStage": stage,
                 "createdAt": created, "sourceServiceRevisions": [{"arn": revision}] * sources,
                 "targetServiceRevision": {
-                    "arn": f"{base}:service-revision/{service}/2",
+                    "arn": target,
                     "requestedProductionTrafficWeight": weight,
                 },
             }  # fmt: skip
@@ -425,8 +439,7 @@ class World:
 
         def listing(params: dict[str, Any], **_: Any) -> dict[str, Any]:
             current = now()
-            body = params.get("body") or b"{}"  # the serialized request
-            wanted = (json.loads(body) if isinstance(body, bytes | str) else body).get("status")
+            wanted = json.loads(params.get("body") or b"{}").get("status")  # the request
             found = [] if wanted and current["status"] not in wanted else [current]
             keys = ("serviceDeploymentArn", "status", "createdAt")
             return {"serviceDeployments": [{key: d[key] for key in keys} for d in found]}
@@ -440,10 +453,16 @@ class World:
                 ("ROLLBACK_REQUESTED", "PRODUCTION_TRAFFIC_SHIFT", now()["targetServiceRevision"][
                     "requestedProductionTrafficWeight"]),
                 ("ROLLBACK_IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT", 0),
-                ("ROLLBACK_SUCCESSFUL", "CLEAN_UP", 0),
+                (rollback_ends, "CLEAN_UP", 0),
             ]  # fmt: skip
             script["since"], script["reason"] = time.monotonic(), ""
             return AWSResponse(None, 200, {}, None), {"serviceDeploymentArn": arn}
+
+        def revisions(params: dict[str, Any], **_: Any) -> dict[str, Any]:
+            asked = json.loads(params.get("body") or b"{}").get("serviceRevisionArns", [])
+            return {"serviceRevisions": [
+                {"serviceRevisionArn": arn, "taskDefinition": runs[arn]} for arn in asked
+            ], "failures": []}  # fmt: skip
 
         pending_stop: dict[str, Any] = {}
 
@@ -454,10 +473,7 @@ class World:
             ("before-call.ecs.ListServiceDeployments", answer(listing)),
             ("before-call.ecs.DescribeServiceDeployments",
              answer(lambda **_: {"serviceDeployments": [now()], "failures": []})),
-            ("before-call.ecs.DescribeServiceRevisions",
-             answer(lambda **_: {"serviceRevisions": [
-                 {"serviceRevisionArn": revision, "taskDefinition": previous}
-             ], "failures": []})),
+            ("before-call.ecs.DescribeServiceRevisions", answer(revisions)),
             ("before-parameter-build.ecs.StopServiceDeployment", remember),
             ("before-call.ecs.StopServiceDeployment", lambda **_: stop(dict(pending_stop))),
         ]  # fmt: skip

@@ -86,6 +86,11 @@ class FakeStacks:
         # What another operator (or AWS) does at a given moment of a command, per environment.
         self.after_preview: dict[str, Callable[[], None]] = {}
         self.before_up: dict[str, Callable[[], None]] = {}
+        # As pulumi-aws's wait_for_steady_state: the update waits for ECS's deployment. Off,
+        # it returns as soon as ECS took the change (what the CLI must judge on its own).
+        self.provider_waits = True
+        # Ctrl-C after this many polls of that wait, by environment.
+        self.interrupt_wait_after: dict[str, int] = {}
         self.after_up: dict[str, Callable[[], None]] = {}
         # Failures of the next config writes: None lets a write through.
         self.config_faults: dict[str, list[BaseException | None]] = {}
@@ -271,16 +276,20 @@ class FakeStacks:
         """As pulumi-aws's wait_for_steady_state does for blue/green, canary and linear:
         the update lasts until ECS's deployment ends, and fails unless it is SUCCESSFUL."""
         outputs = self.envs[env].outputs
-        if not shifts_traffic(outputs):
+        if not shifts_traffic(outputs) or not self.provider_waits:
             return
         aws = self.world.aws
         briefs = aws.service_deployments(outputs["clusterName"], outputs["serviceName"])
         if not briefs:
             return
+        polls = 0
         while True:
             deployment = aws.service_deployment(briefs[0]["serviceDeploymentArn"])
             if deployment["status"] in TERMINAL:
                 break
+            polls += 1
+            if polls > self.interrupt_wait_after.get(env, polls):
+                raise KeyboardInterrupt
             time.sleep(0.05)
         if deployment["status"] != "SUCCESSFUL":
             self.record(env, "update", "failed")

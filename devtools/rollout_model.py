@@ -20,6 +20,7 @@ from typing import Any
 
 from components.ec2_service import refresh_waves  # the program's own (infra/ on sys.path)
 from devtools.pulumi_mocks import Evaluation
+from strategies import linear_steps
 
 AWS_DEFAULT_INTERVAL = 30
 AWS_DEFAULT_HEALTHY_THRESHOLD = 5
@@ -196,7 +197,7 @@ def strategy_times(
     elif strategy == "linear":
         linear = configuration["linearConfiguration"]
         exposed = float(linear["stepPercent"])
-        steps = math.ceil(100 / exposed)
+        steps = linear_steps(int(exposed))
         held = (steps - 1) * float(linear["stepBakeTimeInMinutes"]) * 60
     else:
         held, exposed = 0.0, 100.0
@@ -204,7 +205,3 @@ def strategy_times(
     return StrategyTimes(strategy, first, all_requests, shift, alarm + shift, all_requests,
                          exposed)  # fmt: skip
 
-
-def bake_seconds(evaluation: Evaluation) -> float:
-    configuration = _strategy_settings(evaluation)
-    return float(configuration.get("bakeTimeInMinutes") or 0) * 60

@@ -98,7 +98,7 @@ def cpu_metric(settings: Settings) -> CpuMetric:
 def test_listener(settings: Settings) -> TestListenerArgs | None:
     """ECS moves traffic between two target groups for every strategy but rolling."""
     deployment = settings.deployment
-    if settings.target != "ecs" or not deployment.shifts_traffic:
+    if not settings.ecs_moves_traffic:
         return None
     return TestListenerArgs(deployment.test_listener_port, deployment.test_listener_cidrs)
 

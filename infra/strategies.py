@@ -29,7 +29,7 @@ def ecs_deployment_configuration(
     strategy = deployment.strategy
     return aws.ecs.ServiceDeploymentConfigurationArgs(
         strategy=STRATEGIES[strategy],
-        bake_time_in_minutes=str(deployment.bake_minutes) if deployment.shifts_traffic else None,
+        bake_time_in_minutes=None if strategy == "rolling" else str(deployment.bake_minutes),
         canary_configuration=(
             aws.ecs.ServiceDeploymentConfigurationCanaryConfigurationArgs(
                 canary_percent=float(deployment.canary_percent),

@@ -40,6 +40,20 @@ class FargateServiceArgs:
     ecs_owns_load_balancers: bool = False
 
 
+def advanced_configuration(
+    traffic: TrafficShifting | None, role: iam.ServiceRole | None
+) -> aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs | None:
+    """What ECS moves traffic with: the second group, the two rules and its role."""
+    if traffic is None or role is None:
+        return None
+    return aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs(
+        alternate_target_group_arn=traffic.alternate_target_group_arn,
+        production_listener_rule=traffic.production_rule_arn,
+        test_listener_rule=traffic.test_rule_arn,
+        role_arn=role.role.arn,
+    )
+
+
 # ECS swaps the service's target group and its alternate at every deployment that moves
 # traffic; the provider holds them in one set, so the whole block is ECS's from then on.
 # Not before: a service switching from rolling must be sent its advancedConfiguration.
@@ -160,7 +174,7 @@ class FargateService(pulumi.ComponentResource):
             if args.traffic
             else None
         )
-        rolling = args.traffic is None
+        rolling = args.deployment.strategy == "rolling"
         service = aws.ecs.Service(
             f"{name}-service",
             name=args.service_name,
@@ -191,16 +205,7 @@ class FargateService(pulumi.ComponentResource):
                     target_group_arn=placement.target_group_arn,
                     container_name=CONTAINER_NAME,
                     container_port=placement.container.port,
-                    advanced_configuration=(
-                        aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs(
-                            alternate_target_group_arn=args.traffic.alternate_target_group_arn,
-                            production_listener_rule=args.traffic.production_rule_arn,
-                            test_listener_rule=args.traffic.test_rule_arn,
-                            role_arn=traffic_role.role.arn,
-                        )
-                        if args.traffic and traffic_role
-                        else None
-                    ),
+                    advanced_configuration=advanced_configuration(args.traffic, traffic_role),
                 )
             ],
             propagate_tags="SERVICE",

@@ -175,7 +175,7 @@ class LoadBalancer(pulumi.ComponentResource):
                     test.port, f"Test listener, from {cidr}", cidr=cidr,
                 )  # fmt: skip
             production_rule = self._weighted_rule(
-                f"{name}-prod-rule", listeners[-1], target_group, alternate
+                f"{name}-rule", listeners[-1], target_group, alternate
             )
             test_rule = self._weighted_rule(
                 f"{name}-test-rule", test_listener, target_group, alternate

@@ -65,5 +65,6 @@ EC2_STRATEGIES = ("rolling", "canary", "linear")
 BAKE_MINUTES = (0, 1440)  # bakeTimeInMinutes, canaryBakeTimeInMinutes, stepBakeTimeInMinutes
 CANARY_PERCENT = (1, 100)  # ECS takes 0.1-100.0; a Pulumi config integer, whole percents
 LINEAR_STEP_PERCENT = (3, 100)
-# Instance refresh checkpoints: the delay between two, in seconds.
+# Instance refresh checkpoints: the delay between two, in seconds (the longest bake,
+# 1440 minutes, is within it; a test keeps it so).
 CHECKPOINT_DELAY_SECONDS = (0, 172800)

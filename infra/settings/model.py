@@ -69,11 +69,6 @@ class DeploymentSettings:
     test_listener_port: int
     test_listener_cidrs: tuple[str, ...]
 
-    @property
-    def shifts_traffic(self) -> bool:
-        """ECS moves traffic between two target groups (every strategy but rolling)."""
-        return self.strategy != "rolling"
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -117,6 +112,12 @@ class Settings:
     @property
     def resource_prefix(self) -> str:
         return naming.resource_prefix(self.service_name, self.environment)
+
+    @property
+    def ecs_moves_traffic(self) -> bool:
+        """ECS moves traffic between two target groups: every strategy but rolling, on ECS
+        (on EC2 they are instance refresh checkpoints)."""
+        return self.target == "ecs" and self.deployment.strategy != "rolling"
 
 
 @dataclass(frozen=True)

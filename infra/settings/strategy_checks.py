@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import ipaddress
 
+from policy.rules import LISTENER_PORTS  # the load balancer's own: HTTP, HTTPS
 from settings import aws_limits
 from settings.checks import Check, Problems, Values, between, for_target, one_of
 from settings.keys import path
 
-# The load balancer's own listeners (load_balancer.py): HTTP, and HTTPS when it has one.
-LISTENER_PORTS = (80, 443)
 # The widest range the test listener admits: several blocks of this size cannot add up to
 # the internet within a security group's 60 rules (two /1 blocks would).
 SMALLEST_TEST_PREFIX = 16
 
 
-def shifts_traffic(values: Values) -> bool:
+def ecs_moves_traffic(values: Values) -> bool:
     """ECS moves traffic between two target groups, with a test listener."""
     return values["target"] == "ecs" and values["deploymentStrategy"] != "rolling"
 
@@ -34,7 +33,7 @@ def ec2_strategy(values: Values) -> Problems:
 
 def test_listener_port(values: Values) -> Problems:
     port = values["testListenerPort"]
-    if shifts_traffic(values) and port in LISTENER_PORTS:
+    if ecs_moves_traffic(values) and port in LISTENER_PORTS:
         return (
             f"{path('testListenerPort')}: {port} is a production listener's port (80 HTTP, "
             "443 HTTPS); the test listener needs its own, like 8443"
@@ -70,7 +69,7 @@ def test_listener_cidrs(values: Values) -> Problems:
 
 
 def request_scaling(values: Values) -> Problems:
-    if shifts_traffic(values) and values["scaleOnRequests"]:
+    if ecs_moves_traffic(values) and values["scaleOnRequests"]:
         return (
             f"{path('scaleOnRequests')}: ALB requests per target are counted per target "
             f"group, and {values['deploymentStrategy']} moves traffic to the other group at "
@@ -79,23 +78,9 @@ def request_scaling(values: Values) -> Problems:
     return None
 
 
-def ec2_checkpoint_delay(values: Values) -> Problems:
-    """Instance refresh waits at each checkpoint for at most two days."""
-    minutes_key = {"canary": "canaryBakeMinutes", "linear": "linearStepMinutes"}.get(
-        values["deploymentStrategy"]
-    )
-    if minutes_key is None:
-        return None
-    low, high = aws_limits.CHECKPOINT_DELAY_SECONDS
-    if not low <= values[minutes_key] * 60 <= high:
-        return f"{path(minutes_key)}: on EC2 a checkpoint waits at most {high // 60} minutes"
-    return None
-
-
 STRATEGY_CHECKS: tuple[Check, ...] = (
     one_of("deploymentStrategy", tuple(aws_limits.STRATEGIES)),
     for_target("ec2", ec2_strategy),
-    for_target("ec2", ec2_checkpoint_delay),
     between("bakeMinutes", *aws_limits.BAKE_MINUTES),
     between("canaryPercent", *aws_limits.CANARY_PERCENT),
     between("canaryBakeMinutes", *aws_limits.BAKE_MINUTES),

@@ -23,10 +23,10 @@ STOPPABLE = ["PENDING", "IN_PROGRESS"]
 
 
 def shifts_traffic(outputs: dict[str, Any]) -> bool:
-    """Does ECS move traffic between two target groups for this environment?"""
-    return outputs.get("target", "ecs") == "ecs" and outputs.get(
-        "deploymentStrategy", "rolling"
-    ) not in ("rolling", None)
+    """Does ECS move traffic between two target groups for this environment, as the stack
+    last deployed it?"""
+    strategy = outputs.get("deploymentStrategy") or "rolling"
+    return outputs.get("target", "ecs") == "ecs" and strategy != "rolling"
 
 
 def describe(deployment: dict[str, Any]) -> str:
@@ -39,7 +39,7 @@ def describe(deployment: dict[str, Any]) -> str:
         parts.append(f"{target['requestedProductionTrafficWeight']:g}% of production traffic new")
     if "runningTaskCount" in target:
         parts.append(
-            f"new tasks {target.get('runningTaskCount', 0)}/{target.get('requestedTaskCount', 0)}"
+            f"new tasks {target['runningTaskCount']}/{target.get('requestedTaskCount', 0)}"
         )
     return ", ".join(parts)
 

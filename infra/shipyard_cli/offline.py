@@ -60,6 +60,9 @@ class Registered:
     protect: bool = False
     parent_type: str | None = None
     ignore_changes: list[str] = field(default_factory=list)
+    # How long the engine waits for its create and update ("" for the provider's default).
+    create_timeout: str = ""
+    update_timeout: str = ""
     # (type, name) of every resource this one waits for before it is created.
     dependencies: set[tuple[str, str]] = field(default_factory=set)
     # (name, parent) of each alias: the name and parent it had before ("root": the stack).
@@ -416,6 +419,9 @@ def evaluate(
         record.protect = bool(args.opts.protect)
         record.parent_type = getattr(args.opts.parent, "_type", None) if args.opts.parent else None
         record.ignore_changes = list(args.opts.ignore_changes or [])
+        timeouts = args.opts.custom_timeouts
+        record.create_timeout = (timeouts.create or "") if timeouts else ""
+        record.update_timeout = (timeouts.update or "") if timeouts else ""
         record.aliases = [
             (str(alias.name), "root" if alias.parent is None else str(alias.parent))
             for alias in args.opts.aliases or []

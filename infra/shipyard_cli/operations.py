@@ -120,6 +120,21 @@ def _confirm(rt: Runtime, question: str, yes: bool) -> None:
         raise UserError("not confirmed; nothing was changed")
 
 
+def _baseline(rt: Runtime, env: str, before: dict[str, Any]) -> deployments.Baseline | None:
+    """For an ECS service that moves traffic, or is about to (the stack now says so), its
+    newest deployment before the update; None when there is nothing to follow."""
+    if "clusterName" not in before:
+        return None  # not deployed yet, or on EC2
+    if deployments.shifts_traffic(before):
+        return deployments.baseline(rt.aws(env), before)
+    if configured(rt.stacks.config(env), rt.project_dir, "deploymentStrategy") == "rolling":
+        return None
+    try:  # switching from rolling: follow it where ECS lists the service's deployments
+        return deployments.baseline(rt.aws(env), before)
+    except UserError:
+        return None  # the provider's own wait still judges it
+
+
 def _up(
     rt: Runtime, env: str, message: str
 ) -> tuple[dict[str, Any], deployments.Baseline | None]:
@@ -127,13 +142,12 @@ def _up(
     deployment (blue/green, canary, linear); returns the outputs, and for those strategies
     the service's newest deployment before the update."""
     before = rt.stacks.outputs(env)
-    shifting = deployments.shifts_traffic(before) and "clusterName" in before
-    if not shifting:
+    baseline = _baseline(rt, env, before)
+    if baseline is None:
         return rt.stacks.up(env, message, rt.console.print), None
-    after = deployments.baseline(rt.aws(env), before)
     try:
-        with deployments.watching(rt.aws(env), before, after, rt.console, rt.poll):
-            return rt.stacks.up(env, message, rt.console.print), after
+        with deployments.watching(rt.aws(env), before, baseline, rt.console, rt.poll):
+            return rt.stacks.up(env, message, rt.console.print), baseline
     except KeyboardInterrupt:
         raise UserError(
             f"interrupted: ECS goes on with the deployment of {env} it started. While it "
@@ -142,7 +156,7 @@ def _up(
             exit_code=INTERRUPTED,
         ) from None
     except UserError as error:
-        ended = deployments.latest(rt.aws(env), before, after)
+        ended = deployments.latest(rt.aws(env), before, baseline)
         if ended is None or ended.get("status") not in deployments.TERMINAL:
             raise
         try:
@@ -153,12 +167,12 @@ def _up(
 
 
 def _judge_deployment(
-    rt: Runtime, env: str, outputs: dict[str, Any], after: deployments.Baseline | None
+    rt: Runtime, env: str, outputs: dict[str, Any], baseline: deployments.Baseline | None
 ) -> None:
     """Blue/green, canary, linear: success is ECS's service deployment SUCCESSFUL."""
-    if after is None or not deployments.shifts_traffic(outputs):
+    if baseline is None:
         return
-    started = deployments.latest(rt.aws(env), outputs, after)
+    started = deployments.latest(rt.aws(env), outputs, baseline)
     if started is None:
         return  # the update changed nothing ECS deploys
     ended = deployments.follow(
@@ -172,9 +186,9 @@ def _wait(
     env: str,
     outputs: dict[str, Any],
     what: str,
-    after: deployments.Baseline | None = None,
+    baseline: deployments.Baseline | None = None,
 ) -> int:
-    _judge_deployment(rt, env, outputs, after)
+    _judge_deployment(rt, env, outputs, baseline)
     try:
         report = health.wait_healthy(rt.aws(env), outputs, rt.timeout, rt.poll, rt.console)
     except KeyboardInterrupt:
@@ -208,8 +222,8 @@ def deploy(
         return deploy_image(rt, env, image, yes, replace_rollback)
     show_preview(rt, env)
     _confirm(rt, f"Deploy these changes to {env}?", yes)
-    outputs, after = _up(rt, env, f"shipyard deploy {env}")
-    return _wait(rt, env, outputs, outputs.get("image", "its image"), after)
+    outputs, baseline = _up(rt, env, f"shipyard deploy {env}")
+    return _wait(rt, env, outputs, outputs.get("image", "its image"), baseline)
 
 
 def deploy_image(rt: Runtime, env: str, digest: str, yes: bool, replace_rollback: bool) -> int:
@@ -236,6 +250,8 @@ def deploy_image(rt: Runtime, env: str, digest: str, yes: bool, replace_rollback
                 "would replace it, so nothing was changed. If this image has the fix, deploy "
                 "it with --replace-rollback"
             )
+        if not replace_rollback:
+            _refuse_what_ecs_rolled_back(rt, env, outputs, digest)
         history = _release_history(rt, env, outputs)
         current = releases.live_release(history, live)
         if current is not None and current.how == "rollback" and not replace_rollback:
@@ -249,6 +265,27 @@ def deploy_image(rt: Runtime, env: str, digest: str, yes: bool, replace_rollback
     _require_in_ecr(rt.aws(env), repository, digest, env, ran_here=False)
     rt.console.print(f"deploying {digest} to {env}; building nothing", highlight=False)
     return pin_and_deploy(rt, env, digest, "deploy", yes)
+
+
+def _refuse_what_ecs_rolled_back(
+    rt: Runtime, env: str, outputs: dict[str, Any], digest: str
+) -> None:
+    """ECS's own record, which every checkout and the pipeline read alike: the image its
+    last deployment rolled back (by an alarm, or `shipyard rollback`) is not deployed again
+    by accident, such as a re-run of the pipeline job that failed."""
+    if not deployments.shifts_traffic(outputs):
+        return
+    last = deployments.latest(rt.aws(env), outputs)
+    if last is None or not str(last.get("status", "")).startswith("ROLLBACK"):
+        return
+    revision = (last.get("targetServiceRevision") or {}).get("arn")
+    if not revision or health.digest_of(rt.aws(env).service_revision_image(revision)) != digest:
+        return
+    raise UserError(
+        f"ECS rolled {digest[:19]} back from {env} in its last deployment "
+        f"({last['status']}: {deployments.why(last)}), so nothing was changed. If that was "
+        "fixed outside the image, deploy it again with --replace-rollback"
+    )
 
 
 def restart(rt: Runtime, env: str, yes: bool) -> int:
@@ -347,7 +384,7 @@ def pin_and_deploy(rt: Runtime, env: str, digest: str, reason: str, yes: bool) -
         _confirm(rt, f"{reason.capitalize()} {env} to {digest[:19]}?", yes)
         # Looked up again: the image may have expired or been deleted while this ran.
         _require_in_ecr(rt.aws(env), repository, digest, env)
-        outputs, after = _up(rt, env, f"shipyard {reason} {env} to {digest}")
+        outputs, baseline = _up(rt, env, f"shipyard {reason} {env} to {digest}")
     except KeyboardInterrupt:
         raise UserError(
             f"interrupted; {_revert_pin(rt, env, previous, digest)}", exit_code=INTERRUPTED
@@ -368,7 +405,7 @@ def pin_and_deploy(rt: Runtime, env: str, digest: str, reason: str, yes: bool) -
             f"remove the pin (`{_pin_command(env, None)}`)",
             highlight=False,
         )
-    return _wait(rt, env, outputs, digest, after)
+    return _wait(rt, env, outputs, digest, baseline)
 
 
 def _clear_pin(rt: Runtime, env: str, digest: str) -> None:

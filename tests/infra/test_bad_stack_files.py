@@ -301,6 +301,8 @@ CASES = {
                                                 "0.0.0.0/1 is too wide (/1)",
                                                 {"shipyard:testListenerCidrs":
                                                  '["0.0.0.0/1", "128.0.0.0/1"]'}, "staging"),
+    "test-listener-a-15": Bad("shipyard:testListenerCidrs", "is too wide (/15)",
+                              {"shipyard:testListenerCidrs": '["198.50.0.0/15"]'}, "staging"),
     "test-listener-bad-cidr": Bad("shipyard:testListenerCidrs", "is not an IPv4 CIDR block",
                                   {"shipyard:testListenerCidrs": '["10.0.0.1/16"]'}, "staging"),
     "test-listener-cidr-twice": Bad("shipyard:testListenerCidrs", "listed twice",

@@ -192,6 +192,9 @@ BAD_RESOURCES = [
     ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
      {"cidrIpv6": "::/0", "fromPort": 0, "toPort": 65535, "description": "all"},
      "ingress-described-and-narrow", "open to the world"),
+    ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+     {"cidrIpv4": "10.0.0.0/7", "fromPort": 8443, "toPort": 8443, "description": "test"},
+     "ingress-described-and-narrow", "ports 8443-8443 are open to the world"),
     # Half the internet at a time: two rules like it open a test listener to everyone.
     ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
      {"cidrIpv4": "128.0.0.0/1", "fromPort": 8443, "toPort": 8443, "description": "test"},
@@ -249,3 +252,10 @@ def test_the_pack_entry_point_serves_every_policy(monkeypatch):
     assert len({policy.name for policy in POLICIES}) == len(POLICIES) == 33
     project = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python"
+
+
+def test_a_range_of_a_8_or_narrower_is_not_the_world():
+    from policy import rules
+
+    assert not rules._worldwide("10.0.0.0/8") and rules._worldwide("10.0.0.0/7")
+    assert not rules._worldwide("2001:db8::/16") and rules._worldwide("2000::/15")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+import strategies
 from devtools import pulumi_mocks, rollout_model
+from settings import DeploymentSettings, aws_limits
 
 from .conftest import evaluated
 
@@ -61,7 +63,6 @@ def test_prods_canary_exposes_its_share_and_rolls_back_in_seconds_not_a_redeploy
     assert rolling.rollback_after_bake == rollout_model.ecs_rollout(evaluated("dev")).total(30)
     # The 5xx alarms fire after two one-minute periods.
     assert prod.rollback_by_alarm == 2 * 60 + rollout_model.ASSUMED_SHIFT
-    assert rollout_model.bake_seconds(evaluated("prod")) == 10 * 60
 
 
 @pytest.mark.parametrize(
@@ -74,3 +75,21 @@ def test_blue_green_moves_everything_at_once_and_linear_in_steps(strategy, first
     )
     assert (times.first_request, times.all_requests - times.first_request) == (first, held)
     assert times.exposed_percent == exposed
+
+
+def test_the_longest_bake_fits_an_instance_refresh_checkpoint_delay():
+    assert aws_limits.BAKE_MINUTES[1] * 60 <= aws_limits.CHECKPOINT_DELAY_SECONDS[1]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "held"),
+    [("rolling", 0), ("blue_green", 10), ("canary", 10 + 5), ("linear", 10 + 3 * 2)],
+)
+def test_a_deployment_holds_its_bakes_and_the_provider_waits_that_plus_a_margin(
+    strategy, held
+):
+    deployment = DeploymentSettings(strategy, 10, 10, 5, 25, 2, 8443, ())
+    assert strategies.held_minutes(deployment) == held
+    assert strategies.provider_timeout(deployment) == f"{held + 30}m"
+    assert strategies.linear_steps(deployment.linear_step_percent) == 4
+    assert [strategies.linear_steps(p) for p in (3, 33, 34, 50, 100)] == [34, 4, 3, 2, 1]

@@ -294,7 +294,7 @@ def test_service_rolls_safely_behind_the_alb_with_alarms(shipped):
         (role,) = [r for r in shipped.of_type(ROLE) if r.name.endswith("-traffic")]
         balancer["advancedConfiguration"] = {
             "alternateTargetGroupArn": target_group_arn(shipped, "tg2"),
-            "productionListenerRule": rule_arn(shipped, "prod-rule"),
+            "productionListenerRule": rule_arn(shipped, "rule"),
             "testListenerRule": rule_arn(shipped, "test-rule"),
             "roleArn": f"arn:aws:iam::{pulumi_mocks.ACCOUNT}:role/{role.name}",
         }

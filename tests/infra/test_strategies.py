@@ -28,17 +28,20 @@ ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 ECS_POLICY = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
 GROUP = "aws:autoscaling/group:Group"
 SHIFTING = ("blue_green", "canary", "linear")
+# With bakeMinutes 7, canaryBakeMinutes 3, linearStepMinutes 4 (each its own field).
 EXPECTED_CONFIGURATION = {
-    "blue_green": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": "5"},
+    "blue_green": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": "7"},
     "canary": {
-        "strategy": "CANARY", "bakeTimeInMinutes": "5",
-        "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": "5"},
+        "strategy": "CANARY", "bakeTimeInMinutes": "7",
+        "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": "3"},
     },
     "linear": {
-        "strategy": "LINEAR", "bakeTimeInMinutes": "5",
-        "linearConfiguration": {"stepPercent": 25.0, "stepBakeTimeInMinutes": "2"},
+        "strategy": "LINEAR", "bakeTimeInMinutes": "7",
+        "linearConfiguration": {"stepPercent": 25.0, "stepBakeTimeInMinutes": "4"},
     },
 }  # fmt: skip
+# How long `pulumi up` waits for the deployment: its waits, and 30 minutes more.
+EXPECTED_TIMEOUT = {"blue_green": "37m", "canary": "40m", "linear": f"{7 + 3 * 4 + 30}m"}
 
 
 def staging_with(strategy: str, **overrides: Any) -> pulumi_mocks.Evaluation:
@@ -61,7 +64,10 @@ def weights(rule: dict[str, Any]) -> list[tuple[str, float]]:
 def test_each_traffic_moving_strategy_builds_two_groups_weighted_rules_and_a_test_listener(
     strategy,
 ):
-    staging = staging_with(strategy, testListenerPort=9443, testListenerCidrs=["192.0.2.0/24"])
+    staging = staging_with(
+        strategy, testListenerPort=9443, testListenerCidrs=["192.0.2.0/24"], bakeMinutes=7,
+        canaryBakeMinutes=3, linearStepMinutes=4,
+    )  # fmt: skip
     prefix = "shipyard-sample-staging"
     groups = [naming.target_group_name(prefix, role) for role in ("tg", "tg2")]
     assert sorted(group.name for group in staging.of_type(TARGET_GROUP)) == sorted(groups)
@@ -70,12 +76,12 @@ def test_each_traffic_moving_strategy_builds_two_groups_weighted_rules_and_a_tes
     assert listeners[f"{prefix}-test"]["defaultActions"][0]["type"] == "forward"
     # Both rules send every path to the first group, none to the second, until ECS moves it.
     rules = {rule.name: rule for rule in staging.of_type(LISTENER_RULE)}
-    assert set(rules) == {f"{prefix}-prod-rule", f"{prefix}-test-rule"}
+    assert set(rules) == {f"{prefix}-rule", f"{prefix}-test-rule"}
     for rule in rules.values():
         assert weights(rule.inputs) == [(groups[0], 100), (groups[1], 0)]
         assert rule.inputs["conditions"] == [{"pathPattern": {"values": ["/*"]}}]
         assert rule.ignore_changes == ["actions"]
-    assert rules[f"{prefix}-prod-rule"].inputs["listenerArn"].endswith(f"/{prefix}-http")
+    assert rules[f"{prefix}-rule"].inputs["listenerArn"].endswith(f"/{prefix}-http")
     assert rules[f"{prefix}-test-rule"].inputs["listenerArn"].endswith(f"/{prefix}-test")
     # Only the named range reaches the test port; the world reaches only port 80.
     cidr_rules = sorted(
@@ -94,9 +100,10 @@ def test_each_traffic_moving_strategy_builds_two_groups_weighted_rules_and_a_tes
             if a.inputs["role"] == role.name] == [ECS_POLICY]  # fmt: skip
     service = staging.one(SERVICE)
     assert service.inputs["deploymentConfiguration"] == EXPECTED_CONFIGURATION[strategy]
+    assert service.create_timeout == service.update_timeout == EXPECTED_TIMEOUT[strategy]
     assert service.inputs["loadBalancers"][0]["advancedConfiguration"] == {
         "alternateTargetGroupArn": target_group_arn(staging, "tg2"),
-        "productionListenerRule": rule_arn(staging, "prod-rule"),
+        "productionListenerRule": rule_arn(staging, "rule"),
         "testListenerRule": rule_arn(staging, "test-rule"),
         "roleArn": f"arn:aws:iam::{pulumi_mocks.ACCOUNT}:role/{prefix}-traffic",
     }
@@ -113,6 +120,7 @@ def test_rolling_has_one_group_no_rules_no_test_listener_and_no_traffic_role():
     assert not [role for role in staging.of_type(ROLE) if role.name.endswith("-traffic")]
     service = staging.one(SERVICE)
     assert service.inputs["deploymentConfiguration"] == {"strategy": "ROLLING"}
+    assert service.update_timeout == ""  # the provider's own
     assert "advancedConfiguration" not in service.inputs["loadBalancers"][0]
     # Back to rolling, ECS needs the circuit breaker again.
     assert service.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
@@ -186,7 +194,7 @@ def test_a_preview_after_ecs_moved_traffic_changes_nothing_ecs_owns(stack):
     prefix = f"shipyard-sample-{stack}"
     assert planned_updates(state, again, honour_ignore_changes=False) == {
         (SERVICE, f"{prefix}-service"),
-        (LISTENER_RULE, f"{prefix}-prod-rule"),
+        (LISTENER_RULE, f"{prefix}-rule"),
         (LISTENER_RULE, f"{prefix}-test-rule"),
     }
 
@@ -196,6 +204,30 @@ def test_a_change_of_what_pulumi_owns_still_shows_after_ecs_moved_traffic():
     as_ecs_leaves_it(state)
     longer_bake = evaluated_against("prod", state, bakeMinutes=20)
     assert planned_updates(state, longer_bake) == {(SERVICE, "shipyard-sample-prod-service")}
+
+
+def test_the_production_rule_is_on_the_listener_that_serves_production():
+    # HTTPS where there is a certificate (prod), where HTTP only redirects; else HTTP.
+    for stack, listener in (("staging", "http"), ("prod", "https")):
+        (rule,) = [r for r in evaluated(stack).of_type(LISTENER_RULE) if r.name.endswith("-rule")
+                   and not r.name.endswith("-test-rule")]  # fmt: skip
+        assert rule.inputs["listenerArn"].endswith(f"/shipyard-sample-{stack}-{listener}")
+
+
+def test_a_test_listener_range_of_a_16_is_taken():
+    staging = staging_with("blue_green", testListenerCidrs=["198.51.0.0/16"])
+    assert [r.inputs["cidrIpv4"] for r in staging.of_type(INGRESS)
+            if r.inputs.get("fromPort") == 8443] == ["198.51.0.0/16"]  # fmt: skip
+
+
+def test_a_deleted_service_is_sent_its_whole_load_balancer_block():
+    state = copy.deepcopy(evaluated("prod").inputs_by_key())
+    live = live_service(state)
+    live["shipyard-sample-prod"]["status"] = "INACTIVE"
+    evaluation = pulumi_mocks.evaluate(
+        "prod", mocks=pulumi_mocks.RecordingMocks(live_services=live)
+    )
+    assert evaluation.one(SERVICE).ignore_changes == ["desiredCount"]
 
 
 def test_switching_a_rolling_service_sends_it_the_second_group_rules_and_role():

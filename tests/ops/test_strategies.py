@@ -171,19 +171,82 @@ def test_ctrl_c_while_ecs_moves_traffic_says_how_to_roll_back_and_reverts_the_pi
 ):
     outputs, digests = prod
     new = world.push_image("interrupted")
-    stops = []
-
-    def interrupted() -> None:
-        stops.extend(world.service_deployment(outputs, CANARY, image(outputs, digests[1])))
-        raise KeyboardInterrupt
-
-    stacks.before_up["prod"] = interrupted
+    stops: list = []
+    stacks.before_up["prod"] = lambda: stops.extend(
+        world.service_deployment(outputs, CANARY, image(outputs, digests[1]), step=0.2)
+    )
+    # Ctrl-C reaches `pulumi up` while the provider waits, with 10% of traffic moved.
+    stacks.interrupt_wait_after["prod"] = 5
     assert cli("deploy", "prod", "--image", new, "--yes") == INTERRUPTED
+    assert "10% of production traffic new" in cli.printed
     message = said(capsys)
     assert "ECS goes on with the deployment of prod" in message
     assert "`shipyard rollback prod` sends every request back" in message
     assert "the pin was reverted" in message
-    assert stops == []
+    assert stops == []  # interrupting never rolls back by itself
+
+
+def test_the_cli_judges_ecs_deployment_itself_when_the_update_returns_early(
+    cli, stacks, world, prod, capsys
+):
+    outputs, digests = prod
+    new = world.push_image("judged")
+    stacks.provider_waits = False  # `pulumi up` ends as soon as ECS took the change
+    stacks.before_up["prod"] = lambda: world.service_deployment(
+        outputs, ALARMED, image(outputs, digests[1]), step=0.2,
+        rollback_reason="CloudWatch alarm shipyard-sample-prod-5xx went into ALARM",
+    )  # fmt: skip
+    assert cli("deploy", "prod", "--image", new, "--yes") == UNHEALTHY
+    assert "ROLLBACK_SUCCESSFUL, stage CLEAN_UP" in cli.printed
+    assert "was rolled back" in said(capsys)
+    assert "prod is healthy" not in cli.printed
+
+
+def test_an_instant_rollback_that_ecs_fails_is_reported_as_a_failure(
+    cli, stacks, world, prod, capsys
+):
+    outputs, digests = prod
+    world.service_deployment(
+        outputs, BAKING, image(outputs, digests[0]), step=0.1, rollback_ends="ROLLBACK_FAILED"
+    )
+    assert cli("rollback", "prod", "--yes") == UNHEALTHY
+    message = said(capsys)
+    assert "ECS's rollback of prod ended ROLLBACK_FAILED" in message
+    assert "is back on" not in cli.printed
+
+
+def test_the_image_ecs_rolled_back_is_not_deployed_again_by_accident(
+    cli, stacks, world, prod, capsys
+):
+    outputs, digests = prod
+    bad = world.push_image("rolled-back")
+    world.service_deployment(
+        outputs, ALARMED[-1:], image(outputs, digests[1]), new_image=image(outputs, bad),
+        rollback_reason="CloudWatch alarm shipyard-sample-prod-5xx went into ALARM",
+    )  # fmt: skip
+    before = len(updates(stacks, "prod"))
+    # A re-run of the pipeline job that deployed it: refused, from ECS's own record.
+    assert cli("deploy", "prod", "--image", bad, "--yes") == 1
+    message = said(capsys)
+    assert f"ECS rolled {bad[:19]} back from prod" in message
+    assert "shipyard-sample-prod-5xx" in message and "--replace-rollback" in message
+    assert len(updates(stacks, "prod")) == before
+    # Another image is a new fix, and goes.
+    fix = world.push_image("fix")
+    world.service_deployment(outputs, [("SUCCESSFUL", "CLEAN_UP", 100)], "x", new_image=fix)
+    assert cli("deploy", "prod", "--image", fix, "--yes") == OK
+
+
+def test_status_is_healthy_when_ecs_moved_the_tasks_to_the_second_group(cli, stacks, world, prod):
+    outputs, _ = prod
+    elb = world.client("elbv2")
+    tasks = elb.describe_target_health(TargetGroupArn=outputs["targetGroupArn"])
+    targets = [{"Id": t["Target"]["Id"], "Port": 8080} for t in tasks["TargetHealthDescriptions"]]
+    elb.deregister_targets(TargetGroupArn=outputs["targetGroupArn"], Targets=targets)
+    elb.register_targets(TargetGroupArn=outputs["alternateTargetGroupArn"], Targets=targets)
+    world.service_deployment(outputs, [("SUCCESSFUL", "CLEAN_UP", 100)], "x")
+    assert cli("status", "prod") == OK
+    assert cli.table()["targets (healthy/all)"][0] == f"{len(targets)}/{len(targets)}"
 
 
 def test_status_shows_the_last_service_deployment_and_why_it_ended(cli, stacks, world, prod):
