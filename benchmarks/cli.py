@@ -72,6 +72,7 @@ def rollback() -> None:
         world = World(endpoint)
         stacks = FakeStacks(world)
         stacks.add("prod", world.ecs_environment("prod"))
+        stacks.envs["prod"].config["shipyard:deploymentStrategy"] = "rolling"
         # prod deploys released images only: what the pipeline does for two commits.
         for commit in ("1" * 40, "2" * 40):
             stacks.deploy_release("prod", commit)

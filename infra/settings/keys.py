@@ -104,9 +104,10 @@ KEYS: tuple[Key, ...] = (
     Key("stopTimeout", int, 10, "Seconds between SIGTERM and SIGKILL for the container (2-120)."),
     Key("deploymentStrategy", str, "rolling",
         "How a new image takes traffic: rolling (tasks or instances replaced in waves), "
-        "blue_green (all at once after a test listener check), canary (canaryPercent first, "
-        "then the rest) or linear (linearStepPercent at a time). On EC2: rolling, canary "
-        "and linear (instance refresh checkpoints). See docs/deployment-strategies.md."),
+        "blue_green (the new revision beside the old, then all traffic at once), canary "
+        "(canaryPercent first, then the rest) or linear (linearStepPercent at a time). On "
+        "EC2: rolling, canary and linear (instance refresh checkpoints). See "
+        "docs/deployment-strategies.md."),
     Key("bakeMinutes", int, 5,
         "blue_green, canary, linear on ECS: minutes the previous revision's tasks keep "
         "running after all traffic moved, so `shipyard rollback` is instant (0-1440)."),
@@ -121,10 +122,11 @@ KEYS: tuple[Key, ...] = (
         "linear: minutes between steps (0-1440)."),
     Key("testListenerPort", int, 8443,
         "blue_green, canary, linear on ECS: the load balancer port that serves the new "
-        "revision before it takes production traffic (1-65535, not 80 or 443)."),
+        "revision as soon as it runs, for your own checks; nothing waits for them "
+        "(1-65535, not 80 or 443)."),
     Key("testListenerCidrs", list, [],
         "blue_green, canary, linear on ECS: IPv4 CIDRs that may reach the test listener, "
-        "like your VPN's. Empty: nobody outside AWS's own checks. Never 0.0.0.0/0."),
+        "like your VPN's egress, each /16 or narrower. Empty: nobody."),
     Key("useDefaultVpc", bool, False,
         "Run in the account's default VPC (public subnets only) instead of creating one."),
     Key("vpcCidr", str, "10.0.0.0/16", "CIDR of the VPC shipyard creates (/16 to /20)."),
