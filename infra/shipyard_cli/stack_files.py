@@ -9,6 +9,7 @@ Every value reaches the program as a string; lists and maps as JSON. PyYAML's de
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -93,7 +94,16 @@ def config_value(value: Any) -> str:
 
 
 def _project(project_dir: Path) -> dict[str, Any]:
-    return yaml.load((project_dir / "Pulumi.yaml").read_text(), Loader=PulumiYamlLoader)
+    """Pulumi.yaml, parsed once per version of the file (every evaluation reads it, and
+    its config declarations make it the largest YAML here). Read-only for callers."""
+    path = project_dir / "Pulumi.yaml"
+    stat = path.stat()
+    return _parsed_project(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_project(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
+    return yaml.load(path.read_text(), Loader=PulumiYamlLoader)
 
 
 def project_name(project_dir: Path) -> str:
