@@ -67,6 +67,21 @@ def fresh_moto() -> Iterator[str]:
         server.stop()
 
 
+def timed_rollback(world: World, stacks: FakeStacks) -> tuple[int, float]:
+    """`shipyard rollback prod --yes`, answered yes; its exit code and wall time."""
+    runtime = Runtime(
+        stacks=stacks,
+        aws_for_region=lambda region: world.aws,
+        console=Console(file=io.StringIO()),
+        confirm=lambda question: True,
+        timeout=5,
+        poll=0.05,
+    )
+    started = time.perf_counter()
+    code = main(["rollback", "prod", "--yes"], rt=runtime)
+    return code, time.perf_counter() - started
+
+
 def rollback() -> None:
     with fresh_moto() as endpoint:
         world = World(endpoint)
@@ -88,17 +103,7 @@ def rollback() -> None:
             return plan
 
         stacks.preview = recording_preview  # type: ignore[method-assign]
-        runtime = Runtime(
-            stacks=stacks,
-            aws_for_region=lambda region: world.aws,
-            console=Console(file=io.StringIO()),
-            confirm=lambda question: True,
-            timeout=5,
-            poll=0.05,
-        )
-        started = time.perf_counter()
-        code = main(["rollback", "prod", "--yes"], rt=runtime)
-        elapsed = time.perf_counter() - started
+        code, elapsed = timed_rollback(world, stacks)
         images_after = len(world.aws.images(REPOSITORY))
     (plan,) = plans
     print("rollback of prod (rolling) to its previous release (moto + fake adapter):")
@@ -129,17 +134,7 @@ def instant_rollback() -> None:
         )
         images_before = len(world.aws.images(REPOSITORY))
         calls_before = len(stacks.calls)
-        runtime = Runtime(
-            stacks=stacks,
-            aws_for_region=lambda region: world.aws,
-            console=Console(file=io.StringIO()),
-            confirm=lambda question: True,
-            timeout=5,
-            poll=0.05,
-        )
-        started = time.perf_counter()
-        code = main(["rollback", "prod", "--yes"], rt=runtime)
-        elapsed = time.perf_counter() - started
+        code, elapsed = timed_rollback(world, stacks)
         images_after = len(world.aws.images(REPOSITORY))
         engine_calls = [c[0] for c in stacks.calls[calls_before:] if c[0] in ("preview", "up")]
     print("instant rollback of prod (canary) while its deployment bakes (moto + fake adapter):")

@@ -4,66 +4,27 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from shipyard_cli import deployments, health, releases, secret_sources, summary
+from shipyard_cli import deployments, health, releases, secret_sources, summary, traffic
 from shipyard_cli.aws import Aws
-from shipyard_cli.errors import (
-    DANGEROUS_CHANGES,
-    INTERRUPTED,
-    OK,
-    UNHEALTHY,
-    USAGE,
-    UserError,
-    require_known_environments,
-)
-from shipyard_cli.model import IMAGE_DIGEST_KEY, IMAGE_SOURCE_KEY, Stacks
-from shipyard_cli.project import PROJECT_DIR
+from shipyard_cli.errors import DANGEROUS_CHANGES, INTERRUPTED, OK, UNHEALTHY, USAGE, UserError
+from shipyard_cli.model import IMAGE_DIGEST_KEY, IMAGE_SOURCE_KEY
+from shipyard_cli.pins import clear_pin, pin_command, revert_pin
+from shipyard_cli.runtime import Runtime, confirm
 from shipyard_cli.stack_files import configured
+
+__all__ = ["Runtime"]  # where the CLI and the tests have always found it
 
 DURATION = re.compile(r"(\d+)([smhd])")
 SECONDS_PER_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # CloudWatch keeps logs at most ten years (3653 days); further back holds nothing.
 LONGEST_SINCE = timedelta(days=3653)
-
-
-@dataclass
-class Runtime:
-    stacks: Stacks
-    aws_for_region: Callable[[str], Aws]
-    console: Console
-    confirm: Callable[[str], bool]
-    timeout: float = 900.0
-    poll: float = 10.0
-    project_dir: Path = PROJECT_DIR
-    _regions: dict[str, str] = field(default_factory=dict, repr=False)
-
-    def check_environment(self, env: str) -> None:
-        require_known_environments([env], self.stacks.environments())
-
-    def aws(self, env: str) -> Aws:
-        if env not in self._regions:
-            region = self.stacks.config(env).get("aws:region")
-            if not region:
-                raise UserError(
-                    f"stack {env} has no aws:region; set it with `pulumi config set aws:region ...`"
-                )
-            self._regions[env] = region
-        return self.aws_for_region(self._regions[env])
-
-    def deployed_outputs(self, env: str) -> dict[str, Any]:
-        outputs = self.stacks.outputs(env)
-        if not outputs.get("image"):
-            raise UserError(f"{env} has not been deployed yet; run `shipyard deploy {env}` first")
-        return outputs
 
 
 def repository_name(outputs: dict[str, Any]) -> str:
@@ -115,72 +76,6 @@ def preview(rt: Runtime, env: str) -> int:
     return OK
 
 
-def _confirm(rt: Runtime, question: str, yes: bool) -> None:
-    if not yes and not rt.confirm(question):
-        raise UserError("not confirmed; nothing was changed")
-
-
-def _baseline(rt: Runtime, env: str, before: dict[str, Any]) -> deployments.Baseline | None:
-    """For an ECS service that moves traffic, or is about to (the stack now says so), its
-    newest deployment before the update; None when there is nothing to follow."""
-    if "clusterName" not in before:
-        return None  # not deployed yet, or on EC2
-    if deployments.shifts_traffic(before):
-        return deployments.baseline(rt.aws(env), before)
-    if configured(rt.stacks.config(env), rt.project_dir, "deploymentStrategy") == "rolling":
-        return None
-    try:  # switching from rolling: follow it where ECS lists the service's deployments
-        return deployments.baseline(rt.aws(env), before)
-    except UserError:
-        return None  # the provider's own wait still judges it
-
-
-def _up(
-    rt: Runtime, env: str, message: str
-) -> tuple[dict[str, Any], deployments.Baseline | None]:
-    """`pulumi up`, showing ECS's progress while the provider waits for the service
-    deployment (blue/green, canary, linear); returns the outputs, and for those strategies
-    the service's newest deployment before the update."""
-    before = rt.stacks.outputs(env)
-    baseline = _baseline(rt, env, before)
-    if baseline is None:
-        return rt.stacks.up(env, message, rt.console.print), None
-    try:
-        with deployments.watching(rt.aws(env), before, baseline, rt.console, rt.poll):
-            return rt.stacks.up(env, message, rt.console.print), baseline
-    except KeyboardInterrupt:
-        raise UserError(
-            f"interrupted: ECS goes on with the deployment of {env} it started. While it "
-            f"moves traffic or bakes, `shipyard rollback {env}` sends every request back to "
-            "the previous revision at once",
-            exit_code=INTERRUPTED,
-        ) from None
-    except UserError as error:
-        ended = deployments.latest(rt.aws(env), before, baseline)
-        if ended is None or ended.get("status") not in deployments.TERMINAL:
-            raise
-        try:
-            deployments.require_successful(ended, env)
-        except UserError as outcome:
-            raise UserError(f"{outcome}\n{error}", exit_code=outcome.exit_code) from None
-        raise
-
-
-def _judge_deployment(
-    rt: Runtime, env: str, outputs: dict[str, Any], baseline: deployments.Baseline | None
-) -> None:
-    """Blue/green, canary, linear: success is ECS's service deployment SUCCESSFUL."""
-    if baseline is None:
-        return
-    started = deployments.latest(rt.aws(env), outputs, baseline)
-    if started is None:
-        return  # the update changed nothing ECS deploys
-    ended = deployments.follow(
-        rt.aws(env), started["serviceDeploymentArn"], rt.console, rt.timeout, rt.poll
-    )
-    deployments.require_successful(ended, env)
-
-
 def _wait(
     rt: Runtime,
     env: str,
@@ -188,7 +83,7 @@ def _wait(
     what: str,
     baseline: deployments.Baseline | None = None,
 ) -> int:
-    _judge_deployment(rt, env, outputs, baseline)
+    traffic.judge_deployment(rt, env, outputs, baseline)
     try:
         report = health.wait_healthy(rt.aws(env), outputs, rt.timeout, rt.poll, rt.console)
     except KeyboardInterrupt:
@@ -221,8 +116,8 @@ def deploy(
     if image is not None:
         return deploy_image(rt, env, image, yes, replace_rollback)
     show_preview(rt, env)
-    _confirm(rt, f"Deploy these changes to {env}?", yes)
-    outputs, baseline = _up(rt, env, f"shipyard deploy {env}")
+    confirm(rt, f"Deploy these changes to {env}?", yes)
+    outputs, baseline = traffic.up_following(rt, env, f"shipyard deploy {env}")
     return _wait(rt, env, outputs, outputs.get("image", "its image"), baseline)
 
 
@@ -251,7 +146,7 @@ def deploy_image(rt: Runtime, env: str, digest: str, yes: bool, replace_rollback
                 "it with --replace-rollback"
             )
         if not replace_rollback:
-            _refuse_what_ecs_rolled_back(rt, env, outputs, digest)
+            traffic.refuse_what_ecs_rolled_back(rt, env, outputs, digest)
         history = _release_history(rt, env, outputs)
         current = releases.live_release(history, live)
         if current is not None and current.how == "rollback" and not replace_rollback:
@@ -267,27 +162,6 @@ def deploy_image(rt: Runtime, env: str, digest: str, yes: bool, replace_rollback
     return pin_and_deploy(rt, env, digest, "deploy", yes)
 
 
-def _refuse_what_ecs_rolled_back(
-    rt: Runtime, env: str, outputs: dict[str, Any], digest: str
-) -> None:
-    """ECS's own record, which every checkout and the pipeline read alike: the image its
-    last deployment rolled back (by an alarm, or `shipyard rollback`) is not deployed again
-    by accident, such as a re-run of the pipeline job that failed."""
-    if not deployments.shifts_traffic(outputs):
-        return
-    last = deployments.latest(rt.aws(env), outputs)
-    if last is None or not str(last.get("status", "")).startswith("ROLLBACK"):
-        return
-    revision = (last.get("targetServiceRevision") or {}).get("arn")
-    if not revision or health.digest_of(rt.aws(env).service_revision_image(revision)) != digest:
-        return
-    raise UserError(
-        f"ECS rolled {digest[:19]} back from {env} in its last deployment "
-        f"({last['status']}: {deployments.why(last)}), so nothing was changed. If that was "
-        "fixed outside the image, deploy it again with --replace-rollback"
-    )
-
-
 def restart(rt: Runtime, env: str, yes: bool) -> int:
     """Replace every task or instance on the image it runs, so each reads its secrets again:
     ECS starts a new deployment of the same task definition, EC2 an instance refresh of the
@@ -300,7 +174,7 @@ def restart(rt: Runtime, env: str, yes: bool) -> int:
         what = f"replace every instance of {group} (an instance refresh)"
     else:
         what = f"start a new deployment of ECS service {outputs['serviceName']}"
-    _confirm(rt, f"Restart {env}: {what}, on the image it runs?", yes)
+    confirm(rt, f"Restart {env}: {what}, on the image it runs?", yes)
     if outputs.get("target") == "ec2":
         aws.replace_instances(group, _refresh_preferences(rt, env))
     else:
@@ -381,77 +255,31 @@ def pin_and_deploy(rt: Runtime, env: str, digest: str, reason: str, yes: bool) -
             raise UserError(
                 f"the preview would build an image; a {reason} must not. Nothing changed"
             )
-        _confirm(rt, f"{reason.capitalize()} {env} to {digest[:19]}?", yes)
+        confirm(rt, f"{reason.capitalize()} {env} to {digest[:19]}?", yes)
         # Looked up again: the image may have expired or been deleted while this ran.
         _require_in_ecr(rt.aws(env), repository, digest, env)
-        outputs, baseline = _up(rt, env, f"shipyard {reason} {env} to {digest}")
+        outputs, baseline = traffic.up_following(rt, env, f"shipyard {reason} {env} to {digest}")
     except KeyboardInterrupt:
         raise UserError(
-            f"interrupted; {_revert_pin(rt, env, previous, digest)}", exit_code=INTERRUPTED
+            f"interrupted; {revert_pin(rt, env, previous, digest)}", exit_code=INTERRUPTED
         ) from None
     except UserError as error:
         raise UserError(
-            f"{error}; {_revert_pin(rt, env, previous, digest)}", exit_code=error.exit_code
+            f"{error}; {revert_pin(rt, env, previous, digest)}", exit_code=error.exit_code
         ) from None
     except BaseException:
-        _revert_pin(rt, env, previous, digest)
+        revert_pin(rt, env, previous, digest)
         raise
     config = _deployed_as_pinned(rt, env, digest, outputs)
     if config.get(IMAGE_SOURCE_KEY) == "release":
-        _clear_pin(rt, env, digest)
+        clear_pin(rt, env, digest)
     else:
         rt.console.print(
             f"{env} builds app/ on every update, so it stays pinned to {digest[:19]} until you "
-            f"remove the pin (`{_pin_command(env, None)}`)",
+            f"remove the pin (`{pin_command(env, None)}`)",
             highlight=False,
         )
     return _wait(rt, env, outputs, digest, baseline)
-
-
-def _clear_pin(rt: Runtime, env: str, digest: str) -> None:
-    """The pin carried the digest into one update; the release record holds it from now on.
-
-    Left in the stack file, it would deploy that digest again over a later release (the
-    pipeline's, or another operator's rollback) at the next `pulumi up` from this checkout.
-    A build stack reads no record, so it keeps its pin: unpinned, it would build again.
-    """
-    try:
-        rt.stacks.remove_config(env, IMAGE_DIGEST_KEY)
-    except (UserError, KeyboardInterrupt) as error:
-        failure = "it was interrupted" if isinstance(error, KeyboardInterrupt) else str(error)
-        raise UserError(
-            f"{env} runs {digest} and its release record says so, but clearing the pin from "
-            f"the stack file failed ({failure}); clear it with "
-            f"`{_pin_command(env, None)}` before the next `pulumi up` from this checkout"
-        ) from None
-
-
-def _pin_command(env: str, value: str | None) -> str:
-    if value:
-        return f"pulumi config set {IMAGE_DIGEST_KEY} {value} -s {env}"
-    return f"pulumi config rm {IMAGE_DIGEST_KEY} -s {env}"
-
-
-def _revert_pin(rt: Runtime, env: str, previous: str | None, ours: str) -> str:
-    """Put the pin back as it was, unless someone else changed it meanwhile; say which."""
-    try:
-        now = rt.stacks.config(env).get(IMAGE_DIGEST_KEY)
-        if now != ours:
-            return (
-                f"the pin was left as it is: {IMAGE_DIGEST_KEY} changed to {now or 'unset'} "
-                "meanwhile, by another change to the stack"
-            )
-        if previous:
-            rt.stacks.set_config(env, IMAGE_DIGEST_KEY, previous)
-        else:
-            rt.stacks.remove_config(env, IMAGE_DIGEST_KEY)
-    except (UserError, KeyboardInterrupt) as error:
-        failure = "it was interrupted" if isinstance(error, KeyboardInterrupt) else str(error)
-        return (
-            f"putting the pin back failed ({failure}): {env}'s {IMAGE_DIGEST_KEY} may still be "
-            f"{ours}, which is not deployed; restore it with `{_pin_command(env, previous)}`"
-        )
-    return f"the pin was reverted: {env}'s {IMAGE_DIGEST_KEY} is {previous or 'unset'} again"
 
 
 def _deployed_as_pinned(
@@ -476,7 +304,7 @@ def _deployed_as_pinned(
         "still wanted"
         if pinned == deployed
         else f"but the pin now says {pinned or 'unset'}; make them agree with "
-        f"`{_pin_command(env, deployed)}`, or deploy the pin with `shipyard deploy {env}`"
+        f"`{pin_command(env, deployed)}`, or deploy the pin with `shipyard deploy {env}`"
     )
     raise UserError(f"{happened}; {agreement}")
 
@@ -507,7 +335,7 @@ def rollback(rt: Runtime, env: str, to: str | None, yes: bool) -> int:
                 outputs["clusterName"], outputs["serviceName"], deployments.STOPPABLE
             )
             if active:
-                return instant_rollback(rt, env, active[0]["serviceDeploymentArn"], yes)
+                return traffic.instant_rollback(rt, env, active[0]["serviceDeploymentArn"], yes)
     history, outputs = release_list(rt, env)
     live = releases.live_digest(outputs)
     chosen = releases.choose_rollback(history, live, to)
@@ -520,71 +348,6 @@ def rollback(rt: Runtime, env: str, to: str | None, yes: bool) -> int:
     label = f"release {chosen.number}" if isinstance(chosen, releases.Release) else digest[:19]
     rt.console.print(f"rolling {env} back from {live[:19]} to {label} ({digest}); building nothing")
     return pin_and_deploy(rt, env, digest, "rollback", yes)
-
-
-def instant_rollback(rt: Runtime, env: str, arn: str, yes: bool) -> int:
-    """While ECS moves traffic or bakes, the previous revision's tasks still run: stop the
-    deployment with ROLLBACK and every request goes back to them. No task starts, nothing
-    is built, no `pulumi up` runs (the one that started the deployment fails when it ends).
-    The pin is set to the previous image first, so no later `pulumi up` brings back the
-    one rolled back; the release history never listed it, its update having failed."""
-    aws = rt.aws(env)
-    deployment = aws.service_deployment(arn)
-    sources = deployment.get("sourceServiceRevisions") or []
-    if len(sources) != 1:
-        why_not = (
-            "has no previous revision to go back to (the service's first)"
-            if not sources
-            else f"started from {len(sources)} revisions (an earlier deployment had not "
-            "ended), so which one serves after a rollback is ECS's choice"
-        )
-        raise UserError(
-            f"ECS's deployment of {env} in progress {why_not}; nothing was changed. Once it "
-            f"ends, `shipyard rollback {env} --to <release>` deploys the release you name"
-        )
-    previous = health.digest_of(aws.service_revision_image(sources[0]["arn"]))
-    rt.console.print(
-        f"{env} is being deployed ({deployments.describe(deployment)}); the previous "
-        f"revision still runs {previous}. Rolling back at once: ECS sends every request back "
-        "to it; no task starts and nothing is built",
-        highlight=False,
-    )
-    _confirm(rt, f"Roll {env} back to {previous[:19]} now?", yes)
-    config = rt.stacks.config(env)
-    pinned = config.get(IMAGE_DIGEST_KEY)
-    rt.stacks.set_config(env, IMAGE_DIGEST_KEY, previous)
-    started = time.monotonic()
-    try:
-        aws.stop_service_deployment(arn)
-    except (UserError, KeyboardInterrupt) as error:
-        undone = _revert_pin(rt, env, pinned, previous)
-        failure = "interrupted" if isinstance(error, KeyboardInterrupt) else str(error)
-        raise UserError(
-            f"ECS did not take the rollback ({failure}); {undone}. If the deployment has "
-            f"ended, `shipyard rollback {env}` rolls back by deploying the previous release",
-            exit_code=INTERRUPTED if isinstance(error, KeyboardInterrupt) else UNHEALTHY,
-        ) from None
-    try:
-        ended = deployments.follow(aws, arn, rt.console, rt.timeout, rt.poll)
-    except KeyboardInterrupt:
-        raise UserError(
-            f"interrupted; ECS goes on rolling {env} back (the pin holds {previous[:19]}); "
-            f"`shipyard status {env}` shows when it is done",
-            exit_code=INTERRUPTED,
-        ) from None
-    if ended.get("status") != "ROLLBACK_SUCCESSFUL":
-        raise UserError(
-            f"ECS's rollback of {env} ended {ended.get('status')}: {deployments.why(ended)}; "
-            f"the pin holds {previous[:19]}. Check `shipyard status {env}`",
-            exit_code=UNHEALTHY,
-        )
-    rt.console.print(
-        f"[green]{env} is back on {previous[:19]}[/] after {time.monotonic() - started:.0f} s; "
-        f"no task started, nothing built. The pin holds it until the next deploy "
-        f"(`{_pin_command(env, None)}` to release it)",
-        highlight=False,
-    )
-    return OK
 
 
 def promote(rt: Runtime, source: str, target: str, yes: bool) -> int:
@@ -629,24 +392,12 @@ def status(rt: Runtime, env: str) -> int:
     table.add_row("live digest", digest)
     table.add_row("commit", live.commit if live else "unknown")
     table.add_row("released by", live.how if live else "unknown")
-    for what, state in [*agreement, *report.rows, *_last_deployment(rt, env, outputs)]:
+    for what, state in [*agreement, *report.rows, *traffic.last_deployment_rows(rt, env, outputs)]:
         table.add_row(what, state)
     healthy = report.healthy and agree
     table.add_row("healthy", "[green]yes[/]" if healthy else "[red]no[/]")
     rt.console.print(table)
     return OK if healthy else UNHEALTHY
-
-
-def _last_deployment(rt: Runtime, env: str, outputs: dict[str, Any]) -> list[tuple[str, str]]:
-    if not deployments.shifts_traffic(outputs):
-        return []
-    last = deployments.latest(rt.aws(env), outputs)
-    if last is None:
-        return [("last service deployment", "none")]
-    state = deployments.describe(last)
-    if last.get("status") not in ("SUCCESSFUL", "IN_PROGRESS", "PENDING"):
-        state += f"; why: {deployments.why(last)}"
-    return [(f"last service deployment ({outputs['deploymentStrategy']})", state)]
 
 
 def parse_since(since: str) -> timedelta:
