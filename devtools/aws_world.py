@@ -383,6 +383,7 @@ class World:
         sources: int = 1,
         new_image: str = "",
         rollback_ends: str = "ROLLBACK_SUCCESSFUL",
+        failed_tasks: int = 0,
     ) -> list[dict[str, Any]]:
         """An ECS service deployment, which moto lacks, starting now: each (status, lifecycle
         stage, % of production traffic new) of `stages` lasts `step` seconds, and the last
@@ -429,6 +430,10 @@ class World:
             if status.startswith("ROLLBACK"):
                 reason = script["reason"] or "Stopped by StopServiceDeployment (ROLLBACK)"
                 deployment["rollback"] = {"reason": reason, "serviceRevisionArn": revision}
+            if failed_tasks:  # the circuit breaker (rolling) counted them
+                deployment["deploymentCircuitBreaker"] = {
+                    "status": "TRIGGERED", "failureCount": failed_tasks, "threshold": 3
+                }
             return deployment
 
         def answer(result: Callable[..., dict[str, Any]]) -> Callable[..., Any]:

@@ -1,5 +1,5 @@
-"""Following an ECS service deployment (blue/green, canary, linear) by ECS's own record of
-it: its lifecycle stage, the share of production traffic on the new revision, and how it
+"""Following an ECS service deployment by ECS's own record of it: its lifecycle stage, the
+share of production traffic on the new revision (blue/green, canary, linear), and how it
 ended. SUCCESSFUL is the only success; every ROLLBACK_* or STOPPED outcome is a failure that
 names why (an alarm, the circuit breaker, `shipyard rollback`)."""
 

@@ -1,6 +1,6 @@
-"""The CLI's side of ECS's blue/green, canary and linear deployments: following the one an
-update starts, judging it by ECS's record, the instant rollback while it bakes, and what
-that record says afterwards."""
+"""The CLI's side of ECS's service deployments: following the one an update starts and
+judging it by ECS's record (every strategy), and for blue/green, canary and linear the
+instant rollback while it bakes, and what that record says afterwards."""
 
 from __future__ import annotations
 
@@ -18,26 +18,31 @@ from shipyard_cli.stack_files import configured
 def baseline_before_update(
     rt: Runtime, env: str, before: dict[str, Any]
 ) -> deployments.Baseline | None:
-    """For an ECS service that moves traffic, or is about to (the stack now says so), its
-    newest deployment before the update; None when there is nothing to follow."""
+    """For a deployed ECS service, its newest deployment before the update; None when
+    there is nothing to follow."""
     if "clusterName" not in before:
         return None  # not deployed yet, or on EC2
-    if deployments.shifts_traffic(before):
-        return deployments.baseline(rt.aws(env), before)
-    if configured(rt.stacks.config(env), rt.project_dir, "deploymentStrategy") == "rolling":
-        return None
-    try:  # switching from rolling: follow it where ECS lists the service's deployments
+    try:
         return deployments.baseline(rt.aws(env), before)
     except UserError:
-        return None  # the provider's own wait still judges it
+        if deployments.shifts_traffic(before):
+            raise
+        return None  # a rolling service: the provider's wait and the rollout wait judge it
+
+
+def moves_traffic(rt: Runtime, env: str, before: dict[str, Any]) -> bool:
+    """ECS moves this service's traffic, or will in this update (the stack now says so)."""
+    strategy = configured(rt.stacks.config(env), rt.project_dir, "deploymentStrategy")
+    return deployments.shifts_traffic(before) or (
+        "clusterName" in before and strategy != "rolling"
+    )
 
 
 def up_following(
     rt: Runtime, env: str, message: str
 ) -> tuple[dict[str, Any], deployments.Baseline | None]:
     """`pulumi up`, showing ECS's progress while the provider waits for the service
-    deployment (blue/green, canary, linear); returns the outputs, and for those strategies
-    the service's newest deployment before the update."""
+    deployment; returns the outputs, and on ECS the service's newest deployment before."""
     before = rt.stacks.outputs(env)
     baseline = baseline_before_update(rt, env, before)
     if baseline is None:
@@ -46,6 +51,8 @@ def up_following(
         with deployments.watching(rt.aws(env), before, baseline, rt.console, rt.poll):
             return rt.stacks.up(env, message, rt.console.print), baseline
     except KeyboardInterrupt:
+        if not moves_traffic(rt, env, before):
+            raise
         raise UserError(
             f"interrupted: ECS goes on with the deployment of {env} it started. While it "
             f"moves traffic or bakes, `shipyard rollback {env}` sends every request back to "
@@ -66,7 +73,8 @@ def up_following(
 def judge_deployment(
     rt: Runtime, env: str, outputs: dict[str, Any], baseline: deployments.Baseline | None
 ) -> None:
-    """Blue/green, canary, linear: success is ECS's service deployment SUCCESSFUL."""
+    """Success is ECS's service deployment SUCCESSFUL, whatever the strategy: never only
+    "the service is stable" (a rolled-back deployment leaves it stable too)."""
     if baseline is None:
         return
     started = deployments.latest(rt.aws(env), outputs, baseline)

@@ -259,3 +259,19 @@ def test_status_shows_the_last_service_deployment_and_why_it_ended(cli, stacks, 
     (row,) = [cells for what, cells in cli.table().items() if what.startswith("last service")]
     assert "ROLLBACK_SUCCESSFUL, stage CLEAN_UP" in row[0]
     assert "shipyard-sample-prod-5xx" in row[0]
+
+
+def test_a_rolling_deployment_is_judged_by_ecs_record_too(cli, stacks, world, dev, capsys):
+    # The circuit breaker rolled it back: the service is stable again, on the old tasks.
+    outputs = stacks.envs["dev"].outputs
+    stacks.before_up["dev"] = lambda: world.service_deployment(
+        outputs, [("IN_PROGRESS", "", 0), ("ROLLBACK_SUCCESSFUL", "", 0)], "old", step=0.1,
+        rollback_reason="tasks failed to start", failed_tasks=3,
+    )  # fmt: skip
+    healthy(world)
+    stacks.git_head = "4" * 40  # a new commit to build
+    assert cli("deploy", "dev", "--yes") == UNHEALTHY
+    message = said(capsys)
+    assert "ECS's deployment of dev was rolled back" in message
+    assert "the circuit breaker counted 3 failed tasks" in message
+    assert "dev is healthy" not in cli.printed
