@@ -173,12 +173,14 @@ def instant_rollback(rt: Runtime, env: str, arn: str, yes: bool) -> int:
 
 
 def last_deployment_rows(rt: Runtime, env: str, outputs: dict[str, Any]) -> list[tuple[str, str]]:
-    if not deployments.shifts_traffic(outputs):
-        return []
+    """`status`'s row for ECS's last deployment of the service: its stage and outcome."""
+    if "clusterName" not in outputs:
+        return []  # EC2: the instance refresh row says it
+    strategy = outputs.get("deploymentStrategy") or "rolling"
     last = deployments.latest(rt.aws(env), outputs)
     if last is None:
-        return [("last service deployment", "none")]
+        return [(f"last service deployment ({strategy})", "none listed")]
     state = deployments.describe(last)
     if last.get("status") not in ("SUCCESSFUL", "IN_PROGRESS", "PENDING"):
         state += f"; why: {deployments.why(last)}"
-    return [(f"last service deployment ({outputs['deploymentStrategy']})", state)]
+    return [(f"last service deployment ({strategy})", state)]

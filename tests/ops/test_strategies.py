@@ -275,3 +275,11 @@ def test_a_rolling_deployment_is_judged_by_ecs_record_too(cli, stacks, world, de
     assert "ECS's deployment of dev was rolled back" in message
     assert "the circuit breaker counted 3 failed tasks" in message
     assert "dev is healthy" not in cli.printed
+
+
+def test_status_shows_a_rolling_services_last_deployment_too(cli, stacks, world, dev):
+    outputs = stacks.envs["dev"].outputs
+    world.service_deployment(outputs, [("SUCCESSFUL", "", 0)], "old")
+    healthy(world)
+    assert cli("status", "dev") == OK
+    assert cli.table()["last service deployment (rolling)"][0].startswith("SUCCESSFUL")
