@@ -148,7 +148,7 @@ def zone_names(settings: Settings) -> tuple[str, ...]:
 
 
 
-def ecs_moves_traffic(settings: Settings, account: str, region: str) -> bool:
+def live_service_moves_traffic(settings: Settings, account: str, region: str) -> bool:
     """Has ECS taken over the service's target groups (it runs blue/green, canary or linear
     already)? Only then may Pulumi leave `loadBalancers` to ECS: a service switching from
     rolling must first be given the second group, the rules and the role."""

@@ -33,9 +33,9 @@ from components.web_acl import WebFirewall, WebFirewallArgs
 from container import ContainerSpec, container_environment
 from lookups import (
     deployed_digest,
-    ecs_moves_traffic,
     environment_key,
     hosted_zone,
+    live_service_moves_traffic,
     service_repository,
     zone_names,
 )
@@ -295,7 +295,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         secret_grant=secrets.grant,
     )
     traffic = traffic_shifting(load_balancer)
-    owned = traffic is not None and ecs_moves_traffic(settings, account, region)
+    owned = traffic is not None and live_service_moves_traffic(settings, account, region)
     compute, compute_outputs = build_compute(settings, placement, traffic, owned)
     release_parameter = naming.release_parameter_name(settings.service_name, settings.environment)
     ReleaseRecord(

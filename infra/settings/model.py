@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import naming
 from secret_references import SecretReference
+from shipyard_cli.model import ecs_moves_traffic
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,7 @@ class Settings:
 
     @property
     def ecs_moves_traffic(self) -> bool:
-        """ECS moves traffic between two target groups: every strategy but rolling, on ECS
-        (on EC2 they are instance refresh checkpoints)."""
-        return self.target == "ecs" and self.deployment.strategy != "rolling"
+        return ecs_moves_traffic(self.target, self.deployment.strategy)
 
 
 @dataclass(frozen=True)

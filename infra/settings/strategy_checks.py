@@ -9,6 +9,7 @@ from policy.rules import LISTENER_PORTS  # the load balancer's own: HTTP, HTTPS
 from settings import aws_limits
 from settings.checks import Check, Problems, Values, between, for_target, one_of
 from settings.keys import path
+from shipyard_cli import model
 
 # The widest range the test listener admits: several blocks of this size cannot add up to
 # the internet within a security group's 60 rules (two /1 blocks would).
@@ -16,8 +17,7 @@ SMALLEST_TEST_PREFIX = 16
 
 
 def ecs_moves_traffic(values: Values) -> bool:
-    """ECS moves traffic between two target groups, with a test listener."""
-    return values["target"] == "ecs" and values["deploymentStrategy"] != "rolling"
+    return model.ecs_moves_traffic(values["target"], values["deploymentStrategy"])
 
 
 def ec2_strategy(values: Values) -> Problems:

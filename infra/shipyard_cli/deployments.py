@@ -16,6 +16,7 @@ from rich.console import Console
 
 from shipyard_cli.aws import Aws
 from shipyard_cli.errors import UNHEALTHY, UserError
+from shipyard_cli.model import ecs_moves_traffic
 
 TERMINAL = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
 # A deployment that `shipyard rollback` can still stop: its previous revision still runs.
@@ -26,7 +27,7 @@ def shifts_traffic(outputs: dict[str, Any]) -> bool:
     """Does ECS move traffic between two target groups for this environment, as the stack
     last deployed it?"""
     strategy = outputs.get("deploymentStrategy") or "rolling"
-    return outputs.get("target", "ecs") == "ecs" and strategy != "rolling"
+    return ecs_moves_traffic(outputs.get("target", "ecs"), strategy)
 
 
 def describe(deployment: dict[str, Any]) -> str:

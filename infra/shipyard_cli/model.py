@@ -20,6 +20,13 @@ DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 IMAGE_SOURCE_KEY = "shipyard:imageSource"
 
 
+def ecs_moves_traffic(target: str, strategy: str) -> bool:
+    """ECS moves the service's traffic between two target groups: every deployment strategy
+    but rolling, on ECS (on EC2 they are instance refresh checkpoints). The one rule the
+    program, its settings and the CLI share."""
+    return target == "ecs" and strategy != "rolling"
+
+
 @dataclass(frozen=True)
 class PlannedStep:
     """One resource step of a preview (from the engine's resource pre-events)."""

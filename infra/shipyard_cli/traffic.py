@@ -9,7 +9,7 @@ from typing import Any
 
 from shipyard_cli import deployments, health
 from shipyard_cli.errors import INTERRUPTED, OK, UNHEALTHY, UserError
-from shipyard_cli.model import IMAGE_DIGEST_KEY
+from shipyard_cli.model import IMAGE_DIGEST_KEY, ecs_moves_traffic
 from shipyard_cli.pins import pin_command, revert_pin
 from shipyard_cli.runtime import Runtime, confirm
 from shipyard_cli.stack_files import configured
@@ -34,7 +34,7 @@ def moves_traffic(rt: Runtime, env: str, before: dict[str, Any]) -> bool:
     """ECS moves this service's traffic, or will in this update (the stack now says so)."""
     strategy = configured(rt.stacks.config(env), rt.project_dir, "deploymentStrategy")
     return deployments.shifts_traffic(before) or (
-        "clusterName" in before and strategy != "rolling"
+        "clusterName" in before and ecs_moves_traffic("ecs", strategy)
     )
 
 
