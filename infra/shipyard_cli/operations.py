@@ -129,12 +129,12 @@ def deploy_image(rt: Runtime, env: str, digest: str, yes: bool, replace_rollback
             exit_code=USAGE,
         )
     outputs = rt.stacks.outputs(env)
+    config = rt.stacks.config(env)
     if outputs.get("image"):
         live = releases.live_digest(outputs)
         if digest == live:
             rt.console.print(f"{env} already runs {digest}; nothing to deploy", highlight=False)
             return OK
-        config = rt.stacks.config(env)
         held = config.get(IMAGE_SOURCE_KEY) == "release" and config.get(IMAGE_DIGEST_KEY) == live
         if held and not replace_rollback:
             # A release stack's pin lasts one update; one still naming what runs was left by
@@ -156,10 +156,10 @@ def deploy_image(rt: Runtime, env: str, digest: str, yes: bool, replace_rollback
                 f"{digest[:19]} would replace it, so nothing was changed. If this image has "
                 "the fix, deploy it with --replace-rollback"
             )
-    repository = configured_repository(rt, rt.stacks.config(env))
+    repository = configured_repository(rt, config)
     _require_in_ecr(rt.aws(env), repository, digest, env, ran_here=False)
     rt.console.print(f"deploying {digest} to {env}; building nothing", highlight=False)
-    return pin_and_deploy(rt, env, digest, "deploy", yes)
+    return pin_and_deploy(rt, env, digest, "deploy", yes, outputs)
 
 
 def restart(rt: Runtime, env: str, yes: bool) -> int:
@@ -239,11 +239,19 @@ def show_releases(rt: Runtime, env: str) -> int:
     return OK
 
 
-def pin_and_deploy(rt: Runtime, env: str, digest: str, reason: str, yes: bool) -> int:
+def pin_and_deploy(
+    rt: Runtime,
+    env: str,
+    digest: str,
+    reason: str,
+    yes: bool,
+    deployed: dict[str, Any] | None = None,
+) -> int:
     """Pin `digest`, preview, update and wait; a pin that is not deployed is reverted.
 
     Whatever happens, the pin ends up equal to what is deployed, or the message says exactly
-    how they differ and the command that puts it right.
+    how they differ and the command that puts it right. `deployed`: the stack's outputs, when
+    the caller has just read them.
     """
     config = rt.stacks.config(env)
     previous = config.get(IMAGE_DIGEST_KEY)
@@ -258,7 +266,9 @@ def pin_and_deploy(rt: Runtime, env: str, digest: str, reason: str, yes: bool) -
         confirm(rt, f"{reason.capitalize()} {env} to {digest[:19]}?", yes)
         # Looked up again: the image may have expired or been deleted while this ran.
         _require_in_ecr(rt.aws(env), repository, digest, env)
-        outputs, baseline = traffic.up_following(rt, env, f"shipyard {reason} {env} to {digest}")
+        outputs, baseline = traffic.up_following(
+            rt, env, f"shipyard {reason} {env} to {digest}", deployed
+        )
     except KeyboardInterrupt:
         raise UserError(
             f"interrupted; {revert_pin(rt, env, previous, digest)}", exit_code=INTERRUPTED
@@ -328,15 +338,14 @@ def _require_in_ecr(
 
 def rollback(rt: Runtime, env: str, to: str | None, yes: bool) -> int:
     rt.check_environment(env)
-    if to is None:
-        outputs = rt.deployed_outputs(env)
-        if deployments.shifts_traffic(outputs):
-            active = rt.aws(env).service_deployments(
-                outputs["clusterName"], outputs["serviceName"], deployments.STOPPABLE
-            )
-            if active:
-                return traffic.instant_rollback(rt, env, active[0]["serviceDeploymentArn"], yes)
-    history, outputs = release_list(rt, env)
+    outputs = rt.deployed_outputs(env)
+    if to is None and deployments.shifts_traffic(outputs):
+        active = rt.aws(env).service_deployments(
+            outputs["clusterName"], outputs["serviceName"], deployments.STOPPABLE
+        )
+        if active:
+            return traffic.instant_rollback(rt, env, active[0]["serviceDeploymentArn"], yes)
+    history = _release_history(rt, env, outputs)
     live = releases.live_digest(outputs)
     chosen = releases.choose_rollback(history, live, to)
     digest = chosen if isinstance(chosen, str) else chosen.digest
@@ -347,7 +356,7 @@ def rollback(rt: Runtime, env: str, to: str | None, yes: bool) -> int:
     _require_in_ecr(rt.aws(env), repository_name(outputs), digest, env, ran_here=known)
     label = f"release {chosen.number}" if isinstance(chosen, releases.Release) else digest[:19]
     rt.console.print(f"rolling {env} back from {live[:19]} to {label} ({digest}); building nothing")
-    return pin_and_deploy(rt, env, digest, "rollback", yes)
+    return pin_and_deploy(rt, env, digest, "rollback", yes, outputs)
 
 
 def promote(rt: Runtime, source: str, target: str, yes: bool) -> int:

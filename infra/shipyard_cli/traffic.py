@@ -39,11 +39,12 @@ def moves_traffic(rt: Runtime, env: str, before: dict[str, Any]) -> bool:
 
 
 def up_following(
-    rt: Runtime, env: str, message: str
+    rt: Runtime, env: str, message: str, before: dict[str, Any] | None = None
 ) -> tuple[dict[str, Any], deployments.Baseline | None]:
     """`pulumi up`, showing ECS's progress while the provider waits for the service
-    deployment; returns the outputs, and on ECS the service's newest deployment before."""
-    before = rt.stacks.outputs(env)
+    deployment; returns the outputs, and on ECS the service's newest deployment before.
+    `before`: the stack's outputs, when the caller has just read them."""
+    before = rt.stacks.outputs(env) if before is None else before
     baseline = baseline_before_update(rt, env, before)
     if baseline is None:
         return rt.stacks.up(env, message, rt.console.print), None
