@@ -20,7 +20,7 @@ from typing import Any
 
 from components.ec2_service import refresh_waves  # the program's own (infra/ on sys.path)
 from devtools.pulumi_mocks import Evaluation
-from strategies import linear_steps
+from strategies import shifting_minutes
 
 AWS_DEFAULT_INTERVAL = 30
 AWS_DEFAULT_HEALTHY_THRESHOLD = 5
@@ -190,17 +190,15 @@ def strategy_times(
         return StrategyTimes(strategy, healthy, all_requests, None, alarm + redeploy, redeploy,
                              100.0)  # fmt: skip
     first = healthy + shift
-    if strategy == "canary":
-        canary = configuration["canaryConfiguration"]
-        held = float(canary["canaryBakeTimeInMinutes"]) * 60
-        exposed = float(canary["canaryPercent"])
-    elif strategy == "linear":
-        linear = configuration["linearConfiguration"]
-        exposed = float(linear["stepPercent"])
-        steps = linear_steps(int(exposed))
-        held = (steps - 1) * float(linear["stepBakeTimeInMinutes"]) * 60
-    else:
-        held, exposed = 0.0, 100.0
+    canary = configuration.get("canaryConfiguration") or {}
+    linear = configuration.get("linearConfiguration") or {}
+    exposed = float(canary.get("canaryPercent") or linear.get("stepPercent") or 100)
+    held = 60 * shifting_minutes(
+        strategy,
+        float(canary.get("canaryBakeTimeInMinutes") or 0),
+        int(float(linear.get("stepPercent") or 100)),
+        float(linear.get("stepBakeTimeInMinutes") or 0),
+    )
     all_requests = first + held
     return StrategyTimes(strategy, first, all_requests, shift, alarm + shift, all_requests,
                          exposed)  # fmt: skip

@@ -54,18 +54,30 @@ def linear_steps(step_percent: int) -> int:
     return math.ceil(100 / step_percent)
 
 
-def held_minutes(deployment: DeploymentSettings) -> int:
-    """Minutes a deployment waits on purpose: canary or linear bakes between shifts, then the
-    bake with the previous revision still running. No step bake follows the last step."""
-    strategy = deployment.strategy
+def shifting_minutes(
+    strategy: str, canary_bake_minutes: float, step_percent: int, step_minutes: float
+) -> float:
+    """Minutes from the first production request on the new revision to the last: the
+    canary's bake, or the bakes between linear steps (none follows the last step)."""
     if strategy == "canary":
-        return deployment.canary_bake_minutes + deployment.bake_minutes
+        return canary_bake_minutes
     if strategy == "linear":
-        steps = linear_steps(deployment.linear_step_percent)
-        return (steps - 1) * deployment.linear_step_minutes + deployment.bake_minutes
-    if strategy == "blue_green":
-        return deployment.bake_minutes
+        return (linear_steps(step_percent) - 1) * step_minutes
     return 0
+
+
+def held_minutes(deployment: DeploymentSettings) -> int:
+    """Minutes a deployment waits on purpose: while traffic shifts, then the bake with the
+    previous revision still running."""
+    if deployment.strategy == "rolling":
+        return 0
+    shifting = shifting_minutes(
+        deployment.strategy,
+        deployment.canary_bake_minutes,
+        deployment.linear_step_percent,
+        deployment.linear_step_minutes,
+    )
+    return int(shifting) + deployment.bake_minutes
 
 
 def provider_timeout(deployment: DeploymentSettings) -> str:
