@@ -65,6 +65,9 @@ EC2_STRATEGIES = ("rolling", "canary", "linear")
 BAKE_MINUTES = (0, 1440)  # bakeTimeInMinutes, canaryBakeTimeInMinutes, stepBakeTimeInMinutes
 CANARY_PERCENT = (1, 100)  # ECS takes 0.1-100.0; a Pulumi config integer, whole percents
 LINEAR_STEP_PERCENT = (3, 100)
+# Inbound rules of a security group (AWS's default quota is 60): the load balancer's group
+# holds one per listener port, and one per test listener range.
+TEST_LISTENER_RANGES = 50
 # Instance refresh checkpoints: the delay between two, in seconds (the longest bake,
 # 1440 minutes, is within it; a test keeps it so).
 CHECKPOINT_DELAY_SECONDS = (0, 172800)

@@ -43,6 +43,12 @@ def test_listener_port(values: Values) -> Problems:
 
 def test_listener_cidrs(values: Values) -> Problems:
     problems = []
+    if len(values["testListenerCidrs"]) > aws_limits.TEST_LISTENER_RANGES:
+        problems.append(
+            f"{path('testListenerCidrs')}: {len(values['testListenerCidrs'])} ranges; the load "
+            f"balancer's security group takes 60 inbound rules (AWS's default quota), its "
+            f"listeners' among them, so list at most {aws_limits.TEST_LISTENER_RANGES}"
+        )
     seen: set[ipaddress.IPv4Network] = set()
     for entry in values["testListenerCidrs"]:
         try:

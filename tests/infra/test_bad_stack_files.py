@@ -7,6 +7,7 @@ SettingsError that names the key path and says what is allowed, with nothing reg
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pytest
@@ -301,6 +302,10 @@ CASES = {
                                                 "0.0.0.0/1 is too wide (/1)",
                                                 {"shipyard:testListenerCidrs":
                                                  '["0.0.0.0/1", "128.0.0.0/1"]'}, "staging"),
+    "test-listener-too-many-ranges": Bad(
+        "shipyard:testListenerCidrs", "list at most 50",
+        {"shipyard:testListenerCidrs": json.dumps([f"198.51.{n}.0/24" for n in range(51)])},
+        "staging"),
     "test-listener-a-15": Bad("shipyard:testListenerCidrs", "is too wide (/15)",
                               {"shipyard:testListenerCidrs": '["198.50.0.0/15"]'}, "staging"),
     "test-listener-bad-cidr": Bad("shipyard:testListenerCidrs", "is not an IPv4 CIDR block",
