@@ -192,7 +192,10 @@ def rollback_command(
     yes: Yes = False,
     timeout: Timeout = None,
 ) -> int:
-    """Put the environment back on an earlier image. Builds nothing."""
+    """Put the environment back on an earlier image. Builds nothing.
+
+    During a blue/green, canary or linear deployment (or its bake) it stops it instead.
+    """
     from shipyard_cli import operations
 
     return interruptible(operations.rollback, runtime(ctx, timeout), env, to, yes)
