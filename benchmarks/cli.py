@@ -7,24 +7,19 @@ computed from the real program under Pulumi mocks.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import logging
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "infra")]
 
-from moto.server import ThreadedMotoServer  # noqa: E402
 from rich.console import Console  # noqa: E402
 
-from devtools.aws_world import REPOSITORY, World  # noqa: E402
+from devtools.aws_world import REPOSITORY, World, moto_server  # noqa: E402
 from devtools.fake_stacks import FakeStacks  # noqa: E402
 from shipyard_cli import summary  # noqa: E402
 from shipyard_cli.main import main  # noqa: E402
@@ -52,21 +47,6 @@ def startup() -> None:
     print(f"  shipyard --help       {help_time * 1000:7.1f} ms  (x{ratio:.1f} of bare Python)")
 
 
-@contextlib.contextmanager
-def fresh_moto() -> Iterator[str]:
-    """moto on 127.0.0.1, emptied afterwards (its backends outlive the server)."""
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    try:
-        yield endpoint
-    finally:
-        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
-        server.stop()
-
-
 def timed_rollback(world: World, stacks: FakeStacks) -> tuple[int, float]:
     """`shipyard rollback prod --yes`, answered yes; its exit code and wall time."""
     runtime = Runtime(
@@ -83,7 +63,7 @@ def timed_rollback(world: World, stacks: FakeStacks) -> tuple[int, float]:
 
 
 def rollback() -> None:
-    with fresh_moto() as endpoint:
+    with moto_server() as endpoint:
         world = World(endpoint)
         stacks = FakeStacks(world)
         stacks.add("prod", world.ecs_environment("prod"))
@@ -121,7 +101,7 @@ def rollback() -> None:
 def instant_rollback() -> None:
     """prod on canary, rolled back while its deployment bakes. ECS's own time to move the
     weights back is scripted as 0 here: the figure is what shipyard adds to it."""
-    with fresh_moto() as endpoint:
+    with moto_server() as endpoint:
         world = World(endpoint)
         stacks = FakeStacks(world)
         outputs = world.ecs_environment("prod", strategy="canary")

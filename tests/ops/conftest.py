@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import io
-import logging
 import re
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from moto.server import ThreadedMotoServer
 from rich.console import Console
 
-from devtools.aws_world import World
+from devtools.aws_world import World, moto_server, reset_moto
 from devtools.fake_stacks import FakeStacks
 from shipyard_cli.main import main
 from shipyard_cli.operations import Runtime
@@ -21,18 +18,13 @@ from shipyard_cli.operations import Runtime
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
 def world(moto_endpoint) -> World:
-    request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=10).close()
+    reset_moto(moto_endpoint)
     return World(moto_endpoint)
 
 
