@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -417,11 +418,11 @@ class World:
         failed_tasks: int = 0,
     ) -> list[dict[str, Any]]:
         """An ECS service deployment, which moto lacks, starting now: each (status, lifecycle
-        stage, % of production traffic new) of `stages` lasts `step` seconds, and the last
-        stays. StopServiceDeployment (refused with `refuse_stop`, if given) starts a rollback
-        of a few steps that ends `rollback_ends`. The previous revision runs
-        `previous_image`, the new one `new_image`. Returns the stop requests made, as they
-        reach AWS."""
+        stage, % of production traffic new) of `stages` lasts at least `step` seconds (see
+        `_Pace`; 0: the last at once), and the last stays. StopServiceDeployment (refused
+        with `refuse_stop`, if given) starts a rollback of a few steps that ends
+        `rollback_ends`. The previous revision runs `previous_image`, the new one
+        `new_image`. Returns the stop requests made, as they reach AWS."""
         ecs = self.client("ecs")
 
         def task_definition(image: str) -> str:
@@ -438,18 +439,15 @@ class World:
         target = f"{base}:service-revision/{service}/{self._deployments}-to"
         runs = {revision: task_definition(previous_image),
                 target: task_definition(new_image or "new")}  # fmt: skip
-        script: dict[str, Any] = {
-            "stages": list(stages), "since": time.monotonic(), "reason": rollback_reason
-        }
+        pace = _Pace(stages, step)
+        script = {"reason": rollback_reason}
         # Stamped by AWS's clock, here ten minutes behind the local one: the CLI must find
         # the deployment an update started without comparing clocks.
         created = datetime.now(UTC) - timedelta(minutes=10)
         stops: list[dict[str, Any]] = []
 
-        def now() -> dict[str, Any]:
-            elapsed = time.monotonic() - script["since"]
-            position = int(elapsed / step) if step > 0 else len(script["stages"])
-            status, stage, weight = script["stages"][min(position, len(script["stages"]) - 1)]
+        def now(telling: bool = False) -> dict[str, Any]:
+            status, stage, weight = pace.current(telling)
             deployment = {
                 "serviceDeploymentArn": arn, "status": status, "lifecycleStage": stage,
                 "createdAt": created, "sourceServiceRevisions": [{"arn": revision}] * sources,
@@ -485,13 +483,13 @@ class World:
             if refuse_stop:
                 error = {"Code": refuse_stop, "Message": f"injected {refuse_stop}"}
                 return AWSResponse(None, 400, {}, None), {"Error": error}
-            script["stages"] = [
+            pace.restart([
                 ("ROLLBACK_REQUESTED", "PRODUCTION_TRAFFIC_SHIFT", now()["targetServiceRevision"][
                     "requestedProductionTrafficWeight"]),
                 ("ROLLBACK_IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT", 0),
                 (rollback_ends, "CLEAN_UP", 0),
-            ]  # fmt: skip
-            script["since"], script["reason"] = time.monotonic(), ""
+            ])  # fmt: skip
+            script["reason"] = ""
             return AWSResponse(None, 200, {}, None), {"serviceDeploymentArn": arn}
 
         def revisions(params: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -508,7 +506,7 @@ class World:
         handlers: list[tuple[str, Callable[..., Any]]] = [
             ("before-call.ecs.ListServiceDeployments", answer(listing)),
             ("before-call.ecs.DescribeServiceDeployments",
-             answer(lambda **_: {"serviceDeployments": [now()], "failures": []})),
+             answer(lambda **_: {"serviceDeployments": [now(telling=True)], "failures": []})),
             ("before-call.ecs.DescribeServiceRevisions", answer(revisions)),
             ("before-parameter-build.ecs.StopServiceDeployment", remember),
             ("before-call.ecs.StopServiceDeployment", lambda **_: stop(dict(pending_stop))),
@@ -555,6 +553,42 @@ def _parsed(change: Callable[[dict], None]) -> Callable[..., None]:
         change(parsed)
 
     return handler
+
+
+class _Pace:
+    """Which stage a scripted service deployment is at. A stage lasts at least `step`
+    seconds, and is not left before every poller still running (the CLI's watcher thread,
+    the provider's wait, the follower) has been told it by DescribeServiceDeployments: what
+    each of them shows then depends on the order of events, not on how fast the machine is.
+    With `step` 0 the last stage answers at once."""
+
+    def __init__(self, stages: list[tuple[str, str, float]], step: float) -> None:
+        self.step = step
+        self._lock = threading.Lock()
+        self.restart(stages)
+
+    def restart(self, stages: list[tuple[str, str, float]]) -> None:
+        self.stages = list(stages)
+        self.position = 0 if self.step > 0 else len(self.stages) - 1
+        self.since = time.monotonic()
+        self.told: dict[threading.Thread, int] = {}
+
+    def current(self, telling: bool) -> tuple[str, str, float]:
+        with self._lock:
+            while (
+                self.position < len(self.stages) - 1
+                and time.monotonic() - self.since >= self.step
+                and all(
+                    told >= self.position
+                    for poller, told in self.told.items()
+                    if poller.is_alive()
+                )
+            ):
+                self.position += 1
+                self.since = time.monotonic()
+            if telling:
+                self.told[threading.current_thread()] = self.position
+            return self.stages[self.position]
 
 
 class _Raw:

@@ -89,8 +89,8 @@ class FakeStacks:
         # As pulumi-aws's wait_for_steady_state: the update waits for ECS's deployment. Off,
         # it returns as soon as ECS took the change (what the CLI must judge on its own).
         self.provider_waits = True
-        # Ctrl-C after this many polls of that wait, by environment.
-        self.interrupt_wait_after: dict[str, int] = {}
+        # Ctrl-C when that wait is told a deployment this is true of, by environment.
+        self.interrupt_wait_at: dict[str, Callable[[dict[str, Any]], bool]] = {}
         self.after_up: dict[str, Callable[[], None]] = {}
         # Failures of the next config writes: None lets a write through.
         self.config_faults: dict[str, list[BaseException | None]] = {}
@@ -282,14 +282,13 @@ class FakeStacks:
         briefs = aws.service_deployments(outputs["clusterName"], outputs["serviceName"])
         if not briefs:
             return
-        polls = 0
+        interrupted_at = self.interrupt_wait_at.get(env, lambda _: False)
         while True:
             deployment = aws.service_deployment(briefs[0]["serviceDeploymentArn"])
+            if interrupted_at(deployment):
+                raise KeyboardInterrupt
             if deployment["status"] in TERMINAL:
                 break
-            polls += 1
-            if polls > self.interrupt_wait_after.get(env, polls):
-                raise KeyboardInterrupt
             time.sleep(0.05)
         if deployment["status"] != "SUCCESSFUL":
             self.record(env, "update", "failed")

@@ -175,8 +175,12 @@ def test_ctrl_c_while_ecs_moves_traffic_says_how_to_roll_back_and_reverts_the_pi
     stacks.before_up["prod"] = lambda: stops.extend(
         world.service_deployment(outputs, CANARY, image(outputs, digests[1]), step=0.2)
     )
-    # Ctrl-C reaches `pulumi up` while the provider waits, with 10% of traffic moved.
-    stacks.interrupt_wait_after["prod"] = 5
+    # Ctrl-C reaches `pulumi up` while the provider waits and ECS moves the traffic, after
+    # the watcher was told of the 10% step.
+    stacks.interrupt_wait_at["prod"] = (
+        lambda deployment: deployment["targetServiceRevision"]["requestedProductionTrafficWeight"]
+        == 100
+    )
     assert cli("deploy", "prod", "--image", new, "--yes") == INTERRUPTED
     assert "10% of production traffic new" in cli.printed
     message = said(capsys)
