@@ -196,8 +196,9 @@ def test_the_cli_judges_ecs_deployment_itself_when_the_update_returns_early(
     outputs, digests = prod
     new = world.push_image("judged")
     stacks.provider_waits = False  # `pulumi up` ends as soon as ECS took the change
+    # The CLI's own follower then waits, within the tests' 1 s: short steps.
     stacks.before_up["prod"] = lambda: world.service_deployment(
-        outputs, ALARMED, image(outputs, digests[1]), step=0.2,
+        outputs, ALARMED, image(outputs, digests[1]), step=0.1,
         rollback_reason="CloudWatch alarm shipyard-sample-prod-5xx went into ALARM",
     )  # fmt: skip
     assert cli("deploy", "prod", "--image", new, "--yes") == UNHEALTHY
