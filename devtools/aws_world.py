@@ -575,7 +575,7 @@ class _Pace:
 
     def current(self, telling: bool) -> tuple[str, str, float]:
         with self._lock:
-            while (
+            if (
                 self.position < len(self.stages) - 1
                 and time.monotonic() - self.since >= self.step
                 and all(
