@@ -8,8 +8,6 @@ requests.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pulumi
 import pulumi_aws as aws
 
@@ -18,24 +16,20 @@ from components.deploy_access import DeployAccess, DeployAccessArgs, DeployTarge
 from components.environment_key import EnvironmentKeyArgs, environment_key, images_key
 from components.repository import ServiceRepository, ServiceRepositoryArgs
 from settings import ServiceStackSettings
-from settings.keys import NAMESPACE
 from settings.model import deploy_entry
-from shipyard_cli.stack_files import project_name, read_stack_config
+from settings.service_checks import stack_domain
+from shipyard_cli.stack_files import program_project_dir
 from tagging import tag_every_resource
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def deploy_targets(settings: ServiceStackSettings) -> list[DeployTarget]:
     """Each entry of deployEnvironments: `stack`, or `stack=github-environment`, with the
     domain its stack file names (its deploy role may write that name's DNS records)."""
+    project_dir = program_project_dir()
     targets = []
     for entry in settings.deploy_environments:
         stack, github_environment = deploy_entry(entry)
-        config = read_stack_config(
-            PROJECT_DIR / "stacks" / f"Pulumi.{stack}.yaml", project_name(PROJECT_DIR)
-        )
-        domain = config.get(f"{NAMESPACE}:domainName", "")
+        domain = stack_domain(project_dir, stack)
         targets.append(DeployTarget(stack, github_environment or stack, domain))
     return targets
 

@@ -7,9 +7,16 @@ from pathlib import Path
 
 import naming
 from settings.checks import Check, Problems, Values, between, matches
+from settings.edge_checks import in_zone
 from settings.keys import NAMESPACE, path
 from settings.model import deploy_entry
-from shipyard_cli.stack_files import StackFileError, project_name, read_stack_config, stack_names
+from shipyard_cli.stack_files import (
+    StackFileError,
+    program_project_dir,
+    project_name,
+    read_stack_config,
+    stack_names,
+)
 
 GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 
@@ -52,7 +59,7 @@ def deploy_stacks(values: Values) -> list[str]:
 def deploy_environments(values: Values) -> Problems:
     """Each deploy role is for an environment that has a stack file; none twice."""
     problems, seen = [], set()
-    known = set(stack_names(Path.cwd()))  # Pulumi runs the program from the project directory
+    known = set(stack_names(program_project_dir()))
     for entry in values["deployEnvironments"]:
         env, github_environment = deploy_entry(entry)
         if re.search(r"[*?\[\]]", github_environment) or (
@@ -96,21 +103,28 @@ def deploy_environments(values: Values) -> Problems:
     return problems
 
 
+def stack_domain(project_dir: Path, stack: str) -> str:
+    """The domainName a stack's file sets; '' for none."""
+    config = read_stack_config(
+        project_dir / "stacks" / f"Pulumi.{stack}.yaml", project_name(project_dir)
+    )
+    return str(config.get(f"{NAMESPACE}:domainName", ""))
+
+
 def environment_domains(values: Values) -> Problems:
     """Each deploy role may write the DNS names of its environment's domain and anything
     under `_*.` of it: two environments' domains must be neither equal nor nested."""
-    project_dir = Path.cwd()  # Pulumi runs the program from the project directory
+    project_dir = program_project_dir()
     domains = {}
     for env in deploy_stacks(values):
-        stack_file = project_dir / "stacks" / f"Pulumi.{env}.yaml"
-        if not stack_file.is_file():
+        if not (project_dir / "stacks" / f"Pulumi.{env}.yaml").is_file():
             continue  # deploy_environments says so
         try:
-            config = read_stack_config(stack_file, project_name(project_dir))
+            domain = stack_domain(project_dir, env)
         except StackFileError:
             continue  # shipyard validate says what is wrong with it
-        if config.get(f"{NAMESPACE}:domainName"):
-            domains[env] = config[f"{NAMESPACE}:domainName"].lower()
+        if domain:
+            domains[env] = domain.lower()
     return [
         f"{path('deployEnvironments')}: {env}'s domain {domain} is {other}'s "
         f"({other_domain}) or under it, so {env}'s deploy role could rewrite {other}'s DNS "
@@ -118,7 +132,7 @@ def environment_domains(values: Values) -> Problems:
         "app.example.com"
         for env, domain in sorted(domains.items())
         for other, other_domain in sorted(domains.items())
-        if other != env and (domain == other_domain or domain.endswith(f".{other_domain}"))
+        if other != env and in_zone(domain, other_domain)
     ]
 
 

@@ -169,6 +169,14 @@ def _config_block(path: Path, project: str) -> dict[str, Any]:
     }
 
 
+def program_project_dir() -> Path:
+    """The project of the running Pulumi program: the nearest directory holding Pulumi.yaml,
+    from the working directory up. Pulumi starts a program in its project directory, or in
+    `main` (infra/) where Pulumi.yaml sets it (pulumi/pulumi#20305)."""
+    here = Path.cwd()
+    return next((path for path in (here, *here.parents) if (path / "Pulumi.yaml").is_file()), here)
+
+
 def stack_names(project_dir: Path) -> list[str]:
     """Every stack with a stack file: stacks/Pulumi.<name>.yaml."""
     return sorted(

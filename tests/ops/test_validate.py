@@ -176,3 +176,24 @@ def test_a_key_encrypted_in_the_stack_file_other_than_secret_values_is_refused(p
     assert code == FAILED
     said = "shipyard:environmentVariables: set as a secret, but shipyard puts it in plain"
     assert said in printed
+
+
+def test_the_service_stack_finds_its_project_when_pulumi_starts_it_in_main(project, monkeypatch):
+    # Pulumi.yaml sets `main: infra/`, and Pulumi may start the program there: the stack
+    # files are still found, for the deploy roles' domains and the checks on them.
+    from service_stack import deploy_targets
+    from settings.parse import SettingsError, parse_settings
+
+    # (The copy's infra/ links to the checkout's, so a directory of its own stands in for it.)
+    (project / "main").mkdir()
+    monkeypatch.chdir(project / "main")
+    shared = pulumi_mocks.stack_config("shared", project)
+    settings = parse_settings("shared", shared)
+    targets = {target.stack: target.domain_name for target in deploy_targets(settings)}
+    assert targets == {"dev": "", "staging": "", "prod": "app.example.com", "qa": ""}
+    path = project / "stacks" / "Pulumi.staging.yaml"
+    path.write_text(path.read_text() + "  shipyard:domainName: staging.app.example.com\n")
+    with pytest.raises(
+        SettingsError, match=r"staging's domain staging\.app\.example\.com is prod's"
+    ):
+        parse_settings("shared", shared)
