@@ -175,12 +175,16 @@ def restart(rt: Runtime, env: str, yes: bool) -> int:
     else:
         what = f"start a new deployment of ECS service {outputs['serviceName']}"
     confirm(rt, f"Restart {env}: {what}, on the image it runs?", yes)
+    # ECS's deployment of the restart is judged like an update's (blue/green, canary and
+    # linear have no other rollout wait).
+    baseline = traffic.baseline_before_update(rt, env, outputs)
     if outputs.get("target") == "ec2":
         aws.replace_instances(group, _refresh_preferences(rt, env))
     else:
         aws.restart_ecs_service(outputs["clusterName"], outputs["serviceName"])
     rt.console.print(f"restarting {env}: {what}", highlight=False)
-    return _wait(rt, env, outputs, f"{outputs['image'].split('@')[-1][:19]} (restarted)")
+    restarted = f"{outputs['image'].split('@')[-1][:19]} (restarted)"
+    return _wait(rt, env, outputs, restarted, baseline)
 
 
 def _refresh_preferences(rt: Runtime, env: str) -> dict[str, Any]:

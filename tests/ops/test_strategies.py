@@ -177,9 +177,8 @@ def test_ctrl_c_while_ecs_moves_traffic_says_how_to_roll_back_and_reverts_the_pi
     )
     # Ctrl-C reaches `pulumi up` while the provider waits and ECS moves the traffic, after
     # the watcher was told of the 10% step.
-    stacks.interrupt_wait_at["prod"] = (
-        lambda deployment: deployment["targetServiceRevision"]["requestedProductionTrafficWeight"]
-        == 100
+    stacks.interrupt_wait_at["prod"] = lambda deployment: (
+        deployment["targetServiceRevision"]["requestedProductionTrafficWeight"] == 100
     )
     assert cli("deploy", "prod", "--image", new, "--yes") == INTERRUPTED
     assert "10% of production traffic new" in cli.printed
@@ -288,3 +287,21 @@ def test_status_shows_a_rolling_services_last_deployment_too(cli, stacks, world,
     healthy(world)
     assert cli("status", "dev") == OK
     assert cli.table()["last service deployment (rolling)"][0].startswith("SUCCESSFUL")
+
+
+@pytest.mark.parametrize(
+    ("stages", "code", "said_of_it"),
+    [(CANARY, OK, "prod is healthy"), (ALARMED, UNHEALTHY, "was rolled back")],
+)
+def test_a_restart_is_judged_by_the_deployment_ecs_starts_for_it(
+    cli, world, prod, capsys, stages, code, said_of_it
+):
+    outputs, digests = prod
+    # The new deployment ECS starts for the restart (moto starts none).
+    world.client("ecs").meta.events.register(
+        "after-call.ecs.UpdateService",
+        lambda **_: world.service_deployment(outputs, stages, image(outputs, digests[1]), step=0.1),
+    )
+    assert cli("restart", "prod", "--yes") == code
+    assert f"ECS: {stages[-1][0]}, stage {stages[-1][1]}" in cli.printed
+    assert said_of_it in cli.printed + said(capsys)
