@@ -25,7 +25,6 @@ Check = Callable[[dict[str, Any]], list[str]]
 # The stacks' build tags name every build input, so a re-push carries the same inputs.
 BUILD_TAG_FILTER = "build-*"
 LISTENER_PORTS = {80, 443}
-WORLD = {"0.0.0.0/0", "::/0"}
 # Ranges this wide count as the world: a few of them cover it (0.0.0.0/1 and 128.0.0.0/1).
 WORLD_PREFIX = {4: 8, 6: 16}
 
@@ -36,7 +35,7 @@ def _worldwide(cidr: Any) -> bool:
     try:
         network = ipaddress.ip_network(cidr, strict=False)
     except ValueError:
-        return cidr in WORLD
+        return False  # not an address range AWS would accept
     return network.prefixlen < WORLD_PREFIX[network.version]
 TLS12_POLICIES = re.compile(r"ELBSecurityPolicy-(TLS13-1-[23]|TLS-1-2|FS-1-2)")
 # ecr:GetAuthorizationToken has no resource-level permissions; AWS requires "*" for it.
@@ -235,8 +234,7 @@ def _bucket_lifecycle(props: dict[str, Any]) -> list[str]:
 
 
 def _bucket_tls_only(props: dict[str, Any]) -> list[str]:
-    statements = json.loads(props.get("policy") or "{}").get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
+    for statement in _statements(props):
         condition = (statement.get("Condition") or {}).get("Bool") or {}
         if statement.get("Effect") == "Deny" and str(
             condition.get("aws:SecureTransport")
@@ -311,8 +309,7 @@ def _launch_template_no_public_ip(props: dict[str, Any]) -> list[str]:
 
 
 def _key_policy_principals(props: dict[str, Any]) -> list[str]:
-    statements = json.loads(props.get("policy") or "{}").get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
+    for statement in _statements(props):
         principal = statement.get("Principal")
         everyone = principal == "*" or (
             isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))
@@ -320,6 +317,12 @@ def _key_policy_principals(props: dict[str, Any]) -> list[str]:
         if statement.get("Effect") == "Allow" and everyone:
             return ["the key policy allows everyone (Principal *)"]
     return []
+
+
+def _statements(props: dict[str, Any]) -> list[dict[str, Any]]:
+    """The statements of a resource's `policy` document (a single one may stand unlisted)."""
+    statements = json.loads(props.get("policy") or "{}").get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
 
 
 def _ingress_rule(props: dict[str, Any]) -> list[str]:
@@ -361,8 +364,7 @@ def _security_group_rule(props: dict[str, Any]) -> list[str]:
 
 def _iam_policy(props: dict[str, Any]) -> list[str]:
     problems = []
-    statements = json.loads(props.get("policy") or "{}").get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
+    for statement in _statements(props):
         if statement.get("Effect") != "Allow":
             continue
         actions = _as_list(statement.get("Action"))
