@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 
 from container import name_value_pairs
-from secret_references import parse_entry
+from secret_references import PULUMI, SecretReference, parse_entry
 from settings import aws_limits
 from settings.checks import Values, run_checks
 from settings.keys import KEYS, KEYS_BY_NAME, NAMESPACE, RETIRED, SERVICE, Key
@@ -173,7 +173,7 @@ def parse_settings(
             parsed[key.name] = parse_value(key, raw)
         except ValueError as error:
             # Never the value of a secret, not even to say what is wrong with it.
-            secret = key.path == SECRET_VALUES or key.path in secret_keys
+            secret = key.path == SECRET_VALUES  # the only encrypted key that gets here
             said = (
                 "is not a list of NAME=value strings (not shown: it is a secret)"
                 if secret
@@ -226,15 +226,18 @@ def build_service(stack: str, v: dict[str, Any]) -> ServiceStackSettings:
     )
 
 
-def kept_values(secrets: list[str], entries: list[str]) -> tuple[tuple[str, str], ...]:
+def kept_values(
+    secrets: tuple[SecretReference, ...], entries: list[str]
+) -> tuple[tuple[str, str], ...]:
     """(name, value) of each value Pulumi keeps. Where the stack file's values could not be
     decrypted (an offline check), a name without a readable value gets ENCRYPTED."""
     given = dict(name_value_pairs(entry for entry in entries if entry != ENCRYPTED))
-    kept = [entry for entry in secrets if "=" not in entry]
-    return tuple((name.strip(), given.get(name.strip(), ENCRYPTED)) for name in kept)
+    kept = [ref.variable for ref in secrets if ref.kind == PULUMI]
+    return tuple((name, given.get(name, ENCRYPTED)) for name in kept)
 
 
 def build(environment: str, v: dict[str, Any], aws_profile: str = "") -> Settings:
+    secrets = tuple(parse_entry(entry, v["serviceName"], environment) for entry in v["secrets"])
     return Settings(
         environment=environment,
         target=v["target"],
@@ -243,8 +246,8 @@ def build(environment: str, v: dict[str, Any], aws_profile: str = "") -> Setting
         image_source=v["imageSource"],
         image_digest=v["imageDigest"],
         environment_variables=name_value_pairs(v["environmentVariables"]),
-        secrets=tuple(parse_entry(entry, v["serviceName"], environment) for entry in v["secrets"]),
-        secret_values=kept_values(v["secrets"], v["secretValues"]),
+        secrets=secrets,
+        secret_values=kept_values(secrets, v["secretValues"]),
         container_health_check=tuple(v["containerHealthCheck"]),
         cpu=v["cpu"],
         memory=v["memory"],
