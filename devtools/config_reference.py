@@ -18,7 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "infra"))
 
 from settings import KEYS, Key  # noqa: E402
-from shipyard_cli.stack_files import PulumiYamlLoader  # noqa: E402
+from shipyard_cli.stack_files import PulumiYamlLoader, stack_file  # noqa: E402
 
 PULUMI_TYPES = {str: "string", int: "integer", bool: "boolean", list: "array"}
 SHIPPED_STACKS = ("dev", "staging", "prod", "qa", "shared")
@@ -49,7 +49,7 @@ def _shown(value: Any) -> str:
 def markdown_table() -> str:
     stacks = {
         name: yaml.load(
-            (REPO_ROOT / "stacks" / f"Pulumi.{name}.yaml").read_text(), Loader=PulumiYamlLoader
+            stack_file(REPO_ROOT, name).read_text(), Loader=PulumiYamlLoader
         )["config"]
         for name in SHIPPED_STACKS
     }

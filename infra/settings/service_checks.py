@@ -15,6 +15,7 @@ from shipyard_cli.stack_files import (
     program_project_dir,
     project_name,
     read_stack_config,
+    stack_file,
     stack_names,
 )
 
@@ -105,9 +106,7 @@ def deploy_environments(values: Values) -> Problems:
 
 def stack_domain(project_dir: Path, stack: str) -> str:
     """The domainName a stack's file sets; '' for none."""
-    config = read_stack_config(
-        project_dir / "stacks" / f"Pulumi.{stack}.yaml", project_name(project_dir)
-    )
+    config = read_stack_config(stack_file(project_dir, stack), project_name(project_dir))
     return str(config.get(f"{NAMESPACE}:domainName", ""))
 
 
@@ -117,7 +116,7 @@ def environment_domains(values: Values) -> Problems:
     project_dir = program_project_dir()
     domains = {}
     for env in deploy_stacks(values):
-        if not (project_dir / "stacks" / f"Pulumi.{env}.yaml").is_file():
+        if not stack_file(project_dir, env).is_file():
             continue  # deploy_environments says so
         try:
             domain = stack_domain(project_dir, env)

@@ -38,6 +38,7 @@ from shipyard_cli.stack_files import (
     project_name,
     read_stack_config,
     secure_keys,
+    stack_file,
 )
 
 ACCOUNT = "123456789012"
@@ -344,11 +345,7 @@ class Evaluation:
 def stack_config(stack: str, project_dir: Path = CHECKOUT_DIR) -> dict[str, str]:
     """The `config:` block of stacks/Pulumi.<stack>.yaml, as Pulumi reads it (strings;
     encrypted values as stack_files.ENCRYPTED, since nothing here can decrypt them)."""
-    return read_stack_config(_stack_file(stack, project_dir), project_name(project_dir))
-
-
-def _stack_file(stack: str, project_dir: Path) -> Path:
-    return project_dir / "stacks" / f"Pulumi.{stack}.yaml"
+    return read_stack_config(stack_file(project_dir, stack), project_name(project_dir))
 
 
 def engine_config(config: Mapping[str, Any]) -> dict[str, str]:
@@ -404,7 +401,7 @@ def evaluate(
     values.update({f"shipyard:{key}": value for key, value in (overrides or {}).items()})
     secret = {*secret_keys}
     if config is None:
-        secret |= secure_keys(_stack_file(stack, project_dir), project_name(project_dir))
+        secret |= secure_keys(stack_file(project_dir, stack), project_name(project_dir))
     if mocks is None:
         mocks = RecordingMocks(region=str(values.get("aws:region") or REGION))
     pulumi.runtime.set_all_config(engine_config(values), sorted(secret))

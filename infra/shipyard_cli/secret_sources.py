@@ -14,7 +14,12 @@ from pathlib import Path
 from secret_references import SECRETS_MANAGER, SSM, SecretReference, parse_entry
 from shipyard_cli.aws import Aws
 from shipyard_cli.errors import UserError
-from shipyard_cli.stack_files import configured, plaintext_secret_values, project_name
+from shipyard_cli.stack_files import (
+    configured,
+    plaintext_secret_values,
+    project_name,
+    stack_file,
+)
 
 
 def referenced_secrets(
@@ -64,7 +69,7 @@ def require_secrets_exist(aws: Aws, references: list[SecretReference], region: s
 
 def require_no_plaintext(project_dir: Path, env: str) -> None:
     """A stack file's secretValues entries must each be encrypted (`secure:`)."""
-    path = project_dir / "stacks" / f"Pulumi.{env}.yaml"
+    path = stack_file(project_dir, env)
     if not path.is_file():
         return
     problems = plaintext_secret_values(path, project_name(project_dir))

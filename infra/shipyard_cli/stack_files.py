@@ -177,6 +177,11 @@ def program_project_dir() -> Path:
     return next((path for path in (here, *here.parents) if (path / "Pulumi.yaml").is_file()), here)
 
 
+def stack_file(project_dir: Path, stack: str) -> Path:
+    """Where a stack's config lives (Pulumi.yaml's stackConfigDir)."""
+    return project_dir / "stacks" / f"Pulumi.{stack}.yaml"
+
+
 def stack_names(project_dir: Path) -> list[str]:
     """Every stack with a stack file: stacks/Pulumi.<name>.yaml."""
     return sorted(
@@ -190,9 +195,9 @@ def environment_names(project_dir: Path) -> list[str]:
     project = project_name(project_dir)
     names = []
     for name in stack_names(project_dir):
-        path = project_dir / "stacks" / f"Pulumi.{name}.yaml"
         try:
-            kind = read_stack_config(path, project).get("shipyard:kind", "environment")
+            config = read_stack_config(stack_file(project_dir, name), project)
+            kind = config.get("shipyard:kind", "environment")
         except StackFileError:
             kind = "environment"  # shipyard validate says what is wrong with it
         if kind != "service":

@@ -23,6 +23,7 @@ from shipyard_cli.stack_files import (
     StackFileError,
     plaintext_secret_values,
     project_name,
+    stack_file,
     stack_names,
 )
 
@@ -37,7 +38,7 @@ class Verdict:
 def check(project_dir: Path, environment: str) -> Verdict:
     try:
         plaintext = plaintext_secret_values(
-            project_dir / "stacks" / f"Pulumi.{environment}.yaml", project_name(project_dir)
+            stack_file(project_dir, environment), project_name(project_dir)
         )
     except StackFileError as error:
         return Verdict(environment, [str(error)])
