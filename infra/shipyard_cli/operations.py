@@ -45,7 +45,7 @@ def show_preview(rt: Runtime, env: str, config: Mapping[str, str] | None = None)
     read it already (a pin changes nothing the secrets check reads)."""
     secret_sources.require_no_plaintext(rt.project_dir, env)
     if config is None:
-        config = rt.stacks.config(env)
+        config = rt.config(env)
     references = secret_sources.referenced_secrets(config, rt.project_dir, env)
     if references:
         secret_sources.require_secrets_exist(
@@ -129,7 +129,7 @@ def deploy_image(rt: Runtime, env: str, digest: str, yes: bool, replace_rollback
             exit_code=USAGE,
         )
     outputs = rt.stacks.outputs(env)
-    config = rt.stacks.config(env)
+    config = rt.config(env)
     if outputs.get("image"):
         live = releases.live_digest(outputs)
         if digest == live:
@@ -168,6 +168,7 @@ def restart(rt: Runtime, env: str, yes: bool) -> int:
     same launch template. Nothing is built, no stack is updated."""
     rt.check_environment(env)
     outputs = rt.deployed_outputs(env)
+    config = rt.config(env)
     aws = rt.aws(env)
     if outputs.get("target") == "ec2":
         group = outputs["autoScalingGroupName"]
@@ -179,7 +180,7 @@ def restart(rt: Runtime, env: str, yes: bool) -> int:
     # linear have no other rollout wait).
     baseline = traffic.baseline_before_update(rt, env, outputs)
     if outputs.get("target") == "ec2":
-        aws.replace_instances(group, _refresh_preferences(rt, env))
+        aws.replace_instances(group, _refresh_preferences(rt, config))
     else:
         aws.restart_ecs_service(outputs["clusterName"], outputs["serviceName"])
     rt.console.print(f"restarting {env}: {what}", highlight=False)
@@ -187,9 +188,9 @@ def restart(rt: Runtime, env: str, yes: bool) -> int:
     return _wait(rt, env, outputs, restarted, baseline)
 
 
-def _refresh_preferences(rt: Runtime, env: str) -> dict[str, Any]:
-    """The stack's own instance refresh settings, as `pulumi up` would roll the group."""
-    config = rt.stacks.config(env)
+def _refresh_preferences(rt: Runtime, config: Mapping[str, str]) -> dict[str, Any]:
+    """The stack's own healthy percentages and warm-up, as `pulumi up` rolls the group;
+    without its canary checkpoints, since a restart keeps the image."""
 
     def setting(key: str) -> int:
         return int(configured(config, rt.project_dir, key))
@@ -257,7 +258,7 @@ def pin_and_deploy(
     how they differ and the command that puts it right. `deployed`: the stack's outputs, when
     the caller has just read them.
     """
-    config = rt.stacks.config(env)
+    config = rt.config(env)
     previous = config.get(IMAGE_DIGEST_KEY)
     repository = configured_repository(rt, config)
     rt.stacks.set_config(env, IMAGE_DIGEST_KEY, digest)
@@ -302,7 +303,7 @@ def _deployed_as_pinned(
     """After the update: it deployed our pin, and the pin still says so. Returns the stack's
     config as read then."""
     deployed = releases.live_digest(outputs)
-    config = rt.stacks.config(env)
+    config = rt.config(env)
     pinned = config.get(IMAGE_DIGEST_KEY)
     if deployed == digest and pinned == digest:
         return config
@@ -371,7 +372,7 @@ def promote(rt: Runtime, source: str, target: str, yes: bool) -> int:
     source_outputs = rt.deployed_outputs(source)
     source_repository = repository_name(source_outputs)
     # The target's own config decides where it deploys from, deployed yet or not.
-    target_repository = configured_repository(rt, rt.stacks.config(target))
+    target_repository = configured_repository(rt, rt.config(target))
     if target_repository != source_repository:
         raise UserError(
             f"{source} deploys from ECR repository {source_repository} but {target} from "

@@ -35,7 +35,7 @@ def pin_command(env: str, value: str | None) -> str:
 def revert_pin(rt: Runtime, env: str, previous: str | None, ours: str) -> str:
     """Put the pin back as it was, unless someone else changed it meanwhile; say which."""
     try:
-        now = rt.stacks.config(env).get(IMAGE_DIGEST_KEY)
+        now = rt.config(env).get(IMAGE_DIGEST_KEY)
         if now != ours:
             return (
                 f"the pin was left as it is: {IMAGE_DIGEST_KEY} changed to {now or 'unset'} "

@@ -29,14 +29,18 @@ class Runtime:
     def check_environment(self, env: str) -> None:
         require_known_environments([env], self.stacks.environments())
 
+    def config(self, env: str) -> dict[str, str]:
+        """The stack's config, read now (a `pulumi` call); its region is kept for `aws`."""
+        config = self.stacks.config(env)
+        if config.get("aws:region"):
+            self._regions.setdefault(env, config["aws:region"])
+        return config
+
     def aws(self, env: str) -> Aws:
-        if env not in self._regions:
-            region = self.stacks.config(env).get("aws:region")
-            if not region:
-                raise UserError(
-                    f"stack {env} has no aws:region; set it with `pulumi config set aws:region ...`"
-                )
-            self._regions[env] = region
+        if env not in self._regions and not self.config(env).get("aws:region"):
+            raise UserError(
+                f"stack {env} has no aws:region; set it with `pulumi config set aws:region ...`"
+            )
         return self.aws_for_region(self._regions[env])
 
     def deployed_outputs(self, env: str) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def baseline_before_update(
 
 def moves_traffic(rt: Runtime, env: str, before: dict[str, Any]) -> bool:
     """ECS moves this service's traffic, or will in this update (the stack now says so)."""
-    strategy = configured(rt.stacks.config(env), rt.project_dir, "deploymentStrategy")
+    strategy = configured(rt.config(env), rt.project_dir, "deploymentStrategy")
     return deployments.shifts_traffic(before) or (
         "clusterName" in before and ecs_moves_traffic("ecs", strategy)
     )
@@ -136,7 +136,7 @@ def instant_rollback(rt: Runtime, env: str, arn: str, yes: bool) -> int:
         highlight=False,
     )
     confirm(rt, f"Roll {env} back to {previous[:19]} now?", yes)
-    config = rt.stacks.config(env)
+    config = rt.config(env)
     pinned = config.get(IMAGE_DIGEST_KEY)
     rt.stacks.set_config(env, IMAGE_DIGEST_KEY, previous)
     started = time.monotonic()
