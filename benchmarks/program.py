@@ -75,8 +75,11 @@ def strategy_table() -> None:
         f"{'exposed':>8} {'rollback: in bake':>17} {'by alarm':>9} {'after bake':>10}"
     )
     print(header)
-    for strategy in STRATEGIES:
-        evaluation = pulumi_mocks.evaluate("prod", overrides={"deploymentStrategy": strategy})
+    evaluations = {
+        strategy: pulumi_mocks.evaluate("prod", overrides={"deploymentStrategy": strategy})
+        for strategy in STRATEGIES
+    }
+    for strategy, evaluation in evaluations.items():
         for defaults in (False, True):
             times = rollout_model.strategy_times(evaluation, ASSUMED_START, defaults=defaults)
             in_bake = (
@@ -89,11 +92,9 @@ def strategy_table() -> None:
                 f"{times.exposed_percent:7.0f}% {in_bake:>17} {times.rollback_by_alarm:9.0f} "
                 f"{times.rollback_after_bake:10.0f}"
             )
-    prod = pulumi_mocks.evaluate("prod")
-    chosen = rollout_model.strategy_times(prod, ASSUMED_START)
-    rolling = rollout_model.strategy_times(
-        pulumi_mocks.evaluate("prod", overrides={"deploymentStrategy": "rolling"}), ASSUMED_START
-    )
+    shipped = pulumi_mocks.stack_config("prod").get("shipyard:deploymentStrategy", "rolling")
+    chosen = rollout_model.strategy_times(evaluations[shipped], ASSUMED_START)
+    rolling = rollout_model.strategy_times(evaluations["rolling"], ASSUMED_START)
     assert chosen.rollback_during_bake is not None
     print(
         f"  prod ships {chosen.strategy}: a bad image reaches {chosen.exposed_percent:g}% of "

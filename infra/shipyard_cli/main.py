@@ -21,7 +21,7 @@ from shipyard_cli.errors import INTERRUPTED, USAGE, UserError
 from shipyard_cli.project import PROJECT_DIR
 
 if TYPE_CHECKING:
-    from shipyard_cli.operations import Runtime
+    from shipyard_cli.runtime import Runtime
 
 
 app = typer.Typer(
@@ -65,7 +65,7 @@ def default_runtime() -> Runtime:
 
     from shipyard_cli.automation_adapter import AutomationStacks
     from shipyard_cli.aws import Aws
-    from shipyard_cli.operations import Runtime
+    from shipyard_cli.runtime import Runtime
 
     # No emoji codes: ARNs hold ":secret:" and the like, which rich would draw as emoji.
     console = Console(emoji=False)

@@ -19,8 +19,6 @@ from shipyard_cli.pins import clear_pin, pin_command, revert_pin
 from shipyard_cli.runtime import Runtime, confirm
 from shipyard_cli.stack_files import configured
 
-__all__ = ["Runtime"]  # where the CLI and the tests have always found it
-
 DURATION = re.compile(r"(\d+)([smhd])")
 SECONDS_PER_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # CloudWatch keeps logs at most ten years (3653 days); further back holds nothing.
