@@ -29,7 +29,7 @@ class ContainerSpec:
     health_command: tuple[str, ...]
     stop_timeout: int
     log_group_name: pulumi.Input[str]
-    region: pulumi.Input[str]
+    region: str
     secrets: tuple[ContainerSecret, ...] = ()
 
 

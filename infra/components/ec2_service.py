@@ -37,7 +37,7 @@ def user_data(
     placement: ComputePlacement, group_name: str, instances: Ec2Settings
 ) -> pulumi.Output[str]:
     spec = placement.container
-    script = pulumi.Output.all(spec.image_ref, spec.log_group_name, spec.region).apply(
+    script = pulumi.Output.all(spec.image_ref, spec.log_group_name).apply(
         lambda values: render_user_data(
             BootContainer(
                 image_ref=values[0],
@@ -46,7 +46,7 @@ def user_data(
                 secrets=tuple(secret.reference for secret in spec.secrets),
                 stop_timeout=spec.stop_timeout,
                 log_group_name=values[1],
-                region=values[2],
+                region=spec.region,
                 health_check_path=placement.health_check_path,
                 group_name=group_name,
                 boot_timeout=instances.boot_timeout,
@@ -65,11 +65,9 @@ def launch_hook(boot_timeout: int) -> dict[str, Any]:
     }
 
 
-def lifecycle_statement(region: pulumi.Input[str], account: str, group_name: str) -> dict:
+def lifecycle_statement(region: str, account: str, group_name: str) -> dict:
     """The boot script completes its own instance's launch lifecycle action in this group."""
-    group_arn = pulumi.Output.from_input(region).apply(
-        lambda name: naming.auto_scaling_group_arn(name, account, group_name)
-    )
+    group_arn = naming.auto_scaling_group_arn(region, account, group_name)
     return iam.allow(["autoscaling:CompleteLifecycleAction"], [group_arn])
 
 

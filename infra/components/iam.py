@@ -123,7 +123,7 @@ class SecretGrant:
     # References to values stored by hand: their parameter and secret ARNs as the services
     # name them in the encryption context, since the key that encrypts them is the owner's.
     referenced_parameter_arns: Sequence[pulumi.Input[str]]
-    region: pulumi.Input[str]
+    region: str
     account: str
 
     def statements(self) -> list[dict[str, Any]]:
@@ -132,15 +132,14 @@ class SecretGrant:
             found.append(allow(["ssm:GetParameter", "ssm:GetParameters"], self.parameter_arns))
         if self.secret_arns:
             found.append(allow(["secretsmanager:GetSecretValue"], self.secret_arns))
-        region = pulumi.Output.from_input(self.region)
-        via = region.apply(lambda name: f"ssm.{name}.amazonaws.com")
+        via = f"ssm.{self.region}.amazonaws.com"
         if self.kept_key_arn is not None:
             only_via_ssm = {"StringEquals": {"kms:ViaService": via}}
             found.append(allow(["kms:Decrypt"], [self.kept_key_arn], only_via_ssm))
         # AWS-managed keys (aws/ssm, aws/secretsmanager) need no grant; a customer-managed
         # one does. Which key a team chose is not known here, so the grant names the values
         # instead: any of the account's keys, only through the service, only for them.
-        any_key = region.apply(lambda name: f"arn:aws:kms:{name}:{self.account}:key/*")
+        any_key = f"arn:aws:kms:{self.region}:{self.account}:key/*"
         if self.referenced_parameter_arns:
             found.append(allow(["kms:Decrypt"], [any_key], {"StringEquals": {
                 "kms:ViaService": via,
@@ -148,8 +147,7 @@ class SecretGrant:
             }}))  # fmt: skip
         if self.secret_arns:
             found.append(allow(["kms:Decrypt"], [any_key], {"StringEquals": {
-                "kms:ViaService": region.apply(
-                    lambda name: f"secretsmanager.{name}.amazonaws.com"),
+                "kms:ViaService": f"secretsmanager.{self.region}.amazonaws.com",
                 "kms:EncryptionContext:SecretARN": list(self.secret_arns),
             }}))  # fmt: skip
         return found
@@ -159,15 +157,17 @@ def secret_statements(grant: SecretGrant | None) -> list[dict[str, Any]]:
     return grant.statements() if grant is not None else []
 
 
-def ecs_tasks_trust(region: pulumi.Input[str], account: str) -> dict[str, Any]:
+def source_trust(account: str, source_arn: str) -> dict[str, Any]:
+    """A trust condition on the confused-deputy keys a service sends: only this account's
+    resources matching `source_arn` may have the role assumed for them."""
+    return {
+        "StringEquals": {"aws:SourceAccount": account},
+        "ArnLike": {"aws:SourceArn": source_arn},
+    }
+
+
+def ecs_tasks_trust(region: str, account: str) -> dict[str, Any]:
     """ECS assumes a task's roles only for tasks of this account (the confused-deputy keys
     ECS sends). EC2 sends neither when it gives an instance its role, so instance roles
     carry none."""
-    return {
-        "StringEquals": {"aws:SourceAccount": account},
-        "ArnLike": {
-            "aws:SourceArn": pulumi.Output.from_input(region).apply(
-                lambda name: f"arn:aws:ecs:{name}:{account}:*"
-            )
-        },
-    }
+    return source_trust(account, f"arn:aws:ecs:{region}:{account}:*")

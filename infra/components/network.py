@@ -20,7 +20,7 @@ class FlowLogSettings:
 
     retention_days: int
     key_arn: pulumi.Input[str]
-    region: pulumi.Input[str]
+    region: str
     account: str
     permissions_boundary: str
 
@@ -158,14 +158,10 @@ class Network(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
         # Only VPC Flow Logs of this account, for its flow logs, may assume it.
-        trust = {
-            "StringEquals": {"aws:SourceAccount": settings.account},
-            "ArnLike": {
-                "aws:SourceArn": pulumi.Output.from_input(settings.region).apply(
-                    lambda region: f"arn:aws:ec2:{region}:{settings.account}:vpc-flow-log/*"
-                )
-            },
-        }
+        trust = iam.source_trust(
+            settings.account,
+            f"arn:aws:ec2:{settings.region}:{settings.account}:vpc-flow-log/*",
+        )
         role = iam.service_role(
             f"{name}-flow-logs",
             "vpc-flow-logs.amazonaws.com",
