@@ -18,8 +18,13 @@ from components.domain import (
     DomainCertificate,
 )
 from components.ec2_service import Ec2Service, Ec2ServiceArgs
-from components.ecs_service import FargateService, FargateServiceArgs, TrafficShifting
-from components.load_balancer import LoadBalancer, LoadBalancerArgs, TestListenerArgs
+from components.ecs_service import FargateService, FargateServiceArgs
+from components.load_balancer import (
+    LoadBalancer,
+    LoadBalancerArgs,
+    TestListenerArgs,
+    TrafficShifting,
+)
 from components.network import FlowLogSettings, Network, NetworkArgs
 from components.observability import CpuMetric, Observability, ObservabilityArgs
 from components.registry import (
@@ -101,17 +106,6 @@ def test_listener(settings: Settings) -> TestListenerArgs | None:
     if not settings.ecs_moves_traffic:
         return None
     return TestListenerArgs(deployment.test_listener_port, deployment.test_listener_cidrs)
-
-
-def traffic_shifting(load_balancer: LoadBalancer) -> TrafficShifting | None:
-    if load_balancer.alternate_target_group_arn is None:
-        return None
-    assert load_balancer.production_rule_arn and load_balancer.test_rule_arn
-    return TrafficShifting(
-        load_balancer.alternate_target_group_arn,
-        load_balancer.production_rule_arn,
-        load_balancer.test_rule_arn,
-    )
 
 
 def build_compute(
@@ -223,6 +217,7 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             test_listener=test_listener(settings),
         ),
     )
+    traffic = load_balancer.traffic
     if settings.waf:
         WebFirewall(
             prefix,
@@ -251,7 +246,9 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             key_arn=key_arn,
             alarm_topic_arn=settings.alarm_topic_arn,
             alarm_emails=settings.alarm_emails,
-            alternate_target_group_arn_suffix=load_balancer.alternate_target_group_arn_suffix,
+            alternate_target_group_arn_suffix=(
+                traffic.alternate_target_group_arn_suffix if traffic else None
+            ),
         ),
     )
     secrets = wire_secrets(settings, account, region, key_arn)
@@ -294,7 +291,6 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
         aws_profile=settings.aws_profile,
         secret_grant=secrets.grant,
     )
-    traffic = traffic_shifting(load_balancer)
     owned = traffic is not None and live_service_moves_traffic(settings, account, region)
     compute, compute_outputs = build_compute(settings, placement, traffic, owned)
     release_parameter = naming.release_parameter_name(settings.service_name, settings.environment)

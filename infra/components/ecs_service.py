@@ -12,18 +12,9 @@ import strategies
 from components import iam
 from components.autoscaling import tracking_policies
 from components.compute import ComputePlacement
+from components.load_balancer import TrafficShifting
 from container import CONTAINER_NAME, ContainerSpec
 from settings import DeploymentSettings
-
-
-@dataclass(frozen=True)
-class TrafficShifting:
-    """What ECS moves traffic with (blue/green, canary, linear): the second target group and
-    the production and test listener rules that forward to both by weight."""
-
-    alternate_target_group_arn: pulumi.Input[str]
-    production_rule_arn: pulumi.Input[str]
-    test_rule_arn: pulumi.Input[str]
 
 
 @dataclass(frozen=True)

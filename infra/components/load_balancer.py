@@ -30,6 +30,17 @@ class TestListenerArgs:
 
 
 @dataclass(frozen=True)
+class TrafficShifting:
+    """What ECS moves traffic with (blue/green, canary, linear): the second target group and
+    the production and test listener rules that forward to both by weight."""
+
+    alternate_target_group_arn: pulumi.Output[str]
+    alternate_target_group_arn_suffix: pulumi.Output[str]
+    production_rule_arn: pulumi.Output[str]
+    test_rule_arn: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
 class LoadBalancerArgs:
     vpc_id: pulumi.Input[str]
     public_subnet_ids: pulumi.Input[list[str]]
@@ -69,10 +80,7 @@ class LoadBalancer(pulumi.ComponentResource):
     # refuses a service whose target group no listener uses yet.
     listeners: list[pulumi.Resource]
     # With a test listener: the second group, and the rules ECS moves traffic with.
-    alternate_target_group_arn: pulumi.Output[str] | None = None
-    alternate_target_group_arn_suffix: pulumi.Output[str] | None = None
-    production_rule_arn: pulumi.Output[str] | None = None
-    test_rule_arn: pulumi.Output[str] | None = None
+    traffic: TrafficShifting | None = None  # with a test listener
 
     def __init__(
         self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
@@ -181,10 +189,9 @@ class LoadBalancer(pulumi.ComponentResource):
                 f"{name}-test-rule", test_listener, target_group, alternate
             )
             attachments += [test_listener, production_rule, test_rule]
-            self.alternate_target_group_arn = alternate.arn
-            self.alternate_target_group_arn_suffix = alternate.arn_suffix
-            self.production_rule_arn = production_rule.arn
-            self.test_rule_arn = test_rule.arn
+            self.traffic = TrafficShifting(
+                alternate.arn, alternate.arn_suffix, production_rule.arn, test_rule.arn
+            )
 
         scheme = "https" if https else "http"
         self.url = alb.dns_name.apply(lambda dns: f"{scheme}://{args.domain_name or dns}")
