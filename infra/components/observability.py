@@ -73,10 +73,8 @@ class Observability(pulumi.ComponentResource):
         )
         self.topic_arn = self._topic(name, args)
         load_balancer = {"LoadBalancer": args.load_balancer_arn_suffix}
-        groups = [args.target_group_arn_suffix]
-        if args.alternate_target_group_arn_suffix is not None:
-            groups.append(args.alternate_target_group_arn_suffix)
-        target_groups = [{**load_balancer, "TargetGroup": group} for group in groups]
+        primary = {**load_balancer, "TargetGroup": args.target_group_arn_suffix}
+        alternate = args.alternate_target_group_arn_suffix
         targets_5xx = AlarmSpec(
             "5xx",
             f"Targets answered more than {args.alarm_5xx_per_minute} 5xx a minute",
@@ -91,7 +89,7 @@ class Observability(pulumi.ComponentResource):
             # With two target groups, ECS moves traffic between them at every deployment: the
             # targets' 5xx are counted for the whole load balancer, and each group has its
             # own unhealthy-host alarm (that metric exists only per target group).
-            (targets_5xx, target_groups[0] if len(groups) == 1 else load_balancer),
+            (targets_5xx, primary if alternate is None else load_balancer),
             (
                 # 5xx the load balancer answers itself (502 from a connection the target
                 # closed, 503 with no healthy target), which the targets' count never sees.
@@ -104,11 +102,17 @@ class Observability(pulumi.ComponentResource):
                 ),
                 load_balancer,
             ),
-            (unhealthy, target_groups[0]),
-            *[
-                (dataclasses.replace(unhealthy, suffix=f"unhealthy-{number}"), dimensions)
-                for number, dimensions in enumerate(target_groups[1:], start=2)
-            ],
+            (unhealthy, primary),
+            *(
+                [
+                    (
+                        dataclasses.replace(unhealthy, suffix="unhealthy-2"),
+                        {**load_balancer, "TargetGroup": alternate},
+                    )
+                ]
+                if alternate is not None
+                else []
+            ),
             (
                 AlarmSpec(
                     "cpu", f"Average CPU above {args.alarm_cpu_percent}%",
