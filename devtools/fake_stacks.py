@@ -26,6 +26,7 @@ from policy.rules import POLICIES
 from settings import Settings, environment_settings
 from shipyard_cli.automation_adapter import _translate
 from shipyard_cli.deployments import TERMINAL, shifts_traffic, why
+from shipyard_cli.engine_config import engine_config, stack_file_values
 from shipyard_cli.errors import UserError
 from shipyard_cli.model import (
     IMAGE_DIGEST_KEY,
@@ -37,6 +38,7 @@ from shipyard_cli.model import (
 )
 from shipyard_cli.offline_policy import stack_findings
 from shipyard_cli.refresh_wait import RefreshTarget, wait_for_rollout
+from shipyard_cli.stack_files import config_value
 from source import SourceRevision
 from stack import image_build
 
@@ -58,10 +60,18 @@ def _evaluated(
     same evaluation (tests check it), so tests that preview the same stack share it.
     Read-only for callers."""
     releases = dict([record]) if record else {}
+    # The config as `pulumi config` lists it, back to what the stack file holds.
     return pulumi_mocks.evaluate(
-        env, config=dict(config), commit=commit,
+        env, config=stack_file_values(dict(config), pulumi_mocks.REPO_ROOT), commit=commit,
         mocks=pulumi_mocks.RecordingMocks(releases=releases),
     )  # fmt: skip
+def _settings(env: str, config: dict[str, str]) -> Settings:
+    """The settings the program builds from this config, as the engine passes it."""
+    values = stack_file_values(config, pulumi_mocks.REPO_ROOT)
+    received = engine_config(env, values, pulumi_mocks.REPO_ROOT)
+    return environment_settings(env, received, offline=True)
+
+
 REPLACED_ON_CHANGE = {"aws:ecs/taskDefinition:TaskDefinition"}
 
 
@@ -104,7 +114,8 @@ class FakeStacks:
 
     def add(self, env: str, outputs: dict[str, Any]) -> FakeEnvironment:
         # Strings already, as the engine passes them; what it references exists in AWS.
-        config = self.world.store_secrets(env, pulumi_mocks.stack_config(env))
+        listed = {key: config_value(value) for key, value in pulumi_mocks.stack_config(env).items()}
+        config = self.world.store_secrets(env, listed)
         self.envs[env] = FakeEnvironment(
             config=config, outputs=dict(outputs), deployed_config=dict(config)
         )
@@ -226,7 +237,7 @@ class FakeStacks:
         if env in self.up_failures:
             raise self.up_failures[env]
         state = self.envs[env]
-        settings = environment_settings(env, state.config, offline=True)
+        settings = _settings(env, state.config)
         built = not settings.image_digest and settings.image_source == "build"
         digest = self._digest_to_deploy(env, settings)
         on_output(f"Updating ({env}): image {digest}")
@@ -320,7 +331,7 @@ class FakeStacks:
         """The tag the real program pushes this build under (stack.image_build)."""
         config = {k: v for k, v in self.envs[env].config.items() if k != IMAGE_DIGEST_KEY}
         revision = SourceRevision(self.git_head, pulumi_mocks.TEST_VERSION)
-        build = image_build(environment_settings(env, config, offline=True), revision)
+        build = image_build(_settings(env, config), revision)
         assert build is not None
         return build.tag
 

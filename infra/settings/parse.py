@@ -116,14 +116,31 @@ def config_key_problems(raw_config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def _departs_from_default(key: Key, raw: Any) -> bool:
+    """Whether a value says something its key's default does not.
+
+    The engine sets every key Pulumi.yaml declares a default for and the stack file lacks
+    (engine_config), so presence says nothing about the stack file. The program cannot see
+    the file under every launcher (the CLI, the Automation API, `-c`, ESC environments), but
+    it can see the value: one equal to the default changes nothing in any stack, so a key is
+    blamed only for a value that would do something. A stack file that spells out a default
+    where it does nothing is left alone; nothing is lost by it."""
+    try:
+        return bool(parse_value(key, raw) != key.default)
+    except ValueError:
+        return True
+
+
 def scope_problems(raw_config: Mapping[str, Any], kind: str) -> list[str]:
-    """Keys set in a stack of the other kind: they would do nothing there."""
+    """Keys set in a stack of the other kind, to a value that would do nothing there."""
     what = {SERVICE: "the service stack"}.get(kind, "environment stacks")
     return [
         f"{key.path}: does nothing in {what} (kind: {kind}); it applies to "
         f"{' and '.join(f'{scope} stacks' for scope in key.scopes)}, so remove it here"
         for key in KEYS
-        if key.path in raw_config and kind not in key.scopes
+        if key.path in raw_config
+        and kind not in key.scopes
+        and _departs_from_default(key, raw_config[key.path])
     ]
 
 

@@ -32,14 +32,9 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import Stack
 
 from settings.parse import OFFLINE_VARIABLE
+from shipyard_cli.engine_config import engine_config
 from shipyard_cli.project import CHECKOUT_DIR
-from shipyard_cli.stack_files import (
-    config_value,
-    project_name,
-    read_stack_config,
-    secure_keys,
-    stack_file,
-)
+from shipyard_cli.stack_files import project_name, secure_keys, stack_file, stack_values
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -342,15 +337,10 @@ class Evaluation:
         return {key: record.inputs for key, record in self.resources.items()}
 
 
-def stack_config(stack: str, project_dir: Path = CHECKOUT_DIR) -> dict[str, str]:
-    """The `config:` block of stacks/Pulumi.<stack>.yaml, as Pulumi reads it (strings;
-    encrypted values as stack_files.ENCRYPTED, since nothing here can decrypt them)."""
-    return read_stack_config(stack_file(project_dir, stack), project_name(project_dir))
-
-
-def engine_config(config: Mapping[str, Any]) -> dict[str, str]:
-    """Config as the engine hands it to the program: strings, with lists as JSON."""
-    return {key: config_value(value) for key, value in config.items()}
+def stack_config(stack: str, project_dir: Path = CHECKOUT_DIR) -> dict[str, Any]:
+    """The `config:` block of stacks/Pulumi.<stack>.yaml as the file sets it (YAML values;
+    encrypted ones as stack_files.ENCRYPTED, since nothing here can decrypt them)."""
+    return stack_values(stack_file(project_dir, stack), project_name(project_dir))
 
 
 @contextmanager
@@ -391,9 +381,12 @@ def evaluate(
     project_dir: Path = CHECKOUT_DIR,
     secret_keys: Collection[str] = (),
 ) -> Evaluation:
-    """Run infra/__main__.py for `stack` with its stack file's config (or `config`) plus
-    overrides (`shipyard:` keys without the namespace). `secret_keys` are keys set as with
-    `pulumi config set --secret`, as are those the stack file holds encrypted.
+    """Run infra/__main__.py for `stack` with its stack file's config (or `config`, values as
+    a stack file holds them) plus overrides (`shipyard:` keys without the namespace), merged
+    with Pulumi.yaml's declarations as the engine merges them (engine_config.engine_config,
+    which raises ConfigTypeError where the engine would refuse to start the program).
+    `secret_keys` are keys set as with `pulumi config set --secret`, as are those the stack
+    file holds encrypted.
 
     Pass `mocks` to inspect what was registered even when the program raises.
     """
@@ -402,9 +395,10 @@ def evaluate(
     secret = {*secret_keys}
     if config is None:
         secret |= secure_keys(stack_file(project_dir, stack), project_name(project_dir))
+    received = engine_config(stack, values, project_dir, secret)
     if mocks is None:
-        mocks = RecordingMocks(region=str(values.get("aws:region") or REGION))
-    pulumi.runtime.set_all_config(engine_config(values), sorted(secret))
+        mocks = RecordingMocks(region=str(received.get("aws:region") or REGION))
+    pulumi.runtime.set_all_config(received, sorted(secret))
     # A fresh root stack per evaluation: outputs and transformations must not carry over.
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(

@@ -83,14 +83,43 @@ def _holds_secure(value: Any) -> bool:
 
 
 def config_value(value: Any) -> str:
-    """A YAML value as Pulumi hands it to the program."""
+    """A stack file's or Pulumi.yaml's value as the program receives it: text for primitives
+    (null is ""), JSON for lists, maps and non-whole numbers, as Go's json.Marshal writes it
+    (pulumi/pulumi sdk/go/common/resource/config: object.MarshalString; createConfigValue)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, list | dict):
-        return json.dumps(value)
-    return str(value)
+    if isinstance(value, int | str):
+        return str(value)
+    return go_json(value)
+
+
+def go_json(value: Any) -> str:
+    """JSON as Go's json.Marshal writes it: compact, map keys sorted, <, > and & escaped."""
+    text = json.dumps(
+        _go_numbers(value), separators=(",", ":"), sort_keys=True, ensure_ascii=False
+    )
+    for char, escaped in GO_JSON_ESCAPES:
+        text = text.replace(char, escaped)
+    return text
+
+
+GO_JSON_ESCAPES = (
+    ("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+    ("\u2028", "\\u2028"), ("\u2029", "\\u2029"),
+)  # fmt: skip
+
+
+def _go_numbers(value: Any) -> Any:
+    """Whole floats as Go writes them (1.0 is 1)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    if isinstance(value, list):
+        return [_go_numbers(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _go_numbers(item) for key, item in value.items()}
+    return value
 
 
 def _project(project_dir: Path) -> dict[str, Any]:
@@ -108,6 +137,13 @@ def _parsed_project(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
 
 def project_name(project_dir: Path) -> str:
     return str(_project(project_dir)["name"])
+
+
+def project_config_declarations(project_dir: Path) -> dict[str, dict[str, Any]]:
+    """Pulumi.yaml's `config:` block: each declared key (as written there) and its type,
+    description, default or value. Read-only for callers."""
+    declared = _project(project_dir).get("config") or {}
+    return {str(key): value or {} for key, value in declared.items()}
 
 
 def project_default(project_dir: Path, key: str) -> str:
@@ -128,6 +164,14 @@ def read_stack_config(path: Path, project: str) -> dict[str, str]:
     return {
         key: config_value(without_ciphertext(value))
         for key, value in _config_block(path, project).items()
+    }
+
+
+def stack_values(path: Path, project: str) -> dict[str, Any]:
+    """The `config:` block of a stack file as YAML gives it, keys qualified: text, numbers,
+    booleans, None, lists and maps; an encrypted value or leaf reads as ENCRYPTED."""
+    return {
+        key: without_ciphertext(value) for key, value in _config_block(path, project).items()
     }
 
 

@@ -7,13 +7,13 @@ SettingsError that names the key path and says what is allowed, with nothing reg
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import pytest
 
 from devtools import pulumi_mocks
 from settings import SettingsError
+from shipyard_cli.engine_config import ConfigTypeError
 
 from .conftest import refused
 
@@ -168,77 +168,93 @@ CASES = {
     "region-unknown": Bad("aws:region", "is not an AWS region", {"aws:region": "mars-north-1"}),
     # -- secrets (docs/secrets.md) --
     "secret-invalid-name": Bad("shipyard:secrets", "is not an environment variable name",
-                               {"shipyard:secrets": '["DB-PASSWORD=/shipyard-sample/dev/db"]'}),
+                               {"shipyard:secrets": ["DB-PASSWORD=/shipyard-sample/dev/db"]}),
     "secret-name-starts-with-digit": Bad("shipyard:secrets", "not starting with a digit",
-                                         {"shipyard:secrets": '["1KEY=/shipyard-sample/dev/k"]'}),
+                                         {"shipyard:secrets": ["1KEY=/shipyard-sample/dev/k"]}),
     "secret-also-plain": Bad("shipyard:secrets", "is also in environmentVariables",
-                             {"shipyard:secrets": '["GREETING=/shipyard-sample/dev/greeting"]',
-                              "shipyard:environmentVariables": '["GREETING=hello"]'}),
+                             {"shipyard:secrets": ["GREETING=/shipyard-sample/dev/greeting"],
+                              "shipyard:environmentVariables": ["GREETING=hello"]}),
     "secret-reserved": Bad("shipyard:secrets", "PORT is set by shipyard",
-                           {"shipyard:secrets": '["PORT=/shipyard-sample/dev/port"]'}),
+                           {"shipyard:secrets": ["PORT=/shipyard-sample/dev/port"]}),
     "secret-twice": Bad("shipyard:secrets", "DB is listed twice",
-                        {"shipyard:secrets": '["DB=/shipyard-sample/dev/a", '
-                                             '"DB=/shipyard-sample/dev/b"]'}),
+                        {"shipyard:secrets": [
+                            "DB=/shipyard-sample/dev/a",
+                            "DB=/shipyard-sample/dev/b",
+                        ]}),
     "secret-empty-reference": Bad("shipyard:secrets", "DB has an empty reference",
-                                  {"shipyard:secrets": '["DB="]'}),
+                                  {"shipyard:secrets": ["DB="]}),
     "secret-foreign-region": Bad("shipyard:secrets", "is in eu-west-1, but the stack deploys "
-                                 "to us-east-1", {"shipyard:secrets": '["DB=arn:aws:ssm:'
-                                 'eu-west-1:123456789012:parameter/shipyard-sample/dev/db"]'}),
+                                 "to us-east-1", {"shipyard:secrets": [
+                                     "DB=arn:aws:ssm:eu-west-1:123456789012:parameter/shipyard-sa"
+                                     "mple/dev/db",
+                                 ]}),
     "secret-foreign-account": Bad("shipyard:secrets", "is in account 210987654321",
-                                  {"shipyard:secrets": '["DB=arn:aws:secretsmanager:us-east-1:'
-                                   '210987654321:secret:shipyard-sample/dev/db-AbCdEf"]'}),
+                                  {"shipyard:secrets": [
+                                      "DB=arn:aws:secretsmanager:us-east-1:210987654321:secret:sh"
+                                      "ipyard-sample/dev/db-AbCdEf",
+                                  ]}),
     "secret-malformed-arn": Bad("shipyard:secrets", "is not a well-formed ARN",
-                                {"shipyard:secrets": '["DB=arn:aws:ssm"]'}),
+                                {"shipyard:secrets": ["DB=arn:aws:ssm"]}),
     "secret-other-service-arn": Bad("shipyard:secrets", "is an s3 ARN",
-                                    {"shipyard:secrets": '["DB=arn:aws:s3:::bucket/key"]'}),
+                                    {"shipyard:secrets": ["DB=arn:aws:s3:::bucket/key"]}),
     "secret-arn-without-suffix": Bad("shipyard:secrets", "6-character suffix",
-                                     {"shipyard:secrets": '["DB=arn:aws:secretsmanager:'
-                                      'us-east-1:123456789012:secret:shipyard-sample/dev/db"]'}),
+                                     {"shipyard:secrets": [
+                                         "DB=arn:aws:secretsmanager:us-east-1:123456789012:secret"
+                                         ":shipyard-sample/dev/db",
+                                     ]}),
     "secret-json-key-on-ssm": Bad("shipyard:secrets", "JSON keys are a Secrets Manager feature",
-                                  {"shipyard:secrets": '["DB=arn:aws:ssm:us-east-1:123456789012:'
-                                   'parameter/shipyard-sample/dev/db:password::"]'}),
+                                  {"shipyard:secrets": [
+                                      "DB=arn:aws:ssm:us-east-1:123456789012:parameter/shipyard-s"
+                                      "ample/dev/db:password::",
+                                  ]}),
     "secret-json-key-parts": Bad("shipyard:secrets", "three parts after the ARN",
-                                 {"shipyard:secrets": '["DB=arn:aws:secretsmanager:us-east-1:'
-                                  '123456789012:secret:shipyard-sample/dev/db-AbCdEf:password"]'}),
+                                 {"shipyard:secrets": [
+                                     "DB=arn:aws:secretsmanager:us-east-1:123456789012:secret:shi"
+                                     "pyard-sample/dev/db-AbCdEf:password",
+                                 ]}),
     "secret-stage-and-version": Bad("shipyard:secrets", "keep one",
-                                    {"shipyard:secrets": '["DB=arn:aws:secretsmanager:us-east-1'
-                                     ':123456789012:secret:shipyard-sample/dev/db-AbCdEf:'
-                                     'password:AWSCURRENT:0f1e2d3c"]'}),
+                                    {"shipyard:secrets": [
+                                        "DB=arn:aws:secretsmanager:us-east-1:123456789012:secret:"
+                                        "shipyard-sample/dev/db-AbCdEf:password:AWSCURRENT:0f1e2d"
+                                        "3c",
+                                    ]}),
     "secret-outside-boundary": Bad("shipyard:secrets", "permissions boundary allows parameters "
                                    "under /shipyard-sample/dev/",
-                                   {"shipyard:secrets": '["DB=/prod/database/password"]'}),
+                                   {"shipyard:secrets": ["DB=/prod/database/password"]}),
     "secret-under-shipyards-own-path": Bad("shipyard:secrets", "permissions boundary allows "
                                            "parameters under /shipyard-sample/dev/",
                                            {"shipyard:secrets":
-                                            '["DB=/shipyard/shipyard-sample/dev/db"]'}),
+                                            ["DB=/shipyard/shipyard-sample/dev/db"]}),
     "secret-reserved-ssm-prefix": Bad("shipyard:secrets", "SSM reserves for itself",
-                                      {"shipyard:secrets": '["DB=/aws/service/x"]'}),
+                                      {"shipyard:secrets": ["DB=/aws/service/x"]}),
     "secret-kept-without-value": Bad("shipyard:secrets", "API_KEY is kept by Pulumi but has no "
                                      "value; set it with `pulumi config set --secret --path "
                                      "'shipyard:secretValues[0]' API_KEY=VALUE -s dev`",
-                                     {"shipyard:secrets": '["API_KEY"]'}),
+                                     {"shipyard:secrets": ["API_KEY"]}),
     "secret-value-in-plain-text": Bad("shipyard:secretValues", "set in plain text",
-                                      {"shipyard:secrets": '["API_KEY"]',
-                                       "shipyard:secretValues": '["API_KEY=x"]'}),
+                                      {"shipyard:secrets": ["API_KEY"],
+                                       "shipyard:secretValues": ["API_KEY=x"]}),
     "secret-value-not-listed": Bad("shipyard:secretValues[0]", "its name is not a bare name in "
-                                   "shipyard:secrets", {"shipyard:secretValues": '["TOKEN=x"]'}),
+                                   "shipyard:secrets", {"shipyard:secretValues": ["TOKEN=x"]}),
     "secret-looking-plain-variable": Bad("shipyard:environmentVariables", "DB_PASSWORD looks "
                                          "like a secret", {"shipyard:environmentVariables":
-                                                           '["DB_PASSWORD=hunter2"]'}),
+                                                           ["DB_PASSWORD=hunter2"]}),
     "secret-looking-plain-key": Bad("shipyard:environmentVariables", "STRIPE_KEY looks like a "
                                     "secret", {"shipyard:environmentVariables":
-                                               '["STRIPE_KEY=sk_live_x"]'}),
+                                               ["STRIPE_KEY=sk_live_x"]}),
     "secret-references-kept-path": Bad("shipyard:secrets", "reference it by the bare name only",
-                                       {"shipyard:secrets": '["API_KEY", '
-                                        '"OTHER=/shipyard-sample/dev/API_KEY"]'}),
+                                       {"shipyard:secrets": [
+                                           "API_KEY",
+                                           "OTHER=/shipyard-sample/dev/API_KEY",
+                                       ]}),
     "secret-url-with-password": Bad("shipyard:environmentVariables", "a URL with a password",
                                     {"shipyard:environmentVariables":
-                                     '["DATABASE_URL=postgres://app:hunter2@db:5432/app"]'}),
+                                     ["DATABASE_URL=postgres://app:hunter2@db:5432/app"]}),
     # -- alarm notifications --
     "alarm-email-not-an-address": Bad("shipyard:alarmEmails", "is not an email address",
-                                      {"shipyard:alarmEmails": '["ops at example.com"]'}),
+                                      {"shipyard:alarmEmails": ["ops at example.com"]}),
     "alarm-email-twice": Bad("shipyard:alarmEmails", "listed twice",
-                             {"shipyard:alarmEmails": '["a@example.com", "a@example.com"]'}),
+                             {"shipyard:alarmEmails": ["a@example.com", "a@example.com"]}),
     "alarm-topic-not-sns": Bad("shipyard:alarmTopicArn", "is not an SNS topic ARN",
                                {"shipyard:alarmTopicArn": "arn:aws:sqs:us-east-1:123456789012:q"}),
     "alarm-topic-other-region": Bad("shipyard:alarmTopicArn", "the topic is in eu-west-1",
@@ -247,7 +263,7 @@ CASES = {
     "alarm-emails-with-foreign-topic": Bad("shipyard:alarmEmails", "cannot subscribe",
                                            {"shipyard:alarmTopicArn":
                                             "arn:aws:sns:us-east-1:123456789012:pager",
-                                            "shipyard:alarmEmails": '["a@example.com"]'}),
+                                            "shipyard:alarmEmails": ["a@example.com"]}),
     # -- HTTPS on a domain, and what a prod-like stack may not weaken --
     "domain-outside-zone": Bad("shipyard:domainName", "is not in the zone example.org",
                                {"shipyard:hostedZone": "example.org"}, "prod"),
@@ -297,36 +313,62 @@ CASES = {
     "test-port-out-of-range": Bad("shipyard:testListenerPort", "use 1 to 65535",
                                   {"shipyard:testListenerPort": "70000"}, "staging"),
     "test-listener-open-to-all": Bad("shipyard:testListenerCidrs", "is too wide (/0)",
-                                     {"shipyard:testListenerCidrs": '["0.0.0.0/0"]'}, "staging"),
+                                     {"shipyard:testListenerCidrs": ["0.0.0.0/0"]}, "staging"),
     "test-listener-halves-of-the-internet": Bad("shipyard:testListenerCidrs",
                                                 "0.0.0.0/1 is too wide (/1)",
                                                 {"shipyard:testListenerCidrs":
-                                                 '["0.0.0.0/1", "128.0.0.0/1"]'}, "staging"),
+                                                 ["0.0.0.0/1", "128.0.0.0/1"]}, "staging"),
     "test-listener-too-many-ranges": Bad(
         "shipyard:testListenerCidrs", "list at most 50",
-        {"shipyard:testListenerCidrs": json.dumps([f"198.51.{n}.0/24" for n in range(51)])},
+        {"shipyard:testListenerCidrs": [f"198.51.{n}.0/24" for n in range(51)]},
         "staging"),
     "test-listener-a-15": Bad("shipyard:testListenerCidrs", "is too wide (/15)",
-                              {"shipyard:testListenerCidrs": '["198.50.0.0/15"]'}, "staging"),
+                              {"shipyard:testListenerCidrs": ["198.50.0.0/15"]}, "staging"),
     "test-listener-bad-cidr": Bad("shipyard:testListenerCidrs", "is not an IPv4 CIDR block",
-                                  {"shipyard:testListenerCidrs": '["10.0.0.1/16"]'}, "staging"),
+                                  {"shipyard:testListenerCidrs": ["10.0.0.1/16"]}, "staging"),
     "test-listener-cidr-twice": Bad("shipyard:testListenerCidrs", "listed twice",
                                     {"shipyard:testListenerCidrs":
-                                     '["203.0.113.0/24", "203.0.113.0/24"]'}, "staging"),
+                                     ["203.0.113.0/24", "203.0.113.0/24"]}, "staging"),
     "requests-scaling-with-canary": Bad("shipyard:scaleOnRequests", "scale on cpu or memory",
                                         {"shipyard:scaleOnRequests": "true"}, "prod"),
-    # -- null and YAML edge cases, as Pulumi hands them over --
-    "null-number": Bad("shipyard:cpu", "has no value; set a whole number, or remove the key",
-                       {"shipyard:cpu": None}),
-    "null-boolean": Bad("shipyard:scaleOnCpu", "has no value; set true or false",
-                        {"shipyard:scaleOnCpu": None}),
-    "null-list": Bad("shipyard:environmentVariables", 'set a list like ["A", "B"]',
-                     {"shipyard:environmentVariables": None}),
-    "unquoted-yes": Bad("shipyard:scaleOnCpu", "'yes' is not a boolean; use true or false",
-                        {"shipyard:scaleOnCpu": "yes"}),
+    # -- null and YAML edge cases, as Pulumi hands them over (typed keys: ENGINE_REFUSED) --
     "empty-service-name": Bad("shipyard:serviceName", "(empty) is not a valid name",
                               {"shipyard:serviceName": None}),
 }  # fmt: skip
+
+
+# Values of the wrong type for Pulumi.yaml's declaration: the engine refuses the stack before
+# the program starts (engine_config), so the program's own checks never see them.
+ENGINE_REFUSED = {
+    "null-number": Bad("shipyard:cpu", "'cpu' must be of type 'integer'; it has no value: set "
+                       "a whole number, or remove the key", {"shipyard:cpu": None}),
+    "null-boolean": Bad("shipyard:scaleOnCpu", "must be of type 'boolean'; it has no value: "
+                        "set true or false", {"shipyard:scaleOnCpu": None}),
+    "null-list": Bad("shipyard:environmentVariables", "must be of type 'array<string>'; it has "
+                     'no value: set a list like ["A", "B"]',
+                     {"shipyard:environmentVariables": None}),
+    "unquoted-yes": Bad("shipyard:scaleOnCpu", "'scaleOnCpu' must be of type 'boolean'; write "
+                        "true or false", {"shipyard:scaleOnCpu": "yes"}),
+    "float-number": Bad("shipyard:cpu", "must be of type 'integer'", {"shipyard:cpu": 0.5}),
+    "list-for-text": Bad("shipyard:target", "must be of type 'string'; write text",
+                         {"shipyard:target": ["ecs"]}),
+    "text-for-list": Bad("shipyard:alarmEmails", "must be of type 'array<string>'",
+                         {"shipyard:alarmEmails": "ops@example.com"}),
+    "number-in-list": Bad("shipyard:containerHealthCheck", "must be of type 'array<string>'",
+                          {"shipyard:containerHealthCheck": ["CMD", 1]}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(ENGINE_REFUSED.values()), ids=list(ENGINE_REFUSED))
+def test_a_value_of_the_wrong_type_is_refused_as_the_engine_refuses_it(case: Bad):
+    config = {**pulumi_mocks.stack_config(case.stack_file), **case.config}
+    mocks = pulumi_mocks.RecordingMocks()
+    with pytest.raises(ConfigTypeError) as raised:
+        pulumi_mocks.evaluate(case.stack_file, config=config, mocks=mocks)
+    assert mocks.resources == {}
+    assert "nothing was deployed" in str(raised.value)
+    problems = [p for p in raised.value.problems if p.startswith(f"{case.key_path}: Stack ")]
+    assert [case.advice in problem for problem in problems] == [True], raised.value.problems
 
 
 @pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
@@ -360,19 +402,20 @@ def test_every_problem_of_a_file_is_listed_once():
 @pytest.mark.parametrize(
     ("raw", "said"),
     [
-        ("API_KEY=test-only-9f8e", "is not a list of NAME=value strings (not shown"),
-        ('["dGVzdC1vbmx5LTlmOGU=="]', "shipyard:secretValues[0]: its name is not a bare name"),
-        ('["postgres://u:test-only-9f8e@h/db?ssl=on"]', "shipyard:secretValues[0]: is not"),
+        # Text where a list belongs: the engine refuses it, by type, before the program runs.
+        ("API_KEY=test-only-9f8e", "'secretValues' must be of type 'array<string>'"),
+        (["dGVzdC1vbmx5LTlmOGU=="], "shipyard:secretValues[0]: its name is not a bare name"),
+        (["postgres://u:test-only-9f8e@h/db?ssl=on"], "shipyard:secretValues[0]: is not"),
     ],
 )
 def test_a_malformed_secret_value_is_refused_without_showing_it(raw, said):
     config = {
         **pulumi_mocks.stack_config("dev"),
-        "shipyard:secrets": '["API_KEY"]',
+        "shipyard:secrets": ["API_KEY"],
         "shipyard:secretValues": raw,
     }
     mocks = pulumi_mocks.RecordingMocks()
-    with pytest.raises(SettingsError) as raised:
+    with pytest.raises((SettingsError, ConfigTypeError)) as raised:
         pulumi_mocks.evaluate("dev", config=config, mocks=mocks,
                               secret_keys={"shipyard:secretValues"})  # fmt: skip
     message = str(raised.value)
@@ -382,7 +425,7 @@ def test_a_malformed_secret_value_is_refused_without_showing_it(raw, said):
 
 
 def test_only_secret_values_may_be_set_as_a_secret():
-    config = {**pulumi_mocks.stack_config("dev"), "shipyard:environmentVariables": '["A=b"]'}
+    config = {**pulumi_mocks.stack_config("dev"), "shipyard:environmentVariables": ["A=b"]}
     mocks = pulumi_mocks.RecordingMocks()
     with pytest.raises(SettingsError) as raised:
         pulumi_mocks.evaluate("dev", config=config, mocks=mocks,
@@ -405,7 +448,7 @@ def test_plain_http_in_prod_needs_the_explicit_opt_out():
 def test_a_key_set_as_a_secret_by_mistake_is_refused_without_showing_it():
     # Easy to mix up with secretValues: `pulumi config set --secret shipyard:secrets ...`.
     config = {**pulumi_mocks.stack_config("dev"),
-              "shipyard:secrets": '["API_KEY=Sup3r$ecret!pw"]'}  # fmt: skip
+              "shipyard:secrets": ["API_KEY=Sup3r$ecret!pw"]}  # fmt: skip
     with pytest.raises(SettingsError) as raised:
         pulumi_mocks.evaluate("dev", config=config, secret_keys={"shipyard:secrets"})
     assert "Sup3r$ecret!pw" not in str(raised.value)

@@ -120,7 +120,7 @@ def test_user_data_is_the_rendered_boot_script_for_this_image(qa):
             port=8080,
             environment=(
                 ("APP_ENVIRONMENT", "qa"), ("KEEPALIVE_SECONDS", "65"), ("PORT", "8080"),
-                ("SHIPYARD_SECRET_NAMES", "API_KEY,DATABASE_PASSWORD,SESSION_KEY,SMTP_PASSWORD"),
+                ("SHIPYARD_SECRET_NAMES", "DATABASE_PASSWORD,SESSION_KEY,SMTP_PASSWORD"),
             ),
             stop_timeout=10,
             log_group_name=f"/shipyard/{PREFIX}",
@@ -130,7 +130,7 @@ def test_user_data_is_the_rendered_boot_script_for_this_image(qa):
             boot_timeout=600,
             secrets=tuple(
                 parse_entry(entry, "shipyard-sample", "qa")
-                for entry in json.loads(pulumi_mocks.stack_config("qa")["shipyard:secrets"])
+                for entry in pulumi_mocks.stack_config("qa")["shipyard:secrets"]
             ),
         )
     )  # fmt: skip

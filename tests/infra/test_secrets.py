@@ -4,6 +4,7 @@ read, and that no plaintext value is in a resource input, an output or the user 
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import subprocess
 from pathlib import Path
@@ -43,6 +44,16 @@ def expected_value_from(env: str) -> dict[str, str]:
     }
 
 
+@functools.cache
+def with_kept_value(stack: str) -> pulumi_mocks.Evaluation:
+    """A shipped stack with a value kept by Pulumi added as its stack file's comment says:
+    the bare name API_KEY in secrets, its value set with `pulumi config set --secret`."""
+    config = pulumi_mocks.stack_config(stack)
+    config["shipyard:secrets"] = [*config["shipyard:secrets"], "API_KEY"]
+    config["shipyard:secretValues"] = [f"API_KEY={PLAINTEXT}"]
+    return pulumi_mocks.evaluate(stack, config=config, secret_keys={"shipyard:secretValues"})
+
+
 def starting_role_statements(evaluation: pulumi_mocks.Evaluation) -> list[dict]:
     """The statements of the role that starts the container: execution role or instance role."""
     name = f"shipyard-sample-{evaluation.stack}-" + (
@@ -53,7 +64,7 @@ def starting_role_statements(evaluation: pulumi_mocks.Evaluation) -> list[dict]:
 
 
 def test_ecs_container_gets_each_secret_by_reference():
-    task_definition = evaluated("staging").one(TASK_DEFINITION)
+    task_definition = with_kept_value("staging").one(TASK_DEFINITION)
     (container,) = json.loads(task_definition.inputs["containerDefinitions"])
     assert {s["name"]: s["valueFrom"] for s in container["secrets"]} == expected_value_from(
         "staging"
@@ -65,7 +76,7 @@ def test_ecs_container_gets_each_secret_by_reference():
 
 @pytest.mark.parametrize("stack", STACKS_WITH_SECRETS)
 def test_the_starting_role_reads_exactly_the_referenced_secrets(stack):
-    evaluation = evaluated(stack)
+    evaluation = with_kept_value(stack)
     statements = starting_role_statements(evaluation)
     by_actions = {tuple(s["Action"]): s for s in statements}
     expected = expected_value_from(stack)
@@ -103,7 +114,7 @@ def test_the_starting_role_reads_exactly_the_referenced_secrets(stack):
 
 @pytest.mark.parametrize("stack", STACKS_WITH_SECRETS)
 def test_values_pulumi_keeps_are_secure_strings_under_the_environments_own_key(stack):
-    evaluation = evaluated(stack)
+    evaluation = with_kept_value(stack)
     # The key is the service stack's (tests/infra/test_service_stack.py), found by alias.
     assert evaluation.of_type(KEY) == [] and evaluation.of_type(ALIAS) == []
     assert ("aws:kms/getKey:getKey", {"keyId": f"alias/shipyard-sample-{stack}"}) in [
@@ -125,11 +136,7 @@ def test_values_pulumi_keeps_are_secure_strings_under_the_environments_own_key(s
 
 @pytest.mark.parametrize("stack", STACKS_WITH_SECRETS)
 def test_no_plaintext_value_in_any_input_that_is_not_secret_or_in_an_output(stack):
-    evaluation = pulumi_mocks.evaluate(
-        stack,
-        overrides={"secretValues": [f"API_KEY={PLAINTEXT}"]},
-        secret_keys={"shipyard:secretValues"},
-    )
+    evaluation = with_kept_value(stack)
     parameter = evaluation.resources[(PARAMETER, f"shipyard-sample-{stack}-secret-API_KEY")]
     # It does reach the parameter, marked secret (the mock engine keeps the SDK's marker).
     assert PLAINTEXT in json.dumps(parameter.inputs["value"])

@@ -8,7 +8,15 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from devtools import pulumi_mocks
-from settings import FARGATE_SIZES, KEYS, Settings, SettingsError, parse_settings
+from settings import (
+    FARGATE_SIZES,
+    KEYS,
+    ServiceStackSettings,
+    Settings,
+    SettingsError,
+    parse_settings,
+)
+from shipyard_cli.engine_config import ConfigTypeError, engine_config
 
 from .conftest import rejected
 
@@ -34,15 +42,12 @@ BAD_STACK_FILES = [
     ({"imageDigest": "sha256:abc"}, "shipyard:imageDigest", "is not an image digest"),
     ({"environmentVariables": ["NOEQUALS"]}, "shipyard:environmentVariables", "NAME=value"),
     ({"environmentVariables": ["PORT=1"]}, "shipyard:environmentVariables", "set by shipyard"),
-    ({"environmentVariables": "FOO=1"}, "shipyard:environmentVariables", "list of strings"),
     ({"vpcCidr": "10.0.0.0/8"}, "shipyard:vpcCidr", "use /16 to /20"),
     ({"vpcCidr": "ten-dot-oh"}, "shipyard:vpcCidr", "not a CIDR block"),
     ({"availabilityZones": 1}, "shipyard:availabilityZones", "use 2 to 6"),
     ({"certificateArn": "arn:aws:iam::1:cert"}, "shipyard:certificateArn", "ACM certificate"),
     ({"serviceName": "My_Service"}, "shipyard:serviceName", "lowercase letters"),
     ({"serviceName": "a" * 21}, "shipyard:serviceName", "2-20"),
-    ({"scaleOnCpu": "yes"}, "shipyard:scaleOnCpu", "use true or false"),
-    ({"cpu": "big"}, "shipyard:cpu", "not a whole number"),
     ({"deregistrationDelay": -1}, "shipyard:deregistrationDelay", "use 0 to 3600"),
     ({"stopTimeout": 600}, "shipyard:stopTimeout", "use 2 to 120"),
     ({"scaleOnCpu": False}, "shipyard:maxCapacity", "no metric is on"),
@@ -75,20 +80,42 @@ def test_every_problem_is_listed_in_one_message():
         assert key in str(raised.value)
 
 
-def test_a_value_that_does_not_parse_does_not_hide_other_problems():
+def received(stack: str, values: dict) -> dict[str, str]:
+    """What the engine hands the program for a stack file holding `values`."""
+    return engine_config(stack, values, pulumi_mocks.REPO_ROOT)
+
+
+def test_every_problem_of_the_wrong_type_is_listed_in_the_engines_words():
+    # The engine stops at the first; shipyard validate lists them all, none hiding another.
+    with pytest.raises(ConfigTypeError) as raised:
+        received("dev", {"shipyard:cpu": "big", "shipyard:minCapacity": "nine",
+                         "shipyard:scaleOnCpu": "yes"})  # fmt: skip
+    assert raised.value.problems == [
+        "shipyard:cpu: Stack 'dev' with configuration key 'cpu' must be of type 'integer'; "
+        "write a whole number",
+        "shipyard:minCapacity: Stack 'dev' with configuration key 'minCapacity' must be of "
+        "type 'integer'; write a whole number",
+        "shipyard:scaleOnCpu: Stack 'dev' with configuration key 'scaleOnCpu' must be of "
+        "type 'boolean'; write true or false (YAML's yes, no, on and off are text to Pulumi)",
+    ]
+
+
+def test_a_value_that_fails_a_check_does_not_hide_other_problems():
     with pytest.raises(SettingsError) as raised:
-        parse_settings("dev", {"shipyard:cpu": "big", "shipyard:minCapacity": "9"})
+        parse_settings("dev", received("dev", {"shipyard:cpu": 300, "shipyard:minCapacity": 9}))
     keys = [problem.split(": ")[0] for problem in raised.value.problems]
     assert keys == ["shipyard:cpu", "shipyard:minCapacity"]
 
 
 def test_other_namespaces_are_not_ours_to_judge():
-    settings = parse_settings("dev", {"aws:region": "eu-west-1", "aws:profile": "x"})
+    settings = parse_settings(
+        "dev", received("dev", {"aws:region": "eu-west-1", "aws:profile": "x"})
+    )
     assert settings.cpu == 256
 
 
 def test_defaults_are_fast_and_valid():
-    settings = parse_settings("dev", {})
+    settings = parse_settings("dev", received("dev", {}))
     assert settings.target == "ecs"
     check = settings.health_check
     assert (check.interval, check.healthy_threshold, check.deregistration_delay) == (5, 2, 5)
@@ -96,17 +123,42 @@ def test_defaults_are_fast_and_valid():
     assert settings.resource_prefix == "shipyard-sample-dev"
 
 
-def test_every_key_default_passes_its_own_checks():
-    defaults = {key.path: key.default for key in KEYS if "environment" in key.scopes}
-    settings = parse_settings("any", pulumi_mocks.engine_config(defaults))
+def test_an_environment_of_nothing_but_the_engines_defaults_is_valid():
+    # The engine sets every key Pulumi.yaml declares, the service stack's too (issue 18).
+    config = received("any", {})
+    assert config["shipyard:keepImages"] == "30" and config["shipyard:githubRepository"] == ""
+    settings = parse_settings("any", config)
     assert isinstance(settings, Settings) and settings.cpu == 256
+
+
+def test_a_service_stack_of_nothing_but_the_engines_defaults_is_valid():
+    config = received("shared", {"shipyard:kind": "service", "shipyard:githubRepository": "a/b"})
+    assert config["shipyard:cpu"] == "256"
+    assert isinstance(parse_settings("shared", config), ServiceStackSettings)
+
+
+@pytest.mark.parametrize(
+    ("stack_kind", "key", "value"),
+    [("environment", "keepImages", 5), ("service", "cpu", 512), ("service", "target", "ec2")],
+)
+def test_a_key_of_the_other_kind_is_refused_only_where_the_stack_file_changes_it(
+    stack_kind, key, value
+):
+    base = {"shipyard:kind": stack_kind}
+    if stack_kind == "service":
+        base["shipyard:githubRepository"] = "acme/shop"
+    assert parse_settings("s", received("s", base))
+    with pytest.raises(SettingsError) as raised:
+        parse_settings("s", received("s", {**base, f"shipyard:{key}": value}))
+    assert [p.split(": ")[0] for p in raised.value.problems] == [f"shipyard:{key}"]
+    assert "does nothing in" in raised.value.problems[0]
 
 
 # No deadline: the machines are shared, and the first example pays for cold imports.
 @hypothesis_settings(deadline=None)
 @given(st.sampled_from(sorted(FARGATE_SIZES)), st.integers(min_value=128, max_value=130000))
 def test_fargate_pairs_are_accepted_exactly_when_aws_accepts_them(cpu, memory):
-    config = {"shipyard:cpu": str(cpu), "shipyard:memory": str(memory)}
+    config = received("dev", {"shipyard:cpu": cpu, "shipyard:memory": memory})
     if memory in FARGATE_SIZES[cpu]:
         assert parse_settings("dev", config).memory == memory
     else:
@@ -131,8 +183,8 @@ def test_fargate_pairs_are_accepted_exactly_when_aws_accepts_them(cpu, memory):
 )
 def test_any_stack_file_gives_settings_or_one_settings_error(config):
     try:
-        settings = parse_settings("any", config)
-    except SettingsError as error:
+        settings = parse_settings("any", received("any", config))
+    except (ConfigTypeError, SettingsError) as error:
         assert error.problems
         assert all(problem.startswith("shipyard:") for problem in error.problems)
     else:

@@ -175,10 +175,7 @@ def test_deploy_refuses_a_stack_file_with_a_plain_text_secret_value(
     shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
     stack_file = tmp_path / "stacks" / "Pulumi.staging.yaml"
     stack_file.write_text(
-        stack_file.read_text().replace(
-            "    - secure: REPLACE-ME-with-pulumi-config-set-secret",
-            "    - API_KEY=test-only-6a7b",
-        )
+        stack_file.read_text() + "  shipyard:secretValues:\n    - API_KEY=test-only-6a7b\n"
     )
     cli.runtime.project_dir = tmp_path
     assert cli("deploy", "staging", "--yes") == FAILED

@@ -95,12 +95,16 @@ def test_an_unknown_environment_is_bad_usage(project):
     ("old", "new", "said"),
     [
         # YAML 1.1 would read `yes` as true; Pulumi (YAML 1.2) hands over "yes".
+        # The engine refuses both before the program runs, in its own words (engine_config).
         ("shipyard:scaleOnCpu: true", "shipyard:scaleOnCpu: yes",
-         "shipyard:scaleOnCpu: 'yes' is not a boolean; use true or false"),
+         "shipyard:scaleOnCpu: Stack 'staging' with configuration key 'scaleOnCpu' must be of "
+         "type 'boolean'; write true or false (YAML's yes, no, on and off are text to Pulumi)"),
         ("shipyard:cpu: 512", "shipyard:cpu:",
-         "shipyard:cpu: has no value; set a whole number, or remove the key"),
+         "shipyard:cpu: Stack 'staging' with configuration key 'cpu' must be of type "
+         "'integer'; it has no value: set a whole number, or remove the key"),
         ("shipyard:cpu: 512", "shipyard:cpu: null",
-         "shipyard:cpu: has no value; set a whole number, or remove the key"),
+         "shipyard:cpu: Stack 'staging' with configuration key 'cpu' must be of type "
+         "'integer'; it has no value: set a whole number, or remove the key"),
         ("shipyard:cpu: 512", "shipyard:cpu: 512\n  shipyard:cpu: 1024",
          "Pulumi.staging.yaml line {second}: shipyard:cpu is set twice (first on line {first})"),
         ("shipyard:cpu: 512", "shipyard:cpu: [512",
@@ -140,8 +144,9 @@ def test_a_plain_text_entry_among_encrypted_secret_values_is_refused(project):
     # The engine marks the whole key secret when one entry is: only the file tells.
     break_file(
         project, "staging",
-        "    - secure: REPLACE-ME-with-pulumi-config-set-secret",
-        "    - secure: REPLACE-ME-with-pulumi-config-set-secret\n    - OTHER=test-only-4d5e",
+        "  shipyard:accessLogs: true",
+        "  shipyard:accessLogs: true\n  shipyard:secretValues:\n"
+        "    - secure: v1:test-only-ciphertext\n    - OTHER=test-only-4d5e",
     )  # fmt: skip
     code, printed = run(project, "staging")
     assert code == FAILED
@@ -183,11 +188,12 @@ def test_the_service_stack_finds_its_project_when_pulumi_starts_it_in_main(proje
     # files are still found, for the deploy roles' domains and the checks on them.
     from service_stack import deploy_targets
     from settings.parse import SettingsError, parse_settings
+    from shipyard_cli.engine_config import engine_config
 
     # (The copy's infra/ links to the checkout's, so a directory of its own stands in for it.)
     (project / "main").mkdir()
     monkeypatch.chdir(project / "main")
-    shared = pulumi_mocks.stack_config("shared", project)
+    shared = engine_config("shared", pulumi_mocks.stack_config("shared", project), project)
     settings = parse_settings("shared", shared)
     targets = {target.stack: target.domain_name for target in deploy_targets(settings)}
     assert targets == {"dev": "", "staging": "", "prod": "app.example.com", "qa": ""}
@@ -197,3 +203,38 @@ def test_the_service_stack_finds_its_project_when_pulumi_starts_it_in_main(proje
         SettingsError, match=r"staging's domain staging\.app\.example\.com is prod's"
     ):
         parse_settings("shared", shared)
+
+
+@pytest.mark.parametrize(
+    ("default", "said"), [("Bad_Name", "lowercase letters"), ("a" * 40, "2-20")]
+)
+def test_a_bad_default_in_pulumi_yaml_fails_every_stack_that_does_not_set_the_key(
+    project, default, said
+):
+    # The engine hands every stack Pulumi.yaml's default (engine_config), so validate does.
+    project_file = project / "Pulumi.yaml"
+    text = project_file.read_text()
+    assert "    default: shipyard-sample\n" in text
+    project_file.write_text(text.replace("    default: shipyard-sample\n",
+                                         f"    default: {default}\n"))  # fmt: skip
+    code, printed = run(project)
+    assert code == FAILED
+    refused = [
+        line for line in printed.splitlines()
+        if f"shipyard:serviceName: {default!r} is not a valid name" in line and said in line
+    ]  # fmt: skip
+    assert len(refused) == len(SHIPPED), printed
+    assert " ok (" not in printed
+
+
+def test_a_default_of_the_wrong_type_is_refused_as_pulumi_refuses_the_project(project):
+    project_file = project / "Pulumi.yaml"
+    text = project_file.read_text()
+    assert "    default: 256\n" in text
+    project_file.write_text(text.replace("    default: 256\n", "    default: big\n", 1))
+    code, printed = run(project, "dev")
+    assert code == FAILED
+    assert (
+        "shipyard:cpu: The default value specified for configuration key 'cpu' is not of the "
+        "expected type 'integer' (Pulumi.yaml); make the default a whole number"
+    ) in printed
