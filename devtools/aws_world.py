@@ -25,6 +25,7 @@ import boto3
 from botocore.awsrequest import AWSResponse
 
 import naming
+from devtools.instance_refreshes import InstanceRefreshes
 from secret_references import SECRETS_MANAGER, SSM, parse_entry
 from shipyard_cli.aws import Aws
 
@@ -78,9 +79,12 @@ class World:
         self.aws = Aws(_session(), endpoint_url=endpoint_url)
         self.calls: dict[str, int] = {}
         self._vpc: tuple[str, list[str]] | None = None
-        # Auto Scaling group -> (the launch template version before the last rollout, now).
-        self.rollouts: dict[str, tuple[str, str]] = {}
-        self._refresh_handlers: list[tuple[str, Callable[..., Any]]] = []
+        # Instance refreshes, which moto lacks, by AWS's documented rules.
+        self.refreshes = InstanceRefreshes(
+            self.client("autoscaling"),
+            _session().client("autoscaling", endpoint_url=endpoint_url),
+        )
+        self._template_versions = 0
         self._deployment_handlers: list[tuple[str, Callable[..., Any]]] = []
         self._deployments = 0
         # Moto has no service deployments: a service lists none until a test scripts one.
@@ -259,30 +263,25 @@ class World:
             cluster=outputs["clusterName"], service=outputs["serviceName"], taskDefinition=arn
         )
 
-    def roll_out(self, group: str, image: str = "") -> str:
-        """What `pulumi up` does to the group for a new image: a new launch template version
-        whose boot script runs `image`, set on the group (which starts an instance refresh);
-        returns the version."""
+    def new_launch_template_version(self, group: str, image: str = "") -> tuple[str, str]:
+        """What `pulumi up` does to the launch template for a new image: a new version whose
+        boot script runs `image`, from the one the group has saved, which it leaves alone (the
+        rollout step moves the group); returns the template's ID and the version."""
         autoscaling, ec2 = self.client("autoscaling"), self.client("ec2")
         current = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group])[
             "AutoScalingGroups"
         ][0]["LaunchTemplate"]
-        version = ec2.create_launch_template_version(
+        self._template_versions += 1
+        made = ec2.create_launch_template_version(
             LaunchTemplateName=current["LaunchTemplateName"],
             SourceVersion=current["Version"],
             LaunchTemplateData={
                 "UserData": base64.b64encode(
-                    f"#!/bin/bash\n# rollout {len(self.rollouts)}\nimage='{image}'\n".encode()
+                    f"#!/bin/bash\n# rollout {self._template_versions}\nimage='{image}'\n".encode()
                 ).decode()
             },
-        )["LaunchTemplateVersion"]["VersionNumber"]
-        autoscaling.update_auto_scaling_group(
-            AutoScalingGroupName=group,
-            LaunchTemplate={"LaunchTemplateName": current["LaunchTemplateName"],
-                            "Version": str(version)},
-        )  # fmt: skip
-        self.rollouts[group] = (current["Version"], str(version))
-        return str(version)
+        )["LaunchTemplateVersion"]
+        return made["LaunchTemplateId"], str(made["VersionNumber"])
 
     def alarm(self, name: str) -> None:
         self.client("cloudwatch").set_alarm_state(
@@ -354,55 +353,16 @@ class World:
 
         self._after("autoscaling", "DescribeAutoScalingGroups", serve)
 
-    def instance_refresh(self, status: str | None, reason: str = "") -> None:
-        """Answer DescribeInstanceRefreshes, which moto lacks, with one refresh in `status`,
-        or with none (a new group) when `status` is None.
-
-        After a rollback, the group is back on the launch template version it ran before the
-        last rollout, as Auto Scaling leaves it.
-        """
-
-        def answer(**_: Any) -> tuple[AWSResponse, dict]:
-            refresh = {"InstanceRefreshId": "r-1", "Status": status, "StatusReason": reason}
-            return AWSResponse(None, 200, {}, None), {
-                "InstanceRefreshes": [] if status is None else [refresh]
-            }
-
-        def rolled_back(parsed: dict) -> None:
-            for group in parsed.get("AutoScalingGroups", []):
-                before, _ = self.rollouts.get(group["AutoScalingGroupName"], (None, None))
-                if before is not None:
-                    group["LaunchTemplate"]["Version"] = before
-
-        events = self.client("autoscaling").meta.events
-        for event, handler in self._refresh_handlers:  # the newest refresh replaces the last
-            events.unregister(event, handler)
-        self._refresh_handlers = [("before-call.autoscaling.DescribeInstanceRefreshes", answer)]
-        if status is not None and status.startswith("Rollback"):
-            self._refresh_handlers.append(
-                ("after-call.autoscaling.DescribeAutoScalingGroups", _parsed(rolled_back))
-            )
-        for event, handler in self._refresh_handlers:
-            events.register(event, handler)
+    def instance_refresh(self, status: str, reason: str = "") -> None:
+        """Instance refreshes started from now on end in `status` (the model's script)."""
+        self.refreshes.end_with(status, reason)
 
     def accept_instance_refreshes(self, refuse_with: str = "") -> list[dict[str, Any]]:
-        """Answer StartInstanceRefresh, which moto lacks (or refuse it with an error code);
-        returns the requests made, as they reach AWS."""
-        started: list[dict[str, Any]] = []
-
-        def record(params: dict[str, Any], **_: Any) -> None:
-            started.append(dict(params))
-
-        def answer(**_: Any) -> tuple[AWSResponse, dict]:
-            if refuse_with:
-                error = {"Code": refuse_with, "Message": f"injected {refuse_with}"}
-                return AWSResponse(None, 400, {}, None), {"Error": error}
-            return AWSResponse(None, 200, {}, None), {"InstanceRefreshId": f"r-{len(started)}"}
-
-        events = self.client("autoscaling").meta.events
-        events.register("before-parameter-build.autoscaling.StartInstanceRefresh", record)
-        events.register("before-call.autoscaling.StartInstanceRefresh", answer)
-        return started
+        """The StartInstanceRefresh requests made from now on, as they reach AWS; with
+        `refuse_with`, each is refused with that error code."""
+        self.refreshes.refuse_with = refuse_with
+        self.refreshes.requests.clear()
+        return self.refreshes.requests
 
     def service_deployment(
         self,

@@ -37,7 +37,7 @@ from shipyard_cli.model import (
     UpdateRecord,
 )
 from shipyard_cli.offline_policy import stack_findings
-from shipyard_cli.refresh_wait import RefreshTarget, wait_for_rollout
+from shipyard_cli.refresh_wait import RefreshTarget, roll_out
 from shipyard_cli.stack_files import config_value
 from source import SourceRevision
 from stack import image_build
@@ -309,19 +309,22 @@ class FakeStacks:
             )
 
     def _roll_out_instances(self, env: str, image: str) -> None:
-        """As the program's InstanceRefreshWait does inside `pulumi up`: a new launch template
-        version starts a refresh, and the update fails unless the group ends up on it."""
+        """As `pulumi up` does: a new launch template version, then the program's
+        InstanceRefreshWait rolls it out; the update fails unless the refresh succeeded."""
         group = self.envs[env].outputs["autoScalingGroupName"]
+        template_id, version = self.world.new_launch_template_version(group, image)
         target = RefreshTarget(
             group_name=group,
-            launch_template_version=self.world.roll_out(group, image),
+            launch_template_version=version,
             region=self.world.aws.session.region_name,
             profile="",
             timeout_seconds=1.0,
             poll_seconds=0.05,
+            launch_template_id=template_id,
+            preferences={"AutoRollback": True, "SkipMatching": False},
         )
         try:
-            wait_for_rollout(self.world.aws, target)
+            roll_out(self.world.aws, target)
         except UserError as error:
             self.record(env, "update", "failed")
             # What the engine prints for a failed dynamic resource, as the adapter reports it.

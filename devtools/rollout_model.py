@@ -100,14 +100,17 @@ def ec2_rollout(evaluation: Evaluation) -> Rollout:
     if stop_flag is None:
         raise ValueError("the boot script runs the container without --stop-timeout")
     stop_timeout = float(stop_flag.group(1))
-    preferences = group["instanceRefresh"]["preferences"]
+    # The rollout step starts the refresh with these (components/ec2_service.py).
+    preferences = evaluation.one(
+        "pulumi-python:dynamic/shipyard:InstanceRefreshWait"
+    ).inputs["preferences"]
     interval, threshold, deregistration = _health_check_timing(evaluation)
     waves = refresh_waves(
         int(group["desiredCapacity"]),
-        int(preferences["minHealthyPercentage"]),
-        int(preferences["maxHealthyPercentage"]),
+        int(preferences["MinHealthyPercentage"]),
+        int(preferences["MaxHealthyPercentage"]),
     )
-    checkpoints = preferences.get("checkpointPercentages") or []
+    checkpoints = preferences.get("CheckpointPercentages") or []
     return Rollout(
         # A checkpoint ends a wave, and the refresh waits there before the next.
         waves=max(waves, len(checkpoints)),
@@ -115,8 +118,8 @@ def ec2_rollout(evaluation: Evaluation) -> Rollout:
         healthy_threshold=threshold,
         deregistration_delay=deregistration,
         stop_timeout=stop_timeout,
-        warmup=float(preferences["instanceWarmup"]),
-        held=max(0, len(checkpoints) - 1) * float(preferences.get("checkpointDelay") or 0),
+        warmup=float(preferences["InstanceWarmup"]),
+        held=max(0, len(checkpoints) - 1) * float(preferences.get("CheckpointDelay") or 0),
     )
 
 

@@ -77,12 +77,25 @@ def refresh_waves(desired: int, min_healthy_percent: int, max_healthy_percent: i
     return max(1, math.ceil(desired / batch))
 
 
-def refresh_checkpoint_preferences(deployment: DeploymentSettings) -> dict[str, Any]:
+def refresh_preferences(
+    instances: Ec2Settings, deployment: DeploymentSettings, alarm_names: list[pulumi.Output[str]]
+) -> dict[str, Any]:
+    """StartInstanceRefresh's Preferences for a rollout, as the API takes them: the stack's
+    healthy percentages and warm-up, rolled back automatically on failure or when an alarm
+    fires; canary and linear stop at each share of instances replaced, for the bake."""
+    preferences: dict[str, Any] = {
+        "MinHealthyPercentage": instances.refresh_min_healthy_percent,
+        "MaxHealthyPercentage": instances.refresh_max_healthy_percent,
+        "InstanceWarmup": instances.instance_warmup,
+        "SkipMatching": False,
+        "AutoRollback": True,
+        "AlarmSpecification": {"Alarms": alarm_names},
+    }
     checkpoints = strategies.refresh_checkpoints(deployment)
-    if checkpoints is None:
-        return {}
-    percentages, delay = checkpoints
-    return {"checkpoint_percentages": percentages, "checkpoint_delay": str(delay)}
+    if checkpoints is not None:
+        percentages, delay = checkpoints
+        preferences.update(CheckpointPercentages=percentages, CheckpointDelay=delay)
+    return preferences
 
 
 def refresh_wait_timeout(
@@ -104,8 +117,9 @@ def refresh_wait_timeout(
 
 
 class InstanceRefreshWait(pulumi.dynamic.Resource, module="shipyard", name="InstanceRefreshWait"):
-    """Waits inside `pulumi up` for the rollout of a new launch template version, and fails
-    the update unless the group ends up running it (see shipyard_cli/refresh_wait.py)."""
+    """Rolls a new launch template version out inside `pulumi up` (an instance refresh to it)
+    and fails the update unless it succeeded; the group keeps its saved version until then
+    (see shipyard_cli/refresh_wait.py)."""
 
     def __init__(
         self, name: str, props: dict[str, pulumi.Input[Any]], opts: pulumi.ResourceOptions
@@ -206,25 +220,9 @@ class Ec2Service(pulumi.ComponentResource):
                 )
             ],
             # A numbered version (not $Latest), so an instance refresh can roll back to it.
+            # Only a new group is created with it: the rollout step below moves the group on.
             launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)
-            ),
-            instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
-                strategy="Rolling",
-                preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
-                    # canary and linear: the refresh stops at each share of instances
-                    # replaced, for the bake, and the alarms roll it back meanwhile.
-                    **refresh_checkpoint_preferences(args.deployment),
-                    min_healthy_percentage=instances.refresh_min_healthy_percent,
-                    max_healthy_percentage=instances.refresh_max_healthy_percent,
-                    instance_warmup=str(instances.instance_warmup),
-                    auto_rollback=True,
-                    alarm_specification=(
-                        aws.autoscaling.GroupInstanceRefreshPreferencesAlarmSpecificationArgs(
-                            alarms=placement.alarm_names
-                        )
-                    ),
-                ),
             ),
             tags=[
                 aws.autoscaling.GroupTagArgs(
@@ -237,8 +235,11 @@ class Ec2Service(pulumi.ComponentResource):
                 depends_on=placement.dependencies,
                 # Autoscaling owns the running count after the first deploy. A change of the
                 # initial hook would replace the group (the provider has it ForceNew, and the
-                # new group's fixed name would clash): the hook below changes it in place.
-                ignore_changes=["desiredCapacity", "initialLifecycleHooks"],
+                # new group's fixed name would clash): the hook below changes it in place. A
+                # new launch template version is the rollout step's to save, and only once
+                # its refresh succeeds: the provider would save it before the refresh, and a
+                # rollback would then return to it (shipyard_cli/refresh_wait.py).
+                ignore_changes=["desiredCapacity", "initialLifecycleHooks", "launchTemplate"],
             ),
         )
         # The same hook, kept up to date on an existing group (PutLifecycleHook creates or
@@ -254,7 +255,11 @@ class Ec2Service(pulumi.ComponentResource):
             f"{name}-rollout",
             {
                 "groupName": group.name,
+                "launchTemplateId": template.id,
                 "launchTemplateVersion": template.latest_version.apply(str),
+                "preferences": refresh_preferences(
+                    instances, args.deployment, placement.alarm_names
+                ),
                 "region": placement.container.region,
                 "profile": placement.aws_profile,
                 "timeoutSeconds": refresh_wait_timeout(

@@ -330,6 +330,46 @@ class Aws:
             )["InstanceRefreshes"]
         return refreshes[0] if refreshes else None
 
+    def instance_refresh(self, group: str, refresh_id: str) -> dict[str, Any]:
+        with aws_errors(f"describe instance refresh {refresh_id} of {group}"):
+            refreshes = self.client("autoscaling").describe_instance_refreshes(
+                AutoScalingGroupName=group, InstanceRefreshIds=[refresh_id]
+            )["InstanceRefreshes"]
+        if not refreshes:
+            raise UserError(f"instance refresh {refresh_id} of {group} not found")
+        return refreshes[0]
+
+    def start_rollout(
+        self, group: str, launch_template: dict[str, str], preferences: dict[str, Any]
+    ) -> str:
+        """An instance refresh to `launch_template` (LaunchTemplateId, Version) that leaves the
+        group's saved configuration alone: Auto Scaling saves it only when the refresh
+        succeeds, and a rollback returns to what the group had saved (issue 18; Terraform's
+        order, group first, made a rollback return to the new version). Returns its ID."""
+        autoscaling = self.client("autoscaling")
+        with aws_errors(f"start an instance refresh of {group}"):
+            try:
+                return str(
+                    autoscaling.start_instance_refresh(
+                        AutoScalingGroupName=group,
+                        Strategy="Rolling",
+                        DesiredConfiguration={"LaunchTemplate": launch_template},
+                        Preferences=preferences,
+                    )["InstanceRefreshId"]
+                )
+            except autoscaling.exceptions.InstanceRefreshInProgressFault:
+                raise UserError(
+                    f"another instance refresh of {group} is running (a `shipyard restart`, "
+                    "or one started by hand); wait for it (`shipyard status`), then run the "
+                    "update again"
+                ) from None
+
+    def save_launch_template(self, group: str, launch_template: dict[str, str]) -> None:
+        with aws_errors(f"set the launch template of {group}"):
+            self.client("autoscaling").update_auto_scaling_group(
+                AutoScalingGroupName=group, LaunchTemplate=launch_template
+            )
+
     def target_health(self, target_group_arn: str) -> list[TargetHealth]:
         with aws_errors("describe target health"):
             descriptions = self.client("elbv2").describe_target_health(
@@ -396,13 +436,19 @@ class Aws:
                 cluster=cluster, services=[service], WaiterConfig=waiter_config(timeout, delay)
             )
 
-    def wait_instance_refresh(self, group: str, timeout: float, delay: float) -> None:
+    def wait_instance_refresh(
+        self, group: str, timeout: float, delay: float, refresh_id: str = ""
+    ) -> None:
+        """Wait for one refresh (`refresh_id`), or else the group's newest, to end."""
         waiter = create_waiter_with_client(
             "InstanceRefreshFinished", WAITERS, self.client("autoscaling")
         )
+        which: dict[str, Any] = (
+            {"InstanceRefreshIds": [refresh_id]} if refresh_id else {"MaxRecords": 1}
+        )
         with aws_errors(f"wait for the instance refresh of {group}"):
             waiter.wait(
-                AutoScalingGroupName=group, MaxRecords=1, WaiterConfig=waiter_config(timeout, delay)
+                AutoScalingGroupName=group, WaiterConfig=waiter_config(timeout, delay), **which
             )
 
     def wait_targets_healthy(self, target_group_arn: str, timeout: float, delay: float) -> None:

@@ -153,16 +153,8 @@ def test_auto_scaling_group_sits_behind_the_alb_and_refreshes_with_rollback(qa):
     template = inputs["launchTemplate"]
     assert template["id"] == f"{PREFIX}-template-id"
     assert template["version"].isdigit()  # numbered, so a refresh can roll back to it
-    alarm_names = sorted(alarm.inputs["name"] for alarm in qa.of_type(ALARM))
-    refresh = inputs["instanceRefresh"]
-    assert refresh["strategy"] == "Rolling"
-    preferences = dict(refresh["preferences"])  # a copy: evaluated() is shared, read-only
-    assert sorted(preferences.pop("alarmSpecification")["alarms"]) == alarm_names
-    # qa deploys canary: half the instances, five minutes, then the rest.
-    assert preferences == {
-        "minHealthyPercentage": 100, "maxHealthyPercentage": 200, "instanceWarmup": "15",
-        "autoRollback": True, "checkpointPercentages": [50, 100], "checkpointDelay": "300",
-    }  # fmt: skip
+    # Only a new group is created on a version; the rollout step moves it on (below).
+    assert "instanceRefresh" not in inputs
     # A new instance joins the target group only once its boot script says the container is
     # healthy; a boot that fails or outlasts the timeout is abandoned and replaced.
     launch_hook = {
@@ -175,7 +167,9 @@ def test_auto_scaling_group_sits_behind_the_alb_and_refreshes_with_rollback(qa):
     assert inputs["initialLifecycleHooks"] == [launch_hook]
     # ... and kept by its own resource, so that adding or changing it never replaces the
     # group (the provider has initialLifecycleHooks ForceNew; the group's name is fixed).
-    assert group.ignore_changes == ["desiredCapacity", "initialLifecycleHooks"]
+    # A new launch template version is saved on the group by a successful refresh only
+    # (shipyard_cli/refresh_wait.py), never by the provider ahead of it.
+    assert group.ignore_changes == ["desiredCapacity", "initialLifecycleHooks", "launchTemplate"]
     hook = qa.one(LIFECYCLE_HOOK)
     assert hook.inputs == {**launch_hook, "autoscalingGroupName": PREFIX}
     assert hook.parent_type == "shipyard:index:Ec2Service"
@@ -203,7 +197,18 @@ def test_pulumi_up_waits_for_the_instance_refresh_it_starts(qa):
     assert wait.inputs["launchTemplateVersion"] == str(
         pulumi_mocks.RecordingMocks._computed(LAUNCH_TEMPLATE, "", template.inputs)["latestVersion"]
     )
+    assert wait.inputs["launchTemplateId"] == f"{PREFIX}-template-id"
     assert wait.inputs["region"] == pulumi_mocks.REGION
+    # The refresh it starts: StartInstanceRefresh's Preferences, with auto rollback on the
+    # environment's alarms; qa deploys canary: half the instances, five minutes, the rest.
+    preferences = dict(wait.inputs["preferences"])  # a copy: evaluated() is shared
+    alarm_names = sorted(alarm.inputs["name"] for alarm in qa.of_type(ALARM))
+    assert sorted(preferences.pop("AlarmSpecification")["Alarms"]) == alarm_names
+    assert preferences == {
+        "MinHealthyPercentage": 100, "MaxHealthyPercentage": 200, "InstanceWarmup": 15,
+        "SkipMatching": False, "AutoRollback": True,
+        "CheckpointPercentages": [50, 100], "CheckpointDelay": 300,
+    }  # fmt: skip
     # Two waves (canary's checkpoints at 50% and 100%), each boot timeout + warmup + 120 s
     # of margin, and the wait at the first checkpoint.
     assert wait.inputs["timeoutSeconds"] == 2 * (600 + 15 + 120) + 300
@@ -227,7 +232,8 @@ def test_compute_waits_for_what_it_uses_on_first_create(qa):
     )
     group = qa.one(GROUP)
     waits_for = group.dependencies
-    assert {(ALARM, alarm.name) for alarm in qa.of_type(ALARM)} <= waits_for
+    # The alarms roll a refresh back: the rollout step that starts it waits for them.
+    assert {(ALARM, alarm.name) for alarm in qa.of_type(ALARM)} <= qa.one(ROLLOUT_WAIT).dependencies
     assert {(LISTENER, listener.name) for listener in qa.of_type(LISTENER)} <= waits_for
     assert {(NAT, nat.name) for nat in qa.of_type(NAT)} <= waits_for
     private = {

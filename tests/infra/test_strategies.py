@@ -27,6 +27,7 @@ from .test_stacks import (
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 ECS_POLICY = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
 GROUP = "aws:autoscaling/group:Group"
+ROLLOUT_WAIT = "pulumi-python:dynamic/shipyard:InstanceRefreshWait"
 SHIFTING = ("blue_green", "canary", "linear")
 # With bakeMinutes 7, canaryBakeMinutes 3, linearStepMinutes 4 (each its own field).
 EXPECTED_CONFIGURATION = {
@@ -256,10 +257,10 @@ def test_switching_a_rolling_service_sends_it_the_second_group_rules_and_role():
     ("overrides", "checkpoints"),
     [
         ({"deploymentStrategy": "canary", "canaryPercent": 25, "canaryBakeMinutes": 10},
-         ([25, 100], "600")),
+         ([25, 100], 600)),
         ({"deploymentStrategy": "linear", "linearStepPercent": 30, "linearStepMinutes": 3},
-         ([30, 60, 90, 100], "180")),
-        ({"deploymentStrategy": "canary", "canaryPercent": 100}, ([100], "300")),
+         ([30, 60, 90, 100], 180)),
+        ({"deploymentStrategy": "canary", "canaryPercent": 100}, ([100], 300)),
         ({"deploymentStrategy": "rolling"}, None),
     ],
 )  # fmt: skip
@@ -267,14 +268,14 @@ def test_ec2_canary_and_linear_are_refresh_checkpoints_the_alarms_roll_back(
     overrides, checkpoints
 ):
     qa = pulumi_mocks.evaluate("qa", overrides=overrides)
-    preferences = qa.one(GROUP).inputs["instanceRefresh"]["preferences"]
+    preferences = qa.one(ROLLOUT_WAIT).inputs["preferences"]
     found = (
-        (preferences["checkpointPercentages"], preferences["checkpointDelay"])
-        if "checkpointPercentages" in preferences
+        (preferences["CheckpointPercentages"], preferences["CheckpointDelay"])
+        if "CheckpointPercentages" in preferences
         else None
     )
     assert found == checkpoints
-    assert preferences["autoRollback"] is True
-    assert sorted(preferences["alarmSpecification"]["alarms"]) == sorted(qa.outputs["alarmNames"])
+    assert preferences["AutoRollback"] is True
+    assert sorted(preferences["AlarmSpecification"]["Alarms"]) == sorted(qa.outputs["alarmNames"])
     # EC2 has one target group and no test listener, whatever the strategy.
     assert len(qa.of_type(TARGET_GROUP)) == 1 and qa.of_type(LISTENER_RULE) == []
