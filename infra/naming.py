@@ -181,6 +181,11 @@ def log_group_name(prefix: str) -> str:
     return f"/shipyard/{prefix}"
 
 
+def waf_log_group_name(prefix: str) -> str:
+    """The web ACL's log group: WAF logs only to groups named aws-waf-logs-..."""
+    return f"aws-waf-logs-{prefix}"
+
+
 def flow_log_group_name(prefix: str) -> str:
     """The created VPC's flow logs, under the environment's log group name."""
     return f"{log_group_name(prefix)}/flow-logs"
@@ -223,6 +228,7 @@ def derived_names(service_name: str, environment: str) -> list[DerivedName]:
         ("aws:autoscaling/group:Group", prefix, False),
         ("aws:cloudwatch/metricAlarm:MetricAlarm", f"{prefix}-unhealthy", False),
         ("aws:cloudwatch/logGroup:LogGroup", flow_log_group_name(prefix), False),
+        ("aws:cloudwatch/logGroup:LogGroup", waf_log_group_name(prefix), False),
         ("aws:s3/bucket:Bucket", access_log_bucket_name(prefix), True),
     ]
     names = [

@@ -64,6 +64,7 @@ def build_service_stack(settings: ServiceStackSettings) -> dict[str, pulumi.Inpu
                 account=identity.account_id,
                 region=region,
                 log_group_prefix=naming.log_group_name(prefix),
+                waf_log_group=naming.waf_log_group_name(prefix),
                 protect=settings.protect_resources,
             ),
         ).key_arn

@@ -224,6 +224,9 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
             WebFirewallArgs(
                 load_balancer_arn=load_balancer.load_balancer_arn,
                 rate_limit=settings.waf_rate_limit,
+                key_arn=key_arn,
+                log_retention_days=settings.log_retention_days,
+                protect=protect,
             ),
         )
     if domain:

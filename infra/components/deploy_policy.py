@@ -81,6 +81,15 @@ UNSCOPABLE: dict[str, str] = {
     "route53:ListHostedZones": "a list call with no resource type (finding a zone by name)",
     "route53:ListHostedZonesByName": "a list call with no resource type",
     "ecr:GetAuthorizationToken": "the token is for the whole registry",
+    "elasticloadbalancing:SetWebAcl": "a permission-only action with no resource type or "
+    "condition key; WAF checks it with wafv2:AssociateWebACL, which names the web ACL and the "
+    "load balancer (both scoped)",
+    **{
+        f"logs:{action}": "WAF logging to CloudWatch Logs: no resource type (CloudWatch Logs "
+        "asks for these on *); WAF writes the log group's resource policy with them"
+        for action in ("CreateLogDelivery", "DeleteLogDelivery", "DescribeResourcePolicies",
+                       "PutResourcePolicy")
+    },
 }  # fmt: skip
 ECR_PUSH = (
     "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
@@ -110,6 +119,11 @@ def traffic_roles(scope: Scope) -> str:
     return f"arn:aws:iam::{scope.account}:role/{scope.prefix}-traffic-*"
 
 
+def instance_roles(scope: Scope) -> str:
+    """The EC2 instance role (ec2_service.py's `-instance`), the only one in a profile."""
+    return f"arn:aws:iam::{scope.account}:role/{scope.prefix}-instance-*"
+
+
 def read_everywhere() -> dict[str, Any]:
     return allow(sorted(UNSCOPABLE), ["*"])
 
@@ -131,13 +145,16 @@ def ecs_statements(scope: Scope) -> list[dict[str, Any]]:
         # that names none (a new deployment of the same one, `shipyard restart`) passes.
         allow(["ecs:CreateService", "ecs:UpdateService"], [service],
               {"ArnLikeIfExists": {"ecs:task-definition": families}}),
+        # Each is authorised against the service and the deployment (or revision) alike.
         allow(
-            ["ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"], [deployments]
+            ["ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"],
+            [service, deployments],
         ),
         allow(["ecs:ListServiceDeployments"], [service]),
         # `shipyard rollback` reads which image the revision it returns to runs.
         allow(["ecs:DescribeServiceRevisions"],
-              [scope.arn("ecs", f"service-revision/{scope.prefix}/{scope.prefix}/*")]),
+              [service,
+               scope.arn("ecs", f"service-revision/{scope.prefix}/{scope.prefix}/*")]),
         allow(["ecs:RegisterTaskDefinition"], [families]),
         allow(
             ["ecs:ListTagsForResource", "ecs:TagResource", "ecs:UntagResource"],
@@ -349,6 +366,10 @@ def iam_statements(scope: Scope) -> list[dict[str, Any]]:
             [profiles],
         ),
         allow(["iam:PassRole"], [roles], {"StringEquals": {"iam:PassedToService": PASSED_TO}}),
+        # AddRoleToInstanceProfile checks PassRole on the instance role, and AWS does not say
+        # whether that request carries iam:PassedToService: where it does, it must be EC2.
+        allow(["iam:PassRole"], [instance_roles(scope)],
+              {"StringEqualsIfExists": {"iam:PassedToService": "ec2.amazonaws.com"}}),
         # Only the traffic role goes to ECS itself, which moves the load balancer's traffic.
         allow(["iam:PassRole"], [traffic_roles(scope)],
               {"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}}),
@@ -380,7 +401,8 @@ def observability_statements(scope: Scope) -> list[dict[str, Any]]:
             [topic],
         ),
 
-        allow(["logs:DescribeLogStreams", "logs:FilterLogEvents"], [f"{log_group}:*"]),
+        # CloudWatch Logs authorises these against the log group: with and without `:*`.
+        allow(["logs:DescribeLogStreams", "logs:FilterLogEvents"], [log_group, f"{log_group}:*"]),
         allow(
             ["cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
              "cloudwatch:ListTagsForResource", "cloudwatch:PutMetricAlarm",
@@ -532,7 +554,8 @@ def preview_statements(
               [f"arn:aws:iam::{scope.account}:role/{service}-*",
                f"arn:aws:iam::{scope.account}:instance-profile/{service}-*"]),
         allow(["logs:ListTagsForResource", "logs:ListTagsLogGroup"],
-              [scope.arn("logs", f"log-group:{naming.log_group_name(f'{service}-*')}")]),
+              [scope.arn("logs", f"log-group:{naming.log_group_name(f'{service}-*')}"),
+               scope.arn("logs", f"log-group:{naming.waf_log_group_name(f'{service}-*')}")]),
         allow(["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"],
               [scope.arn("cloudwatch", f"alarm:{service}-*")]),
         allow(["sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic",
@@ -544,9 +567,14 @@ def preview_statements(
                public_ami_parameters(scope)]),
         allow(list(S3_BUCKET_READS),
               [f"arn:aws:s3:::{naming.access_log_bucket_name(f'{service}-*')}-*"]),
-        allow(["wafv2:GetWebACL", "wafv2:ListTagsForResource"],
+        allow(["wafv2:GetWebACL", "wafv2:GetLoggingConfiguration",
+               "wafv2:ListTagsForResource"],
               [scope.arn("wafv2", f"regional/webacl/{service}-*-waf/*")]),
+        # Authorised against the web ACL and the load balancer alike.
         allow(["wafv2:GetWebACLForResource"],
+              [scope.arn("wafv2", f"regional/webacl/{service}-*-waf/*"),
+               scope.arn("elasticloadbalancing", f"loadbalancer/app/{service}-*")]),
+        allow(["elasticloadbalancing:GetLoadBalancerWebACL"],
               [scope.arn("elasticloadbalancing", f"loadbalancer/app/{service}-*")]),
         # Each environment's domain: its zone, records and certificate (reads only).
         allow(["route53:GetHostedZone", "route53:ListResourceRecordSets",
@@ -602,7 +630,8 @@ def workload_boundary(scope: Scope) -> list[dict[str, Any]]:
         allow(ECS_TRAFFIC_READS, ["*"], traffic_role_only(scope)),
         # The VPC's flow log role writes its own log group.
         allow(["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-              [scope.arn("logs",
+              [scope.arn("logs", f"log-group:{naming.flow_log_group_name(scope.prefix)}"),
+               scope.arn("logs",
                          f"log-group:{naming.flow_log_group_name(scope.prefix)}:*")]),
         allow(["ssm:GetParameter", "ssm:GetParameters"],
               [scope.arn("ssm", "parameter"

@@ -79,7 +79,9 @@ class DomainAlias(pulumi.ComponentResource):
         self, name: str, args: DomainAliasArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("shipyard:index:DomainAlias", name, None, opts)
-        for record_type in ("A", "AAAA"):
+        # An A record only: the load balancer is IPv4 (its default ipAddressType), so an AAAA
+        # alias to it would answer nothing. Dual-stack needs IPv6 in the VPC and subnets.
+        for record_type in ("A",):
             aws.route53.Record(
                 f"{name}-{record_type.lower()}",
                 zone_id=args.zone.zone_id,

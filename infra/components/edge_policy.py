@@ -38,23 +38,43 @@ def access_log_statements(scope: Scope) -> list[dict[str, Any]]:
 
 def web_acl_statements(scope: Scope) -> list[dict[str, Any]]:
     """The environment's web ACL, by name, with AWS's managed rule groups in it, associated
-    with the stack's own load balancer."""
+    with the stack's own load balancer, and its logging. Resource types and condition keys
+    as the Service Authorization Reference lists them for each action
+    (tests/infra/test_iam.py checks these statements against it)."""
     acl = scope.arn("wafv2", f"regional/webacl/{scope.prefix}-waf/*")
+    balancer = scope.arn(
+        "elasticloadbalancing", f"loadbalancer/app/{naming.load_balancer_name(scope.prefix)}-*/*"
+    )
     return [
         allow(["wafv2:CreateWebACL", "wafv2:DeleteWebACL", "wafv2:GetWebACL",
                "wafv2:ListTagsForResource", "wafv2:TagResource", "wafv2:UntagResource",
-               "wafv2:UpdateWebACL"], [acl]),
+               "wafv2:UpdateWebACL", "wafv2:PutLoggingConfiguration",
+               "wafv2:GetLoggingConfiguration", "wafv2:DeleteLoggingConfiguration"], [acl]),
         allow(["wafv2:CreateWebACL", "wafv2:UpdateWebACL"],
               [scope.arn("wafv2", "regional/managedruleset/*/*")]),
-        allow(["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL"], [acl]),
-        # WAF checks the load balancer by its ARN alone (no tag keys): the stack's by name.
-        allow(["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
-               "wafv2:GetWebACLForResource"],
-              [scope.arn("elasticloadbalancing",
-                         f"loadbalancer/app/{naming.load_balancer_name(scope.prefix)}-*/*")]),
-        allow(["elasticloadbalancing:SetWebAcl"],
-              [scope.arn("elasticloadbalancing", "loadbalancer/app/*")], tagged(scope)),
+        # Authorised against the web ACL (required) and the load balancer, which WAF checks
+        # by ARN alone (no condition keys for it): the stack's by name.
+        allow(["wafv2:AssociateWebACL", "wafv2:GetWebACLForResource"], [acl, balancer]),
+        allow(["wafv2:DisassociateWebACL"], [balancer]),
+        # Load balancing's side of the association, on the stack's load balancer by tag.
+        # (elasticloadbalancing:SetWebAcl, which takes no resource, is in UNSCOPABLE.)
+        allow(["elasticloadbalancing:CreateWebACLAssociation",
+               "elasticloadbalancing:DeleteWebACLAssociation",
+               "elasticloadbalancing:GetLoadBalancerWebACL"],
+              [scope.arn("elasticloadbalancing", "loadbalancer/app/*/*")], tagged(scope)),
+        # The web ACL's log group (aws-waf-logs-<prefix>, the name WAF requires).
+        allow(["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup",
+               "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey",
+               "logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:PutRetentionPolicy",
+               "logs:TagLogGroup", "logs:TagResource", "logs:UntagLogGroup",
+               "logs:UntagResource"],
+              waf_log_group_arns(scope)),
     ]  # fmt: skip
+
+
+def waf_log_group_arns(scope: Scope) -> list[str]:
+    group = scope.arn("logs", f"log-group:{naming.waf_log_group_name(scope.prefix)}")
+    return [group, f"{group}:*"]
 
 
 def domain_statements(scope: Scope) -> list[dict[str, Any]]:

@@ -22,8 +22,10 @@ class EnvironmentKeyArgs:
     alias: str
     account: str
     region: str
-    # The environment's log groups: /shipyard/<service>-<env> and what is under it.
+    # The environment's log groups: /shipyard/<service>-<env> and what is under it, and its
+    # web ACL's (WAF requires the name aws-waf-logs-...).
     log_group_prefix: str
+    waf_log_group: str
     protect: bool
 
 
@@ -33,6 +35,7 @@ def key_policy(args: EnvironmentKeyArgs) -> pulumi.Output[str]:
     encryption context it sends names the group); CloudWatch may use it to publish alarms
     to the encrypted alarm topic."""
     logs_arn = f"arn:aws:logs:{args.region}:{args.account}:log-group:{args.log_group_prefix}"
+    waf_logs_arn = f"arn:aws:logs:{args.region}:{args.account}:log-group:{args.waf_log_group}"
     return pulumi.Output.json_dumps(
         {
             "Version": "2012-10-17",
@@ -52,7 +55,9 @@ def key_policy(args: EnvironmentKeyArgs) -> pulumi.Output[str]:
                                "kms:GenerateDataKey*", "kms:ReEncrypt*"],
                     "Resource": "*",
                     "Condition": {"ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": [logs_arn, f"{logs_arn}/*"],
+                        "kms:EncryptionContext:aws:logs:arn": [
+                            logs_arn, f"{logs_arn}/*", waf_logs_arn,
+                        ],
                     }},
                 },
                 {

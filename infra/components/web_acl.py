@@ -1,5 +1,6 @@
 """A regional WAF web ACL in front of the load balancer: AWS's managed rule groups for common
-attacks, known bad inputs and IP reputation, and a per-IP rate limit."""
+attacks, known bad inputs and IP reputation, and a per-IP rate limit; what it blocks or
+counts is logged to an encrypted log group of the environment."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+
+import naming
 
 # AWS's managed rule groups, in the order they are evaluated: each may only block.
 MANAGED_RULE_GROUPS = (
@@ -16,12 +19,21 @@ MANAGED_RULE_GROUPS = (
 )
 # Requests one IP may send in the rate limit's window before it is blocked.
 RATE_LIMIT_WINDOW_SECONDS = 300
+# Headers WAF writes to its logs as REDACTED: credentials a log reader must not get. WAF
+# compares them lowercase (the provider's docs; AWS returns them so).
+REDACTED_HEADERS = ("authorization", "cookie")
+# Logged: what a rule blocked, counted or challenged. Allowed requests are in the load
+# balancer's access logs (where on), and logging them all would cost per request.
+LOGGED_ACTIONS = ("BLOCK", "COUNT", "CAPTCHA", "CHALLENGE")
 
 
 @dataclass(frozen=True)
 class WebFirewallArgs:
     load_balancer_arn: pulumi.Input[str]
     rate_limit: int  # requests per IP per five minutes
+    key_arn: pulumi.Input[str]  # the environment's key, which encrypts its log groups
+    log_retention_days: int
+    protect: bool
 
 
 def visibility(metric: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
@@ -86,5 +98,49 @@ class WebFirewall(pulumi.ComponentResource):
             web_acl_arn=acl.arn,
             opts=child,
         )
+        self._log(name, acl, args)
         self.web_acl_arn = acl.arn
         self.register_outputs({"web_acl_arn": self.web_acl_arn})
+
+    def _log(self, name: str, acl: aws.wafv2.WebAcl, args: WebFirewallArgs) -> None:
+        """WAF writes the group's resource policy itself when logging starts (CloudWatch
+        Logs' documented path; the deploy role may, see edge_policy.py)."""
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-waf-logs",
+            name=naming.waf_log_group_name(name),
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.key_arn,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        condition = aws.wafv2.WebAclLoggingConfigurationLoggingFilterFilterConditionArgs
+        aws.wafv2.WebAclLoggingConfiguration(
+            f"{name}-waf",
+            resource_arn=acl.arn,
+            log_destination_configs=[group.arn],
+            redacted_fields=[
+                aws.wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
+                    single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(
+                        name=header
+                    )
+                )
+                for header in REDACTED_HEADERS
+            ],
+            logging_filter=aws.wafv2.WebAclLoggingConfigurationLoggingFilterArgs(
+                default_behavior="DROP",
+                filters=[
+                    aws.wafv2.WebAclLoggingConfigurationLoggingFilterFilterArgs(
+                        behavior="KEEP",
+                        requirement="MEETS_ANY",
+                        conditions=[
+                            condition(
+                                action_condition=aws.wafv2.WebAclLoggingConfigurationLoggingFilterFilterConditionActionConditionArgs(
+                                    action=action
+                                )
+                            )
+                            for action in LOGGED_ACTIONS
+                        ],
+                    )
+                ],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

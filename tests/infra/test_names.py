@@ -83,6 +83,7 @@ UNNAMED_TYPES = {
     "aws:acm/certificate:Certificate",
     "aws:ec2/flowLog:FlowLog",
     "aws:wafv2/webAclAssociation:WebAclAssociation",
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
     "aws:acm/certificateValidation:CertificateValidation",
     "aws:route53/record:Record",
     # Settings of a bucket, named by the bucket.

@@ -267,12 +267,19 @@ def test_an_auto_scaling_groups_creator_may_launch_and_name_its_instances_only(s
 
 def test_deploy_roles_pass_only_their_environments_roles_to_ecs_ec2_and_flow_logs(shared):
     statements = role_statements(shared, "shipyard-sample-prod-deploy")
-    (pass_role, to_ecs) = [s for s in statements if s["Action"] == ["iam:PassRole"]]
+    (pass_role, to_profile, to_ecs) = [s for s in statements if s["Action"] == ["iam:PassRole"]]
     assert pass_role["Resource"] == [f"arn:aws:iam::{ACCOUNT}:role/shipyard-sample-prod-*"]
     assert pass_role["Condition"] == {
         "StringEquals": {"iam:PassedToService": [
             "ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"
         ]}
+    }
+    # Adding the instance role to its profile checks PassRole too, with or without the key.
+    assert to_profile["Resource"] == [
+        f"arn:aws:iam::{ACCOUNT}:role/shipyard-sample-prod-instance-*"
+    ]
+    assert to_profile["Condition"] == {
+        "StringEqualsIfExists": {"iam:PassedToService": "ec2.amazonaws.com"}
     }
     # Only the role ECS moves traffic with goes to ECS itself.
     assert to_ecs["Resource"] == [f"arn:aws:iam::{ACCOUNT}:role/shipyard-sample-prod-traffic-*"]
@@ -330,7 +337,7 @@ def test_environment_roles_carry_their_own_environments_boundary():
             for s in statements
             if "logs:PutLogEvents" in s["Action"]
             for resource in s["Resource"]
-        ) == [f"{log_group}/flow-logs:*", f"{log_group}:*"]
+        ) == [f"{log_group}/flow-logs", f"{log_group}/flow-logs:*", f"{log_group}:*"]
         assert "kms:ViaService" in json.dumps(by_action["kms:Decrypt"]["Condition"])
         # Moving load balancer traffic: only the role ECS does it with, only on the
         # environment's own (tagged) listeners, rules and target groups.
@@ -425,8 +432,9 @@ def test_each_environment_gets_its_own_rotated_key_and_only_its_deploy_role_uses
     logs = statements["LogsOfThisEnvironment"]
     assert logs["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
     group = f"arn:aws:logs:{region}:{account}:log-group:/shipyard/shipyard-sample-{stack}"
+    waf_group = f"arn:aws:logs:{region}:{account}:log-group:aws-waf-logs-shipyard-sample-{stack}"
     assert logs["Condition"] == {
-        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": [group, f"{group}/*"]}
+        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": [group, f"{group}/*", waf_group]}
     }
     alarms = statements["AlarmsPublishToTheEncryptedTopic"]
     assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
