@@ -182,6 +182,36 @@ def sar_problems(statements: Sequence[Mapping[str, Any]]) -> list[str]:
     return problems
 
 
+def required_resource_problems(statements: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Actions allowed on some of the resource types AWS authorises them against, but not on
+    all: an action with two required resource types (ECS's service and service-deployment)
+    is checked against both ARNs, so a grant on one alone never allows it."""
+    grants: dict[str, list[str]] = {}
+    for statement in statements:
+        if statement["Effect"] != "Allow":
+            continue
+        for action in _actions(statement):
+            grants.setdefault(action, []).extend(_resources(statement))
+    problems = []
+    for action, resources in sorted(grants.items()):
+        found = None if "*" in action else facts(action)
+        if found is None or "*" in resources:
+            continue
+        # Required types of one family (listener/app, listener/net) are alternatives: the
+        # SAR marks each required, and a request names one of them.
+        families: dict[str, list[str]] = {}
+        for rt, arn, required in found.resource_types:
+            if required:
+                families.setdefault(rt.split("/")[0], []).append(arn)
+        for family, arns in sorted(families.items()):
+            if not any(globs_meet(r, arn_pattern(a)) for r in resources for a in arns):
+                problems.append(
+                    f"{action} is authorised against its {family} too ({arns[0]}), which no "
+                    "statement allows it on"
+                )
+    return problems
+
+
 # ---- evaluating a request ------------------------------------------------------------------
 
 Context = Mapping[str, str | Sequence[str]]

@@ -55,6 +55,26 @@ def test_actionlint_and_shellcheck_report_nothing():
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
+def test_zizmor_finds_nothing_of_medium_or_high_severity():
+    zizmor = shutil.which("zizmor") or str(Path(sys.executable).parent / "zizmor")
+    assert Path(zizmor).exists(), "zizmor is installed with the dev extras"
+    completed = subprocess.run(
+        [zizmor, "--offline", "--min-severity", "medium", "--format", "plain", str(WORKFLOWS)],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "No findings to report" in completed.stdout + completed.stderr
+
+
+def test_checkouts_keep_no_credentials_and_called_workflows_get_only_their_secrets():
+    for name, document in all_workflows().items():
+        for job in document["jobs"].values():
+            assert job.get("secrets") != "inherit", name
+            for step in steps(job):
+                if str(step.get("uses", "")).startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False, name
+
+
 def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment():
     for path in WORKFLOWS.glob("*.yml"):
         for line in path.read_text().splitlines():
