@@ -73,17 +73,18 @@ def facts(action: str) -> ActionFacts | None:
     return ActionFacts(f"{prefix}:{privilege}", tuple(types), frozenset(keys))
 
 
-def key_family(key: str) -> str:
-    """aws:ResourceTag/shipyard:stack -> aws:ResourceTag/${TagKey}, as the SAR spells it."""
-    base, slash, _ = key.partition("/")
-    return f"{base}/${{TagKey}}" if slash else key
-
-
 def supports_key(action_facts: ActionFacts, key: str) -> bool:
+    """Whether the action supports the key: by name, or as an instance of a key family the
+    SAR spells with a placeholder (aws:ResourceTag/${TagKey},
+    kms:EncryptionContext:${EncryptionContextKey})."""
     if key in GLOBAL_KEYS or key.startswith(GLOBAL_KEY_FAMILIES):
         return True
-    known = {k.lower() for k in action_facts.condition_keys}
-    return key.lower() in known or key_family(key).lower() in known
+    for known in action_facts.condition_keys:
+        pattern = re.escape(known.lower()).replace(r"\$\{", "${")
+        pattern = re.sub(r"\$\{[^}]*\\\}", ".+", pattern)
+        if re.fullmatch(pattern, key.lower()):
+            return True
+    return False
 
 
 # In a SAR ARN format, a ${...} placeholder stands for one field: any run without a colon.

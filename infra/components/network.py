@@ -168,7 +168,8 @@ class Network(pulumi.ComponentResource):
             [
                 iam.allow(
                     ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-                    [group.arn.apply(lambda arn: f"{arn}:*")],
+                    # The group (DescribeLogStreams) and its streams (the other two).
+                    [group.arn, group.arn.apply(lambda arn: f"{arn}:*")],
                 )
             ],
             parent=self,

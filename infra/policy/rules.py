@@ -265,6 +265,21 @@ def _web_acl(props: dict[str, Any]) -> list[str]:
     return problems
 
 
+# Headers that carry credentials, which WAF's logs must write as REDACTED.
+CREDENTIAL_HEADERS = ("authorization", "cookie")
+
+
+def _waf_logs(props: dict[str, Any]) -> list[str]:
+    redacted = {
+        str(((field or {}).get("singleHeader") or {}).get("name", "")).lower()
+        for field in props.get("redactedFields") or []
+    }
+    missing = [header for header in CREDENTIAL_HEADERS if header not in redacted]
+    if not missing:
+        return []
+    return [f"the {', '.join(missing)} header(s) are logged in clear; redact them"]
+
+
 def _flow_log(props: dict[str, Any]) -> list[str]:
     if props.get("trafficType") != "ALL":
         return [f"only {props.get('trafficType')} traffic is logged; log ALL"]
@@ -541,6 +556,13 @@ POLICIES: list[ResourceValidationPolicy] = [
         "Web ACLs block known bad inputs and rate-limit each IP (CKV_AWS_192, FSBP WAF.10).",
         "aws:wafv2/webAcl:WebAcl",
         _web_acl,
+    ),
+    _policy(
+        "waf-logs-redacted",
+        "Web ACL logs redact the authorization and cookie headers (CKV2_AWS_31 with "
+        "credentials kept out of the logs).",
+        "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+        _waf_logs,
     ),
     _policy(
         "vpc-flow-logs-all",

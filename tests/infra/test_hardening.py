@@ -210,6 +210,7 @@ def test_a_created_vpc_logs_every_flow_with_a_role_that_may_only_write_them(stac
     assert grant["Action"] == ["logs:CreateLogStream", "logs:DescribeLogStreams",
                                "logs:PutLogEvents"]  # fmt: skip
     assert grant["Resource"] == [
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/shipyard/{prefix}/flow-logs",
         f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/shipyard/{prefix}/flow-logs:*"
     ]
 

@@ -137,6 +137,9 @@ BAD_RESOURCES = [
     ("aws:autoscaling/group:Group", {"targetGroupArns": ["arn:tg"], "healthCheckType": "EC2"},
      "asg-elb-health-checks", "ignores its health checks"),
     ("aws:cloudwatch/logGroup:LogGroup", {}, "log-retention", "kept forever"),
+    ("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+     {"redactedFields": [{"singleHeader": {"name": "authorization"}}]},
+     "waf-logs-redacted", "the cookie header(s) are logged in clear"),
     ("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 7}, "log-group-kms",
      "set kmsKeyId"),
     ("aws:sns/topic:Topic", {"name": "t"}, "sns-encrypted", "not encrypted"),
@@ -249,7 +252,7 @@ def test_the_pack_entry_point_serves_every_policy(monkeypatch):
     runpy.run_path(str(POLICY_DIR / "__main__.py"), run_name="__main__")
     assert built["name"] == "shipyard"
     assert [p.name for p in built["policies"]] == [p.name for p in POLICIES]
-    assert len({policy.name for policy in POLICIES}) == len(POLICIES) == 33
+    assert len({policy.name for policy in POLICIES}) == len(POLICIES) == 34
     project = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python"
 
