@@ -243,6 +243,46 @@ def test_prod_has_a_web_acl_with_managed_rules_and_a_rate_limit_on_its_load_bala
     assert evaluated("staging").of_type("aws:wafv2/webAcl:WebAcl") == []
 
 
+def test_the_web_acl_logs_what_it_blocks_to_an_encrypted_group_with_credentials_redacted():
+    prod = evaluated("prod")
+    (group,) = [g for g in prod.of_type("aws:cloudwatch/logGroup:LogGroup")
+                if g.name == "shipyard-sample-prod-waf-logs"]  # fmt: skip
+    # WAF logs only to CloudWatch groups whose name starts with aws-waf-logs- (its guide);
+    # a group name is at most 512 characters (naming.derived_names checks every stack's).
+    assert group.inputs["name"] == "aws-waf-logs-shipyard-sample-prod"
+    assert group.inputs["kmsKeyId"] == looked_up_key_arn("prod")
+    assert group.inputs["retentionInDays"] == 365 and group.protect
+    logging = prod.one("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+    inputs = logging.inputs
+    # One destination per web ACL (PutLoggingConfiguration), the group's ARN without :*.
+    assert inputs["logDestinationConfigs"] == [
+        f"arn:aws:logs:{pulumi_mocks.REGION}:{pulumi_mocks.ACCOUNT}:log-group:"
+        "aws-waf-logs-shipyard-sample-prod"
+    ]
+    assert inputs["resourceArn"].endswith("/shipyard-sample-prod-waf")  # the web ACL's
+    # Header names as WAF returns them: lowercase, or every preview shows a change.
+    assert inputs["redactedFields"] == [
+        {"singleHeader": {"name": "authorization"}}, {"singleHeader": {"name": "cookie"}}
+    ]  # fmt: skip
+    (kept,) = inputs["loggingFilter"]["filters"]
+    assert inputs["loggingFilter"]["defaultBehavior"] == "DROP"
+    assert kept["behavior"] == "KEEP" and kept["requirement"] == "MEETS_ANY"
+    assert [c["actionCondition"]["action"] for c in kept["conditions"]] == [
+        "BLOCK", "COUNT", "CAPTCHA", "CHALLENGE"
+    ]  # fmt: skip
+    assert logging.parent_type == "shipyard:index:WebFirewall"
+
+
+def test_the_access_log_bucket_expires_logs_and_aborts_unfinished_uploads():
+    lifecycle = evaluated("prod").one(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    )
+    (rule,) = lifecycle.inputs["rules"]
+    assert rule["status"] == "Enabled" and rule["filter"] == {"prefix": ""}
+    assert rule["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 1}
+    assert rule["expiration"]["days"] >= 90
+
+
 def test_in_a_newer_region_the_log_delivery_service_writes_the_access_logs():
     # staging's secret references name us-east-1: this one runs without them.
     config = {**pulumi_mocks.stack_config("staging"), "aws:region": "ca-west-1"}
