@@ -31,6 +31,8 @@ class InstanceRefreshes:
         self.requests: list[dict[str, Any]] = []
         self.refuse_with = ""
         self.outcome: tuple[str, str, int] = ("Successful", "", 0)
+        # Describes that do not list a refresh yet, just after it started.
+        self.unlisted_describes = 0
         self._ids = itertools.count(1)
         self._params: dict[str, Any] = {}
         events = autoscaling.meta.events
@@ -89,6 +91,9 @@ class InstanceRefreshes:
     def _describe(self, **_: Any) -> tuple[AWSResponse, dict]:
         params = self._params
         refreshes = self.by_group.get(params["AutoScalingGroupName"], [])
+        if self.unlisted_describes > 0 and refreshes:
+            self.unlisted_describes -= 1
+            refreshes = refreshes[1:]
         for refresh in refreshes:
             self._settle(refresh)
         wanted = params.get("InstanceRefreshIds")

@@ -47,6 +47,10 @@ def _refresh_status_is(status: str, state: str) -> dict[str, str]:
     }
 
 
+REFRESH_ENDINGS = [
+    _refresh_status_is("Successful", "success"),
+    *[_refresh_status_is(status, "failure") for status in REFRESH_FAILED],
+]
 # Waiters in botocore's own language. ECS's services_stable, plus a failure as soon as the
 # circuit breaker fails the new deployment, rather than waiting out the rollback. And one for
 # instance refreshes, which boto3 has none for.
@@ -78,9 +82,15 @@ WAITERS = WaiterModel(
                     # A new group has no refresh: it was launched on its version already.
                     {"state": "success", "matcher": "path", "expected": True,
                      "argument": "length(InstanceRefreshes) == `0`"},
-                    _refresh_status_is("Successful", "success"),
-                    *[_refresh_status_is(status, "failure") for status in REFRESH_FAILED],
+                    *REFRESH_ENDINGS,
                 ],
+            },
+            # One refresh by its ID: not listed (yet, just after it started) is not done.
+            "InstanceRefreshEnded": {
+                "operation": "DescribeInstanceRefreshes",
+                "delay": 15,
+                "maxAttempts": 40,
+                "acceptors": REFRESH_ENDINGS,
             },
         },
     }
@@ -441,7 +451,9 @@ class Aws:
     ) -> None:
         """Wait for one refresh (`refresh_id`), or else the group's newest, to end."""
         waiter = create_waiter_with_client(
-            "InstanceRefreshFinished", WAITERS, self.client("autoscaling")
+            "InstanceRefreshEnded" if refresh_id else "InstanceRefreshFinished",
+            WAITERS,
+            self.client("autoscaling"),
         )
         which: dict[str, Any] = (
             {"InstanceRefreshIds": [refresh_id]} if refresh_id else {"MaxRecords": 1}

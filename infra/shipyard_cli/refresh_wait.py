@@ -56,7 +56,7 @@ class RefreshTarget:
             timeout_seconds=float(props["timeoutSeconds"]),
             poll_seconds=float(props.get("pollSeconds") or 15),
             launch_template_id=str(props.get("launchTemplateId") or ""),
-            preferences=dict(props.get("preferences") or {}),
+            preferences=whole_numbers(dict(props.get("preferences") or {})),
         )
 
     @property
@@ -65,6 +65,18 @@ class RefreshTarget:
             "LaunchTemplateId": self.launch_template_id,
             "Version": self.launch_template_version,
         }
+
+
+def whole_numbers(value: Any) -> Any:
+    """Numbers as the API takes them: the engine hands a dynamic provider every number as a
+    float (protobuf's double), and botocore refuses 100.0 where an integer belongs."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [whole_numbers(item) for item in value]
+    if isinstance(value, dict):
+        return {key: whole_numbers(item) for key, item in value.items()}
+    return value
 
 
 def connect(region: str, profile: str) -> Aws:
@@ -90,9 +102,8 @@ def _is_target(saved: dict[str, str], target: RefreshTarget) -> bool:
     return same_template and str(saved.get("Version")) == target.launch_template_version
 
 
-def _desired_version(refresh: dict[str, Any]) -> str:
-    template = (refresh.get("DesiredConfiguration") or {}).get("LaunchTemplate") or {}
-    return str(template.get("Version", ""))
+def _desired_template(refresh: dict[str, Any]) -> dict[str, str]:
+    return dict((refresh.get("DesiredConfiguration") or {}).get("LaunchTemplate") or {})
 
 
 def roll_out(aws: Aws, target: RefreshTarget) -> str:
@@ -104,17 +115,18 @@ def roll_out(aws: Aws, target: RefreshTarget) -> str:
     cancelled or rolled back, or is still going when the time is up.
     """
     group = target.group_name
-    latest = aws.latest_instance_refresh(group)
-    active = latest is not None and latest.get("Status") not in REFRESH_DONE
-    if active and _desired_version(latest or {}) == target.launch_template_version:
-        refresh_id = str((latest or {})["InstanceRefreshId"])  # a retried update finds its own
+    latest = aws.latest_instance_refresh(group) or {}
+    active = bool(latest) and latest.get("Status") not in REFRESH_DONE
+    if active and _is_target(_desired_template(latest), target):
+        refresh_id = str(latest["InstanceRefreshId"])  # a retried update finds its own
     elif _is_target(saved_template(aws, group), target):
         return "none"
     elif active:
+        desired = _desired_template(latest).get("Version")
+        what = f"to launch template version {desired}" if desired else "(a `shipyard restart`)"
         raise UserError(
-            f"another instance refresh of {group} is {(latest or {}).get('Status')} (a "
-            "`shipyard restart`, or one started by hand); wait for it (`shipyard status`), "
-            "then run the update again",
+            f"another instance refresh of {group}, {what}, is {latest.get('Status')}; wait "
+            "for it to end (`shipyard status`), then run the update again",
             exit_code=UNHEALTHY,
         )
     else:

@@ -4,12 +4,14 @@ its serialization for the engine."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import subprocess
 import sys
 
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime import rpc
 
 from shipyard_cli import refresh_wait
 from shipyard_cli.refresh_wait import InstanceRefreshWaitProvider
@@ -38,6 +40,13 @@ def props(version: str, template_id: str = "", timeout: float = 1.0) -> dict:
     }  # fmt: skip
 
 
+def engine_round_trip(values: dict) -> dict:
+    """Props as the engine hands them to a dynamic provider: serialized to a protobuf
+    Struct by the SDK and read back from it."""
+    struct = asyncio.run(rpc.serialize_properties(values, {}))
+    return rpc.deserialize_properties(struct)
+
+
 def new_version(world) -> tuple[str, str]:
     return world.new_launch_template_version(GROUP, "repo@sha256:" + "b" * 64)
 
@@ -53,6 +62,26 @@ def test_the_rollout_starts_the_refresh_with_the_new_version_as_desired_configur
         },
         "Preferences": PREFERENCES,
     }]  # fmt: skip
+
+
+def test_the_rollout_takes_its_props_as_the_engine_hands_them_over(group):
+    # The dynamic provider host deserializes every number as a float; botocore refuses
+    # 100.0 for an integer parameter, so the rollout turns whole numbers back.
+    started = group.accept_instance_refreshes()
+    template_id, version = new_version(group)
+    engine_props = engine_round_trip(props(version, template_id))
+    assert isinstance(engine_props["preferences"]["MinHealthyPercentage"], float)
+    InstanceRefreshWaitProvider().update(GROUP, props("1"), engine_props)
+    (request,) = started
+    assert request["Preferences"] == PREFERENCES
+    assert group.refreshes.saved_version(GROUP) == version
+
+
+def test_a_refresh_not_listed_yet_right_after_it_started_is_waited_for(group):
+    group.refreshes.unlisted_describes = 2
+    template_id, version = new_version(group)
+    InstanceRefreshWaitProvider().update(GROUP, props("1"), props(version, template_id))
+    assert group.refreshes.saved_version(GROUP) == version
 
 
 def test_a_successful_refresh_is_what_saves_the_new_version_on_the_group(group):
@@ -133,7 +162,7 @@ def test_another_refresh_in_progress_fails_the_update_without_cancelling_it(grou
     group.instance_refresh("InProgress")
     group.client("autoscaling").start_instance_refresh(AutoScalingGroupName=GROUP)  # a restart
     template_id, version = new_version(group)
-    with pytest.raises(RuntimeError, match=r"another instance refresh of .* is InProgress"):
+    with pytest.raises(RuntimeError, match=r"another instance refresh of .*restart.* InProgress"):
         InstanceRefreshWaitProvider().update(GROUP, props("1"), props(version, template_id))
     assert group.refreshes.saved_version(GROUP) == "1"
 
