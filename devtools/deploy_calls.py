@@ -399,8 +399,12 @@ PROVIDER_CALLS: dict[str, TypeCalls] = {
         f"{PIKE}wafv2/aws_wafv2_web_acl_logging_configuration.json (Delete: provider; the "
         "logs delivery actions: CloudWatch Logs' AWS-logs-infrastructure-CWL page)",
         WEB_ACL.replace("{name}", "{prefix}-waf"), True,
-        (*crud("wafv2", ["PutLoggingConfiguration"], ["GetLoggingConfiguration"],
-               ["PutLoggingConfiguration"], ["DeleteLoggingConfiguration"]),
+        (*(_c("wafv2:PutLoggingConfiguration", phase, ctx={
+            "wafv2:LogDestinationResource":
+                "arn:aws:logs:{region}:{account}:log-group:aws-waf-logs-{prefix}"})
+           for phase in (CREATE, UPDATE)),
+         _c("wafv2:GetLoggingConfiguration", READ),
+         _c("wafv2:DeleteLoggingConfiguration", DELETE),
          *(_c(f"logs:{a}", CREATE, "*") for a in ("CreateLogDelivery", "PutResourcePolicy",
                                                    "DescribeResourcePolicies",
                                                    "DescribeLogGroups")),

@@ -5,7 +5,8 @@ resources are named `<service>-<env>...` and tagged `shipyard:stack = <service>-
 (tagging.py). Permissions are scoped by name where the resource's ARN holds one (ECS, Auto
 Scaling groups, IAM, log groups, alarms, SSM parameters), and by tag where it holds a
 generated ID (EC2, Application Auto Scaling, load balancers, whose names may be shortened).
-What AWS cannot scope at all is in UNSCOPABLE, each with why (the README lists them).
+What AWS cannot scope at all is in UNSCOPABLE (reads, every role) and UNSCOPABLE_WRITES (the
+deploy roles only), each with why (docs/pipeline.md lists them).
 No statement has a wildcard action, and none touches IAM beyond the environment's own roles,
 which must carry the service's permissions boundary.
 """
@@ -70,17 +71,22 @@ UNSCOPABLE: dict[str, str] = {
         for action in ("DescribeScalableTargets", "DescribeScalingPolicies")
     },
     "ecs:DescribeTaskDefinition": "task definition reads take no resource",
-    "ecs:DeregisterTaskDefinition": "ECS offers no resource or condition for it: the role can "
-    "deregister any family's revision (running tasks keep running)",
     "logs:DescribeLogGroups": "a list call with no resource type",
     "ssm:DescribeParameters": "a list call with no resource type",
-    **{
-        f"sns:{action}": "SNS offers no resource type for a subscription's own calls"
-        for action in ("GetSubscriptionAttributes", "SetSubscriptionAttributes", "Unsubscribe")
-    },
+    "sns:GetSubscriptionAttributes": "SNS offers no resource type for a subscription's own "
+    "calls",
     "route53:ListHostedZones": "a list call with no resource type (finding a zone by name)",
     "route53:ListHostedZonesByName": "a list call with no resource type",
     "ecr:GetAuthorizationToken": "the token is for the whole registry",
+}  # fmt: skip
+# The same, for calls that change something: the deploy roles' only, never the preview's.
+UNSCOPABLE_WRITES: dict[str, str] = {
+    "ecs:DeregisterTaskDefinition": "ECS offers no resource or condition for it: the role can "
+    "deregister any family's revision (running tasks keep running)",
+    **{
+        f"sns:{action}": "SNS offers no resource type for a subscription's own calls"
+        for action in ("SetSubscriptionAttributes", "Unsubscribe")
+    },
     "elasticloadbalancing:SetWebAcl": "a permission-only action with no resource type or "
     "condition key; WAF checks it with wafv2:AssociateWebACL, which names the web ACL and the "
     "load balancer (both scoped)",
@@ -126,6 +132,10 @@ def instance_roles(scope: Scope) -> str:
 
 def read_everywhere() -> dict[str, Any]:
     return allow(sorted(UNSCOPABLE), ["*"])
+
+
+def write_everywhere() -> dict[str, Any]:
+    return allow(sorted(UNSCOPABLE_WRITES), ["*"])
 
 
 def ecs_statements(scope: Scope) -> list[dict[str, Any]]:
@@ -507,6 +517,7 @@ def deploy_statements(scope: Scope) -> list[dict[str, Any]]:
     own reads (status, releases, the rollout waits)."""
     return [
         read_everywhere(),
+        write_everywhere(),
         # Deploys go by digest: pushing is the build role's alone.
         allow([*ECR_READ, "ecr:BatchGetImage"], [scope.repository_arn]),
         *ecs_statements(scope),

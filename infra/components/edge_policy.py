@@ -48,8 +48,11 @@ def web_acl_statements(scope: Scope) -> list[dict[str, Any]]:
     return [
         allow(["wafv2:CreateWebACL", "wafv2:DeleteWebACL", "wafv2:GetWebACL",
                "wafv2:ListTagsForResource", "wafv2:TagResource", "wafv2:UntagResource",
-               "wafv2:UpdateWebACL", "wafv2:PutLoggingConfiguration",
-               "wafv2:GetLoggingConfiguration", "wafv2:DeleteLoggingConfiguration"], [acl]),
+               "wafv2:UpdateWebACL", "wafv2:GetLoggingConfiguration",
+               "wafv2:DeleteLoggingConfiguration"], [acl]),
+        # Its logs go to the environment's own WAF log group, nowhere else.
+        allow(["wafv2:PutLoggingConfiguration"], [acl],
+              {"ArnLike": {"wafv2:LogDestinationResource": waf_log_group_arns(scope)}}),
         allow(["wafv2:CreateWebACL", "wafv2:UpdateWebACL"],
               [scope.arn("wafv2", "regional/managedruleset/*/*")]),
         # Authorised against the web ACL (required) and the load balancer, which WAF checks
