@@ -4,15 +4,18 @@ Before the program starts, `pulumi preview` and `pulumi up` merge the project's 
 declarations into the stack's (pulumi/pulumi `pkg/workspace/config.go`: `mergeConfig`, called
 by `ValidateStackConfigAndApplyProjectConfig`, at v3.276.0):
 - every key Pulumi.yaml declares with a `default` (or `value`) that the stack file lacks is
-  set to it (the default wins over the value when a key has both); primitives as text (`%v`:
-  30, true), arrays and objects as JSON (`createConfigValue`);
+  set to it: strings, whole numbers and booleans as text (`%v`: 30, true), anything else
+  (lists, maps, other numbers) as JSON (`createConfigValue`);
 - a declared key with neither, in the project's namespace, missing from the stack is an error
   (`missingStackConfigurationKeysError`);
 - every declared key with a `type` is then checked against it (`validateStackConfigValue`,
   with `ValidateConfigValue` and `InferFullTypeName` of `sdk/go/common/workspace/project.go`):
   a string is any text, an integer text that parses as one, a boolean exactly `true` or
   `false`, an array a JSON list whose items pass their own type.
-Loading Pulumi.yaml itself refuses a default of the wrong type (`Project.Validate`).
+Loading Pulumi.yaml refuses a key with both a default and a value, a default of the wrong
+type, an array without `items`, and a type or default on a key outside the project's
+namespace, which must have a value instead (`Project.Validate`). A key declared `secret`
+must be set encrypted.
 
 The engine stops at the first problem; here every one is listed, each in the engine's words.
 Object values are JSON as Go's encoding/json writes them (compact, `<>&` escaped).
@@ -53,9 +56,13 @@ class ConfigTypeError(Exception):
         )
 
 
-def is_object(value: Any) -> bool:
-    """Whether the engine keeps this value as an object (JSON) rather than as text."""
-    return isinstance(value, list | dict | float)
+def is_object(value: Any, from_project: bool = False) -> bool:
+    """Whether the engine keeps this value as an object (JSON) rather than as text. A stack
+    file's number is text (config.Value's MarshalString); a Pulumi.yaml default that is not
+    a string, whole number or boolean is an object (createConfigValue)."""
+    if isinstance(value, list | dict):
+        return True
+    return from_project and isinstance(value, float)
 
 
 def type_name(declared: Mapping[str, Any]) -> str:
@@ -109,28 +116,38 @@ def _qualified(project: str, key: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
 
-def default_problems(project_dir: Path) -> list[str]:
-    """Project.Validate: a declared default that is not of its declared type."""
+def project_problems(project_dir: Path) -> list[str]:
+    """Project.Validate's refusals of Pulumi.yaml's config declarations."""
     project = project_name(project_dir)
     problems = []
     for key, declared in sorted(project_config_declarations(project_dir).items()):
-        if declared.get("type") == "array" and not declared.get("items"):
-            problems.append(
-                f"{_qualified(project, key)}: The configuration key '{key}' declares an array "
-                "but does not specify the underlying type via the 'items' attribute "
-                "(Pulumi.yaml)"
-            )
-        elif (
-            declared.get("type")
-            and declared.get("default") is not None
-            and not valid(declared, declared["default"])
-        ):
-            problems.append(
-                f"{_qualified(project, key)}: The default value specified for "
-                f"configuration key '{key}' is not of the expected type "
-                f"'{type_name(declared)}' (Pulumi.yaml); make the default "
-                f"{KIND_ADVICE.get(str(declared.get('type')), 'of that type')}"
-            )
+        full_key, kind = _qualified(project, key), declared.get("type")
+        has_default, has_value = "default" in declared, "value" in declared
+        has_default = has_default and declared["default"] is not None
+        has_value = has_value and declared["value"] is not None
+        said = ""
+        if has_default and has_value:
+            said = f"project config '{key}' cannot have both a 'default' and 'value' attribute"
+        elif not full_key.startswith(f"{project}:"):
+            if kind:
+                said = (f"Configuration key '{key}' is not namespaced by the project and "
+                        "should not define a type")  # fmt: skip
+            elif has_default:
+                said = (f"Configuration key '{key}' is not namespaced by the project and should "
+                        "not define a default value. Did you mean to use the 'value' attribute "
+                        "instead of 'default'?")  # fmt: skip
+            elif not has_value:
+                said = (f"Configuration key '{key}' is namespaced and must provide an "
+                        "attribute 'value'")  # fmt: skip
+        elif kind == "array" and not declared.get("items"):
+            said = (f"The configuration key '{key}' declares an array but does not specify the "
+                    "underlying type via the 'items' attribute")  # fmt: skip
+        elif kind and has_default and not valid(declared, declared["default"]):
+            said = (f"The default value specified for configuration key '{key}' is not of the "
+                    f"expected type '{type_name(declared)}'; make the default "
+                    f"{KIND_ADVICE.get(str(kind), 'of that type')}")  # fmt: skip
+        if said:
+            problems.append(f"{full_key}: {said} (Pulumi.yaml)")
     return problems
 
 
@@ -149,8 +166,9 @@ def engine_config(
     first, so only it can).
     """
     project = project_name(project_dir)
-    problems = default_problems(project_dir)
+    problems = project_problems(project_dir)
     merged: dict[str, Any] = dict(stack_values)
+    from_project: set[str] = set()
     missing = []
     declarations = project_config_declarations(project_dir)
     for key, declared in sorted(declarations.items()):
@@ -159,8 +177,10 @@ def engine_config(
             continue
         if declared.get("default") is not None:
             merged[full_key] = declared["default"]
+            from_project.add(full_key)
         elif declared.get("value") is not None:
             merged[full_key] = declared["value"]
+            from_project.add(full_key)
         elif full_key.startswith(f"{project}:"):
             missing.append(key)
     if missing:
@@ -174,9 +194,15 @@ def engine_config(
         if not declared.get("type") or full_key not in merged:
             continue
         value = merged[full_key]
+        if declared.get("secret") and full_key not in secret_keys:
+            problems.append(
+                f"{full_key}: Stack '{stack}' with configuration key '{key}' must be encrypted "
+                f"as it's secret; set it with `pulumi config set --secret {full_key} ...`"
+            )
         if full_key in secret_keys and _holds_encrypted(value):
             continue
-        content = value if is_object(value) else config_value(value)
+        objects = is_object(value, full_key in from_project)
+        content = value if objects else config_value(value)
         if not valid(declared, content):
             problems.append(_type_problem(stack, key, full_key, declared, content))
     if problems:

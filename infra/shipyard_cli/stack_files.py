@@ -56,6 +56,32 @@ PulumiYamlLoader.add_constructor(
 )
 
 
+class PulumiConfigLoader(PulumiYamlLoader):
+    """Pulumi.yaml and stack files as Go's yaml.v3 reads config values: numbers too (a
+    number in a list is not a string, and `1.0` on an integer key is 1)."""
+
+
+# Integers as Go's strconv.ParseInt(text, 0, 64) reads them (yaml.v3): decimal, 0x, 0o, 0b,
+# and a leading 0 for octal; floats as yaml.v3's float pattern.
+GO_INT = re.compile(r"^[-+]?(?:0[bB][01]+|0[oO]?[0-7]+|0[xX][0-9a-fA-F]+|[1-9][0-9]*|0)$")
+GO_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+PulumiConfigLoader.add_implicit_resolver("tag:yaml.org,2002:int", GO_INT, list("-+0123456789"))
+PulumiConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", GO_FLOAT, list("-+.0123456789")
+)
+
+
+def _go_int(loader: PulumiConfigLoader, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node))
+    sign, digits = (-1, text[1:]) if text[:1] == "-" else (1, text.lstrip("+"))
+    if len(digits) > 1 and digits[0] == "0" and digits[1].isdigit():
+        return sign * int(digits, 8)
+    return sign * int(digits, 0)
+
+
+PulumiConfigLoader.add_constructor("tag:yaml.org,2002:int", _go_int)
+
+
 # What a `secure:` value reads as here, where nothing decrypts it (`shipyard validate`).
 ENCRYPTED = "(encrypted)"
 
@@ -84,8 +110,9 @@ def _holds_secure(value: Any) -> bool:
 
 def config_value(value: Any) -> str:
     """A stack file's or Pulumi.yaml's value as the program receives it: text for primitives
-    (null is ""), JSON for lists, maps and non-whole numbers, as Go's json.Marshal writes it
-    (pulumi/pulumi sdk/go/common/resource/config: object.MarshalString; createConfigValue)."""
+    (null is ""; a number as Go's JSON writes it: 1.0 is "1"), JSON for lists and maps, as
+    Go's json.Marshal writes them (pulumi/pulumi sdk/go/common/resource/config:
+    object.MarshalString; createConfigValue)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -132,7 +159,7 @@ def _project(project_dir: Path) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=8)
 def _parsed_project(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=PulumiYamlLoader)
+    return yaml.load(path.read_text(), Loader=PulumiConfigLoader)
 
 
 def project_name(project_dir: Path) -> str:
@@ -197,7 +224,7 @@ def plaintext_secret_values(path: Path, project: str) -> list[str]:
 
 def _config_block(path: Path, project: str) -> dict[str, Any]:
     try:
-        document = yaml.load(path.read_text(), Loader=PulumiYamlLoader) or {}
+        document = yaml.load(path.read_text(), Loader=PulumiConfigLoader) or {}
     except StackFileError as error:
         raise StackFileError(f"{path.name} {error}") from None
     except yaml.YAMLError as error:

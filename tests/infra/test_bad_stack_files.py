@@ -350,6 +350,7 @@ ENGINE_REFUSED = {
     "unquoted-yes": Bad("shipyard:scaleOnCpu", "'scaleOnCpu' must be of type 'boolean'; write "
                         "true or false", {"shipyard:scaleOnCpu": "yes"}),
     "float-number": Bad("shipyard:cpu", "must be of type 'integer'", {"shipyard:cpu": 0.5}),
+    "number-text": Bad("shipyard:cpu", "must be of type 'integer'", {"shipyard:cpu": "1e3"}),
     "list-for-text": Bad("shipyard:target", "must be of type 'string'; write text",
                          {"shipyard:target": ["ecs"]}),
     "text-for-list": Bad("shipyard:alarmEmails", "must be of type 'array<string>'",

@@ -43,7 +43,13 @@ def props(version: str, template_id: str = "", timeout: float = 1.0) -> dict:
 def engine_round_trip(values: dict) -> dict:
     """Props as the engine hands them to a dynamic provider: serialized to a protobuf
     Struct by the SDK and read back from it."""
-    struct = asyncio.run(rpc.serialize_properties(values, {}))
+    # A loop of its own: asyncio.run would leave the thread without the loop the program
+    # evaluations in this worker use.
+    loop = asyncio.new_event_loop()
+    try:
+        struct = loop.run_until_complete(rpc.serialize_properties(values, {}))
+    finally:
+        loop.close()
     return rpc.deserialize_properties(struct)
 
 

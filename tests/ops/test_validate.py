@@ -13,6 +13,7 @@ from rich.console import Console
 
 from devtools import pulumi_mocks
 from shipyard_cli import validation
+from shipyard_cli.engine_config import engine_config
 from shipyard_cli.errors import FAILED, OK, USAGE, UserError
 
 ROOT = pulumi_mocks.REPO_ROOT
@@ -127,7 +128,7 @@ def test_a_key_without_namespace_is_the_projects_as_in_pulumi(project):
     code, printed = run(project, "dev")
     assert code == OK, printed
     config = pulumi_mocks.stack_config("dev", project)
-    assert config["shipyard:memory"] == "1024"
+    assert config["shipyard:memory"] == 1024  # as YAML reads it; the program gets "1024"
 
 
 def test_main_validates_and_exits_with_its_code(project, monkeypatch, capsys):
@@ -236,5 +237,54 @@ def test_a_default_of_the_wrong_type_is_refused_as_pulumi_refuses_the_project(pr
     assert code == FAILED
     assert (
         "shipyard:cpu: The default value specified for configuration key 'cpu' is not of the "
-        "expected type 'integer' (Pulumi.yaml); make the default a whole number"
+        "expected type 'integer'; make the default a whole number (Pulumi.yaml)"
     ) in printed
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        # yaml.v3 reads numbers: in a list of strings a number is refused ...
+        ("  shipyard:containerHealthCheck: [CMD, 1]\n",
+         "'containerHealthCheck' must be of type 'array<string>'"),
+        # ... and a whole float or a hex number on an integer key is that integer.
+        ("  shipyard:alarmCpuPercent: 90.0\n", None),
+        ("  shipyard:alarmCpuPercent: 0x5A\n", None),
+    ],
+)  # fmt: skip
+def test_numbers_in_a_stack_file_are_read_as_the_engine_reads_them(project, line, said):
+    path = project / "stacks" / "Pulumi.dev.yaml"
+    path.write_text(path.read_text() + line)
+    code, printed = run(project, "dev")
+    if said is None:
+        assert code == OK, printed
+        config = engine_config("dev", pulumi_mocks.stack_config("dev", project), project)
+        assert config["shipyard:alarmCpuPercent"] == "90"
+    else:
+        assert code == FAILED and said in printed
+
+
+@pytest.mark.parametrize(
+    ("declaration", "said"),
+    [
+        ("  extra:\n    type: string\n    default: 8080\n",
+         "The default value specified for configuration key 'extra' is not of the expected "
+         "type 'string'"),
+        ("  extra:\n    type: string\n    default: a\n    value: b\n",
+         "project config 'extra' cannot have both a 'default' and 'value' attribute"),
+        ("  aws:region:\n    type: string\n    value: us-east-1\n",
+         "Configuration key 'aws:region' is not namespaced by the project and should not "
+         "define a type"),
+        ("  aws:region:\n    default: us-east-1\n",
+         "should not define a default value. Did you mean to use the 'value' attribute"),
+        ("  extra:\n    type: array\n    default: []\n",
+         "declares an array but does not specify the underlying type"),
+    ],
+)  # fmt: skip
+def test_pulumi_yaml_is_refused_as_pulumi_refuses_the_project(project, declaration, said):
+    project_file = project / "Pulumi.yaml"
+    text = project_file.read_text().replace("config:\n", f"config:\n{declaration}", 1)
+    project_file.write_text(text)
+    code, printed = run(project, "dev")
+    assert code == FAILED
+    assert said in " ".join(printed.split()), printed
