@@ -21,7 +21,19 @@ if ((${#missing[@]})); then
   fi
 fi
 
+echo "creating .venv and installing shipyard with its development dependencies..."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[dev]'
+
+# The Pulumi engine, for the engine tests and the CLI: one on PATH if there is one; else
+# built from its Go modules into .engine/bin (once; a second run builds nothing).
+if command -v pulumi >/dev/null 2>&1; then
+  echo "using $(command -v pulumi) ($(pulumi version))"
+elif command -v go >/dev/null 2>&1; then
+  ./scripts/build-engine 2> >(grep -v '^go: downloading' >&2)
+else
+  echo "warning: no Pulumi CLI and no Go to build one; the engine tests will be skipped." \
+    "Install Pulumi: https://www.pulumi.com/docs/install/" >&2
+fi
 echo "set up: run the tests with .venv/bin/pytest"

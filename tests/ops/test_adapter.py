@@ -7,8 +7,6 @@ that returns Pulumi's own result and event types. The last test drives the real 
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -218,20 +216,3 @@ def test_pulumi_errors_become_user_errors(stand_in, failure, message, call):
     stand_in["stack"] = StandInStack(failure)
     with pytest.raises(UserError, match=message.split(";")[0]):
         getattr(AutomationStacks(ROOT), call)("dev")
-
-
-@pytest.mark.skipif(
-    shutil.which("pulumi") is None,
-    reason="the Pulumi CLI is not on PATH (its installer downloads binaries, so it cannot be "
-    "installed here); this test drives the real adapter where it is",
-)
-def test_real_adapter_round_trips_config_on_a_local_backend(tmp_path, monkeypatch):
-    monkeypatch.setenv("PULUMI_BACKEND_URL", f"file://{tmp_path}")
-    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "test")
-    subprocess.run(["pulumi", "stack", "init", "dev", "--non-interactive"], cwd=ROOT, check=True)
-    stacks = AutomationStacks(ROOT)
-    digest = "sha256:" + "e" * 64
-    stacks.set_config("dev", "shipyard:imageDigest", digest)
-    assert stacks.config("dev")["shipyard:imageDigest"] == digest
-    stacks.remove_config("dev", "shipyard:imageDigest")
-    assert "shipyard:imageDigest" not in stacks.config("dev")
