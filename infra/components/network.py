@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 import naming
 from components import iam
+from components.log_groups import encrypted_log_group
 
 
 @dataclass(frozen=True)
@@ -150,12 +151,9 @@ class Network(pulumi.ComponentResource):
         self, name: str, vpc: aws.ec2.Vpc, settings: FlowLogSettings, protect: bool
     ) -> None:
         """Every accepted and rejected connection of the VPC, aggregated by the minute."""
-        group = aws.cloudwatch.LogGroup(
-            f"{name}-flow-logs",
-            name=naming.flow_log_group_name(name),
-            retention_in_days=settings.retention_days,
-            kms_key_id=settings.key_arn,
-            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+        group = encrypted_log_group(
+            f"{name}-flow-logs", naming.flow_log_group_name(name), settings.retention_days,
+            settings.key_arn, self, protect,
         )
         # Only VPC Flow Logs of this account, for its flow logs, may assume it.
         trust = iam.source_trust(

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 import naming
+from components.log_groups import encrypted_log_group
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,9 @@ class Observability(pulumi.ComponentResource):
         self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("shipyard:index:Observability", name, None, opts)
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            name=naming.log_group_name(name),
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.key_arn,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        log_group = encrypted_log_group(
+            f"{name}-logs", naming.log_group_name(name), args.log_retention_days,
+            args.key_arn, self, args.protect,
         )
         self.topic_arn = self._topic(name, args)
         load_balancer = {"LoadBalancer": args.load_balancer_arn_suffix}

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 import naming
+from components.log_groups import encrypted_log_group
 
 # AWS's managed rule groups, in the order they are evaluated: each may only block.
 MANAGED_RULE_GROUPS = (
@@ -105,12 +106,9 @@ class WebFirewall(pulumi.ComponentResource):
     def _log(self, name: str, acl: aws.wafv2.WebAcl, args: WebFirewallArgs) -> None:
         """WAF writes the group's resource policy itself when logging starts (CloudWatch
         Logs' documented path; the deploy role may, see edge_policy.py)."""
-        group = aws.cloudwatch.LogGroup(
-            f"{name}-waf-logs",
-            name=naming.waf_log_group_name(name),
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.key_arn,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        group = encrypted_log_group(
+            f"{name}-waf-logs", naming.waf_log_group_name(name), args.log_retention_days,
+            args.key_arn, self, args.protect,
         )
         condition = aws.wafv2.WebAclLoggingConfigurationLoggingFilterFilterConditionArgs
         aws.wafv2.WebAclLoggingConfiguration(

@@ -30,12 +30,13 @@ from shipyard_cli.stack_files import ENCRYPTED
 class SettingsError(pulumi.RunError):
     """The stack file has problems; the message lists each with its key and what to do."""
 
+    WHERE = "in the stack configuration"
+
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         listing = "\n".join(f"  - {problem}" for problem in problems)
         super().__init__(
-            f"{len(problems)} problem(s) in the stack configuration; nothing was deployed:\n"
-            f"{listing}"
+            f"{len(problems)} problem(s) {self.WHERE}; nothing was deployed:\n{listing}"
         )
 
 

@@ -29,6 +29,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
+from settings.parse import SettingsError
 from shipyard_cli.stack_files import (
     ENCRYPTED,
     config_value,
@@ -44,16 +45,10 @@ KIND_ADVICE = {
 }
 
 
-class ConfigTypeError(Exception):
+class ConfigTypeError(SettingsError):
     """The engine would refuse this config before the program runs; one problem per key."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        listing = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(
-            f"{len(problems)} problem(s) Pulumi refuses before the program runs; nothing was "
-            f"deployed:\n{listing}"
-        )
+    WHERE = "Pulumi refuses before the program runs"
 
 
 def is_object(value: Any, from_project: bool = False) -> bool:
