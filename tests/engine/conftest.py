@@ -16,6 +16,7 @@ from devtools import pulumi_mocks
 
 ROOT = pulumi_mocks.REPO_ROOT
 BUILT = ROOT / ".engine" / "bin"
+PLUGINS = ROOT / "devtools" / "plugins"
 pytestmark = pytest.mark.engine
 
 
@@ -55,7 +56,8 @@ def engine(tmp_path, monkeypatch) -> Engine:
         pytest.skip(reason)
     project = tmp_path / "project"
     project.mkdir()
-    for name in ("infra", "app"):
+    # The project's virtualenv too: the engine runs dynamic providers in it.
+    for name in ("infra", "app", ".venv"):
         (project / name).symlink_to(ROOT / name)
     shutil.copy(ROOT / "Pulumi.yaml", project)
     shutil.copytree(ROOT / "stacks", project / "stacks")
@@ -65,7 +67,9 @@ def engine(tmp_path, monkeypatch) -> Engine:
         "PULUMI_CONFIG_PASSPHRASE": "test-only-passphrase",
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "PATH": f"{Path(cli).parent}{os.pathsep}{os.environ['PATH']}",
+        # The local cloud's provider plugins, found by name on PATH.
+        "PATH": os.pathsep.join((str(Path(cli).parent), str(PLUGINS), os.environ["PATH"])),
+        "PULUMI_RUNTIME_VIRTUALENV": str(ROOT / ".venv"),
     }
     (tmp_path / "state").mkdir()
     for key, value in env.items():
