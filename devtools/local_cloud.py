@@ -75,7 +75,9 @@ class LocalCloud(provider_pb2_grpc.ResourceProviderServicer):
         return proto.CheckResponse(inputs=request.news)
 
     def Diff(self, request: Any, context: Any) -> Any:
-        olds, news = _plain(request.olds), _plain(request.news)
+        # Inputs against inputs, as a real provider diffs (the old outputs hold computed
+        # values the program never sets).
+        olds, news = _plain(request.old_inputs), _plain(request.news)
         changed = sorted(key for key in {*olds, *news} if olds.get(key) != news.get(key))
         return proto.DiffResponse(
             changes=proto.DiffResponse.DIFF_SOME if changed else proto.DiffResponse.DIFF_NONE,

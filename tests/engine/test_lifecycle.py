@@ -1,0 +1,76 @@
+"""`pulumi up`, a second `up`, and `destroy` by the real engine against the local cloud:
+what the engine alone enforces (protect, secrets in its state, no change on a repeat)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pulumi import automation as auto
+
+from devtools import pulumi_mocks
+
+from .conftest import Engine
+from .test_preview import stack_of
+
+# A value only the engine's secrets provider may see in clear.
+PLAINTEXT = "test-only-engine-secret-5c9e"
+
+
+@pytest.fixture(autouse=True)
+def _fixed_build(monkeypatch):
+    monkeypatch.setenv("SHIPYARD_COMMIT", pulumi_mocks.TEST_COMMIT)
+    monkeypatch.setenv("SHIPYARD_VERSION", pulumi_mocks.TEST_VERSION)
+
+
+def state_text(engine: Engine, stack: str) -> str:
+    exported = engine.run("stack", "export", "-s", stack).stdout
+    return exported
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_up_then_up_again_changes_nothing_and_destroy_removes_everything(engine, stack):
+    deployed = stack_of(engine, stack)
+    first = deployed.up()
+    created = first.summary.resource_changes or {}
+    assert created == {"create": len(pulumi_mocks.evaluate(stack).resources) + 1}
+    assert first.outputs["url"].value.startswith("http://")
+    again = deployed.up()
+    assert set(again.summary.resource_changes or {}) == {"same"}
+    gone = deployed.destroy()
+    assert gone.summary.resource_changes == {"delete": created["create"]}
+
+
+def test_destroy_of_prod_is_refused_for_what_it_protects(engine):
+    deployed = stack_of(engine, "prod")
+    deployed.up()
+    with pytest.raises(auto.CommandError) as refused:
+        deployed.destroy()
+    assert "protected" in str(refused.value)
+    # Nothing was deleted: the state still holds the protected log groups and the rest.
+    assert "shipyard-sample-prod-logs" in state_text(engine, "prod")
+
+
+def test_a_value_set_as_a_secret_reaches_the_program_and_never_the_state_in_clear(engine):
+    path = engine.stack_file("staging")
+    path.write_text(path.read_text().replace(
+        "    - SMTP_PASSWORD=/shipyard-sample/staging/smtp-password\n",
+        "    - SMTP_PASSWORD=/shipyard-sample/staging/smtp-password\n    - API_KEY\n",
+    ))  # fmt: skip
+    engine.init("staging")
+    engine.run("config", "set", "--secret", "--path", "shipyard:secretValues[0]",
+               f"API_KEY={PLAINTEXT}", "-s", "staging")  # fmt: skip
+    assert PLAINTEXT not in path.read_text()
+    stack_of(engine, "staging").up()
+    state = state_text(engine, "staging")
+    parameters = [
+        resource for resource in json.loads(state)["deployment"]["resources"]
+        if resource["type"] == "aws:ssm/parameter:Parameter"
+        and resource["urn"].endswith("secret-API_KEY")
+    ]  # fmt: skip
+    (parameter,) = parameters
+    # The program handed the value to the parameter, as a secret the engine encrypted.
+    assert parameter["inputs"]["value"]["4dabf18193072939515e22adb298388d"] == (
+        "1b47061264138c4ac30d75fd1eb44270"
+    )
+    assert PLAINTEXT not in state
