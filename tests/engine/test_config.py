@@ -4,16 +4,15 @@ evaluation, `shipyard validate` and every mocked test use), and the settings loa
 from __future__ import annotations
 
 import json
-import os
 import sys
+from pathlib import Path
 
 import pytest
 from pulumi import automation as auto
 
+from devtools.engine import ROOT, Engine
 from shipyard_cli.engine_config import ConfigTypeError, engine_config
 from shipyard_cli.stack_files import secure_keys, stack_values
-
-from .conftest import ROOT, Engine
 
 SHIPPED = ("dev", "staging", "prod", "qa", "shared")
 # A stack file with what a hand-written one may hold: numbers in and out of lists, text that
@@ -52,7 +51,7 @@ def inline_preview(engine: Engine, stack: str, program) -> auto.PreviewResult:
     """`pulumi preview` by the real CLI, of an inline program (no language host needed)."""
     workspace = auto.LocalWorkspaceOptions(
         work_dir=str(engine.project),
-        pulumi_command=auto.PulumiCommand(root=str(os.path.dirname(os.path.dirname(engine.cli)))),
+        pulumi_command=auto.PulumiCommand(root=str(Path(engine.cli).parent.parent)),
         secrets_provider="passphrase",
     )
     created = auto.create_or_select_stack(

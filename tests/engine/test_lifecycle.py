@@ -4,14 +4,13 @@ what the engine alone enforces (protect, secrets in its state, no change on a re
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 from pulumi import automation as auto
 
 from devtools import pulumi_mocks
-
-from .conftest import Engine
-from .test_preview import stack_of
+from devtools.engine import ROOT, Engine
 
 # A value only the engine's secrets provider may see in clear.
 PLAINTEXT = "test-only-engine-secret-5c9e"
@@ -30,7 +29,7 @@ def state_text(engine: Engine, stack: str) -> str:
 
 @pytest.mark.parametrize("stack", ["dev", "staging"])
 def test_up_then_up_again_changes_nothing_and_destroy_removes_everything(engine, stack):
-    deployed = stack_of(engine, stack)
+    deployed = engine.stack(stack)
     first = deployed.up()
     created = first.summary.resource_changes or {}
     assert created == {"create": len(pulumi_mocks.evaluate(stack).resources) + 1}
@@ -42,7 +41,7 @@ def test_up_then_up_again_changes_nothing_and_destroy_removes_everything(engine,
 
 
 def test_destroy_of_prod_is_refused_for_what_it_protects(engine):
-    deployed = stack_of(engine, "prod")
+    deployed = engine.stack("prod")
     deployed.up()
     with pytest.raises(auto.CommandError) as refused:
         deployed.destroy()
@@ -61,7 +60,7 @@ def test_a_value_set_as_a_secret_reaches_the_program_and_never_the_state_in_clea
     engine.run("config", "set", "--secret", "--path", "shipyard:secretValues[0]",
                f"API_KEY={PLAINTEXT}", "-s", "staging")  # fmt: skip
     assert PLAINTEXT not in path.read_text()
-    stack_of(engine, "staging").up()
+    engine.stack("staging").up()
     state = state_text(engine, "staging")
     parameters = [
         resource for resource in json.loads(state)["deployment"]["resources"]
@@ -74,3 +73,12 @@ def test_a_value_set_as_a_secret_reaches_the_program_and_never_the_state_in_clea
         "1b47061264138c4ac30d75fd1eb44270"
     )
     assert PLAINTEXT not in state
+
+
+def test_engine_check_refuses_a_stack_without_a_stack_file(engine):
+    completed = subprocess.run(
+        [str(ROOT / "scripts" / "engine-check"), "nosuch"], capture_output=True, text=True,
+        check=False, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 2
+    assert "no stack file for nosuch; stacks: dev, prod, qa, shared, staging" in completed.stderr

@@ -1,0 +1,94 @@
+"""The real Pulumi engine on a copy of the project: the CLI on PATH or the one
+scripts/build-engine built, a file backend and a passphrase in a temporary folder, and the
+local cloud's provider plugins (devtools/local_cloud.py) on PATH. Used by tests/engine and
+scripts/engine-check.
+
+Programs run inline through the Automation API, which drives the real CLI (`pulumi
+preview`, `up`, `destroy`) and needs no Python language host: the Go module proxy does not
+serve that module, so it is not built here.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from pulumi import automation as auto
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILT = ROOT / ".engine" / "bin"
+PLUGINS = ROOT / "devtools" / "plugins"
+PASSPHRASE = "test-only-passphrase"
+
+
+def pulumi_cli() -> str | None:
+    """A `pulumi` on PATH, else the one scripts/build-engine built; None without either."""
+    return shutil.which("pulumi") or (
+        str(BUILT / "pulumi") if (BUILT / "pulumi").is_file() else None
+    )
+
+
+@dataclass
+class Engine:
+    cli: str
+    project: Path
+    env: dict[str, str]
+
+    @classmethod
+    def in_folder(cls, cli: str, folder: Path) -> Engine:
+        """A copy of the project in `folder` (the CLI rewrites the stack files it touches),
+        with its own backend and Pulumi home there too."""
+        project = folder / "project"
+        project.mkdir()
+        # The virtualenv too: the engine runs dynamic providers in it.
+        for name in ("infra", "app", ".venv"):
+            (project / name).symlink_to(ROOT / name)
+        shutil.copy(ROOT / "Pulumi.yaml", project)
+        shutil.copytree(ROOT / "stacks", project / "stacks")
+        (folder / "state").mkdir()
+        env = {
+            "PULUMI_HOME": str(folder / "home"),
+            "PULUMI_BACKEND_URL": f"file://{folder / 'state'}",
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            # The local cloud's provider plugins, found by name on PATH.
+            "PATH": os.pathsep.join((str(Path(cli).parent), str(PLUGINS), os.environ["PATH"])),
+            "PULUMI_RUNTIME_VIRTUALENV": str(ROOT / ".venv"),
+        }
+        return cls(cli, project, env)
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [self.cli, *args, "--non-interactive"], cwd=self.project,
+            env={**os.environ, **self.env}, capture_output=True, text=True, check=check,
+            timeout=300,
+        )  # fmt: skip
+
+    def init(self, stack: str) -> None:
+        self.run("stack", "init", stack, "--secrets-provider", "passphrase")
+
+    def stack_file(self, stack: str) -> Path:
+        return self.project / "stacks" / f"Pulumi.{stack}.yaml"
+
+    def stack(self, stack: str) -> auto.Stack:
+        """The stack, with the real program (infra/__main__.py) inline. The caller's
+        environment must hold self.env (the Automation API passes it to the CLI)."""
+        project = self.project
+
+        def program() -> None:
+            os.chdir(project)
+            runpy.run_path(str(ROOT / "infra" / "__main__.py"), run_name="__main__")
+
+        workspace = auto.LocalWorkspaceOptions(
+            work_dir=str(project),
+            pulumi_command=auto.PulumiCommand(root=str(Path(self.cli).parent.parent)),
+            secrets_provider="passphrase",
+        )
+        return auto.create_or_select_stack(
+            stack_name=stack, project_name="shipyard", program=program, opts=workspace
+        )
