@@ -39,9 +39,10 @@ class Engine:
     env: dict[str, str]
 
     @classmethod
-    def in_folder(cls, cli: str, folder: Path) -> Engine:
+    def in_folder(cls, cli: str, folder: Path, aws_endpoint: str = "") -> Engine:
         """A copy of the project in `folder` (the CLI rewrites the stack files it touches),
-        with its own backend and Pulumi home there too."""
+        with its own backend and Pulumi home there too. `aws_endpoint`: a moto server for
+        what calls AWS itself (the rollout step) and what the local cloud mirrors there."""
         project = folder / "project"
         project.mkdir()
         # The virtualenv too: the engine runs dynamic providers in it.
@@ -60,6 +61,11 @@ class Engine:
             "PATH": os.pathsep.join((str(Path(cli).parent), str(PLUGINS), os.environ["PATH"])),
             "PULUMI_RUNTIME_VIRTUALENV": str(ROOT / ".venv"),
         }
+        if aws_endpoint:
+            env.update(
+                AWS_ENDPOINT_URL=aws_endpoint, AWS_ACCESS_KEY_ID="testing",
+                AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
+            )  # fmt: skip
         return cls(cli, project, env)
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -7,6 +7,11 @@ answers that interface the way the mocks answer the SDK (shipyard_cli/offline.py
 RecordingMocks): the same deterministic IDs, ARNs and computed outputs, and the same
 lookups (region, account, zones, repository, key, release record, zone, live service).
 
+Where AWS_ENDPOINT_URL names a moto server (tests/engine and scripts/engine-check start
+one), launch templates and Auto Scaling groups are also made there: the program's own
+rollout step (a dynamic provider, which calls Auto Scaling with boto3) then finds the group
+it rolls out to, on the version the program asked for.
+
 What it does not model: anything AWS checks (names, limits, permissions), replacements
 (Diff reports changed properties, never a replace), state across stacks, and Read (a
 refresh keeps what the state holds). It serves previews and the engine's own checks of the
@@ -16,6 +21,7 @@ program: config, secrets, outputs, dependencies.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from concurrent import futures
 from importlib import metadata
@@ -31,6 +37,7 @@ from pulumi.runtime.proto import provider_pb2_grpc
 from shipyard_cli.offline import RecordingMocks
 
 PACKAGES = {"aws": "pulumi_aws", "docker": "pulumi_docker"}
+MIRRORED = ("aws:ec2/launchTemplate:LaunchTemplate", "aws:autoscaling/group:Group")
 
 
 def _plain(struct: struct_pb2.Struct) -> dict[str, Any]:
@@ -91,15 +98,58 @@ class LocalCloud(provider_pb2_grpc.ResourceProviderServicer):
         )
         return resource_id, outputs
 
+    def _mirror(self, urn: str, inputs: dict[str, Any], outputs: dict[str, Any],
+                resource_id: str, preview: bool, update: bool = False) -> str:  # fmt: skip
+        """Make launch templates and groups in moto too, where there is one; their IDs and
+        versions are then moto's."""
+        typ, name = _type_and_name(urn)
+        endpoint = os.environ.get("AWS_ENDPOINT_URL")
+        if preview or not endpoint or typ not in MIRRORED:
+            return resource_id
+        import boto3
+
+        region = self.mocks.region
+        if typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            ec2 = boto3.client("ec2", region_name=region, endpoint_url=endpoint)
+            if update:
+                made = ec2.create_launch_template_version(
+                    LaunchTemplateId=resource_id, LaunchTemplateData={}
+                )["LaunchTemplateVersion"]
+                outputs["latestVersion"] = made["VersionNumber"]
+                return resource_id
+            template = ec2.create_launch_template(
+                LaunchTemplateName=str(inputs.get("name") or name), LaunchTemplateData={}
+            )["LaunchTemplate"]
+            outputs["latestVersion"] = 1
+            return str(template["LaunchTemplateId"])
+        if typ == "aws:autoscaling/group:Group" and not update:
+            template = inputs["launchTemplate"]
+            autoscaling = boto3.client("autoscaling", region_name=region, endpoint_url=endpoint)
+            autoscaling.create_auto_scaling_group(
+                AutoScalingGroupName=str(inputs["name"]), MinSize=int(inputs["minSize"]),
+                MaxSize=int(inputs["maxSize"]), DesiredCapacity=int(inputs["desiredCapacity"]),
+                AvailabilityZones=[f"{region}a"],
+                LaunchTemplate={"LaunchTemplateId": template["id"],
+                                "Version": str(template["version"])},
+            )  # fmt: skip
+            return str(inputs["name"])
+        return resource_id
+
     def Create(self, request: Any, context: Any) -> Any:
-        resource_id, outputs = self._outputs(request.urn, _plain(request.properties))
+        inputs = _plain(request.properties)
+        resource_id, outputs = self._outputs(request.urn, inputs)
         digest = hashlib.sha256(request.urn.encode()).hexdigest()[:8]
+        resource_id = self._mirror(
+            request.urn, inputs, outputs, f"{resource_id}-{digest}", request.preview
+        )
         return proto.CreateResponse(
-            id="" if request.preview else f"{resource_id}-{digest}", properties=_struct(outputs)
+            id="" if request.preview else resource_id, properties=_struct(outputs)
         )
 
     def Update(self, request: Any, context: Any) -> Any:
-        _, outputs = self._outputs(request.urn, _plain(request.news))
+        inputs = _plain(request.news)
+        _, outputs = self._outputs(request.urn, inputs)
+        self._mirror(request.urn, inputs, outputs, request.id, request.preview, update=True)
         return proto.UpdateResponse(properties=_struct(outputs))
 
     def Read(self, request: Any, context: Any) -> Any:

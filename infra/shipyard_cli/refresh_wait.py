@@ -115,12 +115,12 @@ def roll_out(aws: Aws, target: RefreshTarget) -> str:
     cancelled or rolled back, or is still going when the time is up.
     """
     group = target.group_name
+    if _is_target(saved_template(aws, group), target):
+        return "none"  # a new group, or one a refresh to this version already moved
     latest = aws.latest_instance_refresh(group) or {}
     active = bool(latest) and latest.get("Status") not in REFRESH_DONE
     if active and _is_target(_desired_template(latest), target):
         refresh_id = str(latest["InstanceRefreshId"])  # a retried update finds its own
-    elif _is_target(saved_template(aws, group), target):
-        return "none"
     elif active:
         desired = _desired_template(latest).get("Version")
         what = f"to launch template version {desired}" if desired else "(a `shipyard restart`)"

@@ -7,13 +7,21 @@ import os
 
 import pytest
 
+from devtools.aws_world import moto_server, reset_moto
 from devtools.engine import Engine, pulumi_cli
 
 pytestmark = pytest.mark.engine
 
 
+@pytest.fixture(scope="session")
+def aws_endpoint():
+    """moto on 127.0.0.1: what calls AWS itself under the engine (the rollout step)."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
 @pytest.fixture
-def engine(tmp_path, monkeypatch) -> Engine:
+def engine(tmp_path, monkeypatch, aws_endpoint) -> Engine:
     cli = pulumi_cli()
     if cli is None:
         reason = "no Pulumi CLI: run scripts/build-engine (needs Go) or install Pulumi"
@@ -21,7 +29,8 @@ def engine(tmp_path, monkeypatch) -> Engine:
         if os.environ.get("CI"):
             pytest.fail(f"the Pulumi engine is required in CI: {reason}", pytrace=False)
         pytest.skip(reason)
-    engine = Engine.in_folder(cli, tmp_path)
+    reset_moto(aws_endpoint)
+    engine = Engine.in_folder(cli, tmp_path, aws_endpoint)
     for key, value in engine.env.items():
         monkeypatch.setenv(key, value)
     return engine

@@ -27,7 +27,7 @@ def state_text(engine: Engine, stack: str) -> str:
     return exported
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging"])
+@pytest.mark.parametrize("stack", ["dev", "staging", "qa"])
 def test_up_then_up_again_changes_nothing_and_destroy_removes_everything(engine, stack):
     deployed = engine.stack(stack)
     first = deployed.up()
