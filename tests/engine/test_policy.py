@@ -1,0 +1,41 @@
+"""shipyard's policy pack (infra/policy) run by the real engine's analyzer, through the
+Python language host scripts/build-engine builds."""
+
+from __future__ import annotations
+
+import pytest
+from pulumi import automation as auto
+
+from devtools import pulumi_mocks
+from devtools.engine import ROOT
+
+POLICY_PACK = str(ROOT / "infra" / "policy")
+
+
+@pytest.fixture(autouse=True)
+def _fixed_build(monkeypatch):
+    monkeypatch.setenv("SHIPYARD_COMMIT", pulumi_mocks.TEST_COMMIT)
+    monkeypatch.setenv("SHIPYARD_VERSION", pulumi_mocks.TEST_VERSION)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_preview_runs_the_policy_pack_and_a_shipped_stack_passes_it(engine, stack):
+    printed: list[str] = []
+    result = engine.stack(stack).preview(policy_packs=[POLICY_PACK], on_output=printed.append)
+    assert "create" in result.change_summary
+    shown = "\n".join(printed)
+    assert "shipyard@v0.0.1" in shown and "mandatory" not in shown
+
+
+def test_a_mandatory_violation_stops_the_update_before_the_resource_is_made(engine):
+    # Deletion protection marks a production load balancer, which must keep access logs.
+    path = engine.stack_file("dev")
+    path.write_text(path.read_text() + "  shipyard:albDeletionProtection: true\n")
+    deployed = engine.stack("dev")
+    with pytest.raises(auto.CommandError) as refused:
+        deployed.up(policy_packs=[POLICY_PACK])
+    assert "[mandatory]  alb-access-logs" in str(refused.value)
+    # The engine checks each resource as it is registered: what came before may exist (so
+    # shipyard's CLI previews with the pack first), the violating load balancer does not.
+    made = {r["type"] for r in deployed.export_stack().deployment.get("resources") or []}
+    assert "aws:lb/loadBalancer:LoadBalancer" not in made
