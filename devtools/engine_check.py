@@ -20,7 +20,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from devtools.aws_world import moto_server
-from devtools.engine import Engine, pulumi_cli
+from devtools.engine import ROOT, Engine, pulumi_cli
 from shipyard_cli.stack_files import stack_names
 
 SERVICE_FIRST = ("shared", "dev", "staging", "prod", "qa")
@@ -62,8 +62,6 @@ def main(requested: list[str]) -> int:
         print("error: no Pulumi CLI; run scripts/build-engine (needs Go) or install Pulumi",
               file=sys.stderr)  # fmt: skip
         return 2
-    from devtools.engine import ROOT
-
     known = stack_names(ROOT)
     unknown = sorted(set(requested) - set(known))
     if unknown:

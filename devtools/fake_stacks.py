@@ -65,6 +65,8 @@ def _evaluated(
         env, config=stack_file_values(dict(config), pulumi_mocks.REPO_ROOT), commit=commit,
         mocks=pulumi_mocks.RecordingMocks(releases=releases),
     )  # fmt: skip
+
+
 def _settings(env: str, config: dict[str, str]) -> Settings:
     """The settings the program builds from this config, as the engine passes it."""
     values = stack_file_values(config, pulumi_mocks.REPO_ROOT)

@@ -34,7 +34,7 @@ from pulumi.runtime import proto
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from shipyard_cli.offline import RecordingMocks
+from shipyard_cli.offline import RecordingMocks, urn_key
 
 PACKAGES = {"aws": "pulumi_aws", "docker": "pulumi_docker"}
 MIRRORED = ("aws:ec2/launchTemplate:LaunchTemplate", "aws:autoscaling/group:Group")
@@ -48,11 +48,6 @@ def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
     message = struct_pb2.Struct()
     message.update(values)
     return message
-
-
-def _type_and_name(urn: str) -> tuple[str, str]:
-    qualified_type, name = urn.split("::")[2:4]
-    return qualified_type.rsplit("$", 1)[-1], name
 
 
 class LocalCloud(provider_pb2_grpc.ResourceProviderServicer):
@@ -92,7 +87,7 @@ class LocalCloud(provider_pb2_grpc.ResourceProviderServicer):
         )
 
     def _outputs(self, urn: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        typ, name = _type_and_name(urn)
+        typ, name = urn_key(urn)
         resource_id, outputs = self.mocks.new_resource(
             MockResourceArgs(typ=typ, name=name, inputs=inputs, provider="", resource_id="")
         )
@@ -102,7 +97,7 @@ class LocalCloud(provider_pb2_grpc.ResourceProviderServicer):
                 resource_id: str, preview: bool, update: bool = False) -> str:  # fmt: skip
         """Make launch templates and groups in moto too, where there is one; their IDs and
         versions are then moto's."""
-        typ, name = _type_and_name(urn)
+        typ, name = urn_key(urn)
         endpoint = os.environ.get("AWS_ENDPOINT_URL")
         if preview or not endpoint or typ not in MIRRORED:
             return resource_id

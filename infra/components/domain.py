@@ -81,19 +81,18 @@ class DomainAlias(pulumi.ComponentResource):
         super().__init__("shipyard:index:DomainAlias", name, None, opts)
         # An A record only: the load balancer is IPv4 (its default ipAddressType), so an AAAA
         # alias to it would answer nothing. Dual-stack needs IPv6 in the VPC and subnets.
-        for record_type in ("A",):
-            aws.route53.Record(
-                f"{name}-{record_type.lower()}",
-                zone_id=args.zone.zone_id,
-                name=args.domain_name,
-                type=record_type,
-                aliases=[
-                    aws.route53.RecordAliasArgs(
-                        name=args.load_balancer_dns_name,
-                        zone_id=args.load_balancer_zone_id,
-                        evaluate_target_health=True,
-                    )
-                ],
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+        aws.route53.Record(
+            f"{name}-a",
+            zone_id=args.zone.zone_id,
+            name=args.domain_name,
+            type="A",
+            aliases=[
+                aws.route53.RecordAliasArgs(
+                    name=args.load_balancer_dns_name,
+                    zone_id=args.load_balancer_zone_id,
+                    evaluate_target_health=True,
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.register_outputs({})

@@ -117,9 +117,8 @@ def project_problems(project_dir: Path) -> list[str]:
     problems = []
     for key, declared in sorted(project_config_declarations(project_dir).items()):
         full_key, kind = _qualified(project, key), declared.get("type")
-        has_default, has_value = "default" in declared, "value" in declared
-        has_default = has_default and declared["default"] is not None
-        has_value = has_value and declared["value"] is not None
+        has_default = declared.get("default") is not None
+        has_value = declared.get("value") is not None
         said = ""
         if has_default and has_value:
             said = f"project config '{key}' cannot have both a 'default' and 'value' attribute"

@@ -28,6 +28,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateRes
 
 from shipyard_cli.aws import REFRESH_FAILED, Aws
 from shipyard_cli.errors import UNHEALTHY, UserError
+from shipyard_cli.stack_files import whole_numbers
 
 # How a refresh can end; anything else (Pending, InProgress, Baking, Cancelling,
 # RollbackInProgress) is still going.
@@ -67,18 +68,6 @@ class RefreshTarget:
         }
 
 
-def whole_numbers(value: Any) -> Any:
-    """Numbers as the API takes them: the engine hands a dynamic provider every number as a
-    float (protobuf's double), and botocore refuses 100.0 where an integer belongs."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, list):
-        return [whole_numbers(item) for item in value]
-    if isinstance(value, dict):
-        return {key: whole_numbers(item) for key, item in value.items()}
-    return value
-
-
 def connect(region: str, profile: str) -> Aws:
     """boto3 with the same credentials the AWS provider uses (environment or aws:profile)."""
     import boto3
@@ -89,10 +78,6 @@ def connect(region: str, profile: str) -> Aws:
 def saved_template(aws: Aws, group_name: str) -> dict[str, str]:
     """The launch template the group has saved: what it launches and a rollback returns to."""
     return dict(aws.auto_scaling_group(group_name).get("LaunchTemplate") or {})
-
-
-def running_version(aws: Aws, group_name: str) -> str:
-    return str(saved_template(aws, group_name).get("Version", "?"))
 
 
 def _is_target(saved: dict[str, str], target: RefreshTarget) -> bool:

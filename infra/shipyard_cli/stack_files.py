@@ -125,7 +125,7 @@ def config_value(value: Any) -> str:
 def go_json(value: Any) -> str:
     """JSON as Go's json.Marshal writes it: compact, map keys sorted, <, > and & escaped."""
     text = json.dumps(
-        _go_numbers(value), separators=(",", ":"), sort_keys=True, ensure_ascii=False
+        whole_numbers(value), separators=(",", ":"), sort_keys=True, ensure_ascii=False
     )
     for char, escaped in GO_JSON_ESCAPES:
         text = text.replace(char, escaped)
@@ -138,14 +138,16 @@ GO_JSON_ESCAPES = (
 )  # fmt: skip
 
 
-def _go_numbers(value: Any) -> Any:
-    """Whole floats as Go writes them (1.0 is 1)."""
+def whole_numbers(value: Any) -> Any:
+    """Whole floats as integers, through lists and maps: as Go's JSON writes them (1.0 is 1),
+    and as APIs take numbers the engine hands a dynamic provider as floats (protobuf's
+    double; botocore refuses 100.0 where an integer belongs)."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
         return int(value)
     if isinstance(value, list):
-        return [_go_numbers(item) for item in value]
+        return [whole_numbers(item) for item in value]
     if isinstance(value, dict):
-        return {key: _go_numbers(item) for key, item in value.items()}
+        return {key: whole_numbers(item) for key, item in value.items()}
     return value
 
 
@@ -175,8 +177,7 @@ def project_config_declarations(project_dir: Path) -> dict[str, dict[str, Any]]:
 
 def project_default(project_dir: Path, key: str) -> str:
     """The default Pulumi.yaml declares for one of the project's config keys (`serviceName`)."""
-    declared = (_project(project_dir).get("config") or {}).get(key) or {}
-    return config_value(declared.get("default"))
+    return config_value(project_config_declarations(project_dir).get(key, {}).get("default"))
 
 
 def configured(config: Mapping[str, str], project_dir: Path, key: str) -> str:
