@@ -19,11 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import naming
 from tagging import STACK_TAG
 
 PIKE = "pike@085701b src/mapping/aws/resource/"
-# What Pulumi appends to an auto-named resource's name (a dash and 7 characters).
-AUTONAME = "-a1b2c3d"
 
 CREATE, READ, UPDATE, DELETE, TAG = "create", "read", "update", "delete", "tag"
 PHASES = (CREATE, READ, UPDATE, DELETE, TAG)
@@ -47,6 +46,11 @@ class TypeCalls:
     arn: str  # the resource's ARN, as a template (see Request.fill)
     tagged: bool  # the stack tag is on it (tagging.py adds it wherever the type takes tags)
     calls: tuple[Call, ...]
+
+
+def autonamed_role(role: str) -> str:
+    """An environment role's ARN (`<prefix>-<role>`, auto-named), as a template."""
+    return "arn:aws:iam::{account}:role/" + naming.physical(f"{{prefix}}-{role}", autonamed=True)
 
 
 def _c(
@@ -208,9 +212,9 @@ PROVIDER_CALLS: dict[str, TypeCalls] = {
         "arn:aws:ecs:{region}:{account}:task-definition/{prefix}:7", True,
         (_c("ecs:RegisterTaskDefinition", CREATE, on_tagged=False),
          _c("ecs:TagResource", CREATE, on_tagged=False),
-         _c("iam:PassRole", CREATE, "arn:aws:iam::{account}:role/{prefix}-execution" + AUTONAME,
+         _c("iam:PassRole", CREATE, autonamed_role("execution"),
             ctx=PASSED_TO_ECS_TASKS),
-         _c("iam:PassRole", CREATE, "arn:aws:iam::{account}:role/{prefix}-task" + AUTONAME,
+         _c("iam:PassRole", CREATE, autonamed_role("task"),
             ctx=PASSED_TO_ECS_TASKS),
          _c("ecs:ListTagsForResource", READ), _c("ecs:DeregisterTaskDefinition", DELETE,
                                                    "*"))),
@@ -219,7 +223,7 @@ PROVIDER_CALLS: dict[str, TypeCalls] = {
         (_c("ecs:CreateService", CREATE, on_tagged=False, ctx={
             "ecs:task-definition": "arn:aws:ecs:{region}:{account}:task-definition/{prefix}:7"}),
          _c("ecs:TagResource", CREATE, on_tagged=False),
-         _c("iam:PassRole", CREATE, "arn:aws:iam::{account}:role/{prefix}-traffic" + AUTONAME,
+         _c("iam:PassRole", CREATE, autonamed_role("traffic"),
             ctx={"iam:PassedToService": "ecs.amazonaws.com"}),
          *crud("ecs", [], ["DescribeServices", "ListTagsForResource"], [], ["DeleteService"],
                ["TagResource", "UntagResource"]),
@@ -260,7 +264,7 @@ PROVIDER_CALLS: dict[str, TypeCalls] = {
             on_tagged=False, ctx={"ec2:Owner": "amazon"}),
          _c("ec2:CreateTags", CREATE, "arn:aws:ec2:{region}:{account}:instance/*",
             on_tagged=False, ctx={"ec2:CreateAction": "RunInstances"}),
-         _c("iam:PassRole", CREATE, "arn:aws:iam::{account}:role/{prefix}-instance" + AUTONAME,
+         _c("iam:PassRole", CREATE, autonamed_role("instance"),
             ctx={"iam:PassedToService": "ec2.amazonaws.com"}))),
     "aws:autoscaling/lifecycleHook:LifecycleHook": TypeCalls(
         f"{PIKE}autoscaling/aws_autoscaling_lifecycle_hook.json", GROUP, True,
@@ -303,7 +307,7 @@ PROVIDER_CALLS: dict[str, TypeCalls] = {
          # AddRoleToInstanceProfile checks PassRole on the role; AWS does not say whether
          # with iam:PassedToService, so the request carries none here.
          _c("iam:PassRole", CREATE,
-            "arn:aws:iam::{account}:role/{prefix}-instance" + AUTONAME))),
+            autonamed_role("instance")))),
     "aws:cloudwatch/logGroup:LogGroup": TypeCalls(
         f"{PIKE}logs/aws_cloudwatch_log_group.json", "arn:aws:logs:{region}:{account}:"
         "log-group:{name}", True, (*LOG_GROUP_CALLS, _c("logs:DescribeLogGroups", READ, "*"))),
@@ -434,7 +438,7 @@ def _physical(record: Any) -> str:
     for key in ("name", "family", "bucket"):
         if inputs.get(key):
             return str(inputs[key])
-    return f"{record.name}{AUTONAME}"
+    return naming.physical(record.name, autonamed=True)
 
 
 @dataclass(frozen=True)
@@ -458,7 +462,8 @@ def requests(record: Any, prefix: str, region: str, account: str) -> list[Reques
     bucket = str(record.inputs.get("bucket", ""))
     values = {
         "region": region, "account": account, "prefix": prefix, "name": _physical(record),
-        "lb": f"{prefix}-alb{AUTONAME}", "bucket": bucket or f"{prefix}-alb-logs{AUTONAME}",
+        "lb": naming.physical(naming.load_balancer_name(prefix), autonamed=True),
+        "bucket": bucket or naming.physical(naming.access_log_bucket_name(prefix), autonamed=True),
         "record": str(record.inputs.get("name", "")).rstrip(".").lower(),
     }  # fmt: skip
 

@@ -24,6 +24,7 @@ from components.edge_policy import (
     S3_BUCKET_READS,
     access_log_statements,
     domain_statements,
+    waf_log_group_arns,
     web_acl_statements,
 )
 from components.iam import SSM_CORE_POLICY, allow, image_pull_and_log_statements
@@ -401,7 +402,8 @@ def observability_statements(scope: Scope) -> list[dict[str, Any]]:
              "logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:PutRetentionPolicy",
              "logs:TagLogGroup", "logs:TagResource", "logs:UntagLogGroup",
              "logs:UntagResource"],
-            [log_group, f"{log_group}:*", flow_logs, f"{flow_logs}:*"],
+            [log_group, f"{log_group}:*", flow_logs, f"{flow_logs}:*",
+             *waf_log_group_arns(scope)],
         ),
         allow(
             ["sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes",

@@ -65,17 +65,12 @@ def web_acl_statements(scope: Scope) -> list[dict[str, Any]]:
                "elasticloadbalancing:DeleteWebACLAssociation",
                "elasticloadbalancing:GetLoadBalancerWebACL"],
               [scope.arn("elasticloadbalancing", "loadbalancer/app/*/*")], tagged(scope)),
-        # The web ACL's log group (aws-waf-logs-<prefix>, the name WAF requires).
-        allow(["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup",
-               "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey",
-               "logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:PutRetentionPolicy",
-               "logs:TagLogGroup", "logs:TagResource", "logs:UntagLogGroup",
-               "logs:UntagResource"],
-              waf_log_group_arns(scope)),
     ]  # fmt: skip
 
 
 def waf_log_group_arns(scope: Scope) -> list[str]:
+    """The web ACL's log group (aws-waf-logs-<prefix>, the name WAF requires), and its
+    streams; observability_statements manages it with the environment's other groups."""
     group = scope.arn("logs", f"log-group:{naming.waf_log_group_name(scope.prefix)}")
     return [group, f"{group}:*"]
 
