@@ -14,6 +14,7 @@ import os
 import runpy
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,12 +82,12 @@ class Engine:
     def stack_file(self, stack: str) -> Path:
         return self.project / "stacks" / f"Pulumi.{stack}.yaml"
 
-    def stack(self, stack: str) -> auto.Stack:
-        """The stack, with the real program (infra/__main__.py) inline. The caller's
-        environment must hold self.env (the Automation API passes it to the CLI)."""
+    def stack(self, stack: str, program: Callable[[], None] | None = None) -> auto.Stack:
+        """The stack, with the real program (infra/__main__.py), or `program`, inline. The
+        caller's environment must hold self.env (the Automation API passes it to the CLI)."""
         project = self.project
 
-        def program() -> None:
+        def real_program() -> None:
             os.chdir(project)
             runpy.run_path(str(ROOT / "infra" / "__main__.py"), run_name="__main__")
 
@@ -96,5 +97,6 @@ class Engine:
             secrets_provider="passphrase",
         )
         return auto.create_or_select_stack(
-            stack_name=stack, project_name="shipyard", program=program, opts=workspace
+            stack_name=stack, project_name="shipyard", program=program or real_program,
+            opts=workspace,
         )

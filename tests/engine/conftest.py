@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from devtools import pulumi_mocks
 from devtools.aws_world import moto_server, reset_moto
 from devtools.engine import Engine, pulumi_cli
 
@@ -33,4 +34,7 @@ def engine(tmp_path, monkeypatch, aws_endpoint) -> Engine:
     engine = Engine.in_folder(cli, tmp_path, aws_endpoint)
     for key, value in engine.env.items():
         monkeypatch.setenv(key, value)
+    # What the program builds, as in the mocked tests: a fixed commit and version.
+    monkeypatch.setenv("SHIPYARD_COMMIT", pulumi_mocks.TEST_COMMIT)
+    monkeypatch.setenv("SHIPYARD_VERSION", pulumi_mocks.TEST_VERSION)
     return engine

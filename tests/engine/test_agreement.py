@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from pulumi import automation as auto
 
-from devtools import pulumi_mocks
 from shipyard_cli import validation
 
 BAD_LINES = [
@@ -19,9 +18,7 @@ BAD_LINES = [
 
 
 @pytest.mark.parametrize("line", BAD_LINES)
-def test_validate_and_the_engine_refuse_the_same_bad_stack_file(engine, line, monkeypatch):
-    monkeypatch.setenv("SHIPYARD_COMMIT", pulumi_mocks.TEST_COMMIT)
-    monkeypatch.setenv("SHIPYARD_VERSION", pulumi_mocks.TEST_VERSION)
+def test_validate_and_the_engine_refuse_the_same_bad_stack_file(engine, line):
     path = engine.stack_file("dev")
     path.write_text(path.read_text() + line)
     verdict = validation.check(engine.project, "dev")

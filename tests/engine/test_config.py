@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import pytest
 from pulumi import automation as auto
@@ -47,19 +46,6 @@ def test_the_engine_hands_the_program_what_engine_config_builds(engine, stack):
     assert cli_config(engine, stack) == ours
 
 
-def inline_preview(engine: Engine, stack: str, program) -> auto.PreviewResult:
-    """`pulumi preview` by the real CLI, of an inline program (no language host needed)."""
-    workspace = auto.LocalWorkspaceOptions(
-        work_dir=str(engine.project),
-        pulumi_command=auto.PulumiCommand(root=str(Path(engine.cli).parent.parent)),
-        secrets_provider="passphrase",
-    )
-    created = auto.create_or_select_stack(
-        stack_name=stack, project_name="shipyard", program=program, opts=workspace
-    )
-    return created.preview()
-
-
 @pytest.mark.parametrize(
     ("line", "key"),
     [("  shipyard:requestsPerTarget: big\n", "requestsPerTarget"),
@@ -77,7 +63,7 @@ def test_a_value_of_the_wrong_type_is_refused_by_the_engine_in_the_words_we_use(
     (problem,) = ours.value.problems
     engine_words = problem.split(": ", 1)[1].split(";")[0]
     with pytest.raises(auto.CommandError) as refused:
-        inline_preview(engine, "dev", lambda: None)
+        engine.stack("dev", program=lambda: None).preview()
     assert engine_words.startswith(f"Stack 'dev' with configuration key '{key}' must be")
     assert engine_words in str(refused.value)
 
@@ -92,7 +78,7 @@ def test_each_shipped_stacks_settings_load_from_what_the_engine_hands_over(engin
 
         loaded["settings"] = load_settings()
 
-    result = inline_preview(engine, stack, program)
+    result = engine.stack(stack, program=program).preview()
     assert result.change_summary == {"create": 1}  # the stack itself, nothing refused
     assert type(loaded["settings"]).__name__ == (
         "ServiceStackSettings" if stack == "shared" else "Settings"

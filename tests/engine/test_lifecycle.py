@@ -16,12 +16,6 @@ from devtools.engine import ROOT, Engine
 PLAINTEXT = "test-only-engine-secret-5c9e"
 
 
-@pytest.fixture(autouse=True)
-def _fixed_build(monkeypatch):
-    monkeypatch.setenv("SHIPYARD_COMMIT", pulumi_mocks.TEST_COMMIT)
-    monkeypatch.setenv("SHIPYARD_VERSION", pulumi_mocks.TEST_VERSION)
-
-
 def state_text(engine: Engine, stack: str) -> str:
     exported = engine.run("stack", "export", "-s", stack).stdout
     return exported

@@ -6,16 +6,9 @@ from __future__ import annotations
 import pytest
 from pulumi import automation as auto
 
-from devtools import pulumi_mocks
 from devtools.engine import ROOT
 
 POLICY_PACK = str(ROOT / "infra" / "policy")
-
-
-@pytest.fixture(autouse=True)
-def _fixed_build(monkeypatch):
-    monkeypatch.setenv("SHIPYARD_COMMIT", pulumi_mocks.TEST_COMMIT)
-    monkeypatch.setenv("SHIPYARD_VERSION", pulumi_mocks.TEST_VERSION)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

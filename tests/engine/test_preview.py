@@ -12,9 +12,7 @@ SHIPPED = ("shared", "dev", "staging", "prod", "qa")
 
 
 @pytest.mark.parametrize("stack", SHIPPED)
-def test_the_engine_previews_every_resource_of_each_shipped_stack(engine, stack, monkeypatch):
-    monkeypatch.setenv("SHIPYARD_COMMIT", pulumi_mocks.TEST_COMMIT)
-    monkeypatch.setenv("SHIPYARD_VERSION", pulumi_mocks.TEST_VERSION)
+def test_the_engine_previews_every_resource_of_each_shipped_stack(engine, stack):
     result = engine.stack(stack).preview()
     registered = pulumi_mocks.evaluate(stack).resources
     # Every resource the program registers under the mocks, and the stack itself.
