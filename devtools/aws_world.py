@@ -75,7 +75,9 @@ def _session() -> boto3.Session:
 
 
 class World:
-    def __init__(self, endpoint_url: str) -> None:
+    def __init__(self, endpoint_url: str, make_repository: bool = True) -> None:
+        """`make_repository`: make the service's ECR repository, as the service stack would
+        (False where a stack on the engine made it)."""
         self.aws = Aws(_session(), endpoint_url=endpoint_url)
         self.calls: dict[str, int] = {}
         self._vpc: tuple[str, list[str]] | None = None
@@ -92,7 +94,8 @@ class World:
             "before-call.ecs.ListServiceDeployments",
             lambda **_: (AWSResponse(None, 200, {}, None), {"serviceDeployments": []}),
         )
-        self.client("ecr").create_repository(repositoryName=REPOSITORY)
+        if make_repository:
+            self.client("ecr").create_repository(repositoryName=REPOSITORY)
 
     def client(self, service: str) -> Any:
         return self.aws.client(service)
@@ -344,6 +347,20 @@ class World:
                 item["TargetHealth"] = {"State": state, "Description": reason}
 
         self._after("elbv2", "DescribeTargetHealth", set_state)
+
+    def tasks_registered(self, count: int) -> None:
+        """ECS registers its tasks in the service's target group (moto registers nothing):
+        a group moto lists no targets of shows `count`, healthy."""
+
+        def register(parsed: dict) -> None:
+            if not parsed.get("TargetHealthDescriptions"):
+                parsed["TargetHealthDescriptions"] = [
+                    {"Target": {"Id": f"10.0.1.{10 + i}", "Port": 8080},
+                     "TargetHealth": {"State": "healthy"}}
+                    for i in range(count)
+                ]  # fmt: skip
+
+        self._after("elbv2", "DescribeTargetHealth", register)
 
     def instances_in_service(self) -> None:
         def serve(parsed: dict) -> None:

@@ -4,8 +4,8 @@ local cloud's provider plugins (devtools/local_cloud.py) on PATH. Used by tests/
 scripts/engine-check.
 
 Programs run inline through the Automation API, which drives the real CLI (`pulumi
-preview`, `up`, `destroy`) and needs no Python language host: the Go module proxy does not
-serve that module, so it is not built here.
+preview`, `up`, `destroy`); shipyard's own adapter runs them through the Python language
+host that scripts/build-engine builds beside the CLI.
 """
 
 from __future__ import annotations
@@ -18,12 +18,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 from pulumi import automation as auto
+
+from settings.edge_checks import ZONE_ID
+from shipyard_cli.engine_config import engine_config
+from shipyard_cli.model import IMAGE_DIGEST_KEY, IMAGE_SOURCE_KEY
+from shipyard_cli.stack_files import stack_values
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILT = ROOT / ".engine" / "bin"
 PLUGINS = ROOT / "devtools" / "plugins"
 PASSPHRASE = "test-only-passphrase"
+# The image a stack that deploys only released images is first pinned to.
+FIRST_DIGEST = "sha256:" + "f" * 64
 
 
 def pulumi_cli() -> str | None:
@@ -82,6 +90,28 @@ class Engine:
     def stack_file(self, stack: str) -> Path:
         return self.project / "stacks" / f"Pulumi.{stack}.yaml"
 
+    def config(self, stack: str) -> dict[str, str]:
+        """The stack's config as the engine passes it to the program (secrets unread)."""
+        path = self.stack_file(stack)
+        return engine_config(stack, stack_values(path, "shipyard"), self.project)
+
+    def prepare_first_deploy(self, stack: str, digest: str = FIRST_DIGEST) -> bool:
+        """What a user provides before an environment's first `pulumi up`: the public zone
+        its domain lives in (in the account, moto), and for a stack that deploys only
+        released images, a pin. Returns whether it pinned one."""
+        config = self.config(stack)
+        zone = config.get("shipyard:hostedZone", "")
+        endpoint = self.env.get("AWS_ENDPOINT_URL")
+        if zone and endpoint and not ZONE_ID.fullmatch(zone):
+            route53 = boto3.client("route53", endpoint_url=endpoint, region_name="us-east-1")
+            listed = route53.list_hosted_zones_by_name(DNSName=f"{zone}.")["HostedZones"]
+            if not any(found["Name"] == f"{zone}." for found in listed):
+                route53.create_hosted_zone(Name=zone, CallerReference=f"engine-{zone}")
+        if config.get(IMAGE_SOURCE_KEY) != "release" or config.get(IMAGE_DIGEST_KEY):
+            return False
+        self.run("config", "set", IMAGE_DIGEST_KEY, digest, "--stack", stack)
+        return True
+
     def stack(self, stack: str, program: Callable[[], None] | None = None) -> auto.Stack:
         """The stack, with the real program (infra/__main__.py), or `program`, inline. The
         caller's environment must hold self.env (the Automation API passes it to the CLI)."""
@@ -97,6 +127,8 @@ class Engine:
             secrets_provider="passphrase",
         )
         return auto.create_or_select_stack(
-            stack_name=stack, project_name="shipyard", program=program or real_program,
+            stack_name=stack,
+            project_name="shipyard",
+            program=program or real_program,
             opts=workspace,
         )

@@ -1,10 +1,14 @@
 """scripts/engine-check: each stack through the real engine against the local cloud:
-`pulumi preview`, `up`, a second `up` that must change nothing, and `destroy` (refused for
-what a stack protects, which counts as passing when the engine says so). One line per step
+`pulumi preview`, `up` and a second `up` that must change nothing, in order (the service
+stack first); then `destroy`, in reverse order (refused for what a stack protects, which
+counts as passing when the engine says so). One line per step
 with its time; exit 0 only when every step passed.
 
-A moto server on 127.0.0.1 answers what calls AWS itself: the EC2 stacks' rollout step (a
-dynamic provider), which finds the group the local cloud mirrored there.
+A moto server on 127.0.0.1 is the account: the local cloud keeps there what other stacks
+and later updates look up (devtools/moto_account.py), and the EC2 stacks' rollout step (a
+dynamic provider) finds its group there. Before a stack's first preview the account gets
+what a user provides before a first deploy: the hosted zone a stack's domain lives in, and
+for a stack that deploys only released images, a pin (`shipyard deploy ENV --image`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pulumi import automation as auto
 
 from devtools.aws_world import moto_server
 from devtools.engine import ROOT, Engine, pulumi_cli
+from shipyard_cli.model import IMAGE_DIGEST_KEY
 from shipyard_cli.stack_files import stack_names
 
 SERVICE_FIRST = ("shared", "dev", "staging", "prod", "qa")
@@ -32,14 +37,17 @@ def _changes(result: Any) -> dict[str, int]:
     return dict(result.summary.resource_changes or {})
 
 
-def check(engine: Engine, stack: str, say: Callable[[str], None]) -> bool:
-    deployed = engine.stack(stack)
-    steps: list[tuple[str, Callable[[], Any], Callable[[dict[str, int]], bool]]] = [
-        ("preview", deployed.preview, lambda c: "create" in c),
-        ("up", deployed.up, lambda c: "create" in c),
-        ("up again", deployed.up, lambda c: set(c) == {"same"}),
-        ("destroy", deployed.destroy, lambda c: set(c) == {"delete"}),
-    ]
+def _last_words(error: str) -> str:
+    """The lines of a failed command that say why: its errors, else its last line."""
+    lines = [line.strip() for line in error.strip().splitlines() if line.strip()]
+    said = [line for line in lines if "error" in line.lower()]
+    return " | ".join(said[-3:] or lines[-1:])
+
+
+Step = tuple[str, Callable[[], Any], Callable[[dict[str, int]], bool]]
+
+
+def _run(stack: str, steps: list[Step], say: Callable[[str], None]) -> bool:
     for name, step, passed in steps:
         started = time.monotonic()
         try:
@@ -48,12 +56,38 @@ def check(engine: Engine, stack: str, say: Callable[[str], None]) -> bool:
         except auto.CommandError as error:
             protected = name == "destroy" and "protected" in str(error)
             ok, detail = protected, ("refused: it protects resources" if protected else
-                                     str(error).strip().splitlines()[-1])  # fmt: skip
+                                     _last_words(str(error)))  # fmt: skip
         say(f"{stack:8} {name:9} {'ok' if ok else 'FAILED':6} {time.monotonic() - started:5.1f} s"
             f"  {detail}")  # fmt: skip
         if not ok:
             return False
     return True
+
+
+def deploy(engine: Engine, stack: str, say: Callable[[str], None]) -> bool:
+    """preview, up, and an up that must change nothing."""
+    deployed = engine.stack(stack)
+    pinned = engine.prepare_first_deploy(stack)
+
+    def up_again() -> Any:
+        # As `shipyard deploy --image` leaves a release stack: its pin lasts one update,
+        # and the release record that update wrote holds the image from then on.
+        if pinned:
+            deployed.remove_config(IMAGE_DIGEST_KEY)
+        return deployed.up()
+
+    return _run(stack, [
+        ("preview", deployed.preview, lambda c: "create" in c),
+        ("up", deployed.up, lambda c: "create" in c),
+        ("up again", up_again, lambda c: set(c) == {"same"}),
+    ], say)  # fmt: skip
+
+
+def destroy(engine: Engine, stack: str, say: Callable[[str], None]) -> bool:
+    """destroy, refused for what the stack protects (which passes when the engine says so)."""
+    return _run(
+        stack, [("destroy", engine.stack(stack).destroy, lambda c: set(c) == {"delete"})], say
+    )
 
 
 def main(requested: list[str]) -> int:
@@ -77,9 +111,14 @@ def main(requested: list[str]) -> int:
         engine = Engine.in_folder(cli, Path(folder), aws)
         os.environ.update(engine.env)
         print(f"pulumi {engine.run('version').stdout.strip()} on a file backend in {folder}")
-        results = [check(engine, stack, print) for stack in stacks]
-    print(f"{sum(results)} of {len(results)} stacks passed")
-    return 0 if all(results) else 1
+        deployed = {stack: deploy(engine, stack, print) for stack in stacks}
+        # Environments before the service stack, whose repository and keys they use.
+        passed = [
+            destroy(engine, stack, print) and deployed[stack]
+            for stack in reversed(stacks) if deployed[stack]
+        ]  # fmt: skip
+    print(f"{sum(passed)} of {len(stacks)} stacks passed")
+    return 0 if sum(passed) == len(stacks) else 1
 
 
 if __name__ == "__main__":

@@ -8,14 +8,14 @@ RecordingMocks): the same deterministic IDs, ARNs and computed outputs, and the 
 lookups (region, account, zones, repository, key, release record, zone, live service).
 
 Where AWS_ENDPOINT_URL names a moto server (tests/engine and scripts/engine-check start
-one), launch templates and Auto Scaling groups are also made there: the program's own
-rollout step (a dynamic provider, which calls Auto Scaling with boto3) then finds the group
-it rolls out to, on the version the program asked for.
+one), that server is the account: the resources other stacks, later updates and shipyard's
+own boto3 calls need are made there too, with moto's IDs and ARNs, and lookups are answered
+from it (devtools/moto_account.py). So an environment finds the repository and keys the
+service stack made, its own release record, its zone and its ECS service, or "not found".
 
-What it does not model: anything AWS checks (names, limits, permissions), replacements
-(Diff reports changed properties, never a replace), state across stacks, and Read (a
-refresh keeps what the state holds). It serves previews and the engine's own checks of the
-program: config, secrets, outputs, dependencies.
+What it does not model: anything AWS checks at create time (names, limits, permissions,
+combinations), and Read (a refresh keeps what the state holds). It serves the engine's own
+handling of the program: config, secrets, outputs, dependencies, replacements, deletes.
 """
 
 from __future__ import annotations
@@ -34,14 +34,16 @@ from pulumi.runtime import proto
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 from pulumi.runtime.proto import provider_pb2_grpc
 
+from devtools.moto_account import MotoAccount
 from shipyard_cli.offline import RecordingMocks, urn_key
+from shipyard_cli.stack_files import whole_numbers
 
 PACKAGES = {"aws": "pulumi_aws", "docker": "pulumi_docker"}
-MIRRORED = ("aws:ec2/launchTemplate:LaunchTemplate", "aws:autoscaling/group:Group")
 
 
 def _plain(struct: struct_pb2.Struct) -> dict[str, Any]:
-    return json_format.MessageToDict(struct)
+    # Protobuf's numbers are doubles; AWS's APIs want integers where they are whole.
+    return dict(whole_numbers(json_format.MessageToDict(struct)))
 
 
 def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
@@ -54,6 +56,7 @@ class LocalCloud(provider_pb2_grpc.ResourceProviderServicer):
     def __init__(self, package: str) -> None:
         self.package = package
         self.mocks = RecordingMocks()
+        self.account: MotoAccount | None = None
 
     def GetPluginInfo(self, request: Any, context: Any) -> Any:
         return proto.PluginInfo(version=metadata.version(PACKAGES[self.package]))
@@ -71,6 +74,9 @@ class LocalCloud(provider_pb2_grpc.ResourceProviderServicer):
         region = _plain(request.args).get("region") or request.variables.get("aws:config:region")
         if region:
             self.mocks = RecordingMocks(region=str(region))
+        endpoint = os.environ.get("AWS_ENDPOINT_URL")
+        if endpoint and self.package == "aws":
+            self.account = MotoAccount(endpoint, self.mocks.region)
         return proto.ConfigureResponse(acceptSecrets=False, supportsPreview=True)
 
     def Check(self, request: Any, context: Any) -> Any:
@@ -93,58 +99,27 @@ class LocalCloud(provider_pb2_grpc.ResourceProviderServicer):
         )
         return resource_id, outputs
 
-    def _mirror(self, urn: str, inputs: dict[str, Any], outputs: dict[str, Any],
-                resource_id: str, preview: bool, update: bool = False) -> str:  # fmt: skip
-        """Make launch templates and groups in moto too, where there is one; their IDs and
-        versions are then moto's."""
-        typ, name = urn_key(urn)
-        endpoint = os.environ.get("AWS_ENDPOINT_URL")
-        if preview or not endpoint or typ not in MIRRORED:
-            return resource_id
-        import boto3
-
-        region = self.mocks.region
-        if typ == "aws:ec2/launchTemplate:LaunchTemplate":
-            ec2 = boto3.client("ec2", region_name=region, endpoint_url=endpoint)
-            if update:
-                made = ec2.create_launch_template_version(
-                    LaunchTemplateId=resource_id, LaunchTemplateData={}
-                )["LaunchTemplateVersion"]
-                outputs["latestVersion"] = made["VersionNumber"]
-                return resource_id
-            template = ec2.create_launch_template(
-                LaunchTemplateName=str(inputs.get("name") or name), LaunchTemplateData={}
-            )["LaunchTemplate"]
-            outputs["latestVersion"] = 1
-            return str(template["LaunchTemplateId"])
-        if typ == "aws:autoscaling/group:Group" and not update:
-            template = inputs["launchTemplate"]
-            autoscaling = boto3.client("autoscaling", region_name=region, endpoint_url=endpoint)
-            autoscaling.create_auto_scaling_group(
-                AutoScalingGroupName=str(inputs["name"]), MinSize=int(inputs["minSize"]),
-                MaxSize=int(inputs["maxSize"]), DesiredCapacity=int(inputs["desiredCapacity"]),
-                AvailabilityZones=[f"{region}a"],
-                LaunchTemplate={"LaunchTemplateId": template["id"],
-                                "Version": str(template["version"])},
-            )  # fmt: skip
-            return str(inputs["name"])
-        return resource_id
-
     def Create(self, request: Any, context: Any) -> Any:
         inputs = _plain(request.properties)
         resource_id, outputs = self._outputs(request.urn, inputs)
-        digest = hashlib.sha256(request.urn.encode()).hexdigest()[:8]
-        resource_id = self._mirror(
-            request.urn, inputs, outputs, f"{resource_id}-{digest}", request.preview
-        )
-        return proto.CreateResponse(
-            id="" if request.preview else resource_id, properties=_struct(outputs)
-        )
+        typ, name = urn_key(request.urn)
+        if request.preview:
+            return proto.CreateResponse(properties=_struct(outputs))
+        if self.account is not None and self.account.kept(typ):
+            resource_id = self.account.create(typ, name, inputs, outputs)
+        else:
+            resource_id = f"{resource_id}-{hashlib.sha256(request.urn.encode()).hexdigest()[:8]}"
+        return proto.CreateResponse(id=resource_id, properties=_struct(outputs))
 
     def Update(self, request: Any, context: Any) -> Any:
-        inputs = _plain(request.news)
+        inputs, olds = _plain(request.news), _plain(request.olds)
         _, outputs = self._outputs(request.urn, inputs)
-        self._mirror(request.urn, inputs, outputs, request.id, request.preview, update=True)
+        typ, _ = urn_key(request.urn)
+        if self.account is not None and self.account.kept(typ):
+            # What AWS computed at creation stays (ARNs, IDs); the update may add to it.
+            outputs.update({key: olds[key] for key in olds if key not in inputs})
+            if not request.preview:
+                self.account.update(typ, request.id, inputs, outputs)
         return proto.UpdateResponse(properties=_struct(outputs))
 
     def Read(self, request: Any, context: Any) -> Any:
@@ -153,12 +128,20 @@ class LocalCloud(provider_pb2_grpc.ResourceProviderServicer):
         )
 
     def Delete(self, request: Any, context: Any) -> Any:
+        typ, _ = urn_key(request.urn)
+        if self.account is not None:
+            self.account.delete(typ, request.id, _plain(request.properties))
         return empty_pb2.Empty()
 
     def Invoke(self, request: Any, context: Any) -> Any:
-        outputs, failures = self.mocks.call(
-            MockCallArgs(token=request.tok, args=_plain(request.args), provider="")
-        )
+        args = _plain(request.args)
+        if self.account is not None and self.account.answers(request.tok, args):
+            outputs, failure = self.account.look_up(request.tok, args)
+            failures = [("", failure)] if failure else []
+        else:
+            outputs, failures = self.mocks.call(
+                MockCallArgs(token=request.tok, args=args, provider="")
+            )
         return proto.InvokeResponse(
             **{"return": _struct(outputs)},
             failures=[proto.CheckFailure(property=p, reason=r) for p, r in failures],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -49,6 +50,16 @@ def test_builds_pins_failures_and_no_change_updates():
         (2, digest("2"), B, False),
         (3, digest("1"), A, True),
     ]
+
+
+def test_a_self_managed_backend_numbers_no_update_so_start_times_order_them():
+    """A file or S3 backend lists updates newest first with every version 0 (seen on the
+    real engine, tests/engine/test_cli.py): rolling back must still find the one before."""
+    pins = [update(hour, A, pin=digest(char)) for hour, char in ((1, "1"), (2, "2"))]
+    unnumbered = [dataclasses.replace(record, version=0) for record in reversed(pins)]
+    history = release_history("dev", unnumbered, [])
+    assert [release.digest for release in history] == [digest("1"), digest("2")]
+    assert choose_rollback(history, digest("2"), None) == history[0]
 
 
 def test_a_dirty_build_is_the_newest_dirty_image_pushed_before_the_update_ended():
