@@ -78,11 +78,16 @@ class Engine:
         return cls(cli, project, env)
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+        completed = subprocess.run(
             [self.cli, *args, "--non-interactive"], cwd=self.project,
-            env={**os.environ, **self.env}, capture_output=True, text=True, check=check,
+            env={**os.environ, **self.env}, capture_output=True, text=True, check=False,
             timeout=300,
         )  # fmt: skip
+        if check and completed.returncode:
+            raise RuntimeError(
+                f"pulumi {' '.join(args)} exited {completed.returncode}: {completed.stderr}"
+            )
+        return completed
 
     def init(self, stack: str) -> None:
         self.run("stack", "init", stack, "--secrets-provider", "passphrase")

@@ -4,8 +4,10 @@ reason where there is none, a failure in CI."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import pytest
+from pulumi import automation as auto
 
 from devtools import pulumi_mocks
 from devtools.aws_world import moto_server, reset_moto
@@ -38,3 +40,22 @@ def engine(tmp_path, monkeypatch, aws_endpoint) -> Engine:
     monkeypatch.setenv("SHIPYARD_COMMIT", pulumi_mocks.TEST_COMMIT)
     monkeypatch.setenv("SHIPYARD_VERSION", pulumi_mocks.TEST_VERSION)
     return engine
+
+
+@pytest.fixture
+def first_deploy(engine) -> Callable[[str], auto.Stack]:
+    """A stack as its first deploy finds the account: for an environment, the service stack
+    deployed (its repository and keys), its zone, and a pin where it deploys only released
+    images (devtools/engine.py)."""
+    service_deployed = False
+
+    def prepare(stack: str) -> auto.Stack:
+        nonlocal service_deployed
+        if stack != "shared" and not service_deployed:
+            engine.stack("shared").up()
+            service_deployed = True
+        deployed = engine.stack(stack)
+        engine.prepare_first_deploy(stack)
+        return deployed
+
+    return prepare

@@ -57,7 +57,9 @@ def store_secrets(engine, world: World, env: str) -> None:
         zip(json.loads(config["shipyard:secrets"]), entries, strict=True)
     ):
         if old != new:
-            engine.run("config", "set", "--path", f"shipyard:secrets[{index}]", new, "--stack", env)
+            # An ARN, which the CLI may take for a secret by its look.
+            engine.run("config", "set", "--plaintext", "--path", f"shipyard:secrets[{index}]", new,
+                       "--stack", env)  # fmt: skip
 
 
 def live(shipyard: Shipyard, env: str) -> str:

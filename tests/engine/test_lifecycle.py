@@ -22,8 +22,8 @@ def state_text(engine: Engine, stack: str) -> str:
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "qa"])
-def test_up_then_up_again_changes_nothing_and_destroy_removes_everything(engine, stack):
-    deployed = engine.stack(stack)
+def test_up_then_up_again_changes_nothing_and_destroy_removes_everything(first_deploy, stack):
+    deployed = first_deploy(stack)
     first = deployed.up()
     created = first.summary.resource_changes or {}
     assert created == {"create": len(pulumi_mocks.evaluate(stack).resources) + 1}
@@ -34,8 +34,8 @@ def test_up_then_up_again_changes_nothing_and_destroy_removes_everything(engine,
     assert gone.summary.resource_changes == {"delete": created["create"]}
 
 
-def test_destroy_of_prod_is_refused_for_what_it_protects(engine):
-    deployed = engine.stack("prod")
+def test_destroy_of_prod_is_refused_for_what_it_protects(engine, first_deploy):
+    deployed = first_deploy("prod")
     deployed.up()
     with pytest.raises(auto.CommandError) as refused:
         deployed.destroy()
@@ -44,17 +44,19 @@ def test_destroy_of_prod_is_refused_for_what_it_protects(engine):
     assert "shipyard-sample-prod-logs" in state_text(engine, "prod")
 
 
-def test_a_value_set_as_a_secret_reaches_the_program_and_never_the_state_in_clear(engine):
+def test_a_value_set_as_a_secret_reaches_the_program_and_never_the_state_in_clear(
+    engine, first_deploy
+):
     path = engine.stack_file("staging")
     path.write_text(path.read_text().replace(
         "    - SMTP_PASSWORD=/shipyard-sample/staging/smtp-password\n",
         "    - SMTP_PASSWORD=/shipyard-sample/staging/smtp-password\n    - API_KEY\n",
     ))  # fmt: skip
-    engine.init("staging")
+    deployed = first_deploy("staging")
     engine.run("config", "set", "--secret", "--path", "shipyard:secretValues[0]",
                f"API_KEY={PLAINTEXT}", "-s", "staging")  # fmt: skip
     assert PLAINTEXT not in path.read_text()
-    engine.stack("staging").up()
+    deployed.up()
     state = state_text(engine, "staging")
     parameters = [
         resource for resource in json.loads(state)["deployment"]["resources"]

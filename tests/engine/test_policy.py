@@ -12,19 +12,19 @@ POLICY_PACK = str(ROOT / "infra" / "policy")
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_every_preview_runs_the_policy_pack_and_a_shipped_stack_passes_it(engine, stack):
+def test_every_preview_runs_the_policy_pack_and_a_shipped_stack_passes_it(first_deploy, stack):
     printed: list[str] = []
-    result = engine.stack(stack).preview(policy_packs=[POLICY_PACK], on_output=printed.append)
+    result = first_deploy(stack).preview(policy_packs=[POLICY_PACK], on_output=printed.append)
     assert "create" in result.change_summary
     shown = "\n".join(printed)
     assert "shipyard@v0.0.1" in shown and "mandatory" not in shown
 
 
-def test_a_mandatory_violation_stops_the_update_before_the_resource_is_made(engine):
+def test_a_mandatory_violation_stops_the_update_before_the_resource_is_made(engine, first_deploy):
     # Deletion protection marks a production load balancer, which must keep access logs.
     path = engine.stack_file("dev")
     path.write_text(path.read_text() + "  shipyard:albDeletionProtection: true\n")
-    deployed = engine.stack("dev")
+    deployed = first_deploy("dev")
     with pytest.raises(auto.CommandError) as refused:
         deployed.up(policy_packs=[POLICY_PACK])
     assert "[mandatory]  alb-access-logs" in str(refused.value)
