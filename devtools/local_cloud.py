@@ -13,8 +13,12 @@ own boto3 calls need are made there too, with moto's IDs and ARNs, and lookups a
 from it (devtools/moto_account.py). So an environment finds the repository and keys the
 service stack made, its own release record, its zone and its ECS service, or "not found".
 
+Diff replaces a resource where terraform-provider-aws marks a changed input ForceNew
+(devtools/force_new.py, from the provider's source at the commit pulumi-aws bridges).
+
 What it does not model: anything AWS checks at create time (names, limits, permissions,
-combinations), and Read (a refresh keeps what the state holds). It serves the engine's own
+combinations), replacements a provider decides at plan time (CustomizeDiff), and Read (a
+refresh keeps what the state holds). It serves the engine's own
 handling of the program: config, secrets, outputs, dependencies, replacements, deletes.
 """
 
@@ -34,6 +38,7 @@ from pulumi.runtime import proto
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 from pulumi.runtime.proto import provider_pb2_grpc
 
+from devtools import force_new
 from devtools.moto_account import MotoAccount
 from shipyard_cli.offline import RecordingMocks, urn_key
 from shipyard_cli.stack_files import whole_numbers
@@ -57,6 +62,7 @@ class LocalCloud(provider_pb2_grpc.ResourceProviderServicer):
         self.package = package
         self.mocks = RecordingMocks()
         self.account: MotoAccount | None = None
+        self.force_new = force_new.load() if package == "aws" else {}
 
     def GetPluginInfo(self, request: Any, context: Any) -> Any:
         return proto.PluginInfo(version=metadata.version(PACKAGES[self.package]))
@@ -84,12 +90,15 @@ class LocalCloud(provider_pb2_grpc.ResourceProviderServicer):
 
     def Diff(self, request: Any, context: Any) -> Any:
         # Inputs against inputs, as a real provider diffs (the old outputs hold computed
-        # values the program never sets).
+        # values the program never sets); a change the provider marks ForceNew replaces.
         olds, news = _plain(request.old_inputs), _plain(request.news)
         changed = sorted(key for key in {*olds, *news} if olds.get(key) != news.get(key))
+        typ, _ = urn_key(request.urn)
+        replaces = force_new.replaced(self.force_new.get(typ, []), olds, news)
         return proto.DiffResponse(
             changes=proto.DiffResponse.DIFF_SOME if changed else proto.DiffResponse.DIFF_NONE,
             diffs=changed,
+            replaces=replaces,
         )
 
     def _outputs(self, urn: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:

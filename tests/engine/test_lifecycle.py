@@ -78,3 +78,25 @@ def test_engine_check_refuses_a_stack_without_a_stack_file(engine):
     )  # fmt: skip
     assert completed.returncode == 2
     assert "no stack file for nosuch; stacks: dev, prod, qa, shared, staging" in completed.stderr
+
+
+def test_a_change_the_provider_marks_force_new_replaces_and_others_update(first_deploy, engine):
+    deployed = first_deploy("dev")
+    deployed.up()
+    engine.run("config", "set", "shipyard:cpu", "512", "--stack", "dev")
+    engine.run("config", "set", "shipyard:memory", "1024", "--stack", "dev")
+    engine.run("config", "set", "shipyard:desiredCount", "2", "--stack", "dev")
+    steps: dict[str, set[str]] = {}
+
+    def record(event: auto.EngineEvent) -> None:
+        if event.resource_pre_event is not None:
+            metadata = event.resource_pre_event.metadata
+            steps.setdefault(metadata.type, set()).add(str(metadata.op.value))
+
+    deployed.up(on_event=record)
+    # A task definition's cpu is ForceNew: a new revision, the old one deregistered.
+    task_definition = "aws:ecs/taskDefinition:TaskDefinition"
+    assert {"create-replacement", "replace", "delete-replaced"} <= steps[task_definition]
+    assert steps["aws:ecs/service:Service"] == {"update"}
+    assert not any("replace" in op for typ, ops in steps.items() if typ != task_definition
+                   for op in ops)  # fmt: skip
