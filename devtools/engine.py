@@ -3,15 +3,14 @@ scripts/build-engine built, a file backend and a passphrase in a temporary folde
 local cloud's provider plugins (devtools/local_cloud.py) on PATH. Used by tests/engine and
 scripts/engine-check.
 
-Programs run inline through the Automation API, which drives the real CLI (`pulumi
-preview`, `up`, `destroy`); shipyard's own adapter runs them through the Python language
-host that scripts/build-engine builds beside the CLI.
+The Automation API drives the real CLI (`pulumi preview`, `up`, `destroy`), which runs the
+program as it does for a user: through the Python language host that scripts/build-engine
+builds beside it, with Pulumi.yaml's runtime options (tests may pass an inline program).
 """
 
 from __future__ import annotations
 
 import os
-import runpy
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -48,17 +47,21 @@ class Engine:
     env: dict[str, str]
 
     @classmethod
-    def in_folder(cls, cli: str, folder: Path, aws_endpoint: str = "") -> Engine:
+    def in_folder(
+        cls, cli: str, folder: Path, aws_endpoint: str = "", source: Path = ROOT
+    ) -> Engine:
         """A copy of the project in `folder` (the CLI rewrites the stack files it touches),
-        with its own backend and Pulumi home there too. `aws_endpoint`: a moto server for
-        what calls AWS itself (the rollout step) and what the local cloud mirrors there."""
+        with its own backend and Pulumi home there too. `aws_endpoint`: the moto server the
+        local cloud keeps its account in. `source`: the program's checkout (another release's,
+        for an upgrade), run by the CLI through the language host."""
         project = folder / "project"
         project.mkdir()
-        # The virtualenv too: the engine runs dynamic providers in it.
-        for name in ("infra", "app", ".venv"):
-            (project / name).symlink_to(ROOT / name)
-        shutil.copy(ROOT / "Pulumi.yaml", project)
-        shutil.copytree(ROOT / "stacks", project / "stacks")
+        for name in ("infra", "app"):
+            (project / name).symlink_to(source / name)
+        # This checkout's virtualenv: the engine runs dynamic providers in it.
+        (project / ".venv").symlink_to(ROOT / ".venv")
+        shutil.copy(source / "Pulumi.yaml", project)
+        shutil.copytree(source / "stacks", project / "stacks")
         (folder / "state").mkdir()
         env = {
             "PULUMI_HOME": str(folder / "home"),
@@ -86,6 +89,7 @@ class Engine:
         if check and completed.returncode:
             raise RuntimeError(
                 f"pulumi {' '.join(args)} exited {completed.returncode}: {completed.stderr}"
+                f"{completed.stdout[-3000:]}"
             )
         return completed
 
@@ -118,22 +122,19 @@ class Engine:
         return True
 
     def stack(self, stack: str, program: Callable[[], None] | None = None) -> auto.Stack:
-        """The stack, with the real program (infra/__main__.py), or `program`, inline. The
+        """The stack, with the real program run as `pulumi up` runs it (the CLI starts the
+        Python language host on infra/, which Pulumi.yaml names), or `program`, inline. The
         caller's environment must hold self.env (the Automation API passes it to the CLI)."""
-        project = self.project
-
-        def real_program() -> None:
-            os.chdir(project)
-            runpy.run_path(str(ROOT / "infra" / "__main__.py"), run_name="__main__")
-
+        command = auto.PulumiCommand(root=str(Path(self.cli).parent.parent))
+        if program is None:
+            return auto.create_or_select_stack(
+                stack_name=stack, work_dir=str(self.project),
+                opts=auto.LocalWorkspaceOptions(pulumi_command=command,
+                                                secrets_provider="passphrase"),
+            )  # fmt: skip
         workspace = auto.LocalWorkspaceOptions(
-            work_dir=str(project),
-            pulumi_command=auto.PulumiCommand(root=str(Path(self.cli).parent.parent)),
-            secrets_provider="passphrase",
+            work_dir=str(self.project), pulumi_command=command, secrets_provider="passphrase"
         )
         return auto.create_or_select_stack(
-            stack_name=stack,
-            project_name="shipyard",
-            program=program or real_program,
-            opts=workspace,
+            stack_name=stack, project_name="shipyard", program=program, opts=workspace
         )

