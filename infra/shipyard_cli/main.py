@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -31,8 +31,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def flag(*names: str, help: str, **more: object) -> typer.models.OptionInfo:
+    """An on/off option. No metavar: typer would show `<bool>` after each flag."""
+    return typer.Option(*names, help=help, metavar="", **more)  # type: ignore[arg-type]
+
+
 Env = Annotated[str, typer.Argument(help="Environment: a stack with stacks/Pulumi.<env>.yaml.")]
-Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+Yes = Annotated[bool, flag("--yes", "-y", help="Do not ask for confirmation.")]
 Timeout = Annotated[
     float | None,
     # The brackets escaped: rich would read "[default: 900]" as markup and drop it.
@@ -52,9 +59,7 @@ def show_version(value: bool) -> None:
 def options(
     version: Annotated[
         bool,
-        typer.Option(
-            "--version", help="Show the version and exit.", callback=show_version, is_eager=True
-        ),
+        flag("--version", help="Show the version and exit.", callback=show_version, is_eager=True),
     ] = False,
 ) -> None:
     """Preview, deploy, roll back and promote shipyard environments (Pulumi stacks)."""
@@ -142,9 +147,8 @@ def deploy_command(
     ] = None,
     replace_rollback: Annotated[
         bool,
-        typer.Option(
-            "--replace-rollback",
-            help="Deploy --image even though the environment runs a rollback.",
+        flag(
+            "--replace-rollback", help="Deploy --image even though the environment runs a rollback."
         ),
     ] = False,
     yes: Yes = False,
@@ -231,7 +235,7 @@ def logs_command(
     env: Env,
     since: Annotated[str, typer.Option(help="How far back: 30s, 10m, 2h, 1d.")] = "10m",
     follow: Annotated[
-        bool, typer.Option("--follow", "-f", help="Keep printing new events.")
+        bool, flag("--follow", "-f", help="Keep printing new events.")
     ] = False,
 ) -> int:
     """The service's CloudWatch logs."""
@@ -244,8 +248,24 @@ def one_line(message: str) -> str:
     return " ".join(line.strip() for line in str(message).splitlines() if line.strip())
 
 
+def _plain_help_options(command: Any) -> None:
+    """`--help` without typer's `<bool>`, on the group and each command (typer's own click)."""
+    make = command.get_help_option
+
+    def help_option(ctx: Any) -> Any:
+        option = make(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        _plain_help_options(sub)
+
+
 def main(argv: list[str] | None = None, rt: Runtime | None = None) -> int:
     command = typer.main.get_command(app)
+    _plain_help_options(command)
     # No wrapping: an error is one line, whatever the width, when nothing reads it as a terminal.
     errors = Console(stderr=True, soft_wrap=True, emoji=False)
     try:
