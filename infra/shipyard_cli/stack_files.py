@@ -39,14 +39,20 @@ PulumiYamlLoader.add_implicit_resolver(
 
 
 def _mapping_without_duplicates(loader: PulumiYamlLoader, node: yaml.MappingNode) -> dict:
+    """A key set twice is refused, as Pulumi refuses the file; or, where the loader notes
+    them (`duplicates`), noted with the last value kept, so every other problem is found too."""
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
         if key in seen:
-            raise StackFileError(
+            problem = (
                 f"line {key_node.start_mark.line + 1}: {key} is set twice (first on line "
                 f"{seen[key]}); Pulumi refuses the file; keep one"
             )
+            noted = getattr(loader, "duplicates", None)
+            if noted is None:
+                raise StackFileError(problem)
+            noted.append(problem)
         seen[key] = key_node.start_mark.line + 1
     return loader.construct_mapping(node, deep=True)
 
@@ -161,7 +167,7 @@ def _project(project_dir: Path) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=8)
 def _parsed_project(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=PulumiConfigLoader)
+    return _load(path)
 
 
 def project_name(project_dir: Path) -> str:
@@ -195,23 +201,30 @@ def read_stack_config(path: Path, project: str) -> dict[str, str]:
     }
 
 
-def stack_values(path: Path, project: str) -> dict[str, Any]:
+# `duplicates` below: as _config_block's (keys set twice noted there, not refused).
+
+
+def stack_values(
+    path: Path, project: str, duplicates: list[str] | None = None
+) -> dict[str, Any]:
     """The `config:` block of a stack file as YAML gives it, keys qualified: text, numbers,
     booleans, None, lists and maps; an encrypted value or leaf reads as ENCRYPTED."""
-    return {
-        key: without_ciphertext(value) for key, value in _config_block(path, project).items()
-    }
+    block = _config_block(path, project, duplicates)
+    return {key: without_ciphertext(value) for key, value in block.items()}
 
 
-def secure_keys(path: Path, project: str) -> set[str]:
+def secure_keys(path: Path, project: str, duplicates: list[str] | None = None) -> set[str]:
     """The keys of a stack file that hold an encrypted (`secure:`) value or leaf."""
-    return {key for key, value in _config_block(path, project).items() if _holds_secure(value)}
+    block = _config_block(path, project, duplicates)
+    return {key for key, value in block.items() if _holds_secure(value)}
 
 
-def plaintext_secret_values(path: Path, project: str) -> list[str]:
+def plaintext_secret_values(
+    path: Path, project: str, duplicates: list[str] | None = None
+) -> list[str]:
     """Problems of a stack file whose secretValues holds an entry that is not encrypted:
     the engine marks the whole key secret when any entry is, so only the file tells."""
-    entries = _config_block(path, project).get(f"{project}:secretValues")
+    entries = _config_block(path, project, duplicates).get(f"{project}:secretValues")
     if not isinstance(entries, list):
         return []
     return [
@@ -223,13 +236,41 @@ def plaintext_secret_values(path: Path, project: str) -> list[str]:
     ]
 
 
-def _config_block(path: Path, project: str) -> dict[str, Any]:
+def _yaml_error(path: Path, error: yaml.YAMLError) -> str:
+    """One line: the file, where, what was expected (and what it was inside of)."""
+    if not isinstance(error, yaml.MarkedYAMLError) or error.problem_mark is None:
+        return f"{path.name} is not valid YAML: {' '.join(str(error).split())}"
+    mark = error.problem_mark
+    inside = ""
+    if error.context and error.context_mark is not None:
+        inside = (f" ({error.context}, from line {error.context_mark.line + 1} column "
+                  f"{error.context_mark.column + 1})")  # fmt: skip
+    return (f"{path.name} line {mark.line + 1} column {mark.column + 1}: not valid YAML: "
+            f"{error.problem}{inside}")  # fmt: skip
+
+
+def _load(path: Path, duplicates: list[str] | None = None) -> Any:
+    loader = PulumiConfigLoader(path.read_text())
+    if duplicates is not None:
+        loader.duplicates = duplicates  # type: ignore[attr-defined]
     try:
-        document = yaml.load(path.read_text(), Loader=PulumiConfigLoader) or {}
+        return loader.get_single_data()
     except StackFileError as error:
         raise StackFileError(f"{path.name} {error}") from None
     except yaml.YAMLError as error:
-        raise StackFileError(f"{path.name} is not valid YAML: {error}") from None
+        raise StackFileError(_yaml_error(path, error)) from None
+    finally:
+        loader.dispose()
+
+
+def _config_block(
+    path: Path, project: str, duplicates: list[str] | None = None
+) -> dict[str, Any]:
+    """`duplicates`: note keys set twice there (the last value kept) instead of refusing."""
+    noted: list[str] | None = None if duplicates is None else []
+    document = _load(path, noted) or {}
+    if duplicates is not None and noted:
+        duplicates.extend(f"{path.name} {problem}" for problem in noted)
     if not isinstance(document, dict):
         raise StackFileError(f"{path.name}: expected a mapping with a config: block")
     config = document.get("config") or {}

@@ -23,8 +23,10 @@ from shipyard_cli.stack_files import (
     StackFileError,
     plaintext_secret_values,
     project_name,
+    secure_keys,
     stack_file,
     stack_names,
+    stack_values,
 )
 
 
@@ -36,27 +38,34 @@ class Verdict:
 
 
 def check(project_dir: Path, environment: str) -> Verdict:
+    path, project = stack_file(project_dir, environment), project_name(project_dir)
+    # A key set twice is listed with every other problem: the file is read with the last
+    # value kept, as if the first were gone.
+    duplicates: list[str] = []
     try:
-        plaintext = plaintext_secret_values(
-            stack_file(project_dir, environment), project_name(project_dir)
-        )
+        plaintext = plaintext_secret_values(path, project, duplicates)
+        values = stack_values(path, project, duplicates)
+        secret = secure_keys(path, project, duplicates)
     except StackFileError as error:
         return Verdict(environment, [str(error)])
+    found = list(dict.fromkeys(duplicates))
     if plaintext:
-        return Verdict(environment, plaintext)
+        return Verdict(environment, found + plaintext)
     try:
         # From the stack file itself, so its encrypted keys count as set with --secret.
-        evaluation = offline.evaluate(environment, project_dir=project_dir)
+        evaluation = offline.evaluate(
+            environment, values, project_dir=project_dir, secret_keys=secret
+        )
     except Exception as error:  # the program's own refusal, whatever its class
         problems = getattr(error, "problems", None)
-        return Verdict(environment, list(problems) if problems else [str(error)])
+        return Verdict(environment, found + (list(problems) if problems else [str(error)]))
     # The policy pack, as every preview runs it: a mandatory finding would stop the deploy.
     mandatory = [
         f"policy {finding.describe()}"
         for finding in stack_findings(evaluation)
         if finding.level == "mandatory"
     ]
-    return Verdict(environment, mandatory, len(evaluation.resources))
+    return Verdict(environment, found + mandatory, len(evaluation.resources))
 
 
 def validate(project_dir: Path, requested: list[str], console: Console) -> int:

@@ -108,8 +108,10 @@ def test_an_unknown_environment_is_bad_usage(project):
          "'integer'; it has no value: set a whole number, or remove the key"),
         ("shipyard:cpu: 512", "shipyard:cpu: 512\n  shipyard:cpu: 1024",
          "Pulumi.staging.yaml line {second}: shipyard:cpu is set twice (first on line {first})"),
+        # One line: where, what was expected, and what it was in.
         ("shipyard:cpu: 512", "shipyard:cpu: [512",
-         "Pulumi.staging.yaml is not valid YAML"),
+         "Pulumi.staging.yaml line {second} column 18: not valid YAML: expected ',' or ']', "
+         "but got ':' (while parsing a flow sequence, from line {first} column 17)"),
     ],
 )  # fmt: skip
 def test_yaml_is_read_as_pulumi_reads_it(project, old, new, said):
@@ -121,6 +123,16 @@ def test_yaml_is_read_as_pulumi_reads_it(project, old, new, said):
     assert code == FAILED
     assert said in printed
     assert "None" not in printed
+
+
+def test_a_key_set_twice_is_listed_with_every_other_problem(project):
+    break_file(project, "staging", "shipyard:cpu: 512",
+               "shipyard:cpu: 512\n  shipyard:cpu: 512\n  shipyard:healthCheckPath: health")  # fmt: skip
+    code, printed = run(project, "staging")
+    assert code == FAILED
+    assert "staging: 2 problem(s)" in printed, printed
+    assert "shipyard:cpu is set twice" in printed
+    assert "shipyard:healthCheckPath: 'health' must start with /" in printed
 
 
 def test_a_key_without_namespace_is_the_projects_as_in_pulumi(project):
