@@ -38,6 +38,7 @@ __all__ = [
     "engine_config",
     "evaluate",
     "stack_config",
+    "switched",
 ]
 
 
@@ -53,3 +54,21 @@ def evaluate(
     return offline.evaluate(
         stack, config, commit=commit, version=version, **options
     )
+
+
+def switched(stack: str, strategy: str, **overrides: Any) -> Evaluation:
+    """The stack switched to another deployment strategy as a user switches it: the strategy
+    set, and every strategy key that does nothing under it (settings/applicability.py) left
+    out, from the stack file and from `overrides` alike."""
+    from settings.applicability import RULES, STRATEGY_KEYS
+
+    config = {**stack_config(stack), **{f"shipyard:{k}": v for k, v in overrides.items()}}
+    config["shipyard:deploymentStrategy"] = strategy
+    target = str(config.get("shipyard:target") or "ecs")
+    shape = {"target": target, "deploymentStrategy": strategy}
+    idle = {
+        f"shipyard:{name}" for rule in RULES if set(rule.keys) <= STRATEGY_KEYS
+        and not rule.when(shape)  # type: ignore[arg-type]
+        for name in rule.keys
+    }  # fmt: skip
+    return evaluate(stack, {key: value for key, value in config.items() if key not in idle})

@@ -12,6 +12,7 @@ import naming
 from container import RESERVED_VARIABLES, container_environment, name_value_pairs
 from secret_references import VARIABLE_NAME, SecretReference
 from settings import aws_limits
+from settings.applicability import keys_that_do_nothing
 from settings.checks import (
     STACK_NAME,
     Check,
@@ -317,6 +318,7 @@ def derived_names(values: Values) -> Problems:
 
 
 ENVIRONMENT_CHECKS: tuple[Check, ...] = (
+    keys_that_do_nothing,
     one_of("target", aws_limits.TARGETS),
     one_of("imageSource", ("build", "release")),
     environment_name,

@@ -343,8 +343,8 @@ def rollback(rt: Runtime, env: str, to: str | None, yes: bool) -> int:
     rt.check_environment(env)
     if to is not None and not to.isdigit() and not releases.DIGEST.fullmatch(to):
         raise UserError(
-            f"--to {to!r} is neither a release number nor an image digest (sha256: and 64 hex "
-            f"digits); `shipyard releases {env}` lists both",
+            f"--to {to!r} is neither a release number nor a digest (sha256: and 64 hex digits); "
+            f"`shipyard releases {env}` lists both",
             exit_code=USAGE,
         )
     outputs = rt.deployed_outputs(env)

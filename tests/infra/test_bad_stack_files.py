@@ -331,6 +331,35 @@ CASES = {
                                      ["203.0.113.0/24", "203.0.113.0/24"]}, "staging"),
     "requests-scaling-with-canary": Bad("shipyard:scaleOnRequests", "scale on cpu or memory",
                                         {"shipyard:scaleOnRequests": "true"}, "prod"),
+    # -- keys that do nothing where they are set (settings/applicability.py) --
+    "ec2-key-on-ecs": Bad("shipyard:instanceType", "does nothing on target ecs",
+                          {"shipyard:instanceType": "t3.large"}),
+    "ec2-refresh-key-on-ecs": Bad("shipyard:instanceWarmup", "applies to target: ec2",
+                                  {"shipyard:instanceWarmup": 60}, "staging"),
+    "fargate-size-on-ec2": Bad("shipyard:cpu", "does nothing on target ec2",
+                               {"shipyard:cpu": 1024, "shipyard:memory": 2048}, "qa"),
+    "canary-key-on-rolling": Bad("shipyard:canaryPercent", "does nothing with "
+                                 "deploymentStrategy rolling", {"shipyard:canaryPercent": 20}),
+    "canary-key-on-blue-green": Bad("shipyard:canaryBakeMinutes", "applies to canary",
+                                    {"shipyard:canaryBakeMinutes": 10}, "staging"),
+    "linear-key-on-canary": Bad("shipyard:linearStepPercent", "applies to linear",
+                                {"shipyard:linearStepPercent": 50}, "prod"),
+    "bake-on-ec2": Bad("shipyard:bakeMinutes", "on target ec2; it applies when ECS moves "
+                       "traffic", {"shipyard:bakeMinutes": 10}, "qa"),
+    "test-listener-on-ec2": Bad("shipyard:testListenerPort", "when ECS moves traffic",
+                                {"shipyard:testListenerPort": 9443}, "qa"),
+    "test-listener-on-rolling": Bad("shipyard:testListenerCidrs", "deploymentStrategy rolling",
+                                    {"shipyard:testListenerCidrs": ["203.0.113.0/24"]}),
+    "waf-rate-without-waf": Bad("shipyard:wafRateLimit", "does nothing with waf off",
+                                {"shipyard:wafRateLimit": 500}, "staging"),
+    "access-log-days-without-logs": Bad("shipyard:accessLogDays", "with accessLogs off",
+                                        {"shipyard:accessLogDays": 30}),
+    "nat-per-zone-default-vpc": Bad("shipyard:natGatewayPerZone", "does nothing with "
+                                    "useDefaultVpc", {"shipyard:natGatewayPerZone": "true"}),
+    "vpc-cidr-default-vpc": Bad("shipyard:vpcCidr", "set useDefaultVpc: false",
+                                {"shipyard:vpcCidr": "10.1.0.0/16"}),
+    "zones-default-vpc": Bad("shipyard:availabilityZones", "the account's default VPC",
+                             {"shipyard:availabilityZones": 3}),
     # -- null and YAML edge cases, as Pulumi hands them over (typed keys: ENGINE_REFUSED) --
     "empty-service-name": Bad("shipyard:serviceName", "(empty) is not a valid name",
                               {"shipyard:serviceName": None}),
@@ -378,6 +407,26 @@ def test_bad_stack_file_is_refused_by_key_path_before_any_resource(case: Bad):
     error, problems = refused(case.stack_name or case.stack_file, case.key_path, config=config)
     assert any(case.advice in problem for problem in problems), problems
     assert "None" not in str(error)
+
+
+@pytest.mark.parametrize(
+    ("stack", "config"),
+    [
+        # Each key where it does something, and every key at its default anywhere.
+        ("prod", {"shipyard:canaryPercent": 25, "shipyard:canaryBakeMinutes": 0,
+                  "shipyard:bakeMinutes": 0, "shipyard:wafRateLimit": 100}),
+        ("staging", {"shipyard:deploymentStrategy": "linear", "shipyard:linearStepPercent": 50,
+                     "shipyard:linearStepMinutes": 1, "shipyard:testListenerPort": 9443}),
+        ("qa", {"shipyard:canaryPercent": 50, "shipyard:instanceWarmup": 30}),
+        ("staging", {"shipyard:vpcCidr": "10.8.0.0/20", "shipyard:availabilityZones": 3,
+                     "shipyard:natGatewayPerZone": "true", "shipyard:accessLogDays": 365}),
+        ("dev", {"shipyard:instanceType": "t3.small", "shipyard:canaryPercent": 10,
+                 "shipyard:vpcCidr": "10.0.0.0/16", "shipyard:wafRateLimit": 2000}),
+    ],
+)  # fmt: skip
+def test_a_key_where_it_does_something_or_at_its_default_is_accepted(stack, config):
+    evaluation = pulumi_mocks.evaluate(stack, config={**pulumi_mocks.stack_config(stack), **config})
+    assert evaluation.resources
 
 
 def test_there_are_at_least_forty_cases():

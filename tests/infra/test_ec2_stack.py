@@ -14,6 +14,7 @@ import pytest
 from components.ec2_service import AMAZON_LINUX_AMI_PARAMETER
 from devtools import pulumi_mocks
 from secret_references import parse_entry
+from settings import SettingsError
 from user_data import BootContainer, render_user_data
 
 from .conftest import EC2_STACKS, SERVICE_STACKS, SHIPPED_STACKS, evaluated, rejected
@@ -323,9 +324,13 @@ def test_bad_ec2_settings_are_rejected_by_key_path(overrides, key_path, advice):
     assert any(advice in problem for problem in problems), problems
 
 
-def test_fargate_sizes_do_not_constrain_ec2():
-    evaluation = pulumi_mocks.evaluate("qa", overrides={"cpu": 300, "memory": 100})
-    assert evaluation.of_type(GROUP)
+def test_fargate_sizes_are_refused_on_ec2_as_doing_nothing_not_as_bad_sizes():
+    with pytest.raises(SettingsError) as refused:
+        pulumi_mocks.evaluate("qa", overrides={"cpu": 300, "memory": 100})
+    assert [problem.split(": ", 1)[0] for problem in refused.value.problems] == [
+        "shipyard:cpu", "shipyard:memory"
+    ]
+    assert all("does nothing on target ec2" in p for p in refused.value.problems)
 
 
 # ---- the boot script, run for real with recording stand-ins ----------------------------------

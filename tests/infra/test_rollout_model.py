@@ -21,7 +21,7 @@ def test_ecs_waves(desired, maximum_percent, waves):
 
 def test_prod_rolls_within_task_start_plus_30_seconds_and_defaults_do_not():
     model = rollout_model.ecs_rollout(
-        pulumi_mocks.evaluate("prod", overrides={"deploymentStrategy": "rolling"})
+        pulumi_mocks.switched("prod", "rolling")
     )
     assert model.overhead() <= 30
     assert model.with_aws_defaults().overhead() == 30 * 5 + 300 + 30
@@ -43,7 +43,7 @@ def test_ec2_model_reads_the_refresh_and_the_boot_script():
     assert model.overhead() == 2 * (15 + 5 + 10) + 300
     assert model.with_aws_defaults().overhead() == 2 * (300 + 300 + 30) + 300
     rolling = rollout_model.rollout(
-        pulumi_mocks.evaluate("qa", overrides={"deploymentStrategy": "rolling"})
+        pulumi_mocks.switched("qa", "rolling")
     )
     assert (rolling.waves, rolling.held, rolling.overhead()) == (1, 0, 15 + 5 + 10)
 
@@ -51,7 +51,7 @@ def test_ec2_model_reads_the_refresh_and_the_boot_script():
 def test_prods_canary_exposes_its_share_and_rolls_back_in_seconds_not_a_redeploy():
     prod = rollout_model.strategy_times(evaluated("prod"), start=30)
     rolling = rollout_model.strategy_times(
-        pulumi_mocks.evaluate("prod", overrides={"deploymentStrategy": "rolling"}), start=30
+        pulumi_mocks.switched("prod", "rolling"), start=30
     )
     assert (prod.strategy, prod.exposed_percent) == ("canary", 10)
     # Tasks start and pass 2 checks 5 s apart, then ECS moves 10%; the rest 5 minutes later.
@@ -71,7 +71,7 @@ def test_prods_canary_exposes_its_share_and_rolls_back_in_seconds_not_a_redeploy
 )
 def test_blue_green_moves_everything_at_once_and_linear_in_steps(strategy, first, held, exposed):
     times = rollout_model.strategy_times(
-        pulumi_mocks.evaluate("prod", overrides={"deploymentStrategy": strategy}), start=30
+        pulumi_mocks.switched("prod", strategy), start=30
     )
     assert (times.first_request, times.all_requests - times.first_request) == (first, held)
     assert times.exposed_percent == exposed

@@ -423,9 +423,7 @@ def test_each_environment_is_sized_for_its_job(shipped):
 
 def test_requests_policy_tracks_this_target_group():
     # Rolling only: the strategies that move traffic between two groups refuse it.
-    shipped = pulumi_mocks.evaluate(
-        "staging", overrides={"deploymentStrategy": "rolling", "scaleOnRequests": True}
-    )
+    shipped = pulumi_mocks.switched("staging", "rolling", scaleOnRequests=True)
     policies = {p.name.rsplit("-", 1)[1]: p.inputs for p in shipped.of_type(SCALING_POLICY)}
     metric = policies["requests"]["targetTrackingScalingPolicyConfiguration"]
     spec = metric["predefinedMetricSpecification"]

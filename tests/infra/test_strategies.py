@@ -46,9 +46,7 @@ EXPECTED_TIMEOUT = {"blue_green": "37m", "canary": "40m", "linear": f"{7 + 3 * 4
 
 
 def staging_with(strategy: str, **overrides: Any) -> pulumi_mocks.Evaluation:
-    evaluation = pulumi_mocks.evaluate(
-        "staging", overrides={"deploymentStrategy": strategy, **overrides}
-    )
+    evaluation = pulumi_mocks.switched("staging", strategy, **overrides)
     evaluation.stack = "staging"  # for the ARN helpers of test_stacks
     return evaluation
 
@@ -232,7 +230,7 @@ def test_a_deleted_service_is_sent_its_whole_load_balancer_block():
 
 
 def test_switching_a_rolling_service_sends_it_the_second_group_rules_and_role():
-    rolling = pulumi_mocks.evaluate("prod", overrides={"deploymentStrategy": "rolling"})
+    rolling = pulumi_mocks.switched("prod", "rolling")
     state = copy.deepcopy(rolling.inputs_by_key())
     canary = evaluated_against("prod", state)
     # ECS has no advancedConfiguration yet, so Pulumi must not leave loadBalancers alone.
@@ -267,7 +265,8 @@ def test_switching_a_rolling_service_sends_it_the_second_group_rules_and_role():
 def test_ec2_canary_and_linear_are_refresh_checkpoints_the_alarms_roll_back(
     overrides, checkpoints
 ):
-    qa = pulumi_mocks.evaluate("qa", overrides=overrides)
+    strategy = overrides.pop("deploymentStrategy")
+    qa = pulumi_mocks.switched("qa", strategy, **overrides)
     preferences = qa.one(ROLLOUT_WAIT).inputs["preferences"]
     found = (
         (preferences["CheckpointPercentages"], preferences["CheckpointDelay"])

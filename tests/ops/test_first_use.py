@@ -31,7 +31,7 @@ def shipyard(*argv: str) -> subprocess.CompletedProcess[str]:
 def test_rollback_to_a_malformed_digest_exits_2_before_looking_for_pulumi(bad):
     completed = shipyard("rollback", "dev", "--to", bad)
     assert completed.returncode == 2, completed.stderr
-    assert f"--to '{bad}' is neither a release number nor an image digest" in completed.stderr
+    assert f"--to '{bad}' is neither a release number nor a digest" in completed.stderr
     assert "Pulumi CLI" not in completed.stderr
 
 

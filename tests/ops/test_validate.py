@@ -127,7 +127,8 @@ def test_yaml_is_read_as_pulumi_reads_it(project, old, new, said):
 
 def test_a_key_set_twice_is_listed_with_every_other_problem(project):
     break_file(project, "staging", "shipyard:cpu: 512",
-               "shipyard:cpu: 512\n  shipyard:cpu: 512\n  shipyard:healthCheckPath: health")  # fmt: skip
+               "shipyard:cpu: 512\n  shipyard:cpu: 512\n"
+               "  shipyard:healthCheckPath: health")  # fmt: skip
     code, printed = run(project, "staging")
     assert code == FAILED
     assert "staging: 2 problem(s)" in printed, printed
