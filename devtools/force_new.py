@@ -1,6 +1,11 @@
 """Which input changes replace a resource, as the real AWS provider decides: the properties
 terraform-provider-aws marks `ForceNew` (SDKv2 resources) or `RequiresReplace` (Plugin
-Framework resources), read from the provider's source at the commit pulumi-aws bridges.
+Framework resources), read from the provider's source.
+
+Which source: pulumi-aws pins its upstream as a git submodule, so no go.mod names the
+commit 7.51.1 bridges, and the Go module proxy here serves one snapshot of the module,
+5f2286d6d836 (2026-06-02, between v6.47.1 and v6.48.0; pulumi-aws upgraded to v6.46.0 in
+May and 7.51.1 is later). A ForceNew added upstream since is missing from the table.
 
 pulumi-aws's published schema does not carry this (a bridged provider decides replacements
 in its Diff), so the table is made from the Terraform provider's source by

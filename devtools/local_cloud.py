@@ -14,7 +14,7 @@ from it (devtools/moto_account.py). So an environment finds the repository and k
 service stack made, its own release record, its zone and its ECS service, or "not found".
 
 Diff replaces a resource where terraform-provider-aws marks a changed input ForceNew
-(devtools/force_new.py, from the provider's source at the commit pulumi-aws bridges).
+(devtools/force_new.py, from the provider's source).
 
 What it does not model: anything AWS checks at create time (names, limits, permissions,
 combinations), replacements a provider decides at plan time (CustomizeDiff), and Read (a
