@@ -34,6 +34,13 @@ def test_up_then_up_again_changes_nothing_and_destroy_removes_everything(first_d
     assert gone.summary.resource_changes == {"delete": created["create"]}
 
 
+@pytest.mark.parametrize("stack", ["shared", "prod"])
+def test_a_second_up_of_the_stacks_that_protect_resources_changes_nothing(first_deploy, stack):
+    deployed = first_deploy(stack)
+    assert "create" in (deployed.up().summary.resource_changes or {})
+    assert set(deployed.up().summary.resource_changes or {}) == {"same"}
+
+
 def test_destroy_of_prod_is_refused_for_what_it_protects(engine, first_deploy):
     deployed = first_deploy("prod")
     deployed.up()

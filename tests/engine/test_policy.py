@@ -11,7 +11,7 @@ from devtools.engine import ROOT
 POLICY_PACK = str(ROOT / "infra" / "policy")
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["shared", "dev", "staging", "prod", "qa"])
 def test_every_preview_runs_the_policy_pack_and_a_shipped_stack_passes_it(first_deploy, stack):
     printed: list[str] = []
     result = first_deploy(stack).preview(policy_packs=[POLICY_PACK], on_output=printed.append)
