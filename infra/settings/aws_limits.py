@@ -36,6 +36,47 @@ ALB_MATCHER_CODES = range(200, 500)
 
 
 @functools.cache
+def partition_of(region: str) -> str:
+    """The partition a region is in (aws, aws-cn, aws-us-gov, ...), as botocore knows it;
+    "aws" for a region it does not know (the region's own check says so)."""
+    session = botocore.session.get_session()
+    return next(
+        (
+            partition
+            for partition in session.get_available_partitions()
+            if region in session.get_available_regions("ec2", partition_name=partition)
+        ),
+        "aws",
+    )
+
+
+# S3's rules for general purpose bucket names, beyond 3-63 lowercase letters, digits, dots
+# and hyphens that start and end with a letter or digit.
+BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """What is wrong with an S3 bucket name, by S3's naming rules, or None."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", name):
+        return (
+            "is not an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens, "
+            "starting and ending with a letter or digit)"
+        )
+    if ".." in name:
+        return "has two dots in a row, which S3 does not allow in a bucket name"
+    if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", name):
+        return "is an IP address, which S3 does not allow as a bucket name"
+    for prefix in BUCKET_PREFIXES:
+        if name.startswith(prefix):
+            return f"starts with {prefix}, which S3 reserves; choose another bucket name"
+    for suffix in BUCKET_SUFFIXES:
+        if name.endswith(suffix):
+            return f"ends with {suffix}, which S3 reserves; choose another bucket name"
+    return None
+
+
+@functools.cache
 def known_regions() -> frozenset[str]:
     """Every region botocore knows, across partitions (aws, aws-cn, aws-us-gov, ...)."""
     session = botocore.session.get_session()

@@ -151,6 +151,11 @@ def production_safety(values: Values) -> Problems:
             f"{path('logRetentionDays')}: {values['logRetentionDays']} days is too short for a "
             "stack with protectResources; keep logs at least 90 days"
         )
+    if values["accessLogs"] and values["accessLogDays"] < 90:
+        problems.append(
+            f"{path('accessLogDays')}: {values['accessLogDays']} days is too short for a "
+            "stack with protectResources; keep the load balancer's access logs at least 90 days"
+        )
     return problems
 
 

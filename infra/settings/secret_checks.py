@@ -17,6 +17,7 @@ from secret_references import (
     parse_entry,
     readable_names,
 )
+from settings import aws_limits
 from settings.checks import Check, Problems, Values
 from settings.keys import path
 from shipyard_cli.stack_files import ENCRYPTED
@@ -72,6 +73,13 @@ def _where_it_lives(values: Values, reference: SecretReference) -> list[str]:
                 "parameter of your own"
             ]
         return []
+    partition = aws_limits.partition_of(values.region) if values.region else "aws"
+    if reference.partition != partition:
+        return [
+            f"{key}: {variable} is in partition {reference.partition}, but the stack deploys "
+            f"to {values.region or 'the aws partition'} ({partition}); a secret is read in "
+            "its own partition only, so store it there"
+        ]
     if values.region and reference.region and reference.region != values.region:
         return [
             f"{key}: {variable} is in {reference.region}, but the stack deploys to "

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import naming
+from settings import aws_limits
 from settings.checks import Check, Problems, Values, between, matches
 from settings.edge_checks import in_zone
 from settings.keys import NAMESPACE, path
@@ -164,6 +165,12 @@ def kms_key(values: Values) -> Problems:
     return None
 
 
+def state_bucket(values: Values) -> Problems:
+    name = values["pulumiStateBucket"]
+    problem = aws_limits.bucket_name_problem(name) if name else None
+    return f"{path('pulumiStateBucket')}: {name!r} {problem}" if problem else None
+
+
 SERVICE_CHECKS: tuple[Check, ...] = (
     between("keepImages", 1, 1000),
     keep_images,
@@ -176,9 +183,7 @@ SERVICE_CHECKS: tuple[Check, ...] = (
     deploy_environments,
     environment_domains,
     role_names,
-    matches("pulumiStateBucket", r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
-            "is not an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
-            allow_empty=True),
+    state_bucket,
     kms_key,
     matches("repositoryMovedFrom", naming.ENVIRONMENT_NAME.pattern,
             "is not a stack name (lowercase letters, digits, hyphens)", allow_empty=True),

@@ -360,6 +360,23 @@ CASES = {
                                 {"shipyard:vpcCidr": "10.1.0.0/16"}),
     "zones-default-vpc": Bad("shipyard:availabilityZones", "the account's default VPC",
                              {"shipyard:availabilityZones": 3}),
+    # -- limits a real deploy would hit --
+    "state-bucket-two-dots": Bad("shipyard:pulumiStateBucket", "two dots in a row",
+                                 {"shipyard:pulumiStateBucket": "team..state"}, "shared"),
+    "state-bucket-ip": Bad("shipyard:pulumiStateBucket", "is an IP address",
+                           {"shipyard:pulumiStateBucket": "192.168.5.4"}, "shared"),
+    "state-bucket-xn": Bad("shipyard:pulumiStateBucket", "starts with xn--",
+                           {"shipyard:pulumiStateBucket": "xn--state"}, "shared"),
+    "state-bucket-alias": Bad("shipyard:pulumiStateBucket", "ends with -s3alias",
+                              {"shipyard:pulumiStateBucket": "state-s3alias"}, "shared"),
+    "state-bucket-upper": Bad("shipyard:pulumiStateBucket", "is not an S3 bucket name",
+                              {"shipyard:pulumiStateBucket": "Team-State"}, "shared"),
+    "secret-other-partition": Bad("shipyard:secrets", "is in partition aws-cn",
+                                  {"shipyard:secrets": [
+                                      "DB=arn:aws-cn:secretsmanager:us-east-1:123456789012:"
+                                      "secret:shipyard-sample/dev/db-AbCdEf"]}),
+    "access-logs-short-in-prod": Bad("shipyard:accessLogDays", "at least 90 days",
+                                     {"shipyard:accessLogDays": 30}, "prod"),
     # -- null and YAML edge cases, as Pulumi hands them over (typed keys: ENGINE_REFUSED) --
     "empty-service-name": Bad("shipyard:serviceName", "(empty) is not a valid name",
                               {"shipyard:serviceName": None}),
@@ -420,6 +437,8 @@ def test_bad_stack_file_is_refused_by_key_path_before_any_resource(case: Bad):
         ("qa", {"shipyard:canaryPercent": 50, "shipyard:instanceWarmup": 30}),
         ("staging", {"shipyard:vpcCidr": "10.8.0.0/20", "shipyard:availabilityZones": 3,
                      "shipyard:natGatewayPerZone": "true", "shipyard:accessLogDays": 365}),
+        ("shared", {"shipyard:pulumiStateBucket": "team.state-1"}),
+        ("prod", {"shipyard:accessLogDays": 90}),
         ("dev", {"shipyard:instanceType": "t3.small", "shipyard:canaryPercent": 10,
                  "shipyard:vpcCidr": "10.0.0.0/16", "shipyard:wafRateLimit": 2000}),
     ],
