@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from pulumi import automation as auto
@@ -13,7 +14,15 @@ from devtools import pulumi_mocks
 from devtools.aws_world import moto_server, reset_moto
 from devtools.engine import Engine, pulumi_cli
 
-pytestmark = pytest.mark.engine
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here is an engine test (`-m "not engine"` leaves them out); a
+    `pytestmark` in a conftest marks nothing."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.engine)
 
 
 @pytest.fixture(scope="session")
