@@ -172,6 +172,18 @@ def environment_size(values: Values) -> Problems:
     if values["target"] == "ec2":
         size = len(sized_user_data(values, environment, tuple(references)).encode())
         limit, carrier = aws_limits.USER_DATA_BYTES, "EC2 user data (16 KB)"
+        if size > limit and references:
+            # Each secret adds its fetch to the boot script: blame the key that made it big.
+            plain = container_environment(
+                values.environment, values["containerPort"], values["idleTimeout"], extra
+            )
+            alone = len(sized_user_data(values, plain, ()).encode())
+            if alone <= limit:
+                return (
+                    f"{path('secrets')}: {len(references)} secrets make the boot script "
+                    f"{size} bytes, over {carrier} ({alone} bytes without them); reference "
+                    "fewer, or keep several values in one Secrets Manager secret as JSON keys"
+                )
     else:
         listing = [{"name": name, "value": value} for name, value in environment]
         size = len(json.dumps(listing).encode()) + TASK_DEFINITION_OVERHEAD

@@ -137,6 +137,14 @@ def secret_values(values: Values) -> Problems:
                 "the most a Standard-tier SSM parameter holds; store it in Secrets Manager and "
                 "reference it"
             )
+        elif values["target"] == "ec2" and ("\n" in value or "\r" in value):
+            # The boot script hands secrets to Docker's --env-file, one line per variable:
+            # every instance launch would fail (boot_secrets.py). Known here, at preview.
+            problems.append(
+                f"{key}[{index}]: {name}'s value has a line break, which the EC2 instances "
+                "cannot pass to the container (Docker's --env-file takes one line per "
+                "variable); put it on one line (base64 it, say), or run on target: ecs"
+            )
         if name in kept:
             given.setdefault(name, value)
     if len(readable) == len(entries):  # where any is encrypted, the names cannot be known

@@ -131,6 +131,10 @@ CASES = {
     "environment-over-user-data": Bad(
         "shipyard:environmentVariables", "do not fit in EC2 user data (16 KB)",
         {"shipyard:environmentVariables": [long_value(16_000)]}, "qa"),
+    # Secrets make the boot script big too: the key at fault is named.
+    "secrets-over-user-data": Bad(
+        "shipyard:secrets", "200 secrets make the boot script",
+        {"shipyard:secrets": [f"S{i}=/shipyard-sample/qa/p{i}" for i in range(200)]}, "qa"),
     "idle-timeout-zero": Bad("shipyard:idleTimeout", "use 1 to 4000", {"shipyard:idleTimeout": 0}),
     "boot-timeout-short": Bad("shipyard:instanceBootTimeout", "use 180 to 7200",
                               {"shipyard:instanceBootTimeout": 10}, "qa"),
@@ -491,6 +495,27 @@ def test_a_malformed_secret_value_is_refused_without_showing_it(raw, said):
     assert said in message, message
     assert "test-only-9f8e" not in message and "dGVzdC1vbmx5" not in message
     assert mocks.resources == {}
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r\n"])
+def test_a_kept_value_ec2_cannot_carry_is_refused_at_preview_without_showing_it(line_break):
+    config = {
+        **pulumi_mocks.stack_config("qa"),
+        "shipyard:secrets": ["API_KEY"],
+        "shipyard:secretValues": [f"API_KEY=test-only-9f8e{line_break}second-line"],
+    }
+    mocks = pulumi_mocks.RecordingMocks()
+    with pytest.raises(SettingsError) as raised:
+        pulumi_mocks.evaluate("qa", config=config, mocks=mocks,
+                              secret_keys={"shipyard:secretValues"})  # fmt: skip
+    (problem,) = raised.value.problems
+    assert problem.startswith("shipyard:secretValues[0]: API_KEY's value has a line break")
+    assert "test-only-9f8e" not in str(raised.value) and mocks.resources == {}
+    # ECS passes it as it is: the same value deploys there.
+    on_ecs = {**pulumi_mocks.stack_config("dev"), "shipyard:secrets": ["API_KEY"],
+              "shipyard:secretValues": config["shipyard:secretValues"]}  # fmt: skip
+    evaluation = pulumi_mocks.evaluate("dev", config=on_ecs, secret_keys={"shipyard:secretValues"})
+    assert evaluation.resources
 
 
 def test_only_secret_values_may_be_set_as_a_secret():
