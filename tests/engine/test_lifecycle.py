@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+import boto3
 import pytest
 from pulumi import automation as auto
 
@@ -107,3 +108,37 @@ def test_a_change_the_provider_marks_force_new_replaces_and_others_update(first_
     assert steps["aws:ecs/service:Service"] == {"update"}
     assert not any("replace" in op for typ, ops in steps.items() if typ != task_definition
                    for op in ops)  # fmt: skip
+
+
+def test_a_new_image_on_ec2_rolls_out_through_the_real_dynamic_provider_host(
+    first_deploy, engine, aws_endpoint
+):
+    """The rollout step's update: the host unpickles the provider, which starts an instance
+    refresh to the new launch template version (moto's, devtools/moto_refreshes.py) and
+    waits for it by its ID; the group is on that version afterwards."""
+    deployed = first_deploy("qa")
+    deployed.up()
+    new_image = "sha256:" + "a" * 64
+    engine.run("config", "set", "shipyard:imageDigest", new_image, "--stack", "qa")
+    steps: dict[str, set[str]] = {}
+
+    def record(event: auto.EngineEvent) -> None:
+        if event.resource_pre_event is not None:
+            metadata = event.resource_pre_event.metadata
+            steps.setdefault(metadata.type, set()).add(str(metadata.op.value))
+
+    result = deployed.up(on_event=record)
+    assert steps["pulumi-python:dynamic/shipyard:InstanceRefreshWait"] == {"update"}
+    assert steps["aws:ec2/launchTemplate:LaunchTemplate"] == {"update"}
+    assert not any("replace" in op for ops in steps.values() for op in ops)
+    autoscaling = boto3.client("autoscaling", endpoint_url=aws_endpoint, region_name="us-east-1")
+    (refresh,) = autoscaling.describe_instance_refreshes(
+        AutoScalingGroupName="shipyard-sample-qa"
+    )["InstanceRefreshes"]
+    (group,) = autoscaling.describe_auto_scaling_groups(
+        AutoScalingGroupNames=["shipyard-sample-qa"]
+    )["AutoScalingGroups"]
+    assert refresh["Status"] == "Successful"
+    assert group["LaunchTemplate"]["Version"] == refresh["DesiredConfiguration"][
+        "LaunchTemplate"]["Version"] == "2"  # fmt: skip
+    assert new_image in result.outputs["image"].value
