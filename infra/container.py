@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -36,6 +37,9 @@ class ContainerSpec:
 # How an EC2 host runs the container, as ECS runs a task (capabilities dropped, see
 # ecs_service.py): no Linux capabilities, no privilege gained through setuid binaries, and a
 # cap on processes so a fork bomb cannot take the host down.
+# The container's own health check, timed alike on ECS (the task definition's) and on EC2
+# (Docker's, from the same command).
+HEALTH_CHECK_TIMING = {"interval": 10, "timeout": 3, "retries": 3, "startPeriod": 10}
 PIDS_LIMIT = 512
 HARDENED_RUN_OPTIONS = (
     "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--pids-limit", str(PIDS_LIMIT),
@@ -51,6 +55,22 @@ SECRET_NAMES_VARIABLE = "SHIPYARD_SECRET_NAMES"
 RESERVED_VARIABLES = frozenset(
     {"APP_ENVIRONMENT", "PORT", "KEEPALIVE_SECONDS", SECRET_NAMES_VARIABLE}
 )
+
+
+def docker_health_options(command: tuple[str, ...]) -> tuple[str, ...]:
+    """containerHealthCheck as `docker run` options. Docker runs every health command through
+    the shell, so an exec-form command is joined shell-quoted; an empty one turns off any
+    the image declares, as on ECS."""
+    if not command:
+        return ("--no-healthcheck",)
+    kind, *words = command
+    shell = words[0] if kind == "CMD-SHELL" else shlex.join(words)
+    timing = HEALTH_CHECK_TIMING
+    return (
+        "--health-cmd", shell, "--health-interval", f"{timing['interval']}s",
+        "--health-timeout", f"{timing['timeout']}s", "--health-retries", str(timing["retries"]),
+        "--health-start-period", f"{timing['startPeriod']}s",
+    )  # fmt: skip
 
 
 def name_value_pairs(entries: Iterable[str]) -> tuple[tuple[str, str], ...]:

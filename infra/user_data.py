@@ -19,7 +19,7 @@ import shlex
 from dataclasses import dataclass
 
 from boot_secrets import secret_steps
-from container import CONTAINER_NAME, HARDENED_RUN_OPTIONS
+from container import CONTAINER_NAME, HARDENED_RUN_OPTIONS, docker_health_options
 from secret_references import SecretReference
 
 LIFECYCLE_HOOK_NAME = "shipyard-container-healthy"
@@ -41,6 +41,8 @@ class BootContainer:
     group_name: str
     boot_timeout: int  # the lifecycle hook's heartbeat timeout, in seconds
     secrets: tuple[SecretReference, ...] = ()
+    # containerHealthCheck, run as Docker's own health check; () turns the image's off.
+    health_command: tuple[str, ...] = ()
 
 
 def health_attempts(boot_timeout: int) -> int:
@@ -55,6 +57,14 @@ def render_user_data(container: BootContainer) -> str:
     )
     docker_state, fetch_secrets, secret_flag = secret_steps(container.secrets)
     hardened = " ".join(HARDENED_RUN_OPTIONS)
+    health = " ".join(q(option) for option in docker_health_options(container.health_command))
+    # With a health command, the instance also waits for Docker to call the container healthy.
+    docker_health = (
+        f"[ \"$(docker inspect --format '{{{{.State.Health.Status}}}}' {CONTAINER_NAME})\" "
+        "= healthy ]"
+        if container.health_command
+        else "true"
+    )
     # A failure inside $(...) must fail the script too, not leave a variable empty.
     errexit = "shopt -s inherit_errexit\n" if container.secrets else ""
     imds = "http://169.254.169.254/latest"
@@ -97,13 +107,14 @@ docker run --detach --name {CONTAINER_NAME} --restart always \\
   --stop-timeout {container.stop_timeout} \\
   --read-only \\
   {hardened} \\
+  {health} \\
 {env_flags}{secret_flag}  "$image"
 
 # Until the hook's time is nearly up, counted from the script's start (SECONDS): booting,
 # installing Docker and pulling the image have used some of it already.
 deadline={container.boot_timeout - HOOK_MARGIN_SECONDS}
 for ((attempt = 1; attempt <= {health_attempts(container.boot_timeout)}; attempt++)); do
-  if curl -fsS -o /dev/null --max-time 2 "$health_url"; then
+  if curl -fsS -o /dev/null --max-time 2 "$health_url" && {docker_health}; then
     finish_launch CONTINUE
     exit 0
   fi

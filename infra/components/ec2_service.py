@@ -50,6 +50,7 @@ def user_data(
                 health_check_path=placement.health_check_path,
                 group_name=group_name,
                 boot_timeout=instances.boot_timeout,
+                health_command=spec.health_command,
             )
         )
     )

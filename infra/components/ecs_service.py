@@ -13,7 +13,7 @@ from components import iam
 from components.autoscaling import tracking_policies
 from components.compute import ComputePlacement
 from components.load_balancer import TrafficShifting
-from container import CONTAINER_NAME, ContainerSpec
+from container import CONTAINER_NAME, HEALTH_CHECK_TIMING, ContainerSpec
 from settings import DeploymentSettings
 
 
@@ -89,13 +89,7 @@ def container_definitions(spec: ContainerSpec) -> pulumi.Output[str]:
         "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": True},
     }
     if spec.health_command:
-        definition["healthCheck"] = {
-            "command": list(spec.health_command),
-            "interval": 10,
-            "timeout": 3,
-            "retries": 3,
-            "startPeriod": 10,
-        }
+        definition["healthCheck"] = {"command": list(spec.health_command), **HEALTH_CHECK_TIMING}
     return pulumi.Output.json_dumps([definition])
 
 

@@ -217,6 +217,7 @@ def sized_user_data(
             group_name=prefix,
             boot_timeout=values["instanceBootTimeout"],
             secrets=secrets,
+            health_command=tuple(values["containerHealthCheck"]),
         )
     )
 

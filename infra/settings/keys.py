@@ -57,7 +57,9 @@ KEYS: tuple[Key, ...] = (
         "`pulumi config set --secret --path 'shipyard:secretValues[N]' NAME=value`; stored "
         "as SSM SecureString parameters /<serviceName>/<env>/<NAME>."),
     Key("containerHealthCheck", list, ["CMD", "python3", "-m", "service.healthcheck"],
-        "Container health check command (exec form). Empty list: none."),
+        "Container health check command (CMD exec form, or CMD-SHELL). ECS runs it as the "
+        "task's health check; on EC2 it is Docker's own, and a new instance enters service "
+        "only once Docker calls the container healthy. Empty list: none."),
     Key("cpu", int, 256, "Fargate task cpu units: 256, 512, 1024, 2048, 4096, 8192, 16384."),
     Key("memory", int, 512, "Fargate task memory in MiB; must suit cpu."),
     Key("instanceType", str, "t3.small", "ec2: EC2 instance type, like t3.small."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -129,6 +130,7 @@ def test_user_data_is_the_rendered_boot_script_for_this_image(qa):
             health_check_path="/health",
             group_name=PREFIX,
             boot_timeout=600,
+            health_command=("CMD", "python3", "-m", "service.healthcheck"),
             secrets=tuple(
                 parse_entry(entry, "shipyard-sample", "qa")
                 for entry in pulumi_mocks.stack_config("qa")["shipyard:secrets"]
@@ -343,6 +345,7 @@ if [ "$name" = docker ] && [ "${1:-}" = login ]; then read -r password; fi
 { printf '%s' "$name"; printf ' %s' "$@"; printf '\\n'; } >> "$CALL_LOG"
 if [ -n "${password:-}" ]; then echo "docker login read from stdin: $password" >> "$CALL_LOG"; fi
 if [ "$name" = aws ] && [ "${1:-}" = ecr ]; then echo "ecr-password-from-instance-role"; fi
+if [ "$name" = docker ] && [ "${1:-}" = inspect ]; then echo "${DOCKER_HEALTH:-healthy}"; fi
 if [ "$name" = curl ]; then
   case "$*" in
     *api/token*) echo "imds-token" ;;
@@ -413,11 +416,39 @@ def test_boot_script_runs_the_container_then_puts_the_instance_in_service(tmp_pa
         "docker run --detach --name app --restart always --log-driver awslogs"
         " --log-opt awslogs-region=eu-west-1 --log-opt awslogs-group=/shipyard/web-qa"
         " --publish 9000:9000 --stop-timeout 10 --read-only --cap-drop ALL"
-        " --security-opt no-new-privileges --pids-limit 512 --env APP_ENVIRONMENT=qa"
-        " --env GREETING=hello world; $(reboot) --env PORT=9000 " + image,
+        " --security-opt no-new-privileges --pids-limit 512 --no-healthcheck"
+        " --env APP_ENVIRONMENT=qa --env GREETING=hello world; $(reboot) --env PORT=9000 "
+        + image,
         HEALTH_PROBE,
         HOOK_CALL.format(result="CONTINUE"),
     ]
+
+
+DOCKER_HEALTH = "docker inspect --format {{.State.Health.Status}} app"
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [(("CMD", "python3", "-m", "service.healthcheck"), "python3 -m service.healthcheck"),
+     (("CMD-SHELL", "curl -f localhost:9000/health || exit 1"),
+      "curl -f localhost:9000/health || exit 1")],
+)  # fmt: skip
+def test_on_ec2_the_container_health_check_is_dockers_and_gates_the_instance(
+    tmp_path: Path, monkeypatch, command, shown
+):
+    sample = dataclasses.replace(SAMPLE, health_command=command)
+    monkeypatch.setattr(sys.modules[__name__], "SAMPLE", sample)
+    completed, calls = run_boot_script(tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    (run,) = [call for call in calls if call.startswith("docker run")]
+    assert (f" --health-cmd {shown} --health-interval 10s --health-timeout 3s"
+            " --health-retries 3 --health-start-period 10s ") in run  # fmt: skip
+    assert calls[-3:] == [HEALTH_PROBE, DOCKER_HEALTH, HOOK_CALL.format(result="CONTINUE")]
+    # Answering on the port is not enough while Docker calls the container unhealthy.
+    (tmp_path / "unhealthy").mkdir()
+    completed, calls = run_boot_script(tmp_path / "unhealthy", DOCKER_HEALTH="unhealthy")
+    assert completed.returncode == 1
+    assert calls.count(DOCKER_HEALTH) == 4 and calls[-1] == HOOK_CALL.format(result="ABANDON")
 
 
 def test_boot_script_abandons_an_instance_whose_container_never_gets_healthy(tmp_path: Path):
