@@ -3,12 +3,14 @@ holds a deployment open: one place for the component, the settings and the rollo
 
 from __future__ import annotations
 
-import math
-
 import pulumi_aws as aws
 
 from settings import DeploymentSettings
 from settings.aws_limits import STRATEGIES
+from settings.strategy_checks import (
+    DEPLOYMENT_MARGIN_MINUTES,
+    shifting_minutes,
+)
 
 # ECS's own roles for moving traffic between target groups: the role's trust, and AWS's
 # managed policy for it (listener and rule changes, target registration).
@@ -16,9 +18,6 @@ ECS_TRAFFIC_PRINCIPAL = "ecs.amazonaws.com"
 ECS_LOAD_BALANCERS_POLICY = (
     "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
 )
-# What a deployment takes beyond its waits (starting tasks, health checks, shifting), as a
-# margin on the provider's wait: its default of 20 minutes would cut a long bake short.
-DEPLOYMENT_MARGIN_MINUTES = 30
 
 
 def ecs_deployment_configuration(
@@ -47,23 +46,6 @@ def ecs_deployment_configuration(
             else None
         ),
     )
-
-
-def linear_steps(step_percent: int) -> int:
-    """Traffic moves step by step until all of it has."""
-    return math.ceil(100 / step_percent)
-
-
-def shifting_minutes(
-    strategy: str, canary_bake_minutes: float, step_percent: int, step_minutes: float
-) -> float:
-    """Minutes from the first production request on the new revision to the last: the
-    canary's bake, or the bakes between linear steps (none follows the last step)."""
-    if strategy == "canary":
-        return canary_bake_minutes
-    if strategy == "linear":
-        return (linear_steps(step_percent) - 1) * step_minutes
-    return 0
 
 
 def held_minutes(deployment: DeploymentSettings) -> int:

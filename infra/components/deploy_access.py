@@ -20,6 +20,7 @@ import pulumi_aws as aws
 import naming
 from components import deploy_policy, iam
 from components.policy_scope import Scope
+from settings import aws_limits
 
 GITHUB_TOKEN_HOST = "token.actions.githubusercontent.com"
 STS_AUDIENCE = "sts.amazonaws.com"
@@ -191,7 +192,7 @@ class DeployAccess(pulumi.ComponentResource):
             logical_name,
             name=role_name,
             assume_role_policy=github_trust(self.provider_arn, subject),
-            max_session_duration=3600,
+            max_session_duration=aws_limits.DEPLOY_ROLE_SESSION_SECONDS,
             opts=pulumi.ResourceOptions(parent=self),
         )
         for index, document in enumerate(policy_documents(statements), start=1):

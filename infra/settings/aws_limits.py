@@ -27,6 +27,8 @@ LOG_RETENTION_DAYS = (
 )  # fmt: skip
 # ECS caps a task definition at 64 KiB; the environment has to fit beside the rest of it.
 TASK_DEFINITION_BYTES = 64 * 1024
+# The deploy roles' longest session (their MaxSessionDuration; components/deploy_access.py).
+DEPLOY_ROLE_SESSION_SECONDS = 3600
 # EC2 caps user data at 16 KB before base64.
 USER_DATA_BYTES = 16 * 1024
 # Docker's default bridge on an EC2 host: VPC addresses in it would be routed to docker0.

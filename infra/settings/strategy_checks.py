@@ -4,6 +4,7 @@ each target can do, and the test listener (its port and who may reach it)."""
 from __future__ import annotations
 
 import ipaddress
+import math
 
 from policy.rules import LISTENER_PORTS  # the load balancer's own: HTTP, HTTPS
 from settings import aws_limits
@@ -16,8 +17,54 @@ from shipyard_cli import model
 SMALLEST_TEST_PREFIX = 16
 
 
+# How much longer than its deliberate waits `pulumi up` gives an ECS deployment: tasks
+# starting, health checks, draining (strategies.provider_timeout).
+DEPLOYMENT_MARGIN_MINUTES = 30
+
+
+def linear_steps(step_percent: int) -> int:
+    """Traffic moves step by step until all of it has."""
+    return math.ceil(100 / step_percent)
+
+
+def shifting_minutes(
+    strategy: str, canary_bake_minutes: float, step_percent: int, step_minutes: float
+) -> float:
+    """Minutes from the first production request on the new revision to the last: the
+    canary's bake, or the bakes between linear steps (none follows the last step)."""
+    if strategy == "canary":
+        return canary_bake_minutes
+    if strategy == "linear":
+        return (linear_steps(step_percent) - 1) * step_minutes
+    return 0
+
+
 def ecs_moves_traffic(values: Values) -> bool:
     return model.ecs_moves_traffic(values["target"], values["deploymentStrategy"])
+
+
+def rollout_fits_the_deploy_session(values: Values) -> Problems:
+    """The pipeline deploys with a deploy role's session, which ends after an hour: an
+    update that may wait longer (its deliberate waits, and the margin `pulumi up` gives a
+    deployment) would lose its credentials halfway."""
+    strategy = values["deploymentStrategy"]
+    waits = {
+        "canaryBakeMinutes": values["canaryBakeMinutes"] if strategy == "canary" else 0,
+        "linearStepMinutes": int(shifting_minutes(
+            strategy, 0, values["linearStepPercent"], values["linearStepMinutes"])),
+        "bakeMinutes": values["bakeMinutes"] if ecs_moves_traffic(values) else 0,
+    }  # fmt: skip
+    limit = aws_limits.DEPLOY_ROLE_SESSION_SECONDS // 60
+    longest = sum(waits.values()) + DEPLOYMENT_MARGIN_MINUTES
+    if longest <= limit:
+        return None
+    key = max(waits, key=lambda name: waits[name])
+    return (
+        f"{path(key)}: the update may wait {longest} minutes ({sum(waits.values())} by the "
+        f"strategy's waits, {DEPLOYMENT_MARGIN_MINUTES} for the rest), longer than the deploy "
+        f"role's {limit}-minute session; keep the waits to {limit - DEPLOYMENT_MARGIN_MINUTES} "
+        "minutes in all"
+    )
 
 
 def ec2_strategy(values: Values) -> Problems:
@@ -88,6 +135,7 @@ STRATEGY_CHECKS: tuple[Check, ...] = (
     one_of("deploymentStrategy", tuple(aws_limits.STRATEGIES)),
     for_target("ec2", ec2_strategy),
     between("bakeMinutes", *aws_limits.BAKE_MINUTES),
+    rollout_fits_the_deploy_session,
     between("canaryPercent", *aws_limits.CANARY_PERCENT),
     between("canaryBakeMinutes", *aws_limits.BAKE_MINUTES),
     between("linearStepPercent", *aws_limits.LINEAR_STEP_PERCENT),

@@ -379,6 +379,15 @@ CASES = {
                                   {"shipyard:secrets": [
                                       "DB=arn:aws-cn:secretsmanager:us-east-1:123456789012:"
                                       "secret:shipyard-sample/dev/db-AbCdEf"]}),
+    # The deploy role's session (an hour) must outlast the update's waits.
+    "canary-bake-past-the-session": Bad("shipyard:canaryBakeMinutes", "60-minute session",
+                                        {"shipyard:canaryBakeMinutes": 40}, "prod"),
+    "bake-past-the-session": Bad("shipyard:bakeMinutes", "keep the waits to 30 minutes",
+                                 {"shipyard:bakeMinutes": 45}, "staging"),
+    "linear-steps-past-the-session": Bad("shipyard:linearStepMinutes", "may wait 66 minutes",
+                                         {"shipyard:deploymentStrategy": "linear",
+                                          "shipyard:linearStepPercent": 10,
+                                          "shipyard:linearStepMinutes": 4}, "qa"),
     "access-logs-short-in-prod": Bad("shipyard:accessLogDays", "at least 90 days",
                                      {"shipyard:accessLogDays": 30}, "prod"),
     # -- null and YAML edge cases, as Pulumi hands them over (typed keys: ENGINE_REFUSED) --
@@ -442,6 +451,8 @@ def test_bad_stack_file_is_refused_by_key_path_before_any_resource(case: Bad):
         ("staging", {"shipyard:vpcCidr": "10.8.0.0/20", "shipyard:availabilityZones": 3,
                      "shipyard:natGatewayPerZone": "true", "shipyard:accessLogDays": 365}),
         ("shared", {"shipyard:pulumiStateBucket": "team.state-1"}),
+        # Waits of 30 minutes in all still fit the hour's session with the margin.
+        ("staging", {"shipyard:bakeMinutes": 30}),
         ("prod", {"shipyard:accessLogDays": 90}),
         ("dev", {"shipyard:instanceType": "t3.small", "shipyard:canaryPercent": 10,
                  "shipyard:vpcCidr": "10.0.0.0/16", "shipyard:wafRateLimit": 2000}),

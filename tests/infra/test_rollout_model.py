@@ -6,7 +6,7 @@ import pytest
 
 import strategies
 from devtools import pulumi_mocks, rollout_model
-from settings import DeploymentSettings, aws_limits
+from settings import DeploymentSettings, aws_limits, strategy_checks
 
 from .conftest import evaluated
 
@@ -91,5 +91,5 @@ def test_a_deployment_holds_its_bakes_and_the_provider_waits_that_plus_a_margin(
     deployment = DeploymentSettings(strategy, 10, 10, 5, 25, 2, 8443, ())
     assert strategies.held_minutes(deployment) == held
     assert strategies.provider_timeout(deployment) == f"{held + 30}m"
-    assert strategies.linear_steps(deployment.linear_step_percent) == 4
-    assert [strategies.linear_steps(p) for p in (3, 33, 34, 50, 100)] == [34, 4, 3, 2, 1]
+    assert strategy_checks.linear_steps(deployment.linear_step_percent) == 4
+    assert [strategy_checks.linear_steps(p) for p in (3, 33, 34, 50, 100)] == [34, 4, 3, 2, 1]
