@@ -74,7 +74,8 @@ def _where_it_lives(values: Values, reference: SecretReference) -> list[str]:
             ]
         return []
     partition = aws_limits.partition_of(values.region) if values.region else "aws"
-    if reference.partition != partition:
+    # Only an ARN names a partition (a bare SSM name is the stack's own).
+    if reference.region and reference.partition != partition:
         return [
             f"{key}: {variable} is in partition {reference.partition}, but the stack deploys "
             f"to {values.region or 'the aws partition'} ({partition}); a secret is read in "

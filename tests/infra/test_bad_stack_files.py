@@ -451,6 +451,8 @@ def test_bad_stack_file_is_refused_by_key_path_before_any_resource(case: Bad):
         ("staging", {"shipyard:vpcCidr": "10.8.0.0/20", "shipyard:availabilityZones": 3,
                      "shipyard:natGatewayPerZone": "true", "shipyard:accessLogDays": 365}),
         ("shared", {"shipyard:pulumiStateBucket": "team.state-1"}),
+        # A bare SSM name is in the stack's own partition, whichever that is.
+        ("dev", {"aws:region": "cn-north-1", "shipyard:secrets": ["DB=/shipyard-sample/dev/db"]}),
         # Waits of 30 minutes in all still fit the hour's session with the margin.
         ("staging", {"shipyard:bakeMinutes": 30}),
         ("prod", {"shipyard:accessLogDays": 90}),
