@@ -23,7 +23,7 @@ from pulumi import automation as auto
 from settings.edge_checks import ZONE_ID
 from shipyard_cli.engine_config import engine_config
 from shipyard_cli.model import IMAGE_DIGEST_KEY, IMAGE_SOURCE_KEY
-from shipyard_cli.stack_files import stack_values
+from shipyard_cli.stack_files import project_name, stack_values
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILT = ROOT / ".engine" / "bin"
@@ -102,7 +102,7 @@ class Engine:
     def config(self, stack: str) -> dict[str, str]:
         """The stack's config as the engine passes it to the program (secrets unread)."""
         path = self.stack_file(stack)
-        return engine_config(stack, stack_values(path, "shipyard"), self.project)
+        return engine_config(stack, stack_values(path, project_name(self.project)), self.project)
 
     def prepare_first_deploy(self, stack: str, digest: str = FIRST_DIGEST) -> bool:
         """What a user provides before an environment's first `pulumi up`: the public zone
@@ -125,16 +125,15 @@ class Engine:
         """The stack, with the real program run as `pulumi up` runs it (the CLI starts the
         Python language host on infra/, which Pulumi.yaml names), or `program`, inline. The
         caller's environment must hold self.env (the Automation API passes it to the CLI)."""
-        command = auto.PulumiCommand(root=str(Path(self.cli).parent.parent))
+        workspace = auto.LocalWorkspaceOptions(
+            work_dir=str(self.project),
+            pulumi_command=auto.PulumiCommand(root=str(Path(self.cli).parent.parent)),
+            secrets_provider="passphrase",
+        )
         if program is None:
             return auto.create_or_select_stack(
-                stack_name=stack, work_dir=str(self.project),
-                opts=auto.LocalWorkspaceOptions(pulumi_command=command,
-                                                secrets_provider="passphrase"),
-            )  # fmt: skip
-        workspace = auto.LocalWorkspaceOptions(
-            work_dir=str(self.project), pulumi_command=command, secrets_provider="passphrase"
-        )
+                stack_name=stack, work_dir=str(self.project), opts=workspace
+            )
         return auto.create_or_select_stack(
             stack_name=stack, project_name="shipyard", program=program, opts=workspace
         )

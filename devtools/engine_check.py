@@ -28,8 +28,6 @@ from devtools.engine import ROOT, Engine, pulumi_cli
 from shipyard_cli.model import IMAGE_DIGEST_KEY
 from shipyard_cli.stack_files import environment_names, stack_names
 
-SERVICE_FIRST = ("shared", "dev", "staging", "prod", "qa")
-
 
 def _changes(result: Any) -> dict[str, int]:
     if isinstance(result, auto.PreviewResult):
@@ -102,12 +100,9 @@ def main(requested: list[str]) -> int:
         print(f"error: no stack file for {', '.join(unknown)}; stacks: {', '.join(known)}",
               file=sys.stderr)  # fmt: skip
         return 2
-    stacks = requested or [s for s in SERVICE_FIRST if s in known] + sorted(
-        set(known) - set(SERVICE_FIRST)
-    )
     # An environment uses what the service stack makes: it goes first, asked for or not.
-    service = sorted(set(known) - set(environment_names(ROOT)) - set(stacks))
-    stacks = service + stacks
+    service = sorted(set(known) - set(environment_names(ROOT)))
+    stacks = service + [s for s in requested or known if s not in service]
     os.environ.setdefault("SHIPYARD_COMMIT", "0" * 40)
     os.environ.setdefault("SHIPYARD_VERSION", "engine-check")
     with tempfile.TemporaryDirectory(prefix="engine-check-") as folder, moto_server() as aws:

@@ -25,6 +25,14 @@ from botocore.exceptions import ClientError
 Outputs = dict[str, Any]
 
 
+def _repository_attributes(repository: dict[str, Any]) -> dict[str, Any]:
+    """An ECR repository as the provider shows it, made or looked up."""
+    return {
+        "name": repository["repositoryName"], "arn": repository["repositoryArn"],
+        "repositoryUrl": repository["repositoryUri"], "registryId": repository["registryId"],
+    }  # fmt: skip
+
+
 class MotoAccount:
     def __init__(self, endpoint: str, region: str) -> None:
         self.region = region
@@ -64,12 +72,8 @@ class MotoAccount:
 
     def _repository(self, name: str, inputs: dict[str, Any], outputs: Outputs) -> str:
         made = self.client("ecr").create_repository(repositoryName=inputs.get("name") or name)
-        repository = made["repository"]
-        outputs.update(
-            arn=repository["repositoryArn"], repositoryUrl=repository["repositoryUri"],
-            registryId=repository["registryId"], name=repository["repositoryName"],
-        )  # fmt: skip
-        return str(repository["repositoryName"])
+        outputs.update(_repository_attributes(made["repository"]))
+        return str(outputs["name"])
 
     def _key(self, name: str, inputs: dict[str, Any], outputs: Outputs) -> str:
         key = self.client("kms").create_key(Description=str(inputs.get("description", name)))
@@ -250,11 +254,8 @@ class MotoAccount:
         (found,) = self.client("ecr").describe_repositories(repositoryNames=[args["name"]])[
             "repositories"
         ]
-        return {
-            "name": found["repositoryName"], "arn": found["repositoryArn"],
-            "repositoryUrl": found["repositoryUri"], "registryId": found["registryId"],
-            "id": found["repositoryName"],
-        }  # fmt: skip
+        attributes = _repository_attributes(found)
+        return {**attributes, "id": attributes["name"]}
 
     def _get_key(self, args: dict[str, Any]) -> dict[str, Any]:
         metadata = self.client("kms").describe_key(KeyId=args["keyId"])["KeyMetadata"]

@@ -27,7 +27,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def aws_endpoint():
-    """moto on 127.0.0.1: what calls AWS itself under the engine (the rollout step)."""
+    """moto on 127.0.0.1: the local cloud's account (devtools/moto_account.py), which the
+    rollout step and shipyard's own AWS calls reach too."""
     with moto_server() as endpoint:
         yield endpoint
 

@@ -22,6 +22,18 @@ def state_text(engine: Engine, stack: str) -> str:
     return exported
 
 
+def up_with_steps(deployed: auto.Stack) -> tuple[auto.UpResult, dict[str, set[str]]]:
+    """`up`, and the steps the engine took, by resource type."""
+    steps: dict[str, set[str]] = {}
+
+    def record(event: auto.EngineEvent) -> None:
+        if event.resource_pre_event is not None:
+            metadata = event.resource_pre_event.metadata
+            steps.setdefault(metadata.type, set()).add(str(metadata.op.value))
+
+    return deployed.up(on_event=record), steps
+
+
 @pytest.mark.parametrize("stack", ["dev", "staging", "qa"])
 def test_up_then_up_again_changes_nothing_and_destroy_removes_everything(first_deploy, stack):
     deployed = first_deploy(stack)
@@ -94,14 +106,7 @@ def test_a_change_the_provider_marks_force_new_replaces_and_others_update(first_
     engine.run("config", "set", "shipyard:cpu", "512", "--stack", "dev")
     engine.run("config", "set", "shipyard:memory", "1024", "--stack", "dev")
     engine.run("config", "set", "shipyard:desiredCount", "2", "--stack", "dev")
-    steps: dict[str, set[str]] = {}
-
-    def record(event: auto.EngineEvent) -> None:
-        if event.resource_pre_event is not None:
-            metadata = event.resource_pre_event.metadata
-            steps.setdefault(metadata.type, set()).add(str(metadata.op.value))
-
-    deployed.up(on_event=record)
+    _, steps = up_with_steps(deployed)
     # A task definition's cpu is ForceNew: a new revision, the old one deregistered.
     task_definition = "aws:ecs/taskDefinition:TaskDefinition"
     assert {"create-replacement", "replace", "delete-replaced"} <= steps[task_definition]
@@ -120,14 +125,7 @@ def test_a_new_image_on_ec2_rolls_out_through_the_real_dynamic_provider_host(
     deployed.up()
     new_image = "sha256:" + "a" * 64
     engine.run("config", "set", "shipyard:imageDigest", new_image, "--stack", "qa")
-    steps: dict[str, set[str]] = {}
-
-    def record(event: auto.EngineEvent) -> None:
-        if event.resource_pre_event is not None:
-            metadata = event.resource_pre_event.metadata
-            steps.setdefault(metadata.type, set()).add(str(metadata.op.value))
-
-    result = deployed.up(on_event=record)
+    result, steps = up_with_steps(deployed)
     assert steps["pulumi-python:dynamic/shipyard:InstanceRefreshWait"] == {"update"}
     assert steps["aws:ec2/launchTemplate:LaunchTemplate"] == {"update"}
     assert not any("replace" in op for ops in steps.values() for op in ops)
