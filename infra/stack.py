@@ -44,7 +44,7 @@ from lookups import (
     service_repository,
     zone_names,
 )
-from secret_wiring import foreign_secrets, wire_secrets
+from secret_wiring import foreign_secrets, grant_fits_the_role, wire_secrets
 from settings import Settings
 from source import APP_DIR, COMMIT, SourceRevision, build_digest
 from tagging import tag_every_resource
@@ -149,11 +149,12 @@ def build_stack(settings: Settings, revision: SourceRevision) -> dict[str, pulum
     zones = zone_names(settings)
     account = aws.get_caller_identity().account_id
     foreign_secrets(settings, account)
+    region = aws.get_region().region
+    grant_fits_the_role(settings, account, region)
     repository = service_repository(settings)
     key_arn = environment_key(settings)
     zone = hosted_zone(settings)
     boundary = naming.boundary_policy_arn(account, settings.service_name, settings.environment)
-    region = aws.get_region().region
     tag_every_resource(prefix)
     digest = deployed_digest(settings)
     build = image_build(settings, revision, digest)

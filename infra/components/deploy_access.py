@@ -24,9 +24,10 @@ from settings import aws_limits
 
 GITHUB_TOKEN_HOST = "token.actions.githubusercontent.com"
 STS_AUDIENCE = "sts.amazonaws.com"
-# IAM caps a role's inline policies at 10,240 characters together, which a deploy role's
-# permissions exceed; a managed policy holds 6,144 (whitespace not counted), and a role may
-# have 10 attached. So the statements are split into managed policies of at most this size.
+# A deploy role's permissions exceed IAM's cap on a role's inline policies
+# (aws_limits.ROLE_INLINE_POLICY_CHARS); a managed policy holds 6,144 (whitespace not
+# counted), and a role may have 10 attached. So the statements are split into managed
+# policies of at most this size.
 MANAGED_POLICY_LIMIT = 6_144
 
 

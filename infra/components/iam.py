@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -151,6 +152,18 @@ class SecretGrant:
                 "kms:EncryptionContext:SecretARN": list(self.secret_arns),
             }}))  # fmt: skip
         return found
+
+
+# The starting role's policy apart from its secret grant (image pulls, logs and, on EC2, the
+# lifecycle hook), at its largest: the longest names and region. tests/infra/test_secrets.py
+# measures it for every shipped stack.
+STARTING_ROLE_BASE_CHARACTERS = 800
+
+
+def policy_characters(statements: list[dict[str, Any]]) -> int:
+    """A policy's size as IAM counts it: the document's characters, whitespace not counted."""
+    document = {"Version": "2012-10-17", "Statement": statements}
+    return len(json.dumps(document, separators=(",", ":")))
 
 
 def secret_statements(grant: SecretGrant | None) -> list[dict[str, Any]]:

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from components import iam
 from devtools import pulumi_mocks
 from secret_references import parse_entry
+from settings import aws_limits
 from user_data import BootContainer, render_user_data
 
-from .conftest import SHIPPED_STACKS, evaluated, looked_up_key_arn
+from .conftest import SHIPPED_STACKS, evaluated, looked_up_key_arn, refused
 
 ACCOUNT, REGION = pulumi_mocks.ACCOUNT, pulumi_mocks.REGION
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -56,10 +58,9 @@ def with_kept_value(stack: str) -> pulumi_mocks.Evaluation:
 
 def starting_role_statements(evaluation: pulumi_mocks.Evaluation) -> list[dict]:
     """The statements of the role that starts the container: execution role or instance role."""
-    name = f"shipyard-sample-{evaluation.stack}-" + (
-        "instance" if evaluation.stack == "qa" else "execution"
-    )
-    (policy,) = [p for p in evaluation.of_type(ROLE_POLICY) if p.name == name]
+    on_ec2 = bool(evaluation.of_type("aws:ec2/launchTemplate:LaunchTemplate"))
+    role = "-instance" if on_ec2 else "-execution"
+    (policy,) = [p for p in evaluation.of_type(ROLE_POLICY) if p.name.endswith(role)]
     return json.loads(policy.inputs["policy"])["Statement"]
 
 
@@ -147,6 +148,67 @@ def test_no_plaintext_value_in_any_input_that_is_not_secret_or_in_an_output(stac
     if stack == "qa":
         template = evaluation.one("aws:ec2/launchTemplate:LaunchTemplate")
         assert PLAINTEXT not in base64.b64decode(template.inputs["userData"]).decode()
+
+
+def is_secret_grant(statement: dict) -> bool:
+    return statement["Action"][0].startswith(("ssm:", "secretsmanager:", "kms:"))
+
+
+def with_parameters(stack: str, count: int, name: str = "", **config: object) -> dict:
+    """The stack file of `stack` referencing `count` parameters, evaluated as stack `name`."""
+    service = str(config.get("shipyard:serviceName", "shipyard-sample"))
+    path = f"/{service}/{name or stack}"
+    return {
+        **pulumi_mocks.stack_config(stack),
+        **config,
+        "shipyard:secrets": [f"S{i}={path}/parameter-{i:03d}" for i in range(count)],
+    }
+
+
+@pytest.mark.parametrize("stack", ["dev", "qa"])
+def test_the_starting_role_policy_but_its_secrets_stays_within_its_bound(stack):
+    """The bound the secret count is checked with (iam.STARTING_ROLE_BASE_CHARACTERS) holds
+    for the longest service name, stack name and region there are."""
+    name = f"{stack}-europe-west-one"
+    config = with_parameters(
+        stack, 1, name, **{"shipyard:serviceName": "s" * 20, "aws:region": "us-isof-south-1"}
+    )
+    evaluation = pulumi_mocks.evaluate(name, config=config)
+    statements = starting_role_statements(evaluation)
+    base = iam.policy_characters([s for s in statements if not is_secret_grant(s)])
+    assert 400 < base <= iam.STARTING_ROLE_BASE_CHARACTERS
+
+
+@pytest.mark.parametrize(("stack", "role"), [("dev", "task execution"), ("qa", "instance")])
+def test_secrets_past_iams_cap_on_a_roles_inline_policies_are_refused_by_count(
+    stack, role, monkeypatch
+):
+    config = with_parameters(stack, 60)
+    _, problems = refused(stack, "shipyard:secrets", config=config)
+    (problem,) = problems
+    assert f"60 secrets make the {role} role's policy about" in problem
+    assert "over IAM's 10,240 for a role's inline policies" in problem
+    assert "JSON keys" in problem
+    estimate = int(problem.split("about ")[1].split(" ")[0])
+    # What the program would have made: the estimate never counts less, and counts more
+    # by no more than the bound's headroom.
+    monkeypatch.setattr(aws_limits, "ROLE_INLINE_POLICY_CHARS", 10**6)
+    made = iam.policy_characters(
+        starting_role_statements(pulumi_mocks.evaluate(stack, config=config))
+    )
+    assert 10_240 < made <= estimate <= made + 400
+    # One grant per secret even for several JSON keys of it: 60 keys of one secret fit.
+    monkeypatch.undo()
+    one_secret = secret_arn(stack, "many-AbCdEf")
+    config["shipyard:secrets"] = [f"K{i}={one_secret}:key{i}::" for i in range(60)]
+    statements = starting_role_statements(pulumi_mocks.evaluate(stack, config=config))
+    (read,) = [s for s in statements if s["Action"] == ["secretsmanager:GetSecretValue"]]
+    assert read["Resource"] == [one_secret]
+
+
+def test_as_many_secrets_as_fit_are_accepted():
+    evaluation = pulumi_mocks.evaluate("dev", config=with_parameters("dev", 55))
+    assert iam.policy_characters(starting_role_statements(evaluation)) <= 10_240
 
 
 @pytest.mark.parametrize("stack", sorted(set(SHIPPED_STACKS) - set(STACKS_WITH_SECRETS)))
