@@ -25,7 +25,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 APP_DIR = REPO_ROOT / "app"
 DEBOOTSTRAP_BASE_IMAGE = "localhost/shipyard-debootstrap-base:bookworm"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-BUILD_CA_PATH = "/etc/ssl/shipyard-build-ca.crt"
 
 PODMAN_CONTAINERS_CONF = """\
 [containers]
@@ -96,13 +95,8 @@ class Engine:
             return []
         # Keep HEALTHCHECK (OCI images drop it) and reach PyPI the way the host does.
         options = ["--format", "docker", "--network", "host"]
-        if HOST_CA_BUNDLE.is_file() and os.environ.get("PIP_CERT"):
-            options += [
-                "--volume",
-                f"{HOST_CA_BUNDLE}:{BUILD_CA_PATH}:ro",
-                "--build-arg",
-                f"PIP_CERT={BUILD_CA_PATH}",
-            ]
+        if machine_ca_bundle():
+            options += ["--secret", f"id=ca-bundle,src={HOST_CA_BUNDLE}"]
         return options
 
     def start(
@@ -219,6 +213,12 @@ def detect_engine(config_dir: Path) -> Engine:
     else:
         reasons.append("podman is not installed")
     raise EngineUnavailable("; ".join(reasons))
+
+
+def machine_ca_bundle() -> Path | None:
+    """The host's CA bundle where pip needs it (PIP_CERT set: a proxy re-signs TLS here);
+    the Dockerfile takes it as the build secret `ca-bundle`, as run-local's --ca-bundle."""
+    return HOST_CA_BUNDLE if HOST_CA_BUNDLE.is_file() and os.environ.get("PIP_CERT") else None
 
 
 def test_base_image(engine: Engine) -> str | None:
