@@ -21,9 +21,9 @@ from rich.console import Console  # noqa: E402
 
 from devtools.aws_world import REPOSITORY, World, moto_server  # noqa: E402
 from devtools.fake_stacks import FakeStacks  # noqa: E402
-from shipyard_cli import summary  # noqa: E402
-from shipyard_cli.main import main  # noqa: E402
-from shipyard_cli.runtime import Runtime  # noqa: E402
+from shipyard.cli import summary  # noqa: E402
+from shipyard.cli.main import main  # noqa: E402
+from shipyard.cli.runtime import Runtime  # noqa: E402
 
 RUNS = 10
 

@@ -24,10 +24,10 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse
 
-import naming
 from devtools.instance_refreshes import InstanceRefreshes
-from secret_references import SECRETS_MANAGER, SSM, parse_entry
-from shipyard_cli.aws import Aws
+from shipyard.aws import Aws
+from shipyard.config import naming
+from shipyard.config.secret_references import SECRETS_MANAGER, SSM, parse_entry
 
 REGION = "us-east-1"
 REPOSITORY = "shipyard-sample"

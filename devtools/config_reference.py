@@ -1,8 +1,9 @@
-"""Render the configuration keys of infra/settings.py for Pulumi.yaml and for the README.
+"""Render the configuration keys (shipyard/config/keys.py) for Pulumi.yaml and for
+docs/settings.md.
 
-Run: .venv/bin/python -m devtools.config_reference write   (updates Pulumi.yaml and README.md)
+Run: .venv/bin/python -m devtools.config_reference write   (updates both)
      .venv/bin/python -m devtools.config_reference yaml|markdown   (prints)
-Tests check that Pulumi.yaml and the README say what this renders.
+Tests check that Pulumi.yaml and docs/settings.md say what this renders.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from typing import Any
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT / "infra"))
+from shipyard.config import KEYS, Key
+from shipyard.config.stack_files import PulumiYamlLoader, stack_file
 
-from settings import KEYS, Key  # noqa: E402
-from shipyard_cli.stack_files import PulumiYamlLoader, stack_file  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 PULUMI_TYPES = {str: "string", int: "integer", bool: "boolean", list: "array"}
 SHIPPED_STACKS = ("dev", "staging", "prod", "qa", "shared")
+SETTINGS_PAGE = "docs/settings.md"
 
 
 def declaration(key: Key) -> dict[str, Any]:
@@ -78,12 +79,12 @@ def write() -> None:
     )
     config = yaml.safe_dump({"config": pulumi_config_block()}, sort_keys=False, width=100)
     project_file.write_text(head + config)
-    readme = REPO_ROOT / "README.md"
-    lines = readme.read_text().split("\n")
+    reference = REPO_ROOT / SETTINGS_PAGE
+    lines = reference.read_text().split("\n")
     start = next(i for i, line in enumerate(lines) if line.startswith("| key | type | default |"))
     end = next(i for i in range(start, len(lines)) if not lines[i].startswith("|"))
     lines[start:end] = markdown_table().split("\n")
-    readme.write_text("\n".join(lines))
+    reference.write_text("\n".join(lines))
 
 
 def main(argv: list[str]) -> int:

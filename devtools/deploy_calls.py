@@ -8,7 +8,7 @@ come from Pike's mapping of Terraform resources to IAM actions (JamesWoolfenden/
 Terraform AWS provider's resource code where Pike lists actions a shipped stack never
 causes (they are in NOT_CALLED, with why) or misses actions the provider calls (marked
 "provider" in the entry's source). Also the calls shipyard makes itself: the rollout step's
-and `shipyard rollback`'s (SHIPYARD_CALLS, from infra/shipyard_cli/aws.py).
+and `shipyard rollback`'s (SHIPYARD_CALLS, from infra/shipyard/aws.py).
 
 tests/infra/test_iam.py evaluates each call against the environment's deploy role.
 """
@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import naming
-from tagging import STACK_TAG
+from shipyard.config import naming
+from shipyard.program.tagging import STACK_TAG
 
 PIKE = "pike@085701b src/mapping/aws/resource/"
 
@@ -44,7 +44,7 @@ class Call:
 class TypeCalls:
     source: str
     arn: str  # the resource's ARN, as a template (see Request.fill)
-    tagged: bool  # the stack tag is on it (tagging.py adds it wherever the type takes tags)
+    tagged: bool  # the stack tag is on it (program/tagging.py tags every type that takes tags)
     calls: tuple[Call, ...]
 
 
@@ -495,7 +495,7 @@ class ShipyardCall:
     why: str
 
 
-# What shipyard calls itself with the deploy role (infra/shipyard_cli/aws.py): the rollout
+# What shipyard calls itself with the deploy role (infra/shipyard/aws.py): the rollout
 # step inside `pulumi up` on EC2, and `shipyard rollback`, status and deploy waits.
 SHIPYARD_CALLS = (
     ShipyardCall("autoscaling:DescribeAutoScalingGroups", ("*",), "rollout step, status"),

@@ -20,10 +20,10 @@ from pathlib import Path
 import boto3
 from pulumi import automation as auto
 
-from settings.edge_checks import ZONE_ID
-from shipyard_cli.engine_config import engine_config
-from shipyard_cli.model import IMAGE_DIGEST_KEY, IMAGE_SOURCE_KEY
-from shipyard_cli.stack_files import project_name, stack_values
+from shipyard.cli.model import IMAGE_DIGEST_KEY, IMAGE_SOURCE_KEY
+from shipyard.config.edge_checks import ZONE_ID
+from shipyard.config.engine_config import engine_config
+from shipyard.config.stack_files import project_name, stack_values
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILT = ROOT / ".engine" / "bin"
@@ -39,6 +39,20 @@ def pulumi_cli() -> str | None:
         str(BUILT / "pulumi") if (BUILT / "pulumi").is_file() else None
     )
 
+
+
+def copy_program(source: Path, project: Path) -> None:
+    """`source`'s infra/ into `project`, replacing what is there; its .venv link stays a
+    link (to the project's .venv)."""
+    target = project / "infra"
+    if target.is_symlink():
+        target.unlink()
+    elif target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(
+        source / "infra", target, symlinks=True,
+        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
+    )  # fmt: skip
 
 @dataclass
 class Engine:
@@ -56,8 +70,10 @@ class Engine:
         for an upgrade), run by the CLI through the language host."""
         project = folder / "project"
         project.mkdir()
-        for name in ("infra", "app"):
-            (project / name).symlink_to(source / name)
+        # The program is copied, so it runs from the project's own infra/ as in a checkout
+        # (Pulumi runs it there, and the build context is relative to it); app/ is linked.
+        copy_program(source, project)
+        (project / "app").symlink_to(source / "app")
         # This checkout's virtualenv: the engine runs dynamic providers in it.
         (project / ".venv").symlink_to(ROOT / ".venv")
         shutil.copy(source / "Pulumi.yaml", project)

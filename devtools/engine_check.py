@@ -25,8 +25,8 @@ from pulumi import automation as auto
 
 from devtools.aws_world import moto_server
 from devtools.engine import ROOT, Engine, pulumi_cli
-from shipyard_cli.model import IMAGE_DIGEST_KEY
-from shipyard_cli.stack_files import environment_names, stack_names
+from shipyard.cli.model import IMAGE_DIGEST_KEY
+from shipyard.config.stack_files import environment_names, stack_names
 
 
 def _changes(result: Any) -> dict[str, int]:

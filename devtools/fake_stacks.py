@@ -22,13 +22,9 @@ from pulumi_policy import ResourceValidationPolicy
 
 from devtools import pulumi_mocks
 from devtools.aws_world import World, release_parameter
-from policy.rules import POLICIES
-from settings import Settings, environment_settings
-from shipyard_cli.automation_adapter import _translate
-from shipyard_cli.deployments import TERMINAL, shifts_traffic, why
-from shipyard_cli.engine_config import engine_config, stack_file_values
-from shipyard_cli.errors import UserError
-from shipyard_cli.model import (
+from shipyard.cli.automation_adapter import _translate
+from shipyard.cli.deployments import TERMINAL, shifts_traffic, why
+from shipyard.cli.model import (
     IMAGE_DIGEST_KEY,
     PlannedStep,
     PolicyViolation,
@@ -36,11 +32,15 @@ from shipyard_cli.model import (
     Preview,
     UpdateRecord,
 )
-from shipyard_cli.offline_policy import stack_findings
-from shipyard_cli.refresh_wait import RefreshTarget, roll_out
-from shipyard_cli.stack_files import config_value
-from source import SourceRevision
-from stack import image_build
+from shipyard.cli.offline_policy import stack_findings
+from shipyard.config import Settings, environment_settings
+from shipyard.config.engine_config import engine_config, stack_file_values
+from shipyard.config.stack_files import config_value
+from shipyard.errors import UserError
+from shipyard.policy.rules import POLICIES
+from shipyard.program.instance_refresh import RefreshTarget, roll_out
+from shipyard.program.source import SourceRevision
+from shipyard.program.stack import image_build
 
 SYMBOLS = {"create": "+", "delete": "-", "update": "~"}
 

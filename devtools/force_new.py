@@ -186,7 +186,7 @@ def registered_aws_types() -> list[str]:
     """Every AWS type the program registers in any shipped stack."""
     from devtools import pulumi_mocks
     from devtools.engine import ROOT
-    from shipyard_cli.stack_files import stack_names
+    from shipyard.config.stack_files import stack_names
 
     return sorted({
         typ for stack in stack_names(ROOT)

@@ -3,7 +3,7 @@
 The engine finds a resource provider plugin by name on PATH (`pulumi-resource-aws`,
 `pulumi-resource-docker`; devtools/plugins/ has the two launchers) and talks to it over
 Pulumi's ResourceProvider gRPC interface, whose stubs ship in the Python SDK. This server
-answers that interface the way the mocks answer the SDK (shipyard_cli/offline.py's
+answers that interface the way the mocks answer the SDK (shipyard/cli/offline.py's
 RecordingMocks): the same deterministic IDs, ARNs and computed outputs, and the same
 lookups (region, account, zones, repository, key, release record, zone, live service).
 
@@ -40,8 +40,8 @@ from pulumi.runtime.proto import provider_pb2_grpc
 
 from devtools import force_new
 from devtools.moto_account import MotoAccount
-from shipyard_cli.offline import RecordingMocks, urn_key
-from shipyard_cli.stack_files import whole_numbers
+from shipyard.cli.offline import RecordingMocks, urn_key
+from shipyard.config.stack_files import whole_numbers
 
 PACKAGES = {"aws": "pulumi_aws", "docker": "pulumi_docker"}
 

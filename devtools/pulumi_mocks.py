@@ -1,4 +1,4 @@
-"""The tests' handle on the offline evaluation of the program (shipyard_cli/offline.py).
+"""The tests' handle on the offline evaluation of the program (shipyard/cli/offline.py).
 
 Tests evaluate the shipped stacks as built from a fixed commit and version, so image tags and
 build arguments are known in advance.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shipyard_cli import offline
-from shipyard_cli.offline import (
+from shipyard.cli import offline
+from shipyard.cli.offline import (
     ACCOUNT,
     AMAZON_LINUX_AMI,
     REGION,
@@ -58,9 +58,9 @@ def evaluate(
 
 def switched(stack: str, strategy: str, **overrides: Any) -> Evaluation:
     """The stack switched to another deployment strategy as a user switches it: the strategy
-    set, and every strategy key that does nothing under it (settings/applicability.py) left
+    set, and every strategy key that does nothing under it (shipyard/config/applicability.py) left
     out, from the stack file and from `overrides` alike."""
-    from settings.applicability import RULES, STRATEGY_KEYS
+    from shipyard.config.applicability import RULES, STRATEGY_KEYS
 
     config = {**stack_config(stack), **{f"shipyard:{k}": v for k, v in overrides.items()}}
     config["shipyard:deploymentStrategy"] = strategy

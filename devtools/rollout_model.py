@@ -18,9 +18,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from components.ec2_service import refresh_waves  # the program's own (infra/ on sys.path)
 from devtools.pulumi_mocks import Evaluation
-from strategies import shifting_minutes
+from shipyard.program.components.ec2_service import (
+    refresh_waves,  # the program's own (infra/ on sys.path)
+)
+from shipyard.program.strategies import shifting_minutes
 
 AWS_DEFAULT_INTERVAL = 30
 AWS_DEFAULT_HEALTHY_THRESHOLD = 5
@@ -100,7 +102,7 @@ def ec2_rollout(evaluation: Evaluation) -> Rollout:
     if stop_flag is None:
         raise ValueError("the boot script runs the container without --stop-timeout")
     stop_timeout = float(stop_flag.group(1))
-    # The rollout step starts the refresh with these (components/ec2_service.py).
+    # The rollout step starts the refresh with these (shipyard/program/components/ec2_service.py).
     preferences = evaluation.one(
         "pulumi-python:dynamic/shipyard:InstanceRefreshWait"
     ).inputs["preferences"]

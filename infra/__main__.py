@@ -1,21 +1,6 @@
-"""shipyard: load and validate the stack's settings, build the stack, export its outputs.
+"""Pulumi's entry point (Pulumi.yaml `main: infra/`). The program is shipyard.program;
+docs/architecture.md says how the package is laid out."""
 
-An environment stack runs the service; the service stack (kind: service) owns what outlives
-environments: the image repository and the pipeline's deploy roles.
-"""
+from shipyard.program.main import run
 
-import pulumi
-
-from service_stack import build_service_stack
-from settings import Settings, load_settings
-from source import current_revision
-from stack import build_stack
-
-settings = load_settings()
-outputs = (
-    build_stack(settings, current_revision())
-    if isinstance(settings, Settings)
-    else build_service_stack(settings)
-)
-for output_name, value in outputs.items():
-    pulumi.export(output_name, value)
+run()

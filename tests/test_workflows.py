@@ -23,8 +23,8 @@ import pytest
 import typer
 import yaml
 
-from shipyard_cli.main import app
-from shipyard_cli.stack_files import PulumiYamlLoader
+from shipyard.cli.main import app
+from shipyard.config.stack_files import PulumiYamlLoader
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"

@@ -1,9 +1,9 @@
-"""Entry point the Pulumi engine runs for `--policy-pack infra/policy`.
+"""Entry point the Pulumi engine runs for `--policy-pack infra/policy`; the rules are
+shipyard.policy.rules, in the project's virtualenv (PulumiPolicy.yaml)."""
 
-The engine runs this file with its own directory on sys.path, as it does a program.
-"""
+from pulumi_policy import EnforcementLevel, Policy, PolicyPack
 
-from pulumi_policy import EnforcementLevel, PolicyPack
-from rules import POLICIES
+from shipyard.policy.rules import POLICIES
 
-PolicyPack(name="shipyard", enforcement_level=EnforcementLevel.MANDATORY, policies=POLICIES)
+policies: list[Policy] = [*POLICIES]
+PolicyPack(name="shipyard", enforcement_level=EnforcementLevel.MANDATORY, policies=policies)

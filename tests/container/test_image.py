@@ -10,8 +10,8 @@ import urllib.request
 
 import pytest
 
-from container import HARDENED_RUN_OPTIONS, PIDS_LIMIT
 from devtools import containers
+from shipyard.program.container import HARDENED_RUN_OPTIONS, PIDS_LIMIT
 
 from .conftest import BUILT_COMMIT, BUILT_VERSION
 

@@ -3,7 +3,7 @@ engine: the calls the CLI's pins make, on a local backend."""
 
 from __future__ import annotations
 
-from shipyard_cli.automation_adapter import AutomationStacks
+from shipyard.cli.automation_adapter import AutomationStacks
 
 
 def test_real_adapter_round_trips_config_on_a_local_backend(engine):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pulumi import automation as auto
 
-from shipyard_cli import validation
+from shipyard.cli import validation
 
 BAD_LINES = [
     "  shipyard:healthCheckPath: health\n",  # the program's settings refuse it

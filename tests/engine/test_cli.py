@@ -12,9 +12,9 @@ import pytest
 from rich.console import Console
 
 from devtools.aws_world import World
-from shipyard_cli.automation_adapter import AutomationStacks
-from shipyard_cli.main import main
-from shipyard_cli.runtime import Runtime
+from shipyard.cli.automation_adapter import AutomationStacks
+from shipyard.cli.main import main
+from shipyard.cli.runtime import Runtime
 
 
 @pytest.fixture

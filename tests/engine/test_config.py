@@ -10,8 +10,8 @@ import pytest
 from pulumi import automation as auto
 
 from devtools.engine import ROOT, Engine
-from shipyard_cli.engine_config import ConfigTypeError, engine_config
-from shipyard_cli.stack_files import secure_keys, stack_values
+from shipyard.config.engine_config import ConfigTypeError, engine_config
+from shipyard.config.stack_files import secure_keys, stack_values
 
 SHIPPED = ("dev", "staging", "prod", "qa", "shared")
 # A stack file with what a hand-written one may hold: numbers in and out of lists, text that
@@ -74,7 +74,7 @@ def test_each_shipped_stacks_settings_load_from_what_the_engine_hands_over(engin
 
     def program() -> None:
         sys.path.insert(0, str(ROOT / "infra"))
-        from settings import load_settings
+        from shipyard.config import load_settings
 
         loaded["settings"] = load_settings()
 

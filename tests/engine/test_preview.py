@@ -9,7 +9,7 @@ import pytest
 
 from devtools import pulumi_mocks
 from devtools.engine import ROOT
-from shipyard_cli import validation
+from shipyard.cli import validation
 
 SHIPPED = ("shared", "dev", "staging", "prod", "qa")
 POLICY_PACK = str(ROOT / "infra" / "policy")

@@ -6,28 +6,27 @@ without an alias, no input the provider cannot change in place may change."""
 
 from __future__ import annotations
 
+import base64
 import json
 import tarfile
 from pathlib import Path
 
 import pytest
 
-from devtools.engine import ROOT, Engine
+from devtools.engine import ROOT, Engine, copy_program
 
 DATA = Path(__file__).with_name("data")
 PREVIOUS = (DATA / "previous-release.commit").read_text().strip()
-# The service stack first: the environments use its repository and keys. Not an EC2 stack:
-# the previous release could not deploy one with `pulumi up` (its rollout step's provider
-# host looked for the virtualenv under infra/, pulumi/pulumi#7061).
-STACKS = ("shared", "dev", "staging")
+# The service stack first: the environments use its repository and keys. qa is the EC2
+# stack: its rollout step's provider is recorded in state by module name, which moved.
+STACKS = ("shared", "dev", "staging", "qa")
 DESTRUCTIVE = {"create", "delete", "replace", "create-replacement", "delete-replaced"}
 
 
 def switch_to_this_release(engine: Engine) -> None:
-    """What upgrading is: the same stacks and stack files, this release's program."""
-    for name in ("infra", "app"):
-        (engine.project / name).unlink()
-        (engine.project / name).symlink_to(ROOT / name)
+    """What upgrading is: the same stacks, stack files and service (app/, whose changes
+    are the user's), this release's program."""
+    copy_program(ROOT, engine.project)
     (engine.project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
 
 
@@ -51,13 +50,32 @@ def previous_release(tmp_path, aws_endpoint, engine) -> Engine:
     return old
 
 
+def recorded_rollout_provider(engine: Engine, stack: str) -> bytes:
+    """The rollout step's provider as the stack's state records it (pickled)."""
+    exported = engine.run("stack", "export", "--show-secrets", "--stack", stack).stdout
+    (rollout,) = [
+        resource for resource in json.loads(exported)["deployment"]["resources"]
+        if resource["type"] == "pulumi-python:dynamic/shipyard:InstanceRefreshWait"
+    ]  # fmt: skip
+    provider = rollout["inputs"]["__provider"]
+    if isinstance(provider, dict):  # kept as a secret: its plaintext is JSON
+        provider = json.loads(provider["plaintext"])
+    return base64.b64decode(provider)
+
+
 def test_this_release_updates_the_previous_ones_stacks_without_replacing_anything(
     previous_release,
 ):
+    assert b"shipyard_cli.refresh_wait" in recorded_rollout_provider(previous_release, "qa")
     switch_to_this_release(previous_release)
     for stack in STACKS:
         steps = planned(previous_release, stack)
         destructive = {urn: op for urn, op in steps.items() if op in DESTRUCTIVE}
-        assert not destructive, f"upgrading {stack} from {PREVIOUS[:12]}: {destructive}"
+        if destructive:
+            shown = previous_release.run("preview", "--stack", stack, "--diff").stdout
+            pytest.fail(f"upgrading {stack} from {PREVIOUS[:12]}: {destructive}\n{shown}")
         previous_release.run("up", "--stack", stack, "--yes", "--skip-preview")
         assert set(planned(previous_release, stack).values()) == {"same"}
+    # The update recorded the provider's new module name.
+    recorded = recorded_rollout_provider(previous_release, "qa")
+    assert b"shipyard.program.instance_refresh" in recorded

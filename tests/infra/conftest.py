@@ -7,8 +7,8 @@ import functools
 import pytest
 
 from devtools import pulumi_mocks
-from settings import SettingsError
-from shipyard_cli.offline import key_id
+from shipyard.cli.offline import key_id
+from shipyard.config import SettingsError
 
 ECS_STACKS = ("dev", "staging", "prod")
 EC2_STACKS = ("qa",)

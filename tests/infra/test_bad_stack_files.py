@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from devtools import pulumi_mocks
-from settings import SettingsError
-from shipyard_cli.engine_config import ConfigTypeError
+from shipyard.config import SettingsError
+from shipyard.config.engine_config import ConfigTypeError
 
 from .conftest import refused
 
@@ -339,7 +339,7 @@ CASES = {
                                      ["203.0.113.0/24", "203.0.113.0/24"]}, "staging"),
     "requests-scaling-with-canary": Bad("shipyard:scaleOnRequests", "scale on cpu or memory",
                                         {"shipyard:scaleOnRequests": "true"}, "prod"),
-    # -- keys that do nothing where they are set (settings/applicability.py) --
+    # -- keys that do nothing where they are set (shipyard/config/applicability.py) --
     "ec2-key-on-ecs": Bad("shipyard:instanceType", "does nothing on target ecs",
                           {"shipyard:instanceType": "t3.large"}),
     "ec2-refresh-key-on-ecs": Bad("shipyard:instanceWarmup", "applies to target: ec2",

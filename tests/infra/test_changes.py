@@ -117,9 +117,8 @@ def test_a_certificate_adds_https_with_tls12_and_redirects_http():
 def test_building_without_a_dockerfile_fails_clearly_and_a_pin_needs_none(monkeypatch, tmp_path):
     import pulumi
 
-    import stack
-
-    monkeypatch.setattr(stack, "APP_DIR", tmp_path)
+    from shipyard.program import stack
+    monkeypatch.setattr(stack, "app_dir", lambda: tmp_path)
     mocks = pulumi_mocks.RecordingMocks()
     with pytest.raises(pulumi.RunError, match="Dockerfile does not exist; add the service's"):
         pulumi_mocks.evaluate("dev", mocks=mocks)

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from components.ec2_service import AMAZON_LINUX_AMI_PARAMETER
 from devtools import pulumi_mocks
-from secret_references import parse_entry
-from settings import SettingsError
-from user_data import BootContainer, render_user_data
+from shipyard.config import SettingsError
+from shipyard.config.secret_references import parse_entry
+from shipyard.program.components.ec2_service import AMAZON_LINUX_AMI_PARAMETER
+from shipyard.program.user_data import BootContainer, render_user_data
 
 from .conftest import EC2_STACKS, SERVICE_STACKS, SHIPPED_STACKS, evaluated, rejected
 from .test_stacks import (
@@ -171,7 +171,7 @@ def test_auto_scaling_group_sits_behind_the_alb_and_refreshes_with_rollback(qa):
     # ... and kept by its own resource, so that adding or changing it never replaces the
     # group (the provider has initialLifecycleHooks ForceNew; the group's name is fixed).
     # A new launch template version is saved on the group by a successful refresh only
-    # (shipyard_cli/refresh_wait.py), never by the provider ahead of it.
+    # (shipyard/program/instance_refresh.py), never by the provider ahead of it.
     assert group.ignore_changes == ["desiredCapacity", "initialLifecycleHooks", "launchTemplate"]
     hook = qa.one(LIFECYCLE_HOOK)
     assert hook.inputs == {**launch_hook, "autoscalingGroupName": PREFIX}

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from devtools import pulumi_mocks
-from settings import SettingsError
+from shipyard.config import SettingsError
 
 from .conftest import SHIPPED_STACKS, evaluated, looked_up_key_arn
 

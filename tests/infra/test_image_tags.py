@@ -19,9 +19,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-import stack as stack_module
+import shipyard.program.stack as stack_module
 from devtools import pulumi_mocks
-from source import APP_DIR
+from shipyard.cli.project import CHECKOUT_DIR
 
 from .conftest import evaluated
 
@@ -104,8 +104,8 @@ def registry():
 def app_copy(tmp_path, monkeypatch) -> Path:
     """A copy of app/ the test may change, built in place of the real one."""
     copy = tmp_path / "app"
-    shutil.copytree(APP_DIR, copy)
-    monkeypatch.setattr(stack_module, "APP_DIR", copy)
+    shutil.copytree(CHECKOUT_DIR / "app", copy)
+    monkeypatch.setattr(stack_module, "app_dir", lambda: copy)
     return copy
 
 

@@ -4,7 +4,7 @@ Mocks run none of the provider's checks, so this is where a name over AWS's limi
 auto-named resources get their logical name plus "-" and 7 random characters, explicit names
 are what the program sets. The limits below are the Terraform AWS provider's validators and
 pulumi-aws's auto-naming caps (docs/naming.md has the sources), kept apart from
-infra/naming.py so the program's own table is checked against them.
+infra/shipyard/config/naming.py so the program's own table is checked against them.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-import naming
 from devtools import pulumi_mocks
-from settings import SettingsError
+from shipyard.config import SettingsError, naming
 
 from .conftest import SERVICE_STACKS, SHIPPED_STACKS, evaluated
 

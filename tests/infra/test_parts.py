@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-import source
-from components.network import subnet_cidrs
-from container import container_environment
+from shipyard.program import source
+from shipyard.program.components.network import subnet_cidrs
+from shipyard.program.container import container_environment
 
 
 # No deadline: the machines are shared, and the first example pays for cold imports.
@@ -60,8 +60,7 @@ def git_repo(tmp_path, monkeypatch):
         ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one"],
     ):
         subprocess.run(command, cwd=tmp_path, check=True)
-    monkeypatch.setattr(source, "REPO_ROOT", tmp_path)
-    monkeypatch.setattr(source, "APP_DIR", app)
+    monkeypatch.setattr(source, "project_root", lambda: tmp_path)
     monkeypatch.delenv("SHIPYARD_COMMIT", raising=False)
     monkeypatch.delenv("SHIPYARD_VERSION", raising=False)
     return tmp_path

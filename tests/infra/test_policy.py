@@ -17,8 +17,8 @@ import yaml
 from pulumi_policy import EnforcementLevel
 
 from devtools import pulumi_mocks
-from policy.rules import POLICIES
-from shipyard_cli.offline_policy import resource_findings, stack_findings
+from shipyard.cli.offline_policy import resource_findings, stack_findings
+from shipyard.policy.rules import POLICIES
 
 from .conftest import SERVICE_STACKS, SHIPPED_STACKS, evaluated
 
@@ -258,7 +258,7 @@ def test_the_pack_entry_point_serves_every_policy(monkeypatch):
 
 
 def test_a_range_of_a_8_or_narrower_is_not_the_world():
-    from policy import rules
+    from shipyard.policy import rules
 
     assert not rules._worldwide("10.0.0.0/8") and rules._worldwide("10.0.0.0/7")
     assert not rules._worldwide("2001:db8::/16") and rules._worldwide("2000::/15")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import strategies
 from devtools import pulumi_mocks, rollout_model
-from settings import DeploymentSettings, aws_limits, strategy_checks
+from shipyard.config import DeploymentSettings, aws_limits, strategy_checks
+from shipyard.program import strategies
 
 from .conftest import evaluated
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from components import iam
 from devtools import pulumi_mocks
-from secret_references import parse_entry
-from settings import aws_limits
-from user_data import BootContainer, render_user_data
+from shipyard.config import aws_limits
+from shipyard.config.secret_references import parse_entry
+from shipyard.program.components import iam
+from shipyard.program.user_data import BootContainer, render_user_data
 
 from .conftest import SHIPPED_STACKS, evaluated, looked_up_key_arn, refused
 

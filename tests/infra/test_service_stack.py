@@ -9,10 +9,10 @@ from collections import Counter
 
 import pytest
 
-import naming
-from components.deploy_policy import UNSCOPABLE, UNSCOPABLE_WRITES
 from devtools import pulumi_mocks
-from shipyard_cli.offline import key_id
+from shipyard.cli.offline import key_id
+from shipyard.config import naming
+from shipyard.program.components.deploy_policy import UNSCOPABLE, UNSCOPABLE_WRITES
 
 from .conftest import ECS_STACKS, SHIPPED_STACKS, evaluated, made_key_arn
 from .test_stacks import LIFECYCLE, REPOSITORY, ROLE
@@ -366,7 +366,7 @@ def test_environment_roles_carry_their_own_environments_boundary():
     ids=["pulumi-cloud", "s3-backend"],
 )
 def test_each_policy_fits_a_managed_policy(backend):
-    from components.deploy_access import MANAGED_POLICY_LIMIT
+    from shipyard.program.components.deploy_access import MANAGED_POLICY_LIMIT
 
     evaluation = (
         pulumi_mocks.evaluate("shared", overrides=backend) if backend else evaluated("shared")

@@ -8,7 +8,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from devtools import pulumi_mocks
-from settings import (
+from shipyard.config import (
     FARGATE_SIZES,
     KEYS,
     ServiceStackSettings,
@@ -16,7 +16,7 @@ from settings import (
     SettingsError,
     parse_settings,
 )
-from shipyard_cli.engine_config import ConfigTypeError, engine_config
+from shipyard.config.engine_config import ConfigTypeError, engine_config
 
 from .conftest import rejected
 

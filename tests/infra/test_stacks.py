@@ -7,10 +7,9 @@ import re
 
 import pytest
 
-import naming
 from devtools import pulumi_mocks
-from settings import SettingsError
-from shipyard_cli import offline
+from shipyard.cli import offline
+from shipyard.config import SettingsError, naming
 
 from .conftest import evaluated
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-import naming
 from devtools import pulumi_mocks
+from shipyard.config import naming
 
 from .conftest import evaluated
 from .test_stacks import (

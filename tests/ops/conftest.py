@@ -12,8 +12,8 @@ from rich.console import Console
 
 from devtools.aws_world import World, moto_server, reset_moto
 from devtools.fake_stacks import FakeStacks
-from shipyard_cli.main import main
-from shipyard_cli.runtime import Runtime
+from shipyard.cli.main import main
+from shipyard.cli.runtime import Runtime
 
 
 @pytest.fixture(scope="session")

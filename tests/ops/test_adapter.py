@@ -15,9 +15,9 @@ from pulumi import automation as auto
 from pulumi.automation import events
 from pulumi.automation._cmd import CommandResult
 
-from shipyard_cli import automation_adapter
-from shipyard_cli.automation_adapter import AutomationStacks
-from shipyard_cli.errors import UserError
+from shipyard.cli import automation_adapter
+from shipyard.cli.automation_adapter import AutomationStacks
+from shipyard.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[2]
 URN = "urn:pulumi:dev::shipyard::shipyard:index:LoadBalancer$aws:lb/loadBalancer:LoadBalancer::alb"

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from devtools import pulumi_mocks
-from shipyard_cli.errors import DANGEROUS_CHANGES, OK, UNHEALTHY
-from shipyard_cli.model import IMAGE_DIGEST_KEY, PlannedStep
+from shipyard.cli.model import IMAGE_DIGEST_KEY, PlannedStep
+from shipyard.errors import DANGEROUS_CHANGES, OK, UNHEALTHY
 
 from .conftest import COMMITS, healthy, healthy_ec2
 
@@ -176,7 +176,7 @@ def test_logs_follow_keeps_printing_until_interrupted(cli, stacks, world, dev):
 
 
 def test_help_lists_every_command(capsys):
-    from shipyard_cli.main import main
+    from shipyard.cli.main import main
 
     assert main(["--help"]) == OK
     printed = capsys.readouterr().out
@@ -203,7 +203,7 @@ def test_the_cli_starts_without_loading_boto3_or_the_automation_api():
     import sys
 
     probe = (
-        "import sys, shipyard_cli.main; "
+        "import sys, shipyard.cli.main; "
         "print('boto3' in sys.modules, 'pulumi.automation' in sys.modules)"
     )
     completed = subprocess.run(

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from shipyard_cli.errors import FAILED, INTERRUPTED, OK, UNHEALTHY, USAGE, UserError
-from shipyard_cli.model import IMAGE_DIGEST_KEY
+from shipyard.cli.model import IMAGE_DIGEST_KEY
+from shipyard.errors import FAILED, INTERRUPTED, OK, UNHEALTHY, USAGE, UserError
 
 from .conftest import COMMITS, healthy, healthy_ec2, updates
 
@@ -235,7 +235,7 @@ def test_logs_for_a_group_that_does_not_exist(cli, stacks, world, dev, capsys):
 
 
 def test_no_terminal_to_confirm_on(monkeypatch, capsys):
-    from shipyard_cli import main as cli_main
+    from shipyard.cli import main as cli_main
 
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
     runtime = cli_main.default_runtime()

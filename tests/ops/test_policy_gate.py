@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from policy.rules import _policy
-from shipyard_cli.errors import FAILED, OK
-from shipyard_cli.model import IMAGE_DIGEST_KEY
+from shipyard.cli.model import IMAGE_DIGEST_KEY
+from shipyard.errors import FAILED, OK
+from shipyard.policy.rules import _policy
 
 from .conftest import COMMITS, healthy, updates
 

@@ -13,8 +13,8 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
-from shipyard_cli import refresh_wait
-from shipyard_cli.refresh_wait import InstanceRefreshWaitProvider
+from shipyard.program import instance_refresh as refresh_wait
+from shipyard.program.instance_refresh import InstanceRefreshWaitProvider
 
 GROUP = "shipyard-sample-qa"
 PREFERENCES = {
@@ -215,5 +215,33 @@ def test_the_engine_can_load_the_provider_from_the_installed_package(tmp_path):
         check=False, timeout=60,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.split() == ["shipyard_cli.refresh_wait", "InstanceRefreshWaitProvider"]
+    assert completed.stdout.split() == [
+        "shipyard.program.instance_refresh", "InstanceRefreshWaitProvider"
+    ]
     assert len(base64.b64decode(blob)) < 2000  # by reference, not the module's code
+
+
+# The provider as the release before the package's layout recorded it in stack state
+# (`pulumi stack export` of a qa stack it deployed): pickled by reference to its module.
+RECORDED_BEFORE_THE_LAYOUT = (
+    "gASVQAAAAAAAAACMGXNoaXB5YXJkX2NsaS5yZWZyZXNoX3dhaXSUjBtJbnN0YW5jZVJlZnJlc2hXYWl0UHJvdmlkZXKUk5QpgZQu"
+)
+
+
+def test_the_engine_can_load_the_provider_that_older_stack_state_names(tmp_path):
+    """A delete or refresh of a stack whose last update ran the older release unpickles the
+    provider its state holds: the module name kept for it leads to this provider."""
+    assert b"shipyard_cli.refresh_wait" in base64.b64decode(RECORDED_BEFORE_THE_LAYOUT)
+    code = (
+        "import base64, dill; "
+        f"provider = dill.loads(base64.b64decode({RECORDED_BEFORE_THE_LAYOUT!r})); "
+        "print(type(provider).__module__, type(provider).__name__)"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env={}, capture_output=True, text=True,
+        check=False, timeout=60,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == [
+        "shipyard.program.instance_refresh", "InstanceRefreshWaitProvider"
+    ]

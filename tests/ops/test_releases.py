@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shipyard_cli.aws import ImageInfo
-from shipyard_cli.errors import USAGE, UserError
-from shipyard_cli.model import IMAGE_DIGEST_KEY, UpdateRecord
-from shipyard_cli.releases import choose_rollback, commit_of, release_history
+from shipyard.aws import ImageInfo
+from shipyard.cli.model import IMAGE_DIGEST_KEY, UpdateRecord
+from shipyard.cli.releases import choose_rollback, commit_of, release_history
+from shipyard.errors import USAGE, UserError
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 A, B = "a" * 40, "b" * 40

@@ -7,8 +7,8 @@ import json
 import shutil
 from pathlib import Path
 
-from shipyard_cli.errors import FAILED, OK
-from shipyard_cli.model import IMAGE_DIGEST_KEY
+from shipyard.cli.model import IMAGE_DIGEST_KEY
+from shipyard.errors import FAILED, OK
 
 from .conftest import COMMITS, healthy, healthy_ec2, updates
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from shipyard_cli.errors import FAILED, OK, UNHEALTHY, USAGE
-from shipyard_cli.model import IMAGE_DIGEST_KEY
+from shipyard.cli.model import IMAGE_DIGEST_KEY
+from shipyard.errors import FAILED, OK, UNHEALTHY, USAGE
 
 from .conftest import COMMITS, healthy, healthy_ec2, updates
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from shipyard_cli.errors import INTERRUPTED, OK, UNHEALTHY
-from shipyard_cli.model import IMAGE_DIGEST_KEY
+from shipyard.cli.model import IMAGE_DIGEST_KEY
+from shipyard.errors import INTERRUPTED, OK, UNHEALTHY
 
 from .conftest import COMMITS, healthy, updates
 

@@ -12,9 +12,9 @@ import pytest
 from rich.console import Console
 
 from devtools import pulumi_mocks
-from shipyard_cli import validation
-from shipyard_cli.engine_config import engine_config
-from shipyard_cli.errors import FAILED, OK, USAGE, UserError
+from shipyard.cli import validation
+from shipyard.config.engine_config import engine_config
+from shipyard.errors import FAILED, OK, USAGE, UserError
 
 ROOT = pulumi_mocks.REPO_ROOT
 SHIPPED = sorted(path.name for path in (ROOT / "stacks").glob("Pulumi.*.yaml"))
@@ -145,7 +145,7 @@ def test_a_key_without_namespace_is_the_projects_as_in_pulumi(project):
 
 
 def test_main_validates_and_exits_with_its_code(project, monkeypatch, capsys):
-    from shipyard_cli import main as cli_main
+    from shipyard.cli import main as cli_main
 
     break_file(project, "staging", "shipyard:cpu: 512", "shipyard:cpu: 300")
     monkeypatch.setattr(cli_main, "PROJECT_DIR", project)
@@ -200,9 +200,9 @@ def test_a_key_encrypted_in_the_stack_file_other_than_secret_values_is_refused(p
 def test_the_service_stack_finds_its_project_when_pulumi_starts_it_in_main(project, monkeypatch):
     # Pulumi.yaml sets `main: infra/`, and Pulumi may start the program there: the stack
     # files are still found, for the deploy roles' domains and the checks on them.
-    from service_stack import deploy_targets
-    from settings.parse import SettingsError, parse_settings
-    from shipyard_cli.engine_config import engine_config
+    from shipyard.config.engine_config import engine_config
+    from shipyard.config.parse import SettingsError, parse_settings
+    from shipyard.program.service_stack import deploy_targets
 
     # (The copy's infra/ links to the checkout's, so a directory of its own stands in for it.)
     (project / "main").mkdir()

@@ -1,0 +1,1 @@
+"""The shipyard operator CLI: preview, deploy, releases, rollback, promote, status, logs."""
