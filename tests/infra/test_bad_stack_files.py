@@ -189,6 +189,8 @@ CASES = {
         "shipyard:secrets", "70 secrets make the instance role's policy about", {
             "shipyard:secrets": [f"S{i}=/shipyard-sample/qa/s{i}" for i in range(70)],
         }, stack_file="qa"),
+    "exec-on-ec2": Bad("shipyard:exec", "set sessionManager: true instead",
+                       {"shipyard:exec": True}, stack_file="qa"),
     "secret-empty-reference": Bad("shipyard:secrets", "DB has an empty reference",
                                   {"shipyard:secrets": ["DB="]}),
     "secret-foreign-region": Bad("shipyard:secrets", "is in eu-west-1, but the stack deploys "

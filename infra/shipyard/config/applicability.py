@@ -41,6 +41,12 @@ RULES: tuple[Applies, ...] = (
                   "ec2, so remove it here",
     ),
     Applies(
+        ("exec",),
+        lambda v: v["target"] == "ecs",
+        lambda v: "does nothing on target ec2; a shell on the instances is Session Manager's: "
+                  "set sessionManager: true instead",
+    ),
+    Applies(
         ("cpu", "memory"),
         lambda v: v["target"] == "ecs",
         lambda v: "does nothing on target ec2 (instanceType sizes the instances); it applies "

@@ -60,6 +60,11 @@ KEYS: tuple[Key, ...] = (
         "Container health check command (CMD exec form, or CMD-SHELL). ECS runs it as the "
         "task's health check; on EC2 it is Docker's own, and a new instance enters service "
         "only once Docker calls the container healthy. Empty list: none."),
+    Key("exec", bool, False,
+        "ecs: turn on ECS Exec, so `shipyard exec` can open a shell in a running container "
+        "(the service's enableExecuteCommand, and the Session Manager channels for the task "
+        "role). Off: no shell in the containers. A stack with protectResources takes it only "
+        "from its own config, never from Pulumi.yaml's default."),
     Key("cpu", int, 256, "Fargate task cpu units: 256, 512, 1024, 2048, 4096, 8192, 16384."),
     Key("memory", int, 512, "Fargate task memory in MiB; must suit cpu."),
     Key("instanceType", str, "t3.small", "ec2: EC2 instance type, like t3.small."),

@@ -120,6 +120,8 @@ class Settings:
     alarm_emails: tuple[str, ...]
     alarm_topic_arn: str
     protect_resources: bool
+    # ECS Exec: `shipyard exec` may open a shell in the service's containers.
+    execute_command: bool = False
     aws_profile: str = ""  # aws:profile, for the steps that call AWS themselves
 
     @property

@@ -23,7 +23,7 @@ from shipyard.config.model import (
     Settings,
 )
 from shipyard.config.secret_references import PULUMI, SecretReference, parse_entry
-from shipyard.config.stack_files import ENCRYPTED
+from shipyard.config.stack_files import ENCRYPTED, program_project_dir, project_default
 from shipyard.config.variables import name_value_pairs
 
 
@@ -202,6 +202,7 @@ def parse_settings(
             # The default stands in so the other checks still run and report their problems.
             parsed[key.name] = key.default
     region = str(raw_config.get("aws:region") or "")
+    problems += exec_on_protected(parsed)
     if parsed["kind"] in (SERVICE, "environment"):
         problems += scope_problems(raw_config, parsed["kind"])
     problems += run_checks(
@@ -212,6 +213,21 @@ def parse_settings(
     if parsed["kind"] == SERVICE:
         return build_service(environment, parsed)
     return build(environment, parsed, aws_profile=str(raw_config.get("aws:profile") or ""))
+
+
+def exec_on_protected(parsed: Mapping[str, Any]) -> list[str]:
+    """ECS Exec opens a shell in the containers: a stack with protectResources has it only
+    when its own config turns it on. The engine hands the program Pulumi.yaml's defaults
+    merged in, so a true that is also the project's default may not be the stack's own."""
+    if not (parsed.get("exec") and parsed.get("protectResources")):
+        return []
+    if project_default(program_project_dir(), "exec") != "true":
+        return []
+    return [
+        f"{NAMESPACE}:exec: Pulumi.yaml's default turns ECS Exec on for every stack, and this "
+        "one has protectResources; set the default back to false, and set shipyard:exec: "
+        "true in the stack file of each stack that should have it"
+    ]
 
 
 def environment_settings(
@@ -334,6 +350,7 @@ def build(environment: str, v: dict[str, Any], aws_profile: str = "") -> Setting
         alarm_emails=tuple(v["alarmEmails"]),
         alarm_topic_arn=v["alarmTopicArn"],
         protect_resources=v["protectResources"],
+        execute_command=v["exec"],
         aws_profile=aws_profile,
     )
 

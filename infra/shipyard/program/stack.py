@@ -139,6 +139,7 @@ def build_compute(
             deployment=settings.deployment,
             traffic=traffic,
             ecs_owns_load_balancers=ecs_owns_load_balancers,
+            execute_command=settings.execute_command,
         ),
     )
     return service, {"clusterName": service.cluster_name, "serviceName": service.service_name}

@@ -652,6 +652,10 @@ def workload_boundary(scope: Scope) -> list[dict[str, Any]]:
         allow(["secretsmanager:GetSecretValue"], [readable_secrets(scope)]),
         # Decrypting only on behalf of Parameter Store and Secrets Manager, which the two
         # statements above already limit to this environment.
+        # ECS Exec's session output, where a stack turns it on (iam.ecs_exec_statements).
+        allow(["logs:DescribeLogGroups"], ["*"]),
+        allow(["logs:DescribeLogStreams"],
+              [scope.arn("logs", f"log-group:{naming.log_group_name(scope.prefix)}")]),
         allow(["kms:Decrypt"], ["*"], {"StringEquals": {"kms:ViaService": [
             f"ssm.{scope.region}.amazonaws.com", f"secretsmanager.{scope.region}.amazonaws.com",
         ]}}),

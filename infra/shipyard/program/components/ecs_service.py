@@ -29,6 +29,8 @@ class FargateServiceArgs:
     traffic: TrafficShifting | None = None
     # ECS already moves this service's traffic (it has its advancedConfiguration).
     ecs_owns_load_balancers: bool = False
+    # ECS Exec: a shell in the running containers (`shipyard exec`).
+    execute_command: bool = False
 
 
 def advanced_configuration(
@@ -122,11 +124,12 @@ class FargateService(pulumi.ComponentResource):
             permissions_boundary=placement.permissions_boundary,
             trust_condition=trust,
         )
-        # The application itself calls no AWS API: its role is deliberately empty.
+        # The application itself calls no AWS API: its role is empty, but for ECS Exec's
+        # session channels where the stack turns it on.
         task_role = iam.service_role(
             f"{name}-task",
             "ecs-tasks.amazonaws.com",
-            [],
+            iam.ecs_exec_statements(placement.log_group_arn) if args.execute_command else [],
             parent=self,
             permissions_boundary=placement.permissions_boundary,
             trust_condition=trust,
@@ -195,6 +198,8 @@ class FargateService(pulumi.ComponentResource):
             ],
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
+            # Only where set: an unset input keeps the existing services' inputs as they are.
+            enable_execute_command=True if args.execute_command else None,
             # Waits for the service deployment: SUCCESSFUL, or the update fails when the
             # circuit breaker or an alarm rolls it back, or `shipyard rollback` stops it
             # (pulumi-aws 7.51's provider). Its wait includes the bake.

@@ -112,6 +112,31 @@ def image_pull_and_log_statements(
     ]
 
 
+# Session Manager's channels, which ECS Exec opens from inside the task. They have no
+# resource-level permissions: AWS requires "*".
+SESSION_CHANNEL_ACTIONS = (
+    "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+)  # fmt: skip
+
+
+def ecs_exec_statements(log_group_arn: pulumi.Input[str]) -> list[dict[str, Any]]:
+    """What a task needs for ECS Exec: the session's channels, and writing each session's
+    output to the service's own log group (the cluster's DEFAULT logging, through the task
+    definition's awslogs), which is its audit trail beside CloudTrail's ExecuteCommand."""
+    group = pulumi.Output.from_input(log_group_arn)
+    return [
+        allow(SESSION_CHANNEL_ACTIONS, ["*"]),
+        # DescribeLogGroups is listed by prefix: it takes no resource narrower than "*".
+        allow(["logs:DescribeLogGroups"], ["*"]),
+        allow(["logs:DescribeLogStreams"], [group]),
+        allow(
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [group.apply(lambda arn: f"{arn}:*")],
+        ),
+    ]
+
+
 @dataclass(frozen=True)
 class SecretGrant:
     """What a role that starts the container must read: exactly these parameters and secrets,
