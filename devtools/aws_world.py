@@ -84,6 +84,8 @@ class World:
         (False where a stack on the engine made it)."""
         self.aws = Aws(_session(), endpoint_url=endpoint_url)
         self.calls: dict[str, int] = {}
+        # The CancelCommand requests of `shipyard run` on EC2 (one_off_command).
+        self.cancelled_commands: list[dict[str, Any]] = []
         self._vpc: tuple[str, list[str]] | None = None
         # Instance refreshes, which moto lacks, by AWS's documented rules.
         self.refreshes = InstanceRefreshes(
@@ -135,6 +137,8 @@ class World:
         if self._vpc is None:
             ec2 = self.client("ec2")
             vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+            # As the program's VPC has it (and moto's awsvpc tasks need it).
+            ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
             subnets = [
                 ec2.create_subnet(
                     VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{zone}"
@@ -183,7 +187,8 @@ class World:
             family=prefix, containerDefinitions=[{"name": "app", "image": "x", "memory": 512}]
         )
         ecs.create_service(
-            cluster=prefix, serviceName=prefix, taskDefinition=prefix, desiredCount=desired
+            cluster=prefix, serviceName=prefix, taskDefinition=prefix, desiredCount=desired,
+            launchType="FARGATE",  # as the program makes it
         )
         self.client("logs").create_log_group(logGroupName=f"/shipyard/{prefix}")
         return {
@@ -198,6 +203,120 @@ class World:
             "url": f"http://{env}-alb.example",
             **moving,
         }
+
+    def runnable(self, outputs: dict[str, Any]) -> None:
+        """The ECS environment's service on a task definition as the program makes it: one
+        container logging to the service's log group, in awsvpc subnets."""
+        prefix = outputs["serviceName"]
+        ecs = self.client("ecs")
+        arn = ecs.register_task_definition(
+            family=prefix, networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+            cpu="256", memory="512",
+            executionRoleArn=f"arn:aws:iam::123456789012:role/{prefix}-execution",
+            taskRoleArn=f"arn:aws:iam::123456789012:role/{prefix}-task",
+            containerDefinitions=[{
+                "name": "app", "image": f"{outputs['repositoryUrl']}@sha256:{'1' * 64}",
+                # The program sizes the task only; moto's RunTask needs the container's size.
+                "essential": True, "memory": 512,
+                "logConfiguration": {"logDriver": "awslogs", "options": {
+                    "awslogs-group": outputs["logGroupName"], "awslogs-region": REGION,
+                    "awslogs-stream-prefix": "app",
+                }},
+            }],
+        )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+        _, subnets = self._network()
+        ecs.update_service(
+            cluster=prefix, service=prefix, taskDefinition=arn,
+            networkConfiguration={"awsvpcConfiguration": {
+                "subnets": subnets[:1], "securityGroups": ["sg-12345678"],
+                "assignPublicIp": "DISABLED",
+            }},
+        )  # fmt: skip
+
+    def one_off_task(
+        self, group: str, lines: list[str], exit_code: int | None = 0, reason: str = "",
+        stops_after: int = 2,
+    ) -> list[dict[str, Any]]:
+        """What ECS does with a one-off task (moto starts it and leaves it running): its
+        lines arrive in its log stream, one per DescribeTasks, and at the `stops_after`-th
+        it stops with `exit_code` (None: its container never ran, for `reason`). Returns the
+        RunTask requests."""
+        requests: list[dict[str, Any]] = []
+        seen = {"count": 0}
+        pending = list(lines)
+
+        def remember(params: dict[str, Any], **_: Any) -> None:
+            requests.append(params)
+
+        def progress(parsed: dict) -> None:
+            for task in parsed.get("tasks", []):
+                if task.get("startedBy") != "shipyard-run":
+                    continue
+                seen["count"] += 1
+                stream = f"app/app/{task['taskArn'].rsplit('/', 1)[-1]}"
+                stopping = seen["count"] >= stops_after
+                if exit_code is not None:
+                    arriving = pending if stopping else pending[:1]
+                    for line in arriving:
+                        self.log(group, stream, [(int(time.time() * 1000), line)])
+                    del pending[: len(arriving)]
+                # moto moves tasks on by itself: it runs until the script says it stops.
+                task["lastStatus"] = "STOPPED" if stopping else "RUNNING"
+                for container in task.get("containers", []):
+                    container.pop("exitCode", None)
+                    if stopping and exit_code is not None:
+                        container["exitCode"] = exit_code
+                    elif stopping:
+                        container["reason"] = reason
+                if stopping:
+                    task["stoppedReason"] = reason or "Essential container in task exited"
+
+        self.client("ecs").meta.events.register("provide-client-params.ecs.RunTask", remember)
+        self._after("ecs", "DescribeTasks", progress)
+        return requests
+
+    def one_off_command(
+        self, group: str, lines: list[str], statuses: list[str], response_code: int = 0,
+        error: str = "",
+    ) -> list[dict[str, Any]]:
+        """What SSM does with `shipyard run`'s script on an instance (moto reports success at
+        once and runs nothing): GetCommandInvocation answers `statuses` in turn (the last
+        one from then on) with `response_code`, and the container's `lines` reach the
+        script's log stream one per answer. Returns the SendCommand requests."""
+        requests: list[dict[str, Any]] = []
+        pending = list(lines)
+        answers = list(statuses)
+
+        def remember(params: dict[str, Any], **_: Any) -> None:
+            requests.append(params)
+
+        def progress(parsed: dict) -> None:
+            script = requests[-1]["Parameters"]["commands"][0]
+            stream = script.split("awslogs-stream=", 1)[1].split()[0]
+            status = answers.pop(0) if len(answers) > 1 else answers[0]
+            done = status not in ("Pending", "InProgress", "Delayed")
+            arriving = pending if done else pending[:1]
+            for line in arriving:
+                self.log(group, stream, [(int(time.time() * 1000), line)])
+            del pending[: len(arriving)]
+            parsed.update(Status=status, ResponseCode=response_code if done else -1,
+                          StandardErrorContent=error if done else "")
+
+        def cancel(**_: Any) -> tuple[AWSResponse, dict]:  # moto has no CancelCommand
+            answers[:] = ["Cancelled"]
+            return AWSResponse(None, 200, {}, None), {}
+
+        def record_cancel(params: dict[str, Any], **_: Any) -> None:
+            cancels.append(dict(params))
+
+        cancels = self.cancelled_commands
+        self.client("ssm").meta.events.register("provide-client-params.ssm.SendCommand", remember)
+        self.client("ssm").meta.events.register(
+            "provide-client-params.ssm.CancelCommand", record_cancel
+        )
+        self.client("ssm").meta.events.register("before-call.ssm.CancelCommand", cancel)
+        self._after("ssm", "GetCommandInvocation", progress)
+        return requests
 
     def ec2_environment(self, env: str, desired: int = 2) -> dict[str, Any]:
         prefix = f"shipyard-sample-{env}"
@@ -297,7 +416,8 @@ class World:
 
     def log(self, group: str, stream: str, messages: list[tuple[int, str]]) -> None:
         logs = self.client("logs")
-        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+            logs.create_log_stream(logGroupName=group, logStreamName=stream)
         logs.put_log_events(
             logGroupName=group,
             logStreamName=stream,
@@ -516,12 +636,13 @@ class World:
     def raise_during(
         self, service: str, operation: str, error: BaseException, after: int = 0
     ) -> None:
-        """Raise `error` (e.g. KeyboardInterrupt) when `operation` is called after `after` calls."""
+        """Raise `error` (e.g. KeyboardInterrupt) once, at the call of `operation` after the
+        first `after` calls."""
         seen = {"count": 0}
 
         def interrupt(**_: Any) -> None:
             seen["count"] += 1
-            if seen["count"] > after:
+            if seen["count"] == after + 1:
                 raise error
 
         self.client(service).meta.events.register(f"before-call.{service}.{operation}", interrupt)

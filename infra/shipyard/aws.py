@@ -305,6 +305,118 @@ class Aws:
             raise UserError(f"ECS has no service revision {revision_arn}")
         return self.ecs_running_image(revisions[0])
 
+    # ---- one-off tasks (shipyard run) ---------------------------------------------------
+
+    def task_definition(self, arn: str) -> dict[str, Any]:
+        with aws_errors(f"describe ECS task definition {arn}"):
+            described: dict[str, Any] = self.client("ecs").describe_task_definition(
+                taskDefinition=arn
+            )["taskDefinition"]
+        return described
+
+    def register_task_definition(self, definition: dict[str, Any]) -> str:
+        """A revision of `definition` (as DescribeTaskDefinition gave it, changed); its ARN."""
+        accepted = {
+            "family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions",
+            "volumes", "requiresCompatibilities", "cpu", "memory", "runtimePlatform",
+        }  # fmt: skip
+        given = {key: value for key, value in definition.items() if key in accepted and value}
+        with aws_errors(f"register ECS task definition {definition['family']}"):
+            arn: str = self.client("ecs").register_task_definition(**given)["taskDefinition"][
+                "taskDefinitionArn"
+            ]
+        return arn
+
+    def deregister_task_definition(self, arn: str) -> None:
+        with aws_errors(f"deregister ECS task definition {arn}"):
+            self.client("ecs").deregister_task_definition(taskDefinition=arn)
+
+    def run_task(self, **request: Any) -> dict[str, Any]:
+        """One task, as RunTask takes it; a failure to place it is a UserError with AWS's reason."""
+        with aws_errors("run an ECS task"):
+            answer = self.client("ecs").run_task(**request)
+        if not answer.get("tasks"):
+            reasons = "; ".join(
+                f"{failure.get('reason', 'unknown')} {failure.get('detail', '')}".strip()
+                for failure in answer.get("failures", [])
+            )
+            raise UserError(f"ECS did not start the task: {reasons or 'no reason given'}")
+        task: dict[str, Any] = answer["tasks"][0]
+        return task
+
+    def task(self, cluster: str, arn: str) -> dict[str, Any]:
+        with aws_errors(f"describe ECS task {arn}"):
+            tasks = self.client("ecs").describe_tasks(cluster=cluster, tasks=[arn])["tasks"]
+        if not tasks:
+            raise UserError(f"ECS has no task {arn} in cluster {cluster}")
+        task: dict[str, Any] = tasks[0]
+        return task
+
+    def stop_task(self, cluster: str, arn: str, reason: str) -> None:
+        with aws_errors(f"stop ECS task {arn}"):
+            self.client("ecs").stop_task(cluster=cluster, task=arn, reason=reason[:255])
+
+    def stream_events(
+        self, group: str, stream: str, token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """The stream's events after `token`, oldest first, and the token to go on from; none
+        while the stream does not exist yet (a task creates it when its container starts)."""
+        logs = self.client("logs")
+        request: dict[str, Any] = {
+            "logGroupName": group, "logStreamName": stream, "startFromHead": True
+        }
+        if token:
+            request["nextToken"] = token
+        with aws_errors(f"read log stream {stream} of {group}"):
+            try:
+                page = logs.get_log_events(**request)
+            except logs.exceptions.ResourceNotFoundException:
+                return [], token
+        return page.get("events", []), page.get("nextForwardToken") or token
+
+    def serving_instance(self, group: str) -> str:
+        """One instance of the group in service and healthy (the lowest ID: the same one
+        while the group stays as it is)."""
+        instances = sorted(
+            instance["InstanceId"]
+            for instance in self.auto_scaling_group(group).get("Instances", [])
+            if instance.get("LifecycleState") == "InService"
+            and instance.get("HealthStatus") == "Healthy"
+        )
+        if not instances:
+            raise UserError(f"no instance of {group} is in service; nothing was run")
+        return instances[0]
+
+    def send_shell_script(self, instance: str, script: str, timeout: float, comment: str) -> str:
+        """Run `script` on the instance with SSM Run Command (AWS-RunShellScript); its ID."""
+        with aws_errors(f"send a command to {instance} with SSM Run Command"):
+            command = self.client("ssm").send_command(
+                InstanceIds=[instance],
+                DocumentName="AWS-RunShellScript",
+                Comment=comment[:100],
+                Parameters={
+                    "commands": [script], "executionTimeout": [str(max(1, math.ceil(timeout)))]
+                },
+            )["Command"]
+        command_id: str = command["CommandId"]
+        return command_id
+
+    def command_invocation(self, command_id: str, instance: str) -> dict[str, Any]:
+        """The command's state on the instance; Pending until SSM knows of the invocation."""
+        ssm = self.client("ssm")
+        with aws_errors(f"read SSM command {command_id} on {instance}"):
+            try:
+                found: dict[str, Any] = ssm.get_command_invocation(
+                    CommandId=command_id, InstanceId=instance
+                )
+            except ssm.exceptions.InvocationDoesNotExist:
+                return {"Status": "Pending"}
+        return found
+
+    def cancel_command(self, command_id: str) -> None:
+        with aws_errors(f"cancel SSM command {command_id}"):
+            self.client("ssm").cancel_command(CommandId=command_id)
+
     # ---- health ------------------------------------------------------------------------
 
     def ecs_service(self, cluster: str, service: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from devtools import containers
-from shipyard.program.container import HARDENED_RUN_OPTIONS, PIDS_LIMIT
+from shipyard.config.container_contract import HARDENED_RUN_OPTIONS, PIDS_LIMIT
 
 from .conftest import BUILT_COMMIT, BUILT_VERSION
 

@@ -244,6 +244,40 @@ def logs_command(
     return interruptible(operations.logs, runtime(ctx), env, since, follow)
 
 
+@app.command("run")
+def run_command(
+    ctx: typer.Context,
+    env: Env,
+    command: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="-- COMMAND...", help="The command and its arguments, after --."),
+    ] = None,
+    image: Annotated[
+        str | None,
+        typer.Option(
+            "--image", metavar="DIGEST",
+            help="Run this image (sha256:...) of the service's repository instead of the live one.",
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds the command may run before it is stopped (exit 124) \\[default: 3600].",
+            min=1,
+        ),
+    ] = None,
+) -> int:
+    """Run COMMAND once in the environment: its image, variables, secrets, network and roles.
+
+    Prints the command's log lines as they arrive and exits with its exit code. Ctrl-C
+    stops it. ECS: a task of the service's task definition. EC2: the container on one of
+    the group's instances, through SSM Run Command.
+    """
+    from shipyard.cli import one_off
+
+    return interruptible(one_off.run, runtime(ctx), env, command or [], image, timeout)
+
+
 def one_line(message: str) -> str:
     return " ".join(line.strip() for line in str(message).splitlines() if line.strip())
 

@@ -11,7 +11,9 @@ import pulumi
 from shipyard.config.secret_references import SecretReference
 from shipyard.config.variables import SECRET_NAMES_VARIABLE
 
-CONTAINER_NAME = "app"
+# The container's own health check, timed alike on ECS (the task definition's) and on EC2
+# (Docker's, from the same command).
+HEALTH_CHECK_TIMING = {"interval": 10, "timeout": 3, "retries": 3, "startPeriod": 10}
 
 
 @dataclass(frozen=True)
@@ -35,16 +37,6 @@ class ContainerSpec:
     secrets: tuple[ContainerSecret, ...] = ()
 
 
-# How an EC2 host runs the container, as ECS runs a task (capabilities dropped, see
-# ecs_service.py): no Linux capabilities, no privilege gained through setuid binaries, and a
-# cap on processes so a fork bomb cannot take the host down.
-# The container's own health check, timed alike on ECS (the task definition's) and on EC2
-# (Docker's, from the same command).
-HEALTH_CHECK_TIMING = {"interval": 10, "timeout": 3, "retries": 3, "startPeriod": 10}
-PIDS_LIMIT = 512
-HARDENED_RUN_OPTIONS = (
-    "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--pids-limit", str(PIDS_LIMIT),
-)  # fmt: skip
 
 # The container keeps idle connections open this much longer than the load balancer does,
 # so the load balancer never reuses a connection the app has just closed (a 502).

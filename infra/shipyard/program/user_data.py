@@ -18,9 +18,10 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from shipyard.config.container_contract import CONTAINER_NAME, HARDENED_RUN_OPTIONS
 from shipyard.config.secret_references import SecretReference
 from shipyard.program.boot_secrets import secret_steps
-from shipyard.program.container import CONTAINER_NAME, HARDENED_RUN_OPTIONS, docker_health_options
+from shipyard.program.container import docker_health_options
 
 LIFECYCLE_HOOK_NAME = "shipyard-container-healthy"
 # Each attempt takes at most this long: a probe of up to 2 s, then 2 s of sleep.

@@ -9,12 +9,13 @@ import pulumi
 import pulumi_aws as aws
 
 from shipyard.config import DeploymentSettings
+from shipyard.config.container_contract import CONTAINER_NAME
 from shipyard.program import strategies
 from shipyard.program.components import iam
 from shipyard.program.components.autoscaling import tracking_policies
 from shipyard.program.components.compute import ComputePlacement
 from shipyard.program.components.load_balancer import TrafficShifting
-from shipyard.program.container import CONTAINER_NAME, HEALTH_CHECK_TIMING, ContainerSpec
+from shipyard.program.container import HEALTH_CHECK_TIMING, ContainerSpec
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,182 @@
+"""`shipyard run ENV -- COMMAND...`: one command, once, in the image the environment runs
+(or another of its repository's), with its variables, secrets, network, security group and
+roles. Its log lines are printed as they arrive, and its exit code is the command's.
+
+ECS: RunTask with the service's own task definition and network configuration, the
+command as a container override. EC2: the same container on one of the group's instances,
+through SSM Run Command (no SSH), with the running service container's environment.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shipyard.aws import Aws
+from shipyard.cli.model import DIGEST
+from shipyard.cli.operations import repository_name
+from shipyard.cli.runtime import Runtime
+from shipyard.errors import INTERRUPTED, USAGE, UserError
+
+STARTED_BY = "shipyard-run"
+DEFAULT_TIMEOUT = 3600.0
+TIMED_OUT = 124  # as timeout(1) says it
+# Log lines are wanted as they come: poll more often than the health waits do.
+LOG_POLL_SECONDS = 2.0
+# What a task that never ran its command says, and what to do about it.
+START_FAILURES = {
+    "CannotPullContainerError": "the image could not be pulled: check that it is in the "
+    "repository and that the execution role and the network reach ECR",
+    "ResourceInitializationError": "ECS could not prepare the task, often a secret or "
+    "parameter it could not read: check that each one in shipyard:secrets exists",
+}
+
+
+@dataclass(frozen=True)
+class Command:
+    env: str
+    words: tuple[str, ...]
+    image: str | None
+    timeout: float
+
+    @property
+    def shown(self) -> str:
+        return shlex.join(self.words)
+
+
+def run(
+    rt: Runtime, env: str, words: Sequence[str], image: str | None, timeout: float | None
+) -> int:
+    if not words:
+        raise UserError(
+            "no command to run; put it after --: shipyard run ENV -- COMMAND...", exit_code=USAGE
+        )
+    if image is not None and not DIGEST.fullmatch(image):
+        raise UserError(
+            f"--image {image!r} is not an image digest (sha256: and 64 hex digits)",
+            exit_code=USAGE,
+        )
+    command = Command(env, tuple(words), image, timeout or DEFAULT_TIMEOUT)
+    rt.check_environment(env)
+    outputs = rt.deployed_outputs(env)
+    aws = rt.aws(env)
+    if image is not None and aws.image(repository_name(outputs), image) is None:
+        raise UserError(
+            f"{image[:19]} is not in ECR repository {repository_name(outputs)}, which {env} "
+            f"deploys from; nothing was run. `shipyard releases {env}` lists what it ran"
+        )
+    if outputs.get("target") == "ec2":
+        from shipyard.cli.one_off_ec2 import run_on_instance
+
+        return run_on_instance(rt, aws, outputs, command)
+    return run_on_ecs(rt, aws, outputs, command)
+
+
+def run_on_ecs(rt: Runtime, aws: Aws, outputs: dict[str, Any], command: Command) -> int:
+    cluster = outputs["clusterName"]
+    service = aws.ecs_service(cluster, outputs["serviceName"])
+    definition = aws.task_definition(service["taskDefinition"])
+    # shipyard's task definitions hold one container, the service's.
+    container = definition["containerDefinitions"][0]
+    registered = None
+    if command.image is not None:
+        # RunTask cannot override the image: a revision of a family of its own, for this run.
+        image = f"{outputs['repositoryUrl']}@{command.image}"
+        registered = aws.register_task_definition({
+            **definition,
+            "family": f"{definition['family']}-run",
+            "containerDefinitions": [{**container, "image": image}],
+        })  # fmt: skip
+    try:
+        request: dict[str, Any] = {
+            "cluster": cluster,
+            "taskDefinition": registered or service["taskDefinition"],
+            "count": 1,
+            "networkConfiguration": service["networkConfiguration"],
+            "overrides": {
+                "containerOverrides": [{"name": container["name"], "command": list(command.words)}]
+            },
+            "startedBy": STARTED_BY,
+            "propagateTags": "TASK_DEFINITION",
+        }
+        if service.get("capacityProviderStrategy"):
+            request["capacityProviderStrategy"] = service["capacityProviderStrategy"]
+        else:
+            request["launchType"] = service.get("launchType") or "FARGATE"
+        if service.get("platformVersion"):
+            request["platformVersion"] = service["platformVersion"]
+        task = aws.run_task(**request)
+        return follow_task(rt, aws, cluster, task, container, command)
+    finally:
+        if registered is not None:
+            aws.deregister_task_definition(registered)
+
+
+def follow_task(
+    rt: Runtime,
+    aws: Aws,
+    cluster: str,
+    task: dict[str, Any],
+    container: dict[str, Any],
+    command: Command,
+) -> int:
+    """Print the task's log lines until it stops; its command's exit code."""
+    arn = task["taskArn"]
+    task_id = arn.rsplit("/", 1)[-1]
+    options = (container.get("logConfiguration") or {}).get("options") or {}
+    group = options.get("awslogs-group", "")
+    stream = f"{options.get('awslogs-stream-prefix', '')}/{container['name']}/{task_id}"
+    rt.console.print(f"running {command.shown} in {command.env} as ECS task {task_id}")
+    deadline = time.monotonic() + command.timeout
+    token: str | None = None
+    try:
+        while True:
+            current = aws.task(cluster, arn)
+            token = print_new_lines(rt, aws, group, stream, token)
+            if current.get("lastStatus") == "STOPPED":
+                print_new_lines(rt, aws, group, stream, token)
+                return _outcome(rt, current, container["name"], command)
+            if time.monotonic() > deadline:
+                aws.stop_task(cluster, arn, f"{STARTED_BY}: still running after --timeout")
+                raise UserError(
+                    f"{command.shown} still ran after {command.timeout:g} s (--timeout); "
+                    f"task {task_id} is stopping",
+                    exit_code=TIMED_OUT,
+                )
+            time.sleep(min(rt.poll, LOG_POLL_SECONDS))
+    except KeyboardInterrupt:
+        aws.stop_task(cluster, arn, f"{STARTED_BY}: interrupted (Ctrl-C)")
+        raise UserError(f"interrupted; task {task_id} is stopping", exit_code=INTERRUPTED) from None
+
+
+def print_new_lines(
+    rt: Runtime, aws: Aws, group: str, stream: str, token: str | None
+) -> str | None:
+    if not group:
+        return token
+    while True:
+        events, following = aws.stream_events(group, stream, token)
+        for event in events:
+            rt.console.out(event.get("message", ""), highlight=False)
+        if not events or following == token:
+            return following
+        token = following
+
+
+def _outcome(rt: Runtime, task: dict[str, Any], name: str, command: Command) -> int:
+    container: dict[str, Any] = next(
+        (c for c in task.get("containers", []) if c.get("name") == name), {}
+    )
+    code = container.get("exitCode")
+    if code is None:
+        reason = container.get("reason") or task.get("stoppedReason") or "no reason given"
+        advice = next((said for error, said in START_FAILURES.items() if error in reason), "")
+        raise UserError(
+            f"{command.shown} never ran in {command.env}: the task stopped before its "
+            f"command did ({reason})" + (f"; {advice}" if advice else "")
+        )
+    rt.console.print(f"{command.shown} exited with {code}")
+    return int(code)

@@ -1,0 +1,103 @@
+"""`shipyard run` on EC2: the service's container run once more, on one of the group's
+instances, through SSM Run Command (no SSH, no open port). It gets the service container's
+variables and secrets through a pipe (never a file or an argument), the instance's network,
+security group and role, and the same hardening; its output goes to the service's log group,
+from where it is printed as it arrives."""
+
+from __future__ import annotations
+
+import shlex
+import time
+import uuid
+from typing import Any
+
+from shipyard.aws import Aws
+from shipyard.cli.one_off import LOG_POLL_SECONDS, STARTED_BY, TIMED_OUT, Command, print_new_lines
+from shipyard.cli.runtime import Runtime
+from shipyard.config.container_contract import CONTAINER_NAME, HARDENED_RUN_OPTIONS
+from shipyard.errors import INTERRUPTED, UserError
+
+WAITING = ("Pending", "InProgress", "Delayed")
+
+
+def shell_script(
+    command: Command, image: str, region: str, group: str, stream: str, name: str
+) -> str:
+    """What the instance runs: `docker run --rm` of the service's container with COMMAND."""
+    q = shlex.quote
+    given = f"image={q(image)}" if image else (
+        f"image=$(docker inspect --format '{{{{.Config.Image}}}}' {CONTAINER_NAME})"
+    )
+    return f"""set -eu
+{given}
+aws ecr get-login-password --region {q(region)} \\
+  | docker login --username AWS --password-stdin "${{image%%/*}}" >/dev/null
+trap 'docker rm --force {q(name)} >/dev/null 2>&1 || true' EXIT
+docker inspect --format '{{{{range .Config.Env}}}}{{{{println .}}}}{{{{end}}}}' {CONTAINER_NAME} \\
+  | docker run --rm --name {q(name)} --env-file /dev/stdin \\
+    --log-driver awslogs --log-opt awslogs-region={q(region)} \\
+    --log-opt awslogs-group={q(group)} --log-opt awslogs-stream={q(stream)} \\
+    --read-only {" ".join(HARDENED_RUN_OPTIONS)} \\
+    "$image" {command.shown}
+"""
+
+
+def run_on_instance(rt: Runtime, aws: Aws, outputs: dict[str, Any], command: Command) -> int:
+    group_name = outputs["autoScalingGroupName"]
+    instance = aws.serving_instance(group_name)
+    run_id = uuid.uuid4().hex[:12]
+    stream = f"run/{run_id}"
+    image = f"{outputs['repositoryUrl']}@{command.image}" if command.image else ""
+    region = aws.session.region_name or ""
+    script = shell_script(
+        command, image, region, outputs["logGroupName"], stream, f"{STARTED_BY}-{run_id}"
+    )
+    command_id = aws.send_shell_script(
+        instance, script, command.timeout, f"{STARTED_BY}: {command.shown}"
+    )
+    rt.console.print(
+        f"running {command.shown} in {command.env} on instance {instance} "
+        f"(SSM command {command_id})"
+    )
+    deadline = time.monotonic() + command.timeout
+    token: str | None = None
+    group = outputs["logGroupName"]
+    try:
+        while True:
+            invocation = aws.command_invocation(command_id, instance)
+            token = print_new_lines(rt, aws, group, stream, token)
+            status = invocation.get("Status", "Pending")
+            if status not in WAITING and status != "Cancelling":
+                print_new_lines(rt, aws, group, stream, token)
+                return _outcome(rt, invocation, command)
+            if time.monotonic() > deadline:
+                aws.cancel_command(command_id)
+                raise UserError(
+                    f"{command.shown} still ran after {command.timeout:g} s (--timeout); "
+                    f"SSM command {command_id} is cancelled",
+                    exit_code=TIMED_OUT,
+                )
+            time.sleep(min(rt.poll, LOG_POLL_SECONDS))
+    except KeyboardInterrupt:
+        aws.cancel_command(command_id)
+        raise UserError(
+            f"interrupted; SSM command {command_id} is cancelled and its container removed",
+            exit_code=INTERRUPTED,
+        ) from None
+
+
+def _outcome(rt: Runtime, invocation: dict[str, Any], command: Command) -> int:
+    status = invocation.get("Status")
+    code = int(invocation.get("ResponseCode", -1))
+    said = (invocation.get("StandardErrorContent") or "").strip()
+    if status == "TimedOut":
+        raise UserError(f"{command.shown} timed out on the instance", exit_code=TIMED_OUT)
+    if status in ("Success", "Failed") and code >= 0:
+        if said and code:
+            rt.console.print(said[-2000:], highlight=False, markup=False)
+        rt.console.print(f"{command.shown} exited with {code}")
+        return code
+    raise UserError(
+        f"{command.shown} did not run in {command.env}: SSM says {status}"
+        + (f" ({said[-500:]})" if said else "")
+    )
