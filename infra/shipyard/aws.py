@@ -417,6 +417,39 @@ class Aws:
         with aws_errors(f"cancel SSM command {command_id}"):
             self.client("ssm").cancel_command(CommandId=command_id)
 
+    # ---- shells (shipyard exec) ----------------------------------------------------------
+
+    def running_tasks(self, cluster: str, service: str) -> list[str]:
+        with aws_errors(f"list the running tasks of ECS service {service}"):
+            arns: list[str] = self.client("ecs").list_tasks(
+                cluster=cluster, serviceName=service, desiredStatus="RUNNING"
+            )["taskArns"]
+        return arns
+
+    def execute_command(self, cluster: str, task: str, container: str, command: str) -> dict:
+        """An ECS Exec session (ExecuteCommand); the Session Manager plugin connects to it."""
+        ecs = self.client("ecs")
+        with aws_errors(f"open an ECS Exec session in task {task}"):
+            try:
+                answer: dict[str, Any] = ecs.execute_command(
+                    cluster=cluster, task=task, container=container, command=command,
+                    interactive=True,
+                )  # fmt: skip
+            except ecs.exceptions.TargetNotConnectedException as error:
+                raise UserError(
+                    f"task {task} cannot take an ECS Exec session yet: {error}; a task started "
+                    "before exec was turned on has no agent for it (`shipyard restart` replaces "
+                    "the tasks)"
+                ) from None
+        return answer
+
+    def start_session(self, target: str, document: str, parameters: dict[str, list[str]]) -> dict:
+        with aws_errors(f"start a Session Manager session on {target}"):
+            answer: dict[str, Any] = self.client("ssm").start_session(
+                Target=target, DocumentName=document, Parameters=parameters
+            )
+        return answer
+
     # ---- health ------------------------------------------------------------------------
 
     def ecs_service(self, cluster: str, service: str) -> dict[str, Any]:

@@ -278,6 +278,34 @@ def run_command(
     return interruptible(one_off.run, runtime(ctx), env, command or [], image, timeout)
 
 
+@app.command("exec")
+def exec_command(
+    ctx: typer.Context,
+    env: Env,
+    command: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[-- COMMAND...]", help="A command to run instead of a shell, after --."
+        ),
+    ] = None,
+    task: Annotated[
+        str | None,
+        typer.Option(
+            "--task", metavar="ID",
+            help="ECS: the task to open it in; EC2: the instance \\[default: one running].",
+        ),
+    ] = None,
+) -> int:
+    """A shell, or one command, in a running container of the environment.
+
+    ECS: ECS Exec (the stack's exec setting). EC2: docker exec in the service's container,
+    over Session Manager (sessionManager). Needs AWS's Session Manager plugin.
+    """
+    from shipyard.cli import shell
+
+    return interruptible(shell.exec_in, runtime(ctx), env, task, command or [])
+
+
 def one_line(message: str) -> str:
     return " ".join(line.strip() for line in str(message).splitlines() if line.strip())
 

@@ -1,0 +1,108 @@
+"""`shipyard exec ENV [--task ID] [-- COMMAND...]`: a shell (or one command) in a running
+container of the environment, through Session Manager: ECS Exec on ECS (the stack's `exec`
+setting), `docker exec` in the service's container over a Session Manager session on EC2
+(`sessionManager`). Both need AWS's Session Manager plugin, as the AWS CLI does."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import subprocess
+from collections.abc import Sequence
+from typing import Any
+
+from shipyard.aws import Aws
+from shipyard.cli.runtime import Runtime
+from shipyard.config.container_contract import CONTAINER_NAME
+from shipyard.errors import UserError
+
+PLUGIN = "session-manager-plugin"
+INSTALL_PLUGIN = (
+    "install AWS's Session Manager plugin (https://docs.aws.amazon.com/systems-manager/latest/"
+    "userguide/session-manager-working-with-install-plugin.html; on Debian and Ubuntu its "
+    ".deb, on macOS `brew install --cask session-manager-plugin`) and run this again"
+)
+SHELL = "/bin/sh"
+INTERACTIVE_COMMAND = "AWS-StartInteractiveCommand"
+
+
+def plugin() -> str:
+    found = shutil.which(PLUGIN)
+    if not found:
+        raise UserError(f"{PLUGIN} is not on PATH; {INSTALL_PLUGIN}")
+    return found
+
+
+def exec_in(rt: Runtime, env: str, task: str | None, words: Sequence[str]) -> int:
+    rt.check_environment(env)
+    program = plugin()  # before anything is asked of AWS
+    outputs = rt.deployed_outputs(env)
+    aws = rt.aws(env)
+    region = aws.session.region_name or ""
+    if outputs.get("target") == "ec2":
+        return _on_instance(rt, aws, env, outputs, task, words, program, region)
+    return _in_task(aws, env, outputs, task, words, program, region)
+
+
+def _in_task(
+    aws: Aws, env: str, outputs: dict[str, Any], task: str | None, words: Sequence[str],
+    program: str, region: str,
+) -> int:  # fmt: skip
+    cluster, service_name = outputs["clusterName"], outputs["serviceName"]
+    service = aws.ecs_service(cluster, service_name)
+    if not service.get("enableExecuteCommand"):
+        raise UserError(
+            f"ECS Exec is off in {env}; set shipyard:exec: true in stacks/Pulumi.{env}.yaml "
+            f"and deploy (`shipyard deploy {env}`), then run this again"
+        )
+    running = aws.running_tasks(cluster, service_name)
+    if task is None:
+        if not running:
+            raise UserError(f"{env} runs no task to open a shell in")
+        arn = running[0]
+    else:
+        arn = next((a for a in running if a.rsplit("/", 1)[-1] == task or a == task), "")
+        if not arn:
+            known = ", ".join(a.rsplit("/", 1)[-1] for a in running) or "none"
+            raise UserError(f"{env} runs no task {task}; its running tasks: {known}")
+    described = aws.task(cluster, arn)
+    container: dict[str, Any] = next(
+        (c for c in described.get("containers", []) if c.get("name") == CONTAINER_NAME), {}
+    )
+    session = aws.execute_command(
+        cluster, arn, CONTAINER_NAME, shlex.join(words) if words else SHELL
+    )["session"]
+    target = f"ecs:{cluster}_{arn.rsplit('/', 1)[-1]}_{container.get('runtimeId', '')}"
+    endpoint = f"https://ecs.{region}.amazonaws.com"
+    return _connect(program, session, region, {"Target": target}, endpoint)
+
+
+def _on_instance(
+    rt: Runtime, aws: Aws, env: str, outputs: dict[str, Any], instance: str | None,
+    words: Sequence[str], program: str, region: str,
+) -> int:  # fmt: skip
+    if str(rt.config(env).get("shipyard:sessionManager", "")).lower() != "true":
+        raise UserError(
+            f"Session Manager is off in {env}; set shipyard:sessionManager: true in "
+            f"stacks/Pulumi.{env}.yaml and deploy (`shipyard deploy {env}`), then run this again"
+        )
+    target = instance or aws.serving_instance(outputs["autoScalingGroupName"])
+    # A shell in the service's container, not on the host.
+    inside = shlex.join(["sudo", "docker", "exec", "-it", CONTAINER_NAME, *(words or [SHELL])])
+    parameters = {"command": [inside]}
+    session = aws.start_session(target, INTERACTIVE_COMMAND, parameters)
+    request = {"Target": target, "DocumentName": INTERACTIVE_COMMAND, "Parameters": parameters}
+    return _connect(program, session, region, request, f"https://ssm.{region}.amazonaws.com")
+
+
+def _connect(
+    program: str, session: dict[str, Any], region: str, request: dict[str, Any], endpoint: str
+) -> int:
+    """Hand the session to the plugin, as the AWS CLI does (the plugin reads its keys in
+    either case); the plugin's exit code."""
+    completed = subprocess.run(
+        [program, json.dumps(session), region, "StartSession", "", json.dumps(request), endpoint],
+        check=False,
+    )
+    return completed.returncode
