@@ -235,7 +235,7 @@ class World:
 
     def one_off_task(
         self, group: str, lines: list[str], exit_code: int | None = 0, reason: str = "",
-        stops_after: int = 2,
+        stops_after: int = 2, started_by: str = "shipyard-run",
     ) -> list[dict[str, Any]]:
         """What ECS does with a one-off task (moto starts it and leaves it running): its
         lines arrive in its log stream, one per DescribeTasks, and at the `stops_after`-th
@@ -250,7 +250,7 @@ class World:
 
         def progress(parsed: dict) -> None:
             for task in parsed.get("tasks", []):
-                if task.get("startedBy") != "shipyard-run":
+                if task.get("startedBy") != started_by:
                     continue
                 seen["count"] += 1
                 stream = f"app/app/{task['taskArn'].rsplit('/', 1)[-1]}"

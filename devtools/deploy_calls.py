@@ -493,6 +493,8 @@ class ShipyardCall:
     action: str
     arns: tuple[str, ...]
     why: str
+    # The request context AWS evaluates with it, as templates like the ARNs.
+    context: Mapping[str, str] = field(default_factory=dict)
 
 
 # What shipyard calls itself with the deploy role (infra/shipyard/aws.py): the rollout
@@ -526,4 +528,23 @@ SHIPYARD_CALLS = (
         "arn:aws:ecr:{region}:{account}:repository/{service}",), "rollback checks the image"),
     ShipyardCall("logs:FilterLogEvents", (
         "arn:aws:logs:{region}:{account}:log-group:/shipyard/{prefix}",), "shipyard logs"),
+    # One-off tasks: the pre-deploy command (program/pre_deploy.py) and `shipyard run`.
+    ShipyardCall("ecs:RunTask", (
+        "arn:aws:ecs:{region}:{account}:task-definition/{prefix}:7",
+        "arn:aws:ecs:{region}:{account}:task-definition/{prefix}-run:1"),
+        "pre-deploy command, shipyard run",
+        {"ecs:cluster": "arn:aws:ecs:{region}:{account}:cluster/{prefix}"}),
+    ShipyardCall("ecs:DescribeTasks", (
+        "arn:aws:ecs:{region}:{account}:task/{prefix}/0123456789abcdef",),
+        "pre-deploy command, shipyard run"),
+    ShipyardCall("ecs:StopTask", (
+        "arn:aws:ecs:{region}:{account}:task/{prefix}/0123456789abcdef",),
+        "a pre-deploy command past its time, Ctrl-C in shipyard run"),
+    ShipyardCall("ecs:RegisterTaskDefinition", (
+        "arn:aws:ecs:{region}:{account}:task-definition/{prefix}-run:1",),
+        "shipyard run --image"),
+    ShipyardCall("ecs:DeregisterTaskDefinition", ("*",), "shipyard run --image, after"),
+    ShipyardCall("logs:GetLogEvents", (
+        "arn:aws:logs:{region}:{account}:log-group:/shipyard/{prefix}:log-stream:app/app/01234",),
+        "the pre-deploy command's last lines, shipyard run"),
 )  # fmt: skip

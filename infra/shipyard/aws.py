@@ -352,6 +352,32 @@ class Aws:
         task: dict[str, Any] = tasks[0]
         return task
 
+    def wait_task_stopped(self, cluster: str, arn: str, timeout: float, delay: float) -> bool:
+        """Whether the task stopped within `timeout` (ECS's tasks_stopped waiter)."""
+        waiter = self.client("ecs").get_waiter("tasks_stopped")
+        with aws_errors(f"wait for ECS task {arn.rsplit('/', 1)[-1]} to stop"):
+            try:
+                waiter.wait(
+                    cluster=cluster, tasks=[arn], WaiterConfig=waiter_config(timeout, delay)
+                )
+            except botocore.exceptions.WaiterError as error:
+                if "Max attempts exceeded" not in str(error):
+                    raise
+                return False
+        return True
+
+    def last_log_lines(self, group: str, stream: str, count: int) -> list[str]:
+        """The stream's last `count` messages, oldest first; none where it does not exist."""
+        logs = self.client("logs")
+        with aws_errors(f"read log stream {stream} of {group}"):
+            try:
+                events = logs.get_log_events(
+                    logGroupName=group, logStreamName=stream, startFromHead=False, limit=count
+                )["events"]
+            except logs.exceptions.ResourceNotFoundException:
+                return []
+        return [str(event.get("message", "")) for event in events]
+
     def stop_task(self, cluster: str, arn: str, reason: str) -> None:
         with aws_errors(f"stop ECS task {arn}"):
             self.client("ecs").stop_task(cluster=cluster, task=arn, reason=reason[:255])

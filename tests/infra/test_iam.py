@@ -158,8 +158,9 @@ def test_the_deploy_role_allows_every_call_of_its_environments_up_and_rollback(s
     values = {"region": REGION, "account": ACCOUNT, "prefix": prefix,
               "service": "shipyard-sample", "env": stack}  # fmt: skip
     for call in SHIPYARD_CALLS:
+        context = {key: template.format(**values) for key, template in call.context.items()}
         for arn in (template.format(**values) for template in call.arns):
-            if not allowed(statements, call.action, arn, {}):
+            if not allowed(statements, call.action, arn, context):
                 denied.append(f"shipyard ({call.why}): {call.action} on {arn}")
     assert denied == []
 

@@ -31,6 +31,8 @@ TASK_DEFINITION_BYTES = 64 * 1024
 DEPLOY_ROLE_SESSION_SECONDS = 3600
 # EC2 caps user data at 16 KB before base64.
 USER_DATA_BYTES = 16 * 1024
+# RunTask's overrides, as JSON: at most 8192 characters (ECS's TaskOverride).
+RUN_TASK_OVERRIDES_BYTES = 8192
 # IAM caps a role's inline policies at 10,240 characters together, whitespace not counted.
 ROLE_INLINE_POLICY_CHARS = 10_240
 # Docker's default bridge on an EC2 host: VPC addresses in it would be routed to docker0.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import json
 import re
 
 from shipyard.config import aws_limits, naming
@@ -223,6 +224,27 @@ def health_command(values: Values) -> Problems:
     return None
 
 
+def pre_deploy_command(values: Values) -> Problems:
+    command = values["preDeployCommand"]
+    if not command:
+        return None
+    if command[0] in ("CMD", "CMD-SHELL"):
+        return (
+            f"{path('preDeployCommand')}: is the command itself, not a health check's form; "
+            'drop the leading CMD, like ["python", "manage.py", "migrate"] (or ["sh", "-c", '
+            '"..."] for a shell line)'
+        )
+    if not all(word.strip() for word in command[:1]):
+        return f"{path('preDeployCommand')}: the program to run (its first word) is empty"
+    size = len(json.dumps({"containerOverrides": [{"name": "app", "command": command}]}))
+    if size > aws_limits.RUN_TASK_OVERRIDES_BYTES:
+        return (
+            f"{path('preDeployCommand')}: {size} bytes as RunTask's overrides, over ECS's "
+            f"{aws_limits.RUN_TASK_OVERRIDES_BYTES}; put the steps in a script in the image"
+        )
+    return None
+
+
 def some_scaling_metric(values: Values) -> Problems:
     switches = ("scaleOnCpu", "scaleOnMemory", "scaleOnRequests")
     if values["maxCapacity"] > values["minCapacity"] and not any(values[s] for s in switches):
@@ -273,6 +295,8 @@ ENVIRONMENT_CHECKS: tuple[Check, ...] = (
     environment_variables,
     *SECRET_CHECKS,
     health_command,
+    pre_deploy_command,
+    between("preDeployTimeout", 1, 60),
     for_target("ecs", fargate_size),
     for_target("ec2", instance_type),
     for_target("ec2", no_memory_scaling),

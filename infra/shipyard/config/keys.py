@@ -60,6 +60,14 @@ KEYS: tuple[Key, ...] = (
         "Container health check command (CMD exec form, or CMD-SHELL). ECS runs it as the "
         "task's health check; on EC2 it is Docker's own, and a new instance enters service "
         "only once Docker calls the container healthy. Empty list: none."),
+    Key("preDeployCommand", list, [],
+        "ecs: a command (exec form, like [\"python\", \"manage.py\", \"migrate\"]) the new "
+        "image runs once, as a one-off task with the service's variables, secrets and network, "
+        "on every change of image and before the service moves to it. A non-zero exit fails "
+        "the update and the previous release keeps running. Empty: none."),
+    Key("preDeployTimeout", int, 10,
+        "ecs: minutes the preDeployCommand may run (1-60) before it is stopped and the "
+        "update fails; counted in the time an update may take."),
     Key("exec", bool, False,
         "ecs: turn on ECS Exec, so `shipyard exec` can open a shell in a running container "
         "(the service's enableExecuteCommand, and the Session Manager channels for the task "

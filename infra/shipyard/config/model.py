@@ -122,6 +122,9 @@ class Settings:
     protect_resources: bool
     # ECS Exec: `shipyard exec` may open a shell in the service's containers.
     execute_command: bool = False
+    # Run by each new image before the service moves to it (exec form); () for none.
+    pre_deploy_command: tuple[str, ...] = ()
+    pre_deploy_timeout_minutes: int = 10
     aws_profile: str = ""  # aws:profile, for the steps that call AWS themselves
 
     @property

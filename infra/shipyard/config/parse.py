@@ -351,6 +351,8 @@ def build(environment: str, v: dict[str, Any], aws_profile: str = "") -> Setting
         alarm_topic_arn=v["alarmTopicArn"],
         protect_resources=v["protectResources"],
         execute_command=v["exec"],
+        pre_deploy_command=tuple(v["preDeployCommand"]),
+        pre_deploy_timeout_minutes=v["preDeployTimeout"],
         aws_profile=aws_profile,
     )
 

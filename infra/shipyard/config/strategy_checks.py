@@ -52,6 +52,7 @@ def rollout_fits_the_deploy_session(values: Values) -> Problems:
         "linearStepMinutes": int(shifting_minutes(
             strategy, 0, values["linearStepPercent"], values["linearStepMinutes"])),
         "bakeMinutes": values["bakeMinutes"] if ecs_moves_traffic(values) else 0,
+        "preDeployTimeout": values["preDeployTimeout"] if values["preDeployCommand"] else 0,
     }  # fmt: skip
     limit = aws_limits.DEPLOY_ROLE_SESSION_SECONDS // 60
     longest = sum(waits.values()) + DEPLOYMENT_MARGIN_MINUTES
@@ -60,7 +61,8 @@ def rollout_fits_the_deploy_session(values: Values) -> Problems:
     key = max(waits, key=lambda name: waits[name])
     return (
         f"{path(key)}: the update may wait {longest} minutes ({sum(waits.values())} by the "
-        f"strategy's waits, {DEPLOYMENT_MARGIN_MINUTES} for the rest), longer than the deploy "
+        f"strategy's waits and the pre-deploy command, {DEPLOYMENT_MARGIN_MINUTES} for the "
+        "rest), longer than the deploy "
         f"role's {limit}-minute session; keep the waits to {limit - DEPLOYMENT_MARGIN_MINUTES} "
         "minutes in all"
     )

@@ -140,6 +140,8 @@ def build_compute(
             traffic=traffic,
             ecs_owns_load_balancers=ecs_owns_load_balancers,
             execute_command=settings.execute_command,
+            pre_deploy_command=settings.pre_deploy_command,
+            pre_deploy_timeout_minutes=settings.pre_deploy_timeout_minutes,
         ),
     )
     return service, {"clusterName": service.cluster_name, "serviceName": service.service_name}

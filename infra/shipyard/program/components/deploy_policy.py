@@ -144,6 +144,9 @@ def ecs_statements(scope: Scope) -> list[dict[str, Any]]:
     service = scope.arn("ecs", f"service/{scope.prefix}/{scope.prefix}")
     deployments = scope.arn("ecs", f"service-deployment/{scope.prefix}/{scope.prefix}/*")
     families = scope.arn("ecs", f"task-definition/{scope.prefix}:*")
+    # `shipyard run --image`: a revision of the environment's own one-off family.
+    one_off = scope.arn("ecs", f"task-definition/{scope.prefix}-run:*")
+    tasks = scope.arn("ecs", f"task/{scope.prefix}/*")
     return [
         allow(
             ["ecs:CreateCluster", "ecs:DeleteCluster", "ecs:DescribeClusters",
@@ -166,7 +169,11 @@ def ecs_statements(scope: Scope) -> list[dict[str, Any]]:
         allow(["ecs:DescribeServiceRevisions"],
               [service,
                scope.arn("ecs", f"service-revision/{scope.prefix}/{scope.prefix}/*")]),
-        allow(["ecs:RegisterTaskDefinition"], [families]),
+        allow(["ecs:RegisterTaskDefinition"], [families, one_off]),
+        # One-off tasks of the environment's own task definitions, in its own cluster: the
+        # pre-deploy command inside `pulumi up`, and `shipyard run`.
+        allow(["ecs:RunTask"], [families, one_off], {"ArnEquals": {"ecs:cluster": cluster}}),
+        allow(["ecs:DescribeTasks", "ecs:StopTask"], [tasks]),
         allow(
             ["ecs:ListTagsForResource", "ecs:TagResource", "ecs:UntagResource"],
             [cluster, service, families],
@@ -415,6 +422,8 @@ def observability_statements(scope: Scope) -> list[dict[str, Any]]:
 
         # CloudWatch Logs authorises these against the log group: with and without `:*`.
         allow(["logs:DescribeLogStreams", "logs:FilterLogEvents"], [log_group, f"{log_group}:*"]),
+        # A one-off task's output (the pre-deploy command's last lines, `shipyard run`).
+        allow(["logs:GetLogEvents"], [f"{log_group}:log-stream:*"]),
         allow(
             ["cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
              "cloudwatch:ListTagsForResource", "cloudwatch:PutMetricAlarm",

@@ -16,6 +16,7 @@ from shipyard.program.components.autoscaling import tracking_policies
 from shipyard.program.components.compute import ComputePlacement
 from shipyard.program.components.load_balancer import TrafficShifting
 from shipyard.program.container import HEALTH_CHECK_TIMING, ContainerSpec
+from shipyard.program.pre_deploy import PreDeployCommand
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class FargateServiceArgs:
     ecs_owns_load_balancers: bool = False
     # ECS Exec: a shell in the running containers (`shipyard exec`).
     execute_command: bool = False
+    # Run by each new image before the service moves to it (program/pre_deploy.py).
+    pre_deploy_command: tuple[str, ...] = ()
+    pre_deploy_timeout_minutes: int = 10
 
 
 def advanced_configuration(
@@ -151,6 +155,7 @@ class FargateService(pulumi.ComponentResource):
             # Tasks pull and log with the execution role at once: its grants must exist first.
             opts=pulumi.ResourceOptions(parent=self, depends_on=execution_role.grants),
         )
+        pre_deploy = self._pre_deploy(name, args, cluster, task_definition)
         traffic_role = (
             iam.service_role(
                 f"{name}-traffic",
@@ -210,7 +215,8 @@ class FargateService(pulumi.ComponentResource):
                 # Listeners attach the target group; NAT and routes let tasks reach ECR; ECS
                 # moves traffic with the role's policy.
                 depends_on=[
-                    *placement.dependencies, *(traffic_role.grants if traffic_role else [])
+                    *placement.dependencies, *(traffic_role.grants if traffic_role else []),
+                    *pre_deploy,
                 ],
                 # Autoscaling owns the running count after the first deploy.
                 ignore_changes=[
@@ -233,6 +239,39 @@ class FargateService(pulumi.ComponentResource):
         self.register_outputs(
             {"cluster_name": self.cluster_name, "service_name": self.service_name}
         )
+
+    def _pre_deploy(
+        self,
+        name: str,
+        args: FargateServiceArgs,
+        cluster: aws.ecs.Cluster,
+        task_definition: aws.ecs.TaskDefinition,
+    ) -> list[pulumi.Resource]:
+        """The new image's pre-deploy command, which the service waits for; none if unset."""
+        if not args.pre_deploy_command:
+            return []
+        placement = args.placement
+        step = PreDeployCommand(
+            f"{name}-pre-deploy",
+            {
+                "cluster": cluster.name,
+                "taskDefinition": task_definition.arn,
+                "image": placement.container.image_ref,
+                "command": list(args.pre_deploy_command),
+                "container": CONTAINER_NAME,
+                "subnets": placement.subnet_ids,
+                "securityGroups": [placement.security_group_id],
+                "assignPublicIp": placement.assign_public_ip,
+                "logGroup": placement.container.log_group_name,
+                "streamPrefix": CONTAINER_NAME,
+                "region": placement.container.region,
+                "profile": placement.aws_profile,
+                "timeoutSeconds": args.pre_deploy_timeout_minutes * 60,
+            },
+            # The subnets' NAT and routes, as for the service's own tasks.
+            pulumi.ResourceOptions(parent=self, depends_on=placement.dependencies),
+        )
+        return [step]
 
     def _autoscaling(
         self,

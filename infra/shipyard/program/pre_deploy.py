@@ -1,0 +1,124 @@
+"""The pre-deploy command (`preDeployCommand`): a migration, run by the new image once, as a
+one-off ECS task with the service's variables, secrets, network and roles, inside `pulumi up`
+and before the service moves to the new image.
+
+The service depends on this step, so a command that exits non-zero fails the update before
+the service changes: the previous release keeps serving, and the release record (which waits
+for the rollout) keeps naming it. Only a new image is a change to run it for; an update that
+changes anything else runs nothing, and a retry of a failed one runs it again.
+
+Like the rollout step of EC2 (instance_refresh.py), the provider lives in the installed
+package, where Pulumi's dynamic provider host finds it by module name.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
+
+from shipyard.aws import Aws
+from shipyard.errors import UserError
+
+STARTED_BY = "shipyard-pre-deploy"
+# How long the command may run by default (preDeployTimeout), and how many of its last lines
+# a failure shows.
+TIMEOUT_SECONDS = 600
+POLL_SECONDS = 6
+SHOWN_LINES = 20
+
+
+def connect(region: str, profile: str) -> Aws:
+    """boto3 with the same credentials the AWS provider uses (environment or aws:profile)."""
+    import boto3
+
+    return Aws(boto3.Session(region_name=region, profile_name=profile or None))
+
+
+def run_pre_deploy(aws: Aws, props: dict[str, Any]) -> int:
+    """Run the command in the new task definition and wait for it; its exit code when 0.
+    Raises UserError with its exit code and last lines, or why it never ran."""
+    cluster, command = props["cluster"], [str(word) for word in props["command"]]
+    shown = shlex.join(command)
+    task = aws.run_task(
+        cluster=cluster,
+        taskDefinition=props["taskDefinition"],
+        count=1,
+        launchType="FARGATE",
+        platformVersion="LATEST",
+        networkConfiguration={"awsvpcConfiguration": {
+            "subnets": list(props["subnets"]),
+            "securityGroups": list(props["securityGroups"]),
+            "assignPublicIp": "ENABLED" if props.get("assignPublicIp") else "DISABLED",
+        }},
+        overrides={"containerOverrides": [{"name": props["container"], "command": command}]},
+        startedBy=STARTED_BY,
+    )  # fmt: skip
+    arn = task["taskArn"]
+    timeout = float(props.get("timeoutSeconds") or TIMEOUT_SECONDS)
+    poll = float(props.get("pollSeconds") or POLL_SECONDS)
+    if not aws.wait_task_stopped(cluster, arn, timeout, poll):
+        aws.stop_task(cluster, arn, f"{STARTED_BY}: still running after {timeout:g} s")
+        raise UserError(
+            f"preDeployCommand {shown} still ran after {timeout:g} s; it was stopped, and the "
+            "service stays on the previous release"
+        )
+    stopped = aws.task(cluster, arn)
+    container: dict[str, Any] = next(
+        (c for c in stopped.get("containers", []) if c.get("name") == props["container"]), {}
+    )
+    code = container.get("exitCode")
+    if code is None:
+        reason = container.get("reason") or stopped.get("stoppedReason") or "no reason given"
+        raise UserError(
+            f"preDeployCommand {shown} never ran in the new image ({reason}); the service "
+            "stays on the previous release"
+        )
+    if code != 0:
+        task_id = arn.rsplit("/", 1)[-1]
+        stream = f"{props['streamPrefix']}/{props['container']}/{task_id}"
+        lines = aws.last_log_lines(props["logGroup"], stream, SHOWN_LINES)
+        shown_lines = "\n".join(f"  {line}" for line in lines) or "  (no output)"
+        raise UserError(
+            f"preDeployCommand {shown} exited with {code} in the new image {props['image']}; "
+            f"the service stays on the previous release. Its last lines (task {task_id}):\n"
+            f"{shown_lines}"
+        )
+    return 0
+
+
+class PreDeployCommandProvider(ResourceProvider):
+    """Runs the command on create and on a new image; nothing to delete."""
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        self._run(props)
+        return CreateResult(id_=f"{props['cluster']}-pre-deploy", outs=props)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return DiffResult(
+            changes=olds.get("image") != news.get("image"), replaces=[],
+            delete_before_replace=False,
+        )  # fmt: skip
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        self._run(news)
+        return UpdateResult(outs=news)
+
+    @staticmethod
+    def _run(props: dict[str, Any]) -> None:
+        try:
+            run_pre_deploy(connect(props["region"], props.get("profile") or ""), props)
+        except UserError as error:
+            # The engine shows the exception's message as the update's error.
+            raise RuntimeError(str(error)) from None
+
+
+class PreDeployCommand(pulumi.dynamic.Resource, module="shipyard", name="PreDeployCommand"):
+    """The new image's pre-deploy command, run once per image before the service moves."""
+
+    def __init__(
+        self, name: str, props: dict[str, pulumi.Input[Any]], opts: pulumi.ResourceOptions
+    ) -> None:
+        super().__init__(PreDeployCommandProvider(), name, props, opts)
