@@ -47,9 +47,10 @@ def moto_server() -> Iterator[str]:
     os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     from moto.server import ThreadedMotoServer  # flask and werkzeug load only here
 
-    from devtools import moto_refreshes
+    from devtools import moto_refreshes, moto_tasks
 
     moto_refreshes.install()
+    moto_tasks.install()
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
