@@ -544,6 +544,12 @@ SHIPYARD_CALLS = (
         "arn:aws:ecs:{region}:{account}:task-definition/{prefix}-run:1",),
         "shipyard run --image"),
     ShipyardCall("ecs:DeregisterTaskDefinition", ("*",), "shipyard run --image, after"),
+    ShipyardCall("ssm:SendCommand", (
+        "arn:aws:ssm:{region}::document/AWS-RunShellScript",), "pre-deploy command on EC2"),
+    ShipyardCall("ssm:SendCommand", ("arn:aws:ec2:{region}:{account}:instance/i-0123456789",),
+                 "pre-deploy command on EC2", {"aws:ResourceTag/shipyard:stack": "{prefix}"}),
+    ShipyardCall("ssm:GetCommandInvocation", ("*",), "pre-deploy command on EC2, waits"),
+    ShipyardCall("ssm:CancelCommand", ("*",), "a pre-deploy command on EC2 past its time"),
     ShipyardCall("logs:GetLogEvents", (
         "arn:aws:logs:{region}:{account}:log-group:/shipyard/{prefix}:log-stream:app/app/01234",),
         "the pre-deploy command's last lines, shipyard run"),

@@ -439,6 +439,20 @@ class Aws:
                 return {"Status": "Pending"}
         return found
 
+    def wait_command(self, command_id: str, instance: str, timeout: float, delay: float) -> bool:
+        """Whether the command ended (however) within `timeout` (SSM's command_executed)."""
+        waiter = self.client("ssm").get_waiter("command_executed")
+        with aws_errors(f"wait for SSM command {command_id} on {instance}"):
+            try:
+                waiter.wait(
+                    CommandId=command_id, InstanceId=instance,
+                    WaiterConfig=waiter_config(timeout, delay),
+                )  # fmt: skip
+            except botocore.exceptions.WaiterError as error:
+                # It failed, was cancelled or timed out on the instance: ended all the same.
+                return "Max attempts exceeded" not in str(error)
+        return True
+
     def cancel_command(self, command_id: str) -> None:
         with aws_errors(f"cancel SSM command {command_id}"):
             self.client("ssm").cancel_command(CommandId=command_id)

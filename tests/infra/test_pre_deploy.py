@@ -3,6 +3,7 @@ settings that refuse what it cannot do."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -40,6 +41,21 @@ def test_the_service_waits_for_the_new_images_command():
     assert step.parent_type == "shipyard:index:FargateService"
 
 
+def test_on_ec2_the_groups_rollout_waits_for_it():
+    evaluation = with_command("qa", **{"shipyard:sessionManager": True})
+    step = evaluation.one(STEP)
+    template = evaluation.one("aws:ec2/launchTemplate:LaunchTemplate")
+    assert step.inputs["target"] == "ec2"
+    assert step.inputs["group"] == "shipyard-sample-qa"
+    assert step.inputs["command"] == MIGRATE
+    # The image the new launch template version boots, which the rollout moves to.
+    boot_script = base64.b64decode(template.inputs["userData"]).decode()
+    assert f"image={step.inputs['image']}\n" in boot_script
+    assert ("aws:autoscaling/group:Group", "shipyard-sample-qa-group") in step.dependencies
+    rollout = evaluation.one("pulumi-python:dynamic/shipyard:InstanceRefreshWait")
+    assert (STEP, "shipyard-sample-qa-pre-deploy") in rollout.dependencies
+
+
 def test_its_timeout_is_its_own_setting():
     evaluation = with_command("staging", **{"shipyard:preDeployTimeout": 25})
     assert evaluation.one(STEP).inputs["timeoutSeconds"] == 1500
@@ -61,7 +77,7 @@ def test_without_one_there_is_no_step(stack):
         ("staging", {"shipyard:preDeployTimeout": 20}, "does nothing without a preDeployCommand"),
         ("staging", {"shipyard:preDeployCommand": MIGRATE, "shipyard:preDeployTimeout": 61},
          "preDeployTimeout"),
-        ("qa", {"shipyard:preDeployCommand": MIGRATE}, "is not run on target ec2 yet"),
+        ("qa", {"shipyard:preDeployCommand": MIGRATE}, "whose agent needs sessionManager: true"),
     ],
 )  # fmt: skip
 def test_what_it_cannot_do_is_refused_by_its_key(stack, config, said):

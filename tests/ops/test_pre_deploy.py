@@ -106,3 +106,51 @@ def test_the_engine_can_load_the_provider_from_the_installed_package(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split() == ["shipyard.program.pre_deploy", "PreDeployCommandProvider"]
     assert len(base64.b64decode(blob)) < 2000
+
+
+# ---- EC2: on a serving instance, through SSM Run Command --------------------------------
+
+QA_GROUP = "/shipyard/shipyard-sample-qa"
+
+
+@pytest.fixture
+def ec2_props(stacks, world: World) -> dict:
+    outputs = world.ec2_environment("qa")
+    world.instance_refresh("Successful")
+    stacks.add("qa", outputs)
+    stacks.deploy_release("qa", COMMITS[0])
+    return {
+        "target": "ec2", "group": "shipyard-sample-qa", "image": NEW_IMAGE,
+        "command": ["python", "manage.py", "migrate"], "logGroup": QA_GROUP,
+        "region": "us-east-1", "profile": "", "timeoutSeconds": 2, "pollSeconds": 0.05,
+    }  # fmt: skip
+
+
+def test_on_ec2_the_new_image_runs_it_on_a_serving_instance(world, ec2_props):
+    requests = world.one_off_command(QA_GROUP, ["applied"], ["InProgress", "Success"])
+    assert run_pre_deploy(world.aws, ec2_props) == 0
+    (request,) = requests
+    (script,) = request["Parameters"]["commands"]
+    assert f"image={NEW_IMAGE}\n" in script
+    assert script.rstrip().endswith('"$image" python manage.py migrate')
+    assert "--log-opt awslogs-stream=pre-deploy/" in script
+    assert request["Parameters"]["executionTimeout"] == ["2"]
+
+
+def test_on_ec2_a_failing_command_fails_with_its_exit_code_and_last_lines(world, ec2_props):
+    world.one_off_command(
+        QA_GROUP, ["relation users already exists"], ["InProgress", "Failed"], response_code=1
+    )
+    with pytest.raises(UserError) as raised:
+        run_pre_deploy(world.aws, ec2_props)
+    said = str(raised.value)
+    assert "exited with 1 (Failed) in the new image" in said
+    assert "the group stays on the previous release" in said
+    assert "relation users already exists" in said
+
+
+def test_on_ec2_a_command_past_its_time_is_cancelled(world, ec2_props):
+    world.one_off_command(QA_GROUP, ["still migrating"], ["InProgress"])
+    with pytest.raises(UserError, match="still ran after 2 s; it was cancelled"):
+        run_pre_deploy(world.aws, ec2_props)
+    assert len(world.cancelled_commands) == 1

@@ -120,6 +120,7 @@ def qa(stacks, world: World) -> dict:
     world.instance_refresh("Successful")
     stacks.add("qa", outputs)
     stacks.deploy_release("qa", COMMITS[0])
+    stacks.set_config("qa", "shipyard:sessionManager", "true")
     return outputs
 
 
@@ -128,6 +129,12 @@ def serving(world: World) -> list[str]:
         AutoScalingGroupNames=["shipyard-sample-qa"]
     )["AutoScalingGroups"][0]
     return sorted(i["InstanceId"] for i in group["Instances"] if i["LifecycleState"] == "InService")
+
+
+def test_on_ec2_run_command_needs_the_ssm_agent(cli, world, stacks, qa, capsys):
+    stacks.set_config("qa", "shipyard:sessionManager", "false")
+    assert cli("run", "qa", "--", "true") == 1
+    assert "set shipyard:sessionManager: true" in capsys.readouterr().err
 
 
 def test_on_ec2_the_services_container_runs_once_more_on_a_serving_instance(cli, world, qa):

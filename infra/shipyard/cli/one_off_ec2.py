@@ -6,7 +6,6 @@ from where it is printed as it arrives."""
 
 from __future__ import annotations
 
-import shlex
 import time
 import uuid
 from typing import Any
@@ -14,43 +13,27 @@ from typing import Any
 from shipyard.aws import Aws
 from shipyard.cli.one_off import LOG_POLL_SECONDS, STARTED_BY, TIMED_OUT, Command, print_new_lines
 from shipyard.cli.runtime import Runtime
-from shipyard.config.container_contract import CONTAINER_NAME, HARDENED_RUN_OPTIONS
+from shipyard.config.container_contract import one_off_script
 from shipyard.errors import INTERRUPTED, UserError
 
 WAITING = ("Pending", "InProgress", "Delayed")
 
 
-def shell_script(
-    command: Command, image: str, region: str, group: str, stream: str, name: str
-) -> str:
-    """What the instance runs: `docker run --rm` of the service's container with COMMAND."""
-    q = shlex.quote
-    given = f"image={q(image)}" if image else (
-        f"image=$(docker inspect --format '{{{{.Config.Image}}}}' {CONTAINER_NAME})"
-    )
-    return f"""set -eu
-{given}
-aws ecr get-login-password --region {q(region)} \\
-  | docker login --username AWS --password-stdin "${{image%%/*}}" >/dev/null
-trap 'docker rm --force {q(name)} >/dev/null 2>&1 || true' EXIT
-docker inspect --format '{{{{range .Config.Env}}}}{{{{println .}}}}{{{{end}}}}' {CONTAINER_NAME} \\
-  | docker run --rm --name {q(name)} --env-file /dev/stdin \\
-    --log-driver awslogs --log-opt awslogs-region={q(region)} \\
-    --log-opt awslogs-group={q(group)} --log-opt awslogs-stream={q(stream)} \\
-    --read-only {" ".join(HARDENED_RUN_OPTIONS)} \\
-    "$image" {command.shown}
-"""
-
-
 def run_on_instance(rt: Runtime, aws: Aws, outputs: dict[str, Any], command: Command) -> int:
+    if str(rt.config(command.env).get("shipyard:sessionManager", "")).lower() != "true":
+        raise UserError(
+            f"{command.env} runs on EC2 without the SSM agent's permissions, which Run Command "
+            f"needs; set shipyard:sessionManager: true in stacks/Pulumi.{command.env}.yaml and "
+            f"deploy, then run this again"
+        )
     group_name = outputs["autoScalingGroupName"]
     instance = aws.serving_instance(group_name)
     run_id = uuid.uuid4().hex[:12]
     stream = f"run/{run_id}"
     image = f"{outputs['repositoryUrl']}@{command.image}" if command.image else ""
     region = aws.session.region_name or ""
-    script = shell_script(
-        command, image, region, outputs["logGroupName"], stream, f"{STARTED_BY}-{run_id}"
+    script = one_off_script(
+        command.words, image, region, outputs["logGroupName"], stream, f"{STARTED_BY}-{run_id}"
     )
     command_id = aws.send_shell_script(
         instance, script, command.timeout, f"{STARTED_BY}: {command.shown}"

@@ -41,12 +41,6 @@ RULES: tuple[Applies, ...] = (
                   "ec2, so remove it here",
     ),
     Applies(
-        ("preDeployCommand",),
-        lambda v: v["target"] == "ecs",
-        lambda v: "is not run on target ec2 yet; run the command before the deploy with "
-                  "`shipyard run ENV --image DIGEST -- COMMAND...`, and remove it here",
-    ),
-    Applies(
         ("preDeployTimeout",),
         lambda v: bool(v["preDeployCommand"]),
         lambda v: "does nothing without a preDeployCommand; remove it here",

@@ -236,6 +236,11 @@ def pre_deploy_command(values: Values) -> Problems:
         )
     if not all(word.strip() for word in command[:1]):
         return f"{path('preDeployCommand')}: the program to run (its first word) is empty"
+    if values["target"] == "ec2" and not values["sessionManager"]:
+        return (
+            f"{path('preDeployCommand')}: on target ec2 it runs through SSM Run Command, whose "
+            "agent needs sessionManager: true; set it, or remove the command"
+        )
     size = len(json.dumps({"containerOverrides": [{"name": "app", "command": command}]}))
     if size > aws_limits.RUN_TASK_OVERRIDES_BYTES:
         return (

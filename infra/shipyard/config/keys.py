@@ -61,12 +61,13 @@ KEYS: tuple[Key, ...] = (
         "task's health check; on EC2 it is Docker's own, and a new instance enters service "
         "only once Docker calls the container healthy. Empty list: none."),
     Key("preDeployCommand", list, [],
-        "ecs: a command (exec form, like [\"python\", \"manage.py\", \"migrate\"]) the new "
-        "image runs once, as a one-off task with the service's variables, secrets and network, "
-        "on every change of image and before the service moves to it. A non-zero exit fails "
-        "the update and the previous release keeps running. Empty: none."),
+        "A command (exec form, like [\"python\", \"manage.py\", \"migrate\"]) the new "
+        "image runs once with the service's variables, secrets and network, on every change "
+        "of image and before the service or group moves to it (ECS: a one-off task; EC2: on "
+        "a serving instance through SSM Run Command, which needs sessionManager). A non-zero "
+        "exit fails the update and the previous release keeps running. Empty: none."),
     Key("preDeployTimeout", int, 10,
-        "ecs: minutes the preDeployCommand may run (1-60) before it is stopped and the "
+        "Minutes the preDeployCommand may run (1-60) before it is stopped and the "
         "update fails; counted in the time an update may take."),
     Key("exec", bool, False,
         "ecs: turn on ECS Exec, so `shipyard exec` can open a shell in a running container "

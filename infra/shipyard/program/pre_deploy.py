@@ -1,6 +1,8 @@
-"""The pre-deploy command (`preDeployCommand`): a migration, run by the new image once, as a
-one-off ECS task with the service's variables, secrets, network and roles, inside `pulumi up`
-and before the service moves to the new image.
+"""The pre-deploy command (`preDeployCommand`): a migration, run by the new image once with
+the service's variables, secrets, network and roles, inside `pulumi up` and before the
+service moves to the new image. ECS: a one-off task of the new task definition. EC2: the
+service's container once more, in the new image, on an instance that serves the previous
+release, through SSM Run Command (as `shipyard run` does; the group's rollout waits for it).
 
 The service depends on this step, so a command that exits non-zero fails the update before
 the service changes: the previous release keeps serving, and the release record (which waits
@@ -14,12 +16,14 @@ package, where Pulumi's dynamic provider host finds it by module name.
 from __future__ import annotations
 
 import shlex
+import uuid
 from typing import Any
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
 from shipyard.aws import Aws
+from shipyard.config.container_contract import one_off_script
 from shipyard.errors import UserError
 
 STARTED_BY = "shipyard-pre-deploy"
@@ -38,6 +42,46 @@ def connect(region: str, profile: str) -> Aws:
 
 
 def run_pre_deploy(aws: Aws, props: dict[str, Any]) -> int:
+    if props.get("target") == "ec2":
+        return run_pre_deploy_on_instance(aws, props)
+    return run_pre_deploy_as_task(aws, props)
+
+
+def run_pre_deploy_on_instance(aws: Aws, props: dict[str, Any]) -> int:
+    """Run the command in the new image on a serving instance and wait for it; 0, or raises
+    UserError with its exit code and last lines."""
+    command = [str(word) for word in props["command"]]
+    shown = shlex.join(command)
+    instance = aws.serving_instance(props["group"])
+    stream = f"pre-deploy/{uuid.uuid4().hex[:12]}"
+    script = one_off_script(
+        command, props["image"], props["region"], props["logGroup"], stream,
+        f"{STARTED_BY}-{stream.rsplit('/', 1)[-1]}",
+    )  # fmt: skip
+    timeout = float(props.get("timeoutSeconds") or TIMEOUT_SECONDS)
+    command_id = aws.send_shell_script(instance, script, timeout, f"{STARTED_BY}: {shown}")
+    poll = float(props.get("pollSeconds") or POLL_SECONDS)
+    if not aws.wait_command(command_id, instance, timeout, poll):
+        aws.cancel_command(command_id)
+        raise UserError(
+            f"preDeployCommand {shown} still ran after {timeout:g} s; it was cancelled, and "
+            "the group stays on the previous release"
+        )
+    invocation = aws.command_invocation(command_id, instance)
+    code = int(invocation.get("ResponseCode", -1))
+    if invocation.get("Status") == "Success" and code == 0:
+        return 0
+    lines = aws.last_log_lines(props["logGroup"], stream, SHOWN_LINES)
+    said = (invocation.get("StandardErrorContent") or "").strip().splitlines()[-SHOWN_LINES:]
+    shown_lines = "\n".join(f"  {line}" for line in [*lines, *said]) or "  (no output)"
+    raise UserError(
+        f"preDeployCommand {shown} exited with {code} ({invocation.get('Status')}) in the new "
+        f"image {props['image']} on {instance}; the group stays on the previous release. "
+        f"Its last lines:\n{shown_lines}"
+    )
+
+
+def run_pre_deploy_as_task(aws: Aws, props: dict[str, Any]) -> int:
     """Run the command in the new task definition and wait for it; its exit code when 0.
     Raises UserError with its exit code and last lines, or why it never ran."""
     cluster, command = props["cluster"], [str(word) for word in props["command"]]
@@ -94,7 +138,8 @@ class PreDeployCommandProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         self._run(props)
-        return CreateResult(id_=f"{props['cluster']}-pre-deploy", outs=props)
+        owner = props.get("cluster") or props.get("group")
+        return CreateResult(id_=f"{owner}-pre-deploy", outs=props)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         return DiffResult(

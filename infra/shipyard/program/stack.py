@@ -125,6 +125,8 @@ def build_compute(
                 placement=placement,
                 instances=settings.ec2,
                 deployment=settings.deployment,
+                pre_deploy_command=settings.pre_deploy_command,
+                pre_deploy_timeout_minutes=settings.pre_deploy_timeout_minutes,
             ),
         )
         return group, {"autoScalingGroupName": group.group_name}

@@ -72,6 +72,7 @@ UNSCOPABLE: dict[str, str] = {
         for action in ("DescribeScalableTargets", "DescribeScalingPolicies")
     },
     "ecs:DescribeTaskDefinition": "task definition reads take no resource",
+    "ssm:GetCommandInvocation": "Run Command's invocation reads take no resource",
     "logs:DescribeLogGroups": "a list call with no resource type",
     "ssm:DescribeParameters": "a list call with no resource type",
     "sns:GetSubscriptionAttributes": "SNS offers no resource type for a subscription's own "
@@ -88,6 +89,8 @@ UNSCOPABLE_WRITES: dict[str, str] = {
         f"sns:{action}": "SNS offers no resource type for a subscription's own calls"
         for action in ("SetSubscriptionAttributes", "Unsubscribe")
     },
+    "ssm:CancelCommand": "Run Command offers no resource type for cancelling one: the role "
+    "can send commands only to its own instances (run_command_statements)",
     "elasticloadbalancing:SetWebAcl": "a permission-only action with no resource type or "
     "condition key; WAF checks it with wafv2:AssociateWebACL, which names the web ACL and the "
     "load balancer (both scoped)",
@@ -283,6 +286,17 @@ EC2_TAGGED_KINDS = (
     "vpc", "subnet", "internet-gateway", "route-table", "elastic-ip", "natgateway",
     "security-group", "security-group-rule", "launch-template", "vpc-flow-log",
 )  # fmt: skip
+
+
+def run_command_statements(scope: Scope) -> list[dict[str, Any]]:
+    """One-off commands on the environment's own instances through SSM Run Command (the
+    pre-deploy command on EC2, `shipyard run`): the shell document AWS owns, on instances
+    carrying the stack tag (the group's, propagated at launch)."""
+    document = scope.arn("ssm", "document/AWS-RunShellScript", account=False)
+    return [
+        allow(["ssm:SendCommand"], [document]),
+        allow(["ssm:SendCommand"], [scope.arn("ec2", "instance/*")], tagged(scope)),
+    ]
 
 
 def ec2_statements(scope: Scope) -> list[dict[str, Any]]:
@@ -533,6 +547,7 @@ def deploy_statements(scope: Scope) -> list[dict[str, Any]]:
         allow([*ECR_READ, "ecr:BatchGetImage"], [scope.repository_arn]),
         *ecs_statements(scope),
         *autoscaling_statements(scope),
+        *run_command_statements(scope),
         *load_balancer_statements(scope),
         *ec2_statements(scope),
         *iam_statements(scope),

@@ -18,6 +18,7 @@ from shipyard.program.components import iam
 from shipyard.program.components.autoscaling import tracking_policies
 from shipyard.program.components.compute import ComputePlacement
 from shipyard.program.instance_refresh import InstanceRefreshWaitProvider
+from shipyard.program.pre_deploy import PreDeployCommand
 from shipyard.program.user_data import LIFECYCLE_HOOK_NAME, BootContainer, render_user_data
 
 AMAZON_LINUX_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
@@ -30,6 +31,9 @@ class Ec2ServiceArgs:
     # ami_id empty: the current Amazon Linux 2023 AMI from its public SSM parameter
     instances: Ec2Settings
     deployment: DeploymentSettings
+    # Run by each new image before the group's rollout (program/pre_deploy.py).
+    pre_deploy_command: tuple[str, ...] = ()
+    pre_deploy_timeout_minutes: int = 10
 
 
 def user_data(
@@ -251,6 +255,25 @@ class Ec2Service(pulumi.ComponentResource):
             **launch_hook(instances.boot_timeout),
             opts=child,
         )
+        pre_deploy = (
+            [PreDeployCommand(
+                f"{name}-pre-deploy",
+                {
+                    "target": "ec2",
+                    "group": group.name,
+                    "image": placement.container.image_ref,
+                    "command": list(args.pre_deploy_command),
+                    "logGroup": placement.container.log_group_name,
+                    "region": placement.container.region,
+                    "profile": placement.aws_profile,
+                    "timeoutSeconds": args.pre_deploy_timeout_minutes * 60,
+                },
+                # On an instance of the group, serving the previous release until the rollout.
+                pulumi.ResourceOptions(parent=self, depends_on=[group, hook]),
+            )]
+            if args.pre_deploy_command
+            else []
+        )  # fmt: skip
         InstanceRefreshWait(
             f"{name}-rollout",
             {
@@ -266,7 +289,7 @@ class Ec2Service(pulumi.ComponentResource):
                     instances, placement, args.deployment
                 ),
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[group, hook]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[group, hook, *pre_deploy]),
         )
         for policy in tracking_policies(placement.scaling):
             if policy.ec2_metric is None:  # settings refuse these for ec2 already
