@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -79,6 +82,43 @@ def cli(stacks, world) -> Cli:
 
 
 COMMITS = ["1" * 40, "2" * 40, "3" * 40]
+
+
+def unpickled_where_the_engine_does(blob: str, cwd: Path) -> list[str]:
+    """The module and class of a pickled dynamic provider as Pulumi's provider host loads
+    it: by module name, in the project's virtualenv, without infra/ on sys.path."""
+    code = (
+        "import base64, dill; "
+        f"provider = dill.loads(base64.b64decode({blob!r})); "
+        "print(type(provider).__module__, type(provider).__name__)"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env={}, capture_output=True, text=True,
+        check=False, timeout=60,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.split()
+
+
+@pytest.fixture
+def runnable_staging(stacks, world) -> dict:
+    """staging on ECS, released, its service on a task definition as the program makes it."""
+    outputs = world.ecs_environment("staging", desired=1)
+    stacks.add("staging", outputs)
+    stacks.deploy_release("staging", COMMITS[0])
+    world.runnable(outputs)
+    return outputs
+
+
+@pytest.fixture
+def released_qa(stacks, world) -> dict:
+    """qa on EC2, released, with the SSM agent's permissions (sessionManager)."""
+    outputs = world.ec2_environment("qa")
+    world.instance_refresh("Successful")
+    stacks.add("qa", outputs)
+    stacks.deploy_release("qa", COMMITS[0])
+    stacks.set_config("qa", "shipyard:sessionManager", "true")
+    return outputs
 
 
 @pytest.fixture

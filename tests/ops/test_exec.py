@@ -14,8 +14,6 @@ from botocore.awsrequest import AWSResponse
 
 from devtools.aws_world import World
 
-from .conftest import COMMITS
-
 SESSION = {"sessionId": "s-1", "streamUrl": "wss://ssmmessages.example/s-1", "tokenValue": "t"}
 
 
@@ -50,12 +48,8 @@ def answer(world: World, service: str, operation: str, result: dict[str, Any]) -
 
 
 @pytest.fixture
-def staging(stacks, world: World) -> dict:
-    outputs = world.ecs_environment("staging", desired=1)
-    stacks.add("staging", outputs)
-    stacks.deploy_release("staging", COMMITS[0])
-    world.runnable(outputs)
-    return outputs
+def staging(runnable_staging) -> dict:
+    return runnable_staging
 
 
 def exec_on(world: World) -> str:
@@ -131,17 +125,14 @@ def test_one_command_in_a_named_task(cli, world, staging, plugin, capsys):
 
 
 @pytest.fixture
-def qa(stacks, world: World) -> dict:
-    outputs = world.ec2_environment("qa")
-    world.instance_refresh("Successful")
-    stacks.add("qa", outputs)
-    stacks.deploy_release("qa", COMMITS[0])
-    return outputs
+def qa(released_qa) -> dict:
+    return released_qa
 
 
 def test_on_ec2_a_shell_in_the_service_container_over_session_manager(
     cli, world, stacks, qa, plugin, capsys
 ):
+    stacks.set_config("qa", "shipyard:sessionManager", "false")
     assert cli("exec", "qa") == 1
     assert "Session Manager is off in qa; set shipyard:sessionManager: true" in (
         capsys.readouterr().err

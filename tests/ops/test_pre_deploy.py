@@ -4,8 +4,6 @@ for, and how each ending of the one-off task ends the update."""
 from __future__ import annotations
 
 import base64
-import subprocess
-import sys
 
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
@@ -14,18 +12,14 @@ from devtools.aws_world import World
 from shipyard.errors import UserError
 from shipyard.program.pre_deploy import PreDeployCommandProvider, run_pre_deploy
 
-from .conftest import COMMITS
+from .conftest import unpickled_where_the_engine_does
 
 GROUP = "/shipyard/shipyard-sample-staging"
 NEW_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shipyard-sample@sha256:" + "2" * 64
 
 
 @pytest.fixture
-def props(stacks, world: World) -> dict:
-    outputs = world.ecs_environment("staging", desired=1)
-    stacks.add("staging", outputs)
-    stacks.deploy_release("staging", COMMITS[0])
-    world.runnable(outputs)
+def props(runnable_staging, world: World) -> dict:
     service = world.client("ecs").describe_services(
         cluster="shipyard-sample-staging", services=["shipyard-sample-staging"]
     )["services"][0]
@@ -94,17 +88,9 @@ def test_only_a_new_image_is_a_change_to_run_it_for():
 
 def test_the_engine_can_load_the_provider_from_the_installed_package(tmp_path):
     blob = serialize_provider(PreDeployCommandProvider())
-    code = (
-        "import base64, dill; "
-        f"provider = dill.loads(base64.b64decode({blob!r})); "
-        "print(type(provider).__module__, type(provider).__name__)"
-    )
-    completed = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env={}, capture_output=True, text=True,
-        check=False, timeout=60,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.split() == ["shipyard.program.pre_deploy", "PreDeployCommandProvider"]
+    assert unpickled_where_the_engine_does(blob, tmp_path) == [
+        "shipyard.program.pre_deploy", "PreDeployCommandProvider"
+    ]
     assert len(base64.b64decode(blob)) < 2000
 
 
@@ -114,11 +100,7 @@ QA_GROUP = "/shipyard/shipyard-sample-qa"
 
 
 @pytest.fixture
-def ec2_props(stacks, world: World) -> dict:
-    outputs = world.ec2_environment("qa")
-    world.instance_refresh("Successful")
-    stacks.add("qa", outputs)
-    stacks.deploy_release("qa", COMMITS[0])
+def ec2_props(released_qa) -> dict:
     return {
         "target": "ec2", "group": "shipyard-sample-qa", "image": NEW_IMAGE,
         "command": ["python", "manage.py", "migrate"], "logGroup": QA_GROUP,

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import subprocess
-import sys
 
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
@@ -16,6 +14,8 @@ from pulumi.runtime import rpc
 from shipyard.program import instance_refresh as refresh_wait
 from shipyard.program.instance_refresh import InstanceRefreshWaitProvider
 
+from .conftest import unpickled_where_the_engine_does
+
 GROUP = "shipyard-sample-qa"
 PREFERENCES = {
     "MinHealthyPercentage": 100, "MaxHealthyPercentage": 200, "InstanceWarmup": 15,
@@ -23,6 +23,7 @@ PREFERENCES = {
     "AlarmSpecification": {"Alarms": [f"{GROUP}-5xx"]},
     "CheckpointPercentages": [50, 100], "CheckpointDelay": 300,
 }  # fmt: skip
+
 
 
 @pytest.fixture
@@ -205,17 +206,7 @@ def test_the_engine_can_load_the_provider_from_the_installed_package(tmp_path):
     """Pulumi's dynamic provider host unpickles the provider by module name, in the project's
     virtualenv but without infra/ on sys.path."""
     blob = serialize_provider(InstanceRefreshWaitProvider())
-    code = (
-        "import base64, sys, dill; "
-        f"provider = dill.loads(base64.b64decode({blob!r})); "
-        "print(type(provider).__module__, type(provider).__name__)"
-    )
-    completed = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env={}, capture_output=True, text=True,
-        check=False, timeout=60,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.split() == [
+    assert unpickled_where_the_engine_does(blob, tmp_path) == [
         "shipyard.program.instance_refresh", "InstanceRefreshWaitProvider"
     ]
     assert len(base64.b64decode(blob)) < 2000  # by reference, not the module's code
@@ -232,16 +223,6 @@ def test_the_engine_can_load_the_provider_that_older_stack_state_names(tmp_path)
     """A delete or refresh of a stack whose last update ran the older release unpickles the
     provider its state holds: the module name kept for it leads to this provider."""
     assert b"shipyard_cli.refresh_wait" in base64.b64decode(RECORDED_BEFORE_THE_LAYOUT)
-    code = (
-        "import base64, dill; "
-        f"provider = dill.loads(base64.b64decode({RECORDED_BEFORE_THE_LAYOUT!r})); "
-        "print(type(provider).__module__, type(provider).__name__)"
-    )
-    completed = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env={}, capture_output=True, text=True,
-        check=False, timeout=60,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.split() == [
+    assert unpickled_where_the_engine_does(RECORDED_BEFORE_THE_LAYOUT, tmp_path) == [
         "shipyard.program.instance_refresh", "InstanceRefreshWaitProvider"
     ]

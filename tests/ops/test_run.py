@@ -8,18 +8,12 @@ import pytest
 from devtools.aws_world import World
 from shipyard.errors import INTERRUPTED, USAGE
 
-from .conftest import COMMITS
-
 GROUP = "/shipyard/shipyard-sample-staging"
 
 
 @pytest.fixture
-def staging(stacks, world: World) -> dict:
-    outputs = world.ecs_environment("staging", desired=1)
-    stacks.add("staging", outputs)
-    stacks.deploy_release("staging", COMMITS[0])
-    world.runnable(outputs)
-    return outputs
+def staging(runnable_staging) -> dict:
+    return runnable_staging
 
 
 def run_task_requests(world: World) -> list[dict]:
@@ -115,13 +109,8 @@ QA_GROUP = "/shipyard/shipyard-sample-qa"
 
 
 @pytest.fixture
-def qa(stacks, world: World) -> dict:
-    outputs = world.ec2_environment("qa")
-    world.instance_refresh("Successful")
-    stacks.add("qa", outputs)
-    stacks.deploy_release("qa", COMMITS[0])
-    stacks.set_config("qa", "shipyard:sessionManager", "true")
-    return outputs
+def qa(released_qa) -> dict:
+    return released_qa
 
 
 def serving(world: World) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shlex
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,26 +130,57 @@ def follow_task(
     group = options.get("awslogs-group", "")
     stream = f"{options.get('awslogs-stream-prefix', '')}/{container['name']}/{task_id}"
     rt.console.print(f"running {command.shown} in {command.env} as ECS task {task_id}")
+
+    def ended() -> dict[str, Any] | None:
+        current = aws.task(cluster, arn)
+        return current if current.get("lastStatus") == "STOPPED" else None
+
+    def stop(why: str) -> str:
+        aws.stop_task(cluster, arn, f"{STARTED_BY}: {why}")
+        return f"task {task_id} is stopping"
+
+    stopped = follow(rt, aws, command, Lines(group, stream), ended, stop)
+    return _outcome(rt, stopped, container["name"], command)
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Where the one-off command's output arrives: a CloudWatch log stream."""
+
+    group: str
+    stream: str
+
+
+def follow(
+    rt: Runtime,
+    aws: Aws,
+    command: Command,
+    lines: Lines,
+    ended: Callable[[], dict[str, Any] | None],
+    stop: Callable[[str], str],
+) -> dict[str, Any]:
+    """Print the command's lines as they arrive until `ended` gives how it ended; on Ctrl-C
+    or past --timeout, `stop` it (which says what it stopped) and fail accordingly."""
     deadline = time.monotonic() + command.timeout
     token: str | None = None
     try:
         while True:
-            current = aws.task(cluster, arn)
-            token = print_new_lines(rt, aws, group, stream, token)
-            if current.get("lastStatus") == "STOPPED":
-                print_new_lines(rt, aws, group, stream, token)
-                return _outcome(rt, current, container["name"], command)
+            outcome = ended()
+            token = print_new_lines(rt, aws, lines.group, lines.stream, token)
+            if outcome is not None:
+                print_new_lines(rt, aws, lines.group, lines.stream, token)
+                return outcome
             if time.monotonic() > deadline:
-                aws.stop_task(cluster, arn, f"{STARTED_BY}: still running after --timeout")
+                stopping = stop("still running after --timeout")
                 raise UserError(
                     f"{command.shown} still ran after {command.timeout:g} s (--timeout); "
-                    f"task {task_id} is stopping",
+                    f"{stopping}",
                     exit_code=TIMED_OUT,
                 )
             time.sleep(min(rt.poll, LOG_POLL_SECONDS))
     except KeyboardInterrupt:
-        aws.stop_task(cluster, arn, f"{STARTED_BY}: interrupted (Ctrl-C)")
-        raise UserError(f"interrupted; task {task_id} is stopping", exit_code=INTERRUPTED) from None
+        stopping = stop("interrupted (Ctrl-C)")
+        raise UserError(f"interrupted; {stopping}", exit_code=INTERRUPTED) from None
 
 
 def print_new_lines(

@@ -6,15 +6,14 @@ from where it is printed as it arrives."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
 from shipyard.aws import Aws
-from shipyard.cli.one_off import LOG_POLL_SECONDS, STARTED_BY, TIMED_OUT, Command, print_new_lines
+from shipyard.cli.one_off import STARTED_BY, TIMED_OUT, Command, Lines, follow
 from shipyard.cli.runtime import Runtime
 from shipyard.config.container_contract import one_off_script
-from shipyard.errors import INTERRUPTED, UserError
+from shipyard.errors import UserError
 
 WAITING = ("Pending", "InProgress", "Delayed")
 
@@ -42,31 +41,18 @@ def run_on_instance(rt: Runtime, aws: Aws, outputs: dict[str, Any], command: Com
         f"running {command.shown} in {command.env} on instance {instance} "
         f"(SSM command {command_id})"
     )
-    deadline = time.monotonic() + command.timeout
-    token: str | None = None
-    group = outputs["logGroupName"]
-    try:
-        while True:
-            invocation = aws.command_invocation(command_id, instance)
-            token = print_new_lines(rt, aws, group, stream, token)
-            status = invocation.get("Status", "Pending")
-            if status not in WAITING and status != "Cancelling":
-                print_new_lines(rt, aws, group, stream, token)
-                return _outcome(rt, invocation, command)
-            if time.monotonic() > deadline:
-                aws.cancel_command(command_id)
-                raise UserError(
-                    f"{command.shown} still ran after {command.timeout:g} s (--timeout); "
-                    f"SSM command {command_id} is cancelled",
-                    exit_code=TIMED_OUT,
-                )
-            time.sleep(min(rt.poll, LOG_POLL_SECONDS))
-    except KeyboardInterrupt:
+
+    def ended() -> dict[str, Any] | None:
+        invocation = aws.command_invocation(command_id, instance)
+        status = invocation.get("Status", "Pending")
+        return None if status in WAITING or status == "Cancelling" else invocation
+
+    def stop(_why: str) -> str:
         aws.cancel_command(command_id)
-        raise UserError(
-            f"interrupted; SSM command {command_id} is cancelled and its container removed",
-            exit_code=INTERRUPTED,
-        ) from None
+        return f"SSM command {command_id} is cancelled and its container removed"
+
+    lines = Lines(outputs["logGroupName"], stream)
+    return _outcome(rt, follow(rt, aws, command, lines, ended, stop), command)
 
 
 def _outcome(rt: Runtime, invocation: dict[str, Any], command: Command) -> int:
