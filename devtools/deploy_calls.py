@@ -531,7 +531,7 @@ SHIPYARD_CALLS = (
     # One-off tasks: the pre-deploy command (program/pre_deploy.py) and `shipyard run`.
     ShipyardCall("ecs:RunTask", (
         "arn:aws:ecs:{region}:{account}:task-definition/{prefix}:7",
-        "arn:aws:ecs:{region}:{account}:task-definition/{prefix}-run:1"),
+        "arn:aws:ecs:{region}:{account}:task-definition/{prefix}_run:1"),
         "pre-deploy command, shipyard run",
         {"ecs:cluster": "arn:aws:ecs:{region}:{account}:cluster/{prefix}"}),
     ShipyardCall("ecs:DescribeTasks", (
@@ -541,7 +541,7 @@ SHIPYARD_CALLS = (
         "arn:aws:ecs:{region}:{account}:task/{prefix}/0123456789abcdef",),
         "a pre-deploy command past its time, Ctrl-C in shipyard run"),
     ShipyardCall("ecs:RegisterTaskDefinition", (
-        "arn:aws:ecs:{region}:{account}:task-definition/{prefix}-run:1",),
+        "arn:aws:ecs:{region}:{account}:task-definition/{prefix}_run:1",),
         "shipyard run --image"),
     ShipyardCall("ecs:DeregisterTaskDefinition", ("*",), "shipyard run --image, after"),
     ShipyardCall("ssm:SendCommand", (
@@ -549,7 +549,6 @@ SHIPYARD_CALLS = (
     ShipyardCall("ssm:SendCommand", ("arn:aws:ec2:{region}:{account}:instance/i-0123456789",),
                  "pre-deploy command on EC2", {"aws:ResourceTag/shipyard:stack": "{prefix}"}),
     ShipyardCall("ssm:GetCommandInvocation", ("*",), "pre-deploy command on EC2, waits"),
-    ShipyardCall("ssm:CancelCommand", ("*",), "a pre-deploy command on EC2 past its time"),
     ShipyardCall("logs:GetLogEvents", (
         "arn:aws:logs:{region}:{account}:log-group:/shipyard/{prefix}:log-stream:app/app/01234",),
         "the pre-deploy command's last lines, shipyard run"),

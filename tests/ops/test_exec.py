@@ -14,7 +14,8 @@ from botocore.awsrequest import AWSResponse
 
 from devtools.aws_world import World
 
-SESSION = {"sessionId": "s-1", "streamUrl": "wss://ssmmessages.example/s-1", "tokenValue": "t"}
+TOKEN = "session-token-5f3a"
+SESSION = {"sessionId": "s-1", "streamUrl": "wss://ssmmessages.example/s-1", "tokenValue": TOKEN}
 
 
 @pytest.fixture
@@ -25,8 +26,9 @@ def plugin(tmp_path, monkeypatch) -> Path:
     record = tmp_path / "plugin-args.json"
     script = bin_dir / "session-manager-plugin"
     script.write_text(
-        "#!/usr/bin/env python3\nimport json, sys\n"
-        f"open({str(record)!r}, 'w').write(json.dumps(sys.argv[1:]))\nsys.exit(7)\n"
+        "#!/usr/bin/env python3\nimport json, os, sys\n"
+        "given = {'argv': sys.argv[1:], 'session': os.environ.get(sys.argv[1], '')}\n"
+        f"open({str(record)!r}, 'w').write(json.dumps(given))\nsys.exit(7)\n"
     )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
@@ -106,8 +108,12 @@ def test_a_shell_in_a_running_task_is_handed_to_the_plugin(cli, world, staging, 
         "command": "/bin/sh", "interactive": True,
     }]  # fmt: skip
     assert requests[0]["task"].endswith(task_id)
-    session, region, action, profile, target, endpoint = json.loads(plugin.read_text())
-    assert json.loads(session) == SESSION
+    given = json.loads(plugin.read_text())
+    session, region, action, profile, target, endpoint = given["argv"]
+    # The token reaches the plugin through its environment, never its arguments.
+    assert session == "AWS_SSM_START_SESSION_RESPONSE"
+    assert json.loads(given["session"]) == SESSION
+    assert not any(TOKEN in argument for argument in given["argv"])
     assert (region, action, profile) == ("us-east-1", "StartSession", "")
     assert json.loads(target) == {
         "Target": f"ecs:shipyard-sample-staging_{task_id}_{task_id}-1234"
@@ -147,6 +153,6 @@ def test_on_ec2_a_shell_in_the_service_container_over_session_manager(
     assert request["Parameters"] == {"command": ["sudo docker exec -it app ls /srv"]}
     instance = request["Target"]
     assert instance.startswith("i-")
-    _, _, _, _, target, endpoint = json.loads(plugin.read_text())
+    _, _, _, _, target, endpoint = json.loads(plugin.read_text())["argv"]
     assert json.loads(target)["Target"] == instance
     assert endpoint == "https://ssm.us-east-1.amazonaws.com"

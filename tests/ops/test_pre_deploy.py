@@ -10,6 +10,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 
 from devtools.aws_world import World
 from shipyard.errors import UserError
+from shipyard.program import pre_deploy
 from shipyard.program.pre_deploy import PreDeployCommandProvider, run_pre_deploy
 
 from .conftest import unpickled_where_the_engine_does
@@ -132,7 +133,35 @@ def test_on_ec2_a_failing_command_fails_with_its_exit_code_and_last_lines(world,
 
 
 def test_on_ec2_a_command_past_its_time_is_cancelled(world, ec2_props):
-    world.one_off_command(QA_GROUP, ["still migrating"], ["InProgress"])
-    with pytest.raises(UserError, match="still ran after 2 s; it was cancelled"):
+    requests = world.one_off_command(QA_GROUP, ["still migrating"], ["InProgress"])
+    with pytest.raises(UserError, match="still ran after 2 s; it was stopped"):
         run_pre_deploy(world.aws, ec2_props)
-    assert len(world.cancelled_commands) == 1
+    # SSM kills the script outright: the container is removed by a command of its own, to
+    # the same instance (a deploy role may not cancel commands).
+    script, removal = requests
+    (name,) = [word for word in script["Parameters"]["commands"][0].split()
+               if word.startswith("shipyard-pre-deploy-")][:1]  # fmt: skip
+    assert removal["InstanceIds"] == script["InstanceIds"]
+    assert removal["Parameters"]["commands"] == [f"docker rm --force {name}"]
+    assert world.cancelled_commands == []
+
+
+def test_an_image_it_ran_for_before_runs_nothing_again(world, props, monkeypatch):
+    """A rollback to a release whose migrations are in: an older migration tool may refuse
+    the newer schema, so nothing runs; the history moves the image to its end."""
+    requests = world.one_off_task(GROUP, ["ok"], exit_code=0, started_by="shipyard-pre-deploy")
+    monkeypatch.setattr(pre_deploy, "connect", lambda region, profile: world.aws)
+    provider = PreDeployCommandProvider()
+    older, newer = "repo@sha256:" + "1" * 64, NEW_IMAGE
+    olds = {**props, "image": newer, "migratedImages": [older, newer]}
+    result = provider.update("x", olds, {**props, "image": older})
+    assert requests == []
+    assert result.outs["migratedImages"] == [newer, older]
+    # A state from before the history was kept counts its own image as run for.
+    result = provider.update("x", {**props, "image": older}, {**props, "image": older})
+    assert requests == [] and result.outs["migratedImages"] == [older]
+    # A new image runs it.
+    third = "repo@sha256:" + "3" * 64
+    result = provider.update("x", olds, {**props, "image": third})
+    assert len(requests) == 1
+    assert result.outs["migratedImages"] == [older, newer, third]

@@ -89,7 +89,7 @@ def test_another_image_runs_in_a_revision_of_its_own_which_is_removed_after(cli,
     ecs = world.client("ecs")
     definition = ecs.describe_task_definition(taskDefinition=request["taskDefinition"])
     definition = definition["taskDefinition"]
-    assert definition["family"] == "shipyard-sample-staging-run"
+    assert definition["family"] == "shipyard-sample-staging_run"
     assert definition["containerDefinitions"][0]["image"] == f"{staging['repositoryUrl']}@{digest}"
     assert definition["status"] == "INACTIVE"
 
@@ -137,9 +137,14 @@ def test_on_ec2_the_services_container_runs_once_more_on_a_serving_instance(cli,
     (script,) = request["Parameters"]["commands"]
     # The running container's image, variables and secrets, through a pipe; the command
     # quoted; hardened as the service is; its output in the service's log group.
-    assert "image=$(docker inspect --format '{{.Config.Image}}' app)" in script
-    assert "docker inspect --format '{{range .Config.Env}}{{println .}}{{end}}' app \\\n" in script
-    assert "| docker run --rm --name shipyard-run-" in script and "--env-file /dev/stdin" in script
+    assert "served=$(docker inspect --format '{{.Config.Image}}' app" in script
+    assert 'image="$served"' in script
+    # The service's variables and secrets, less the served image's own ENV lines.
+    assert "docker inspect --format '{{range .Config.Env}}{{println .}}{{end}}' app" in script
+    assert '| { grep -vxF -f "$image_env" || true; }' in script
+    assert "docker run --rm --name shipyard-run-" in script and "--env-file /dev/stdin" in script
+    # Stopped short of SSM's own limit, which would kill the script and leave it running.
+    assert "timeout --signal=TERM --kill-after=10 3585" in script
     assert "--cap-drop ALL --security-opt no-new-privileges --pids-limit 512" in script
     assert "--log-opt awslogs-group=/shipyard/shipyard-sample-qa" in script
     assert script.rstrip().endswith('"$image" python manage.py migrate')
@@ -162,8 +167,12 @@ def test_on_ec2_ctrl_c_cancels_the_command(cli, world, qa):
     requests = world.one_off_command(QA_GROUP, ["working"], ["InProgress"])
     world.raise_during("ssm", "GetCommandInvocation", KeyboardInterrupt(), after=1)
     assert cli("run", "qa", "--", "sleep", "600") == INTERRUPTED
-    assert len(requests) == 1
-    (command,) = world.client("ssm").list_commands()["Commands"]
+    script, removal = requests
+    assert removal["Parameters"]["commands"][0].startswith("docker rm --force shipyard-run-")
+    command = next(
+        c for c in world.client("ssm").list_commands()["Commands"]
+        if c["Comment"] == "shipyard-run: sleep 600"
+    )
     assert world.cancelled_commands == [{"CommandId": command["CommandId"]}]
 
 

@@ -9,6 +9,7 @@ through SSM Run Command (no SSH), with the running service container's environme
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import time
 from collections.abc import Callable, Sequence
@@ -87,7 +88,8 @@ def run_on_ecs(rt: Runtime, aws: Aws, outputs: dict[str, Any], command: Command)
         image = f"{outputs['repositoryUrl']}@{command.image}"
         registered = aws.register_task_definition({
             **definition,
-            "family": f"{definition['family']}-run",
+            # An underscore: no environment's own family (a stack name has none) is this.
+            "family": f"{definition['family']}_run",
             "containerDefinitions": [{**container, "image": image}],
         })  # fmt: skip
     try:
@@ -129,7 +131,10 @@ def follow_task(
     options = (container.get("logConfiguration") or {}).get("options") or {}
     group = options.get("awslogs-group", "")
     stream = f"{options.get('awslogs-stream-prefix', '')}/{container['name']}/{task_id}"
-    rt.console.print(f"running {command.shown} in {command.env} as ECS task {task_id}")
+    rt.console.print(
+        f"running {command.shown} in {command.env} as ECS task {task_id}",
+        markup=False, highlight=False,
+    )  # fmt: skip
 
     def ended() -> dict[str, Any] | None:
         current = aws.task(cluster, arn)
@@ -163,6 +168,7 @@ def follow(
     or past --timeout, `stop` it (which says what it stopped) and fail accordingly."""
     deadline = time.monotonic() + command.timeout
     token: str | None = None
+    stopped = False
     try:
         while True:
             outcome = ended()
@@ -171,7 +177,7 @@ def follow(
                 print_new_lines(rt, aws, lines.group, lines.stream, token)
                 return outcome
             if time.monotonic() > deadline:
-                stopping = stop("still running after --timeout")
+                stopping, stopped = stop("still running after --timeout"), True
                 raise UserError(
                     f"{command.shown} still ran after {command.timeout:g} s (--timeout); "
                     f"{stopping}",
@@ -181,6 +187,12 @@ def follow(
     except KeyboardInterrupt:
         stopping = stop("interrupted (Ctrl-C)")
         raise UserError(f"interrupted; {stopping}", exit_code=INTERRUPTED) from None
+    except BaseException:
+        # Nobody would watch it any more (expired credentials, a denied read...): stop it.
+        if not stopped:
+            with contextlib.suppress(Exception):
+                stop("shipyard run stopped following it")
+        raise
 
 
 def print_new_lines(
@@ -209,5 +221,5 @@ def _outcome(rt: Runtime, task: dict[str, Any], name: str, command: Command) -> 
             f"{command.shown} never ran in {command.env}: the task stopped before its "
             f"command did ({reason})" + (f"; {advice}" if advice else "")
         )
-    rt.console.print(f"{command.shown} exited with {code}")
+    rt.console.print(f"{command.shown} exited with {code}", markup=False, highlight=False)
     return int(code)

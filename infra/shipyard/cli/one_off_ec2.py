@@ -12,7 +12,7 @@ from typing import Any
 from shipyard.aws import Aws
 from shipyard.cli.one_off import STARTED_BY, TIMED_OUT, Command, Lines, follow
 from shipyard.cli.runtime import Runtime
-from shipyard.config.container_contract import one_off_script
+from shipyard.config.container_contract import one_off_removal, one_off_script
 from shipyard.errors import UserError
 
 WAITING = ("Pending", "InProgress", "Delayed")
@@ -31,16 +31,18 @@ def run_on_instance(rt: Runtime, aws: Aws, outputs: dict[str, Any], command: Com
     stream = f"run/{run_id}"
     image = f"{outputs['repositoryUrl']}@{command.image}" if command.image else ""
     region = aws.session.region_name or ""
+    name = f"{STARTED_BY}-{run_id}"
     script = one_off_script(
-        command.words, image, region, outputs["logGroupName"], stream, f"{STARTED_BY}-{run_id}"
+        command.words, image, region, outputs["logGroupName"], stream, name, command.timeout
     )
     command_id = aws.send_shell_script(
         instance, script, command.timeout, f"{STARTED_BY}: {command.shown}"
     )
     rt.console.print(
         f"running {command.shown} in {command.env} on instance {instance} "
-        f"(SSM command {command_id})"
-    )
+        f"(SSM command {command_id})",
+        markup=False, highlight=False,
+    )  # fmt: skip
 
     def ended() -> dict[str, Any] | None:
         invocation = aws.command_invocation(command_id, instance)
@@ -48,8 +50,10 @@ def run_on_instance(rt: Runtime, aws: Aws, outputs: dict[str, Any], command: Com
         return None if status in WAITING or status == "Cancelling" else invocation
 
     def stop(_why: str) -> str:
+        # SSM kills the script outright (no trap runs): remove the container by its name.
         aws.cancel_command(command_id)
-        return f"SSM command {command_id} is cancelled and its container removed"
+        aws.send_shell_script(instance, one_off_removal(name), 60, f"{STARTED_BY}: stop {name}")
+        return f"SSM command {command_id} is cancelled and container {name} removed"
 
     lines = Lines(outputs["logGroupName"], stream)
     return _outcome(rt, follow(rt, aws, command, lines, ended, stop), command)
@@ -64,7 +68,7 @@ def _outcome(rt: Runtime, invocation: dict[str, Any], command: Command) -> int:
     if status in ("Success", "Failed") and code >= 0:
         if said and code:
             rt.console.print(said[-2000:], highlight=False, markup=False)
-        rt.console.print(f"{command.shown} exited with {code}")
+        rt.console.print(f"{command.shown} exited with {code}", markup=False, highlight=False)
         return code
     raise UserError(
         f"{command.shown} did not run in {command.env}: SSM says {status}"

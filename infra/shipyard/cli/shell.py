@@ -6,8 +6,10 @@ setting), `docker exec` in the service's container over a Session Manager sessio
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
+import signal
 import subprocess
 from collections.abc import Sequence
 from typing import Any
@@ -24,6 +26,8 @@ INSTALL_PLUGIN = (
     ".deb, on macOS `brew install --cask session-manager-plugin`) and run this again"
 )
 SHELL = "/bin/sh"
+# Where the plugin reads the session from when its first argument names it (the AWS CLI's way).
+SESSION_VARIABLE = "AWS_SSM_START_SESSION_RESPONSE"
 INTERACTIVE_COMMAND = "AWS-StartInteractiveCommand"
 
 
@@ -99,10 +103,16 @@ def _on_instance(
 def _connect(
     program: str, session: dict[str, Any], region: str, request: dict[str, Any], endpoint: str
 ) -> int:
-    """Hand the session to the plugin, as the AWS CLI does (the plugin reads its keys in
-    either case); the plugin's exit code."""
-    completed = subprocess.run(
-        [program, json.dumps(session), region, "StartSession", "", json.dumps(request), endpoint],
-        check=False,
-    )
-    return completed.returncode
+    """Hand the session to the plugin as the AWS CLI does: its token in the plugin's
+    environment, never its arguments (which any local user can list), and the terminal's
+    interrupts left to the remote shell while it runs. The plugin's exit code."""
+    environment = {**os.environ, SESSION_VARIABLE: json.dumps(session)}
+    arguments = [program, SESSION_VARIABLE, region, "StartSession", "", json.dumps(request),
+                 endpoint]  # fmt: skip
+    ignored = (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP)
+    previous = [signal.signal(number, signal.SIG_IGN) for number in ignored]
+    try:
+        return subprocess.run(arguments, env=environment, check=False).returncode
+    finally:
+        for number, handler in zip(ignored, previous, strict=True):
+            signal.signal(number, handler)

@@ -7,7 +7,9 @@ release, through SSM Run Command (as `shipyard run` does; the group's rollout wa
 The service depends on this step, so a command that exits non-zero fails the update before
 the service changes: the previous release keeps serving, and the release record (which waits
 for the rollout) keeps naming it. Only a new image is a change to run it for; an update that
-changes anything else runs nothing, and a retry of a failed one runs it again.
+changes anything else runs nothing, and a retry of a failed one runs it again. An image it
+has already run for (a rollback to it, by `shipyard rollback` or a pin) runs nothing: that
+release's migrations are in, and an older migration tool may refuse a newer schema.
 
 Like the rollout step of EC2 (instance_refresh.py), the provider lives in the installed
 package, where Pulumi's dynamic provider host finds it by module name.
@@ -23,10 +25,13 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
 from shipyard.aws import Aws
-from shipyard.config.container_contract import one_off_script
+from shipyard.config.container_contract import one_off_removal, one_off_script
 from shipyard.errors import UserError
 
 STARTED_BY = "shipyard-pre-deploy"
+# The images the command has run for, newest last, kept in the step's state.
+MIGRATED = "migratedImages"
+KEPT_IMAGES = 50
 # How long the command may run by default (preDeployTimeout), and how many of its last lines
 # a failure shows.
 TIMEOUT_SECONDS = 600
@@ -54,17 +59,19 @@ def run_pre_deploy_on_instance(aws: Aws, props: dict[str, Any]) -> int:
     shown = shlex.join(command)
     instance = aws.serving_instance(props["group"])
     stream = f"pre-deploy/{uuid.uuid4().hex[:12]}"
-    script = one_off_script(
-        command, props["image"], props["region"], props["logGroup"], stream,
-        f"{STARTED_BY}-{stream.rsplit('/', 1)[-1]}",
-    )  # fmt: skip
+    name = f"{STARTED_BY}-{stream.rsplit('/', 1)[-1]}"
     timeout = float(props.get("timeoutSeconds") or TIMEOUT_SECONDS)
+    script = one_off_script(
+        command, props["image"], props["region"], props["logGroup"], stream, name, timeout
+    )
     command_id = aws.send_shell_script(instance, script, timeout, f"{STARTED_BY}: {shown}")
     poll = float(props.get("pollSeconds") or POLL_SECONDS)
     if not aws.wait_command(command_id, instance, timeout, poll):
-        aws.cancel_command(command_id)
+        # The script stops the container itself short of the limit; this is for a script
+        # that did not get that far. SSM ends the script at the limit.
+        aws.send_shell_script(instance, one_off_removal(name), 60, f"{STARTED_BY}: stop {name}")
         raise UserError(
-            f"preDeployCommand {shown} still ran after {timeout:g} s; it was cancelled, and "
+            f"preDeployCommand {shown} still ran after {timeout:g} s; it was stopped, and "
             "the group stays on the previous release"
         )
     invocation = aws.command_invocation(command_id, instance)
@@ -139,7 +146,7 @@ class PreDeployCommandProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         self._run(props)
         owner = props.get("cluster") or props.get("group")
-        return CreateResult(id_=f"{owner}-pre-deploy", outs=props)
+        return CreateResult(id_=f"{owner}-pre-deploy", outs={**props, MIGRATED: [props["image"]]})
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         return DiffResult(
@@ -147,9 +154,12 @@ class PreDeployCommandProvider(ResourceProvider):
             delete_before_replace=False,
         )  # fmt: skip
 
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        self._run(news)
-        return UpdateResult(outs=news)
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        migrated = list(olds.get(MIGRATED) or [olds.get("image")])
+        if news["image"] not in migrated:
+            self._run(news)
+        kept = [image for image in migrated if image != news["image"]] + [news["image"]]
+        return UpdateResult(outs={**news, MIGRATED: kept[-KEPT_IMAGES:]})
 
     @staticmethod
     def _run(props: dict[str, Any]) -> None:

@@ -72,7 +72,6 @@ UNSCOPABLE: dict[str, str] = {
         for action in ("DescribeScalableTargets", "DescribeScalingPolicies")
     },
     "ecs:DescribeTaskDefinition": "task definition reads take no resource",
-    "ssm:GetCommandInvocation": "Run Command's invocation reads take no resource",
     "logs:DescribeLogGroups": "a list call with no resource type",
     "ssm:DescribeParameters": "a list call with no resource type",
     "sns:GetSubscriptionAttributes": "SNS offers no resource type for a subscription's own "
@@ -89,8 +88,8 @@ UNSCOPABLE_WRITES: dict[str, str] = {
         f"sns:{action}": "SNS offers no resource type for a subscription's own calls"
         for action in ("SetSubscriptionAttributes", "Unsubscribe")
     },
-    "ssm:CancelCommand": "Run Command offers no resource type for cancelling one: the role "
-    "can send commands only to its own instances (run_command_statements)",
+    # Deploy roles only: what their pre-deploy command on EC2 waits on.
+    "ssm:GetCommandInvocation": "Run Command's invocation reads take no resource",
     "elasticloadbalancing:SetWebAcl": "a permission-only action with no resource type or "
     "condition key; WAF checks it with wafv2:AssociateWebACL, which names the web ACL and the "
     "load balancer (both scoped)",
@@ -147,8 +146,9 @@ def ecs_statements(scope: Scope) -> list[dict[str, Any]]:
     service = scope.arn("ecs", f"service/{scope.prefix}/{scope.prefix}")
     deployments = scope.arn("ecs", f"service-deployment/{scope.prefix}/{scope.prefix}/*")
     families = scope.arn("ecs", f"task-definition/{scope.prefix}:*")
-    # `shipyard run --image`: a revision of the environment's own one-off family.
-    one_off = scope.arn("ecs", f"task-definition/{scope.prefix}-run:*")
+    # `shipyard run --image`: a revision of the environment's own one-off family (an
+    # underscore, which no stack name has, so no other environment's family matches).
+    one_off = scope.arn("ecs", f"task-definition/{scope.prefix}_run:*")
     tasks = scope.arn("ecs", f"task/{scope.prefix}/*")
     return [
         allow(
