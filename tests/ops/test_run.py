@@ -167,7 +167,7 @@ def test_on_ec2_ctrl_c_cancels_the_command(cli, world, qa):
     requests = world.one_off_command(QA_GROUP, ["working"], ["InProgress"])
     world.raise_during("ssm", "GetCommandInvocation", KeyboardInterrupt(), after=1)
     assert cli("run", "qa", "--", "sleep", "600") == INTERRUPTED
-    script, removal = requests
+    _script, removal = requests
     assert removal["Parameters"]["commands"][0].startswith("docker rm --force shipyard-run-")
     command = next(
         c for c in world.client("ssm").list_commands()["Commands"]
