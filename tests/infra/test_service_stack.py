@@ -189,6 +189,9 @@ def test_a_deploy_role_is_scoped_to_its_environment(shared, stack):
                 "ami-amazon-linux-latest" in resource or ":image/*" in resource
                 # AWS's managed WAF rule groups, which a web ACL names.
                 or resource.endswith(":regional/managedruleset/*/*")
+                # Run Command's shell document, AWS's own; the instances it may go to are
+                # the stack's (tagged) in a statement of their own.
+                or resource.endswith("::document/AWS-RunShellScript")
             )
             new_instance = re.search(r":(instance|volume|network-interface)/\*$", resource)
             default_vpc = resource.endswith(":vpc/*") and statement["Action"] == [
