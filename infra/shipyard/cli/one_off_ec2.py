@@ -1,8 +1,8 @@
 """`shipyard run` on EC2: the service's container run once more, on one of the group's
-instances, through SSM Run Command (no SSH, no open port). It gets the service container's
-variables and secrets through a pipe (never a file or an argument), the instance's network,
-security group and role, and the same hardening; its output goes to the service's log group,
-from where it is printed as it arrives."""
+instances, through SSM Run Command (no SSH, no open port), by the script in
+config/container_contract.py: the service's variables and secrets through a pipe (never a
+file or an argument), the instance's network, security group and role, the same hardening.
+Its output goes to the service's log group, from where it is printed as it arrives."""
 
 from __future__ import annotations
 
