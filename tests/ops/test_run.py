@@ -4,6 +4,7 @@ the task as the scripted world says (moto leaves tasks running)."""
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
 from devtools.aws_world import World
 from shipyard.errors import INTERRUPTED, USAGE
@@ -182,3 +183,24 @@ def test_on_ec2_a_command_past_its_timeout_is_cancelled(cli, world, qa, capsys):
     assert requests[0]["Parameters"]["executionTimeout"] == ["1"]
     assert len(world.cancelled_commands) == 1
     assert "still ran after 1 s (--timeout)" in capsys.readouterr().err
+
+
+def test_on_ec2_ctrl_c_removes_the_container_even_where_cancelling_is_denied(
+    cli, world, qa, capsys
+):
+    # A deploy role may send commands to its own instances but not cancel them.
+    requests = world.one_off_command(QA_GROUP, ["working"], ["InProgress"])
+    denied = []
+
+    def deny(**_: object) -> None:
+        denied.append(True)
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}},
+                          "CancelCommand")  # fmt: skip
+
+    world.client("ssm").meta.events.register_first("before-call.ssm.CancelCommand", deny)
+    world.raise_during("ssm", "GetCommandInvocation", KeyboardInterrupt(), after=1)
+    assert cli("run", "qa", "--", "sleep", "600") == INTERRUPTED
+    assert denied == [True]
+    _script, removal = requests
+    assert removal["Parameters"]["commands"][0].startswith("docker rm --force shipyard-run-")
+    assert "interrupted; container shipyard-run-" in capsys.readouterr().err

@@ -6,6 +6,7 @@ Its output goes to the service's log group, from where it is printed as it arriv
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
 
@@ -50,10 +51,13 @@ def run_on_instance(rt: Runtime, aws: Aws, outputs: dict[str, Any], command: Com
         return None if status in WAITING or status == "Cancelling" else invocation
 
     def stop(_why: str) -> str:
-        # SSM kills the script outright (no trap runs): remove the container by its name.
-        aws.cancel_command(command_id)
+        # SSM kills a cancelled script outright (no trap runs): the container is removed by
+        # its name, by a command of its own, even where cancelling is not allowed (a deploy
+        # role may not; SSM then ends the script at its own limit).
+        with contextlib.suppress(UserError):
+            aws.cancel_command(command_id)
         aws.send_shell_script(instance, one_off_removal(name), 60, f"{STARTED_BY}: stop {name}")
-        return f"SSM command {command_id} is cancelled and container {name} removed"
+        return f"container {name} is removed (SSM command {command_id})"
 
     lines = Lines(outputs["logGroupName"], stream)
     return _outcome(rt, follow(rt, aws, command, lines, ended, stop), command)
