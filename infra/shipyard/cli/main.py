@@ -40,6 +40,10 @@ def flag(*names: str, help: str, **more: object) -> typer.models.OptionInfo:
 
 Env = Annotated[str, typer.Argument(help="Environment: a stack with stacks/Pulumi.<env>.yaml.")]
 Yes = Annotated[bool, flag("--yes", "-y", help="Do not ask for confirmation.")]
+OverBudget = Annotated[
+    bool,
+    flag("--over-budget", help="Go on when the estimate at maxCapacity is over monthlyBudget."),
+]
 Timeout = Annotated[
     float | None,
     # The brackets escaped: rich would read "[default: 900]" as markup and drop it.
@@ -123,14 +127,16 @@ def validate_command(
 
 
 @app.command("preview")
-def preview_command(ctx: typer.Context, env: Env) -> int:
-    """Show the stack's preview with its diff, then changes counted by resource type.
+def preview_command(ctx: typer.Context, env: Env, over_budget: OverBudget = False) -> int:
+    """Show the stack's preview with its diff, then changes counted by resource type, and
+    the monthly cost before and after.
 
-    Exits 3 when a stateful or protected resource would be replaced or deleted.
+    Exits 3 when a stateful or protected resource would be replaced or deleted, or the
+    estimate at maxCapacity is over monthlyBudget.
     """
     from shipyard.cli import operations
 
-    return interruptible(operations.preview, runtime(ctx), env)
+    return interruptible(operations.preview, runtime(ctx), env, over_budget)
 
 
 @app.command("deploy")
@@ -153,16 +159,19 @@ def deploy_command(
     ] = False,
     yes: Yes = False,
     timeout: Timeout = None,
+    over_budget: OverBudget = False,
 ) -> int:
     """Preview, confirm, update, and wait until the environment is healthy.
 
     Without --image, a build stack builds app/ and a release stack keeps its release.
+    Refused (exit 3) when the estimate at maxCapacity is over monthlyBudget.
     """
     from shipyard.cli import operations
 
     return interruptible(
-        operations.deploy, runtime(ctx, timeout), env, yes, image, replace_rollback
-    )
+        operations.deploy, runtime(ctx, timeout), env, yes, image, replace_rollback,
+        over_budget,
+    )  # fmt: skip
 
 
 @app.command("restart")
@@ -304,6 +313,53 @@ def exec_command(
     from shipyard.cli import shell
 
     return interruptible(shell.exec_in, runtime(ctx), env, task, command or [])
+
+
+@app.command("cost")
+def cost_command(
+    env: Annotated[
+        str | None, typer.Argument(help="Environment, or the service stack (shared).")
+    ] = None,
+    as_json: Annotated[bool, flag("--json", help="Print the estimate as JSON.")] = False,
+    refresh_prices: Annotated[
+        bool,
+        flag("--refresh-prices",
+             help="Remake the price snapshot from AWS's Price List API (needs credentials)."),
+    ] = False,
+    requests: Annotated[
+        int, typer.Option("--requests", min=0, help="Requests a month (WAF, DNS).")
+    ] = 1_000_000,
+    nat_gb: Annotated[
+        float, typer.Option("--nat-gb", min=0, help="GB a month through NAT gateways.")
+    ] = 10.0,
+    log_gb: Annotated[float, typer.Option("--log-gb", min=0, help="Log GB a month.")] = 5.0,
+) -> int:
+    """What a stack costs a month, before it exists: no AWS credentials, no Pulumi CLI.
+
+    One line per billed resource; the total at the minimum, desired and maximum count.
+    Usage-driven items come from the assumptions printed with it.
+    """
+    from shipyard.cli import cost, prices
+
+    if refresh_prices:
+        import boto3
+
+        from shipyard.aws import Aws
+        from shipyard.config import aws_limits
+
+        session = boto3.Session(region_name=prices.PRICING_REGION)
+        snapshot = prices.refresh(Aws(session), sorted(aws_limits.known_regions()))
+        typer.echo(f"prices of {len(snapshot.regions)} regions as of {snapshot.as_of} "
+                   f"written to {prices.SNAPSHOT}")  # fmt: skip
+        if env is None:
+            return 0
+    if env is None:
+        raise UserError("name a stack to price: shipyard cost ENV", exit_code=USAGE)
+    assumptions = cost.Assumptions(
+        requests_a_month=requests, nat_gb_a_month=nat_gb, log_gb_a_month=log_gb
+    )
+    console = Console(soft_wrap=True, emoji=False)
+    return cost.report(PROJECT_DIR, env, console, as_json, assumptions)
 
 
 def one_line(message: str) -> str:

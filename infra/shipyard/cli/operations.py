@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from shipyard.aws import Aws
-from shipyard.cli import deployments, health, releases, secret_sources, summary, traffic
+from shipyard.cli import cost_check, deployments, health, releases, secret_sources, summary, traffic
 from shipyard.cli.model import IMAGE_DIGEST_KEY, IMAGE_SOURCE_KEY
 from shipyard.cli.pins import clear_pin, pin_command, revert_pin
 from shipyard.cli.runtime import Runtime, confirm
@@ -58,9 +58,10 @@ def show_preview(rt: Runtime, env: str, config: Mapping[str, str] | None = None)
     return plan.steps
 
 
-def preview(rt: Runtime, env: str) -> int:
+def preview(rt: Runtime, env: str, over_budget: bool = False) -> int:
     rt.check_environment(env)
     steps = show_preview(rt, env)
+    cost_check.review(rt, env, over_budget)
     dangerous = summary.destructive(steps)
     for step in dangerous:
         what = "protected " if step.protected else ""
@@ -109,23 +110,29 @@ def deploy(
     yes: bool,
     image: str | None = None,
     replace_rollback: bool = False,
+    over_budget: bool = False,
 ) -> int:
     rt.check_environment(env)
     if image is not None:
-        return deploy_image(rt, env, image, yes, replace_rollback)
+        return deploy_image(rt, env, image, yes, replace_rollback, over_budget)
     show_preview(rt, env)
+    cost_check.review(rt, env, over_budget)
     confirm(rt, f"Deploy these changes to {env}?", yes)
     outputs, baseline = traffic.up_following(rt, env, f"shipyard deploy {env}")
     return _wait(rt, env, outputs, outputs.get("image", "its image"), baseline)
 
 
-def deploy_image(rt: Runtime, env: str, digest: str, yes: bool, replace_rollback: bool) -> int:
+def deploy_image(
+    rt: Runtime, env: str, digest: str, yes: bool, replace_rollback: bool,
+    over_budget: bool = False,
+) -> int:  # fmt: skip
     """Release one digest to the environment: what the pipeline runs for each environment."""
     if not releases.DIGEST.fullmatch(digest):
         raise UserError(
             f"--image {digest!r} is not an image digest (sha256: and 64 hex digits)",
             exit_code=USAGE,
         )
+    cost_check.review(rt, env, over_budget)
     outputs = rt.stacks.outputs(env)
     config = rt.config(env)
     if outputs.get("image"):

@@ -302,6 +302,7 @@ ENVIRONMENT_CHECKS: tuple[Check, ...] = (
     health_command,
     pre_deploy_command,
     between("preDeployTimeout", 1, 60),
+    between("monthlyBudget", 0, 10_000_000),
     for_target("ecs", fargate_size),
     for_target("ec2", instance_type),
     for_target("ec2", no_memory_scaling),

@@ -180,6 +180,9 @@ KEYS: tuple[Key, ...] = (
     Key("alarmTopicArn", str, "",
         "An existing SNS topic (Chatbot, a pager) to notify instead of the topic shipyard "
         "creates. Empty: shipyard's own, encrypted with the environment's key."),
+    Key("monthlyBudget", int, 0,
+        "USD a month: `shipyard preview` and `deploy` refuse a change whose estimate at "
+        "maxCapacity is over it (exit 3, unless --over-budget; docs/cost.md). 0: none."),
     Key("protectResources", bool, False,
         "Pulumi protect on stateful resources: repository and KMS keys (service stack); log "
         "groups, load balancer, cluster, VPC, access log bucket. Prod-like: refuses plain "

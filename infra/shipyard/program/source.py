@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pulumi
 
+from shipyard.config.stack_files import program_project_dir
+
 COMMIT = re.compile(r"[0-9a-f]{7,40}|unknown")
 
 
@@ -65,10 +67,14 @@ def build_digest(context: Path, args: Mapping[str, str], platform: str, dockerfi
 
 
 def project_root() -> Path:
-    """Where Pulumi.yaml is, with app/ beside it: as the engine says, or else the working
-    directory (the offline evaluation runs the program from the project root, as Pulumi
-    does). Not the package's own path: an installed package is not in the project."""
-    return Path(pulumi.runtime.get_root_directory() or Path.cwd())
+    """Where Pulumi.yaml is, with app/ beside it: as the engine (or the offline evaluation)
+    says, or else the nearest directory up from the working one that holds it. Not the
+    package's own path: an installed package is not in the project. Outside a program run
+    the SDK answers a placeholder, which holds no Pulumi.yaml."""
+    given = pulumi.runtime.get_root_directory()
+    if given and (Path(given) / "Pulumi.yaml").is_file():
+        return Path(given)
+    return program_project_dir()
 
 
 def app_dir() -> Path:

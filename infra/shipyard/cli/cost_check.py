@@ -1,0 +1,98 @@
+"""The cost of a change, where the change is reviewed: `shipyard preview` prints the monthly
+estimate before and after it, and `preview` and `deploy` refuse one whose estimate at
+maxCapacity is over the stack's `monthlyBudget` (exit 3, like the risk gate), unless
+--over-budget. Before: the config of the last update that succeeded, evaluated by this
+program; after: the stack's config as it stands."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from shipyard.cli import cost, offline, prices
+from shipyard.cli.model import UpdateRecord
+from shipyard.cli.runtime import Runtime
+from shipyard.config import KEYS_BY_NAME, NAMESPACE
+from shipyard.config.stack_files import ENCRYPTED
+from shipyard.errors import DANGEROUS_CHANGES, UserError
+
+BUDGET_KEY = f"{NAMESPACE}:monthlyBudget"
+
+
+def as_stack_file(config: Mapping[str, str]) -> dict[str, Any]:
+    """A stack's config as Pulumi's history holds it (strings, secrets hidden) in the form
+    a stack file holds it, which the offline evaluation takes."""
+    typed: dict[str, Any] = {}
+    for name, value in config.items():
+        key = KEYS_BY_NAME.get(name.removeprefix(f"{NAMESPACE}:"))
+        if value == "[secret]":
+            typed[name] = ENCRYPTED
+        elif key is None or not name.startswith(f"{NAMESPACE}:"):
+            typed[name] = value
+        elif key.kind is bool:
+            typed[name] = value.lower() == "true"
+        elif key.kind is int:
+            typed[name] = int(value)
+        elif key.kind is list:
+            typed[name] = json.loads(value) if value else []
+        else:
+            typed[name] = value
+    return typed
+
+
+def _estimate(
+    rt: Runtime, env: str, config: Mapping[str, Any], snapshot: prices.Snapshot
+) -> cost.Estimate:
+    evaluation = offline.evaluate(env, dict(config), project_dir=rt.project_dir)
+    return cost.estimate(evaluation, config, snapshot)
+
+
+def _deployed(history: list[UpdateRecord]) -> UpdateRecord | None:
+    done = [r for r in history if r.kind == "update" and r.result == "succeeded"]
+    return max(done, key=lambda r: (r.version, r.start_time)) if done else None
+
+
+def review(rt: Runtime, env: str, over_budget: bool = False) -> None:
+    """Print the change's monthly cost; refuse it over the budget (exit 3)."""
+    try:
+        snapshot = prices.load()
+    except UserError as missing:
+        rt.console.print(f"monthly cost: not estimated ({missing})", highlight=False)
+        snapshot = None
+    # The stack's config as `pulumi config` has it: what the update will use.
+    config = as_stack_file(rt.config(env))
+    budget = int(config.get(BUDGET_KEY) or 0)
+    if snapshot is None:
+        if budget and not over_budget:
+            raise UserError(
+                f"{BUDGET_KEY} is {budget}, but there is no price snapshot to hold {env} to "
+                "it; make one (`shipyard cost --refresh-prices`) or pass --over-budget",
+                exit_code=DANGEROUS_CHANGES,
+            )
+        return
+    after = _estimate(rt, env, config, snapshot)
+    deployed = _deployed(rt.stacks.history(env))
+    now = after.total("desired")
+    if deployed is None:
+        rt.console.print(f"monthly cost: ${now:,.2f} (nothing deployed yet)", highlight=False)
+    else:
+        before = _estimate(rt, env, as_stack_file(deployed.config), snapshot).total("desired")
+        sign = "-" if now < before else "+"
+        rt.console.print(
+            f"monthly cost: ${before:,.2f} -> ${now:,.2f} ({sign}${abs(now - before):,.2f})",
+            highlight=False,
+        )
+    ceiling = after.total("max")
+    if budget and ceiling > budget:
+        said = (
+            f"{BUDGET_KEY}: {env} may cost ${ceiling:,.2f} a month at maxCapacity "
+            f"({after.counts['max']}), over its budget of ${budget:,}"
+        )
+        if over_budget:
+            rt.console.print(f"{said}; going on (--over-budget)", highlight=False)
+            return
+        raise UserError(
+            f"{said}; lower maxCapacity or the sizes, raise the budget, or pass --over-budget",
+            exit_code=DANGEROUS_CHANGES,
+        )

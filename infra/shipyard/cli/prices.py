@@ -1,0 +1,194 @@
+"""Unit prices for `shipyard cost`, from AWS's Price List API (boto3's `pricing` client,
+`get_products` with filters), kept as a snapshot with its date and source.
+
+Each price is one query: a service code, exact-match filters, and a test on the product's
+attributes that leaves exactly one on-demand price (the first tier where a price is
+tiered). A query that finds none, or several different ones, fails naming the price and
+the region: a guess would be a wrong estimate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from shipyard.aws import Aws, aws_errors
+from shipyard.errors import UserError
+
+SNAPSHOT = Path(__file__).with_name("prices.json")
+SOURCE = "AWS Price List API (pricing.get_products, on-demand terms)"
+# The Price List API answers from these regions only; prices for every region come from it.
+PRICING_REGION = "us-east-1"
+# The instance types whose hours are kept: the shipped stacks' and the default.
+INSTANCE_TYPES = ("t3.small", "t3.medium")
+
+
+@dataclass(frozen=True)
+class Query:
+    """One unit price: what to ask the Price List API, and which of its answers it is."""
+
+    key: str
+    service: str
+    filters: dict[str, str]
+    usage_suffix: str  # the product's usagetype ends with this (its region prefix varies)
+    excluded: tuple[str, ...] = ("Spot", "ARM", "Windows")
+    regional: bool = True
+
+    def request(self, region: str) -> dict[str, Any]:
+        filters = dict(self.filters)
+        if self.regional:
+            filters["regionCode"] = region
+        return {
+            "ServiceCode": self.service,
+            "FormatVersion": "aws_v1",
+            "Filters": [
+                {"Type": "TERM_MATCH", "Field": field, "Value": value}
+                for field, value in sorted(filters.items())
+            ],
+        }
+
+    def matches(self, attributes: dict[str, str]) -> bool:
+        usage = attributes.get("usagetype", "")
+        return usage.endswith(self.usage_suffix) and not any(
+            word in usage for word in self.excluded
+        )
+
+
+def ec2_hours(instance_type: str) -> Query:
+    return Query(
+        f"ec2:{instance_type}", "AmazonEC2",
+        {"instanceType": instance_type, "operatingSystem": "Linux", "tenancy": "Shared",
+         "preInstalledSw": "NA", "capacitystatus": "Used",
+         "licenseModel": "No License required"},
+        f"BoxUsage:{instance_type}",
+    )  # fmt: skip
+
+
+QUERIES: tuple[Query, ...] = (
+    Query("fargate-vcpu-hour", "AmazonECS", {}, "Fargate-vCPU-Hours:perCPU"),
+    Query("fargate-gb-hour", "AmazonECS", {}, "Fargate-GB-Hours"),
+    *(ec2_hours(instance_type) for instance_type in INSTANCE_TYPES),
+    Query("ebs-gp3-gb-month", "AmazonEC2", {"volumeApiName": "gp3"}, "EBS:VolumeUsage.gp3"),
+    Query("alb-hour", "AWSELB", {"productFamily": "Load Balancer-Application"},
+          "LoadBalancerUsage"),
+    Query("alb-lcu-hour", "AWSELB", {"productFamily": "Load Balancer-Application"},
+          "LCUUsage"),
+    Query("nat-hour", "AmazonEC2", {"productFamily": "NAT Gateway"}, "NatGateway-Hours"),
+    Query("nat-gb", "AmazonEC2", {"productFamily": "NAT Gateway"}, "NatGateway-Bytes"),
+    Query("public-ipv4-hour", "AmazonVPC", {}, "PublicIPv4:InUseAddress"),
+    Query("waf-web-acl-month", "awswaf", {}, "WebACLV2"),
+    Query("waf-rule-month", "awswaf", {}, "RuleV2"),
+    Query("waf-request", "awswaf", {}, "RequestV2-Tier1"),
+    Query("cw-alarm-month", "AmazonCloudWatch", {}, "CW:AlarmMonitorUsage"),
+    Query("cw-logs-ingest-gb", "AmazonCloudWatch", {}, "-DataProcessing-Bytes"),
+    Query("cw-logs-storage-gb-month", "AmazonCloudWatch", {}, "-TimedStorage-ByteHrs"),
+    Query("secret-month", "AWSSecretsManager", {}, "AWSSecretsManager-Secrets"),
+    Query("kms-key-month", "awskms", {}, "KMS-Keys"),
+    Query("s3-standard-gb-month", "AmazonS3", {"volumeType": "Standard"}, "TimedStorage-ByteHrs"),
+    Query("route53-query", "AmazonRoute53", {}, "DNS-Queries", regional=False),
+    Query("ecr-gb-month", "AmazonECR", {}, "TimedStorage-ByteHrs"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Price:
+    usd: float
+    unit: str  # as the Price List API names it: Hrs, GB-Mo, GB, Requests, Queries...
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    as_of: str
+    source: str
+    regions: dict[str, dict[str, Price]]
+
+    def price(self, region: str, key: str) -> Price:
+        found = self.regions.get(region, {}).get(key)
+        if found is None:
+            raise UserError(
+                f"the price snapshot ({self.as_of}) has no {key} for {region}; refresh it "
+                "with `shipyard cost --refresh-prices` where AWS credentials reach the Price "
+                "List API"
+            )
+        return found
+
+
+def load(path: Path | None = None) -> Snapshot:
+    path = path or SNAPSHOT
+    if not path.is_file():
+        raise UserError(
+            f"no price snapshot at {path}: make it with `shipyard cost --refresh-prices` "
+            "where AWS credentials reach the Price List API (pricing:GetProducts)"
+        )
+    data = json.loads(path.read_text())
+    return Snapshot(
+        as_of=data["as_of"],
+        source=data["source"],
+        regions={
+            region: {key: Price(float(p["usd"]), p["unit"]) for key, p in prices.items()}
+            for region, prices in data["regions"].items()
+        },
+    )
+
+
+def _on_demand(product: dict[str, Any]) -> list[Price]:
+    """The product's on-demand prices: the first tier of each term."""
+    found = []
+    for term in (product.get("terms", {}).get("OnDemand") or {}).values():
+        dimensions = sorted(
+            term.get("priceDimensions", {}).values(),
+            key=lambda dimension: float(dimension.get("beginRange") or 0),
+        )
+        if dimensions:
+            first = dimensions[0]
+            found.append(Price(float(first["pricePerUnit"]["USD"]), first.get("unit", "")))
+    return found
+
+
+def fetch(aws: Aws, query: Query, region: str) -> Price:
+    """The one price `query` finds for `region`."""
+    pricing = aws.client("pricing")
+    request = query.request(region)
+    prices: set[Price] = set()
+    with aws_errors(f"read {query.key} prices for {region} from the Price List API"):
+        for page in pricing.get_paginator("get_products").paginate(**request):
+            for item in page.get("PriceList", []):
+                product = json.loads(item) if isinstance(item, str) else item
+                if query.matches(product.get("product", {}).get("attributes", {})):
+                    prices.update(_on_demand(product))
+    if len(prices) != 1:
+        said = "none" if not prices else ", ".join(sorted(f"{p.usd} per {p.unit}" for p in prices))
+        raise UserError(
+            f"the Price List API gave {said} for {query.key} in {region}, not one price; "
+            "check the query in shipyard/cli/prices.py against the API's products"
+        )
+    return prices.pop()
+
+
+def refresh(
+    aws: Aws,
+    regions: Iterable[str],
+    path: Path | None = None,
+    queries: Sequence[Query] = QUERIES,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Snapshot:
+    """Ask the Price List API for every price in every region and write the snapshot."""
+    taken = {
+        region: {query.key: fetch(aws, query, region) for query in queries}
+        for region in sorted(regions)
+    }
+    snapshot = Snapshot(now().date().isoformat(), SOURCE, taken)
+    (path or SNAPSHOT).write_text(json.dumps({
+        "as_of": snapshot.as_of,
+        "source": snapshot.source,
+        "currency": "USD",
+        "regions": {
+            region: {key: {"usd": price.usd, "unit": price.unit} for key, price in prices.items()}
+            for region, prices in taken.items()
+        },
+    }, indent=1, sort_keys=True) + "\n")  # fmt: skip
+    return snapshot

@@ -1,0 +1,266 @@
+"""`shipyard cost`: the price snapshot made from Price List API answers (botocore's Stubber,
+shaped as the API answers), and the estimate of each shipped stack from the evaluated
+program. The prices here are test values, not AWS's: no snapshot of real prices exists
+until `shipyard cost --refresh-prices` runs where credentials reach the API."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from devtools import pulumi_mocks
+from shipyard.aws import Aws
+from shipyard.cli import cost, prices
+from shipyard.cli.main import main
+from shipyard.errors import UserError
+
+REGION = "us-east-1"
+ROOT = Path(__file__).resolve().parents[2]
+# Test values, one per query, distinct so that a mix-up shows.
+TEST_PRICES = {query.key: round(0.001 * (index + 1), 6) for index, query in
+               enumerate(prices.QUERIES)}  # fmt: skip
+
+
+def product(query: prices.Query, usd: float, usage: str, sku: str) -> str:
+    """One PriceList entry as get_products gives it: a JSON string."""
+    term, rate = f"{sku}.JRTCKXETXF", f"{sku}.JRTCKXETXF.6YS6EN2CT7"
+    return json.dumps({
+        "product": {"productFamily": "Compute", "sku": sku, "attributes": {
+            "usagetype": usage, "regionCode": REGION, "servicecode": query.service,
+            **query.filters,
+        }},
+        "serviceCode": query.service,
+        "terms": {"OnDemand": {term: {
+            "offerTermCode": "JRTCKXETXF", "sku": sku, "effectiveDate": "2026-11-01T00:00:00Z",
+            "termAttributes": {},
+            "priceDimensions": {
+                rate: {"rateCode": rate, "unit": "Hrs", "beginRange": "0", "endRange": "Inf",
+                       "description": query.key, "appliesTo": [],
+                       "pricePerUnit": {"USD": f"{usd:.10f}"}},
+                f"{rate}.2": {"rateCode": f"{rate}.2", "unit": "Hrs", "beginRange": "1000000",
+                              "endRange": "Inf", "description": "a later tier", "appliesTo": [],
+                              "pricePerUnit": {"USD": f"{usd / 2:.10f}"}},
+            },
+        }}},
+        "version": "20261101000000", "publicationDate": "2026-11-01T00:00:00Z",
+    })  # fmt: skip
+
+
+def stubbed(answers: dict[str, list[str]]) -> Aws:
+    """An Aws whose pricing client answers each query's request with `answers[key]`."""
+    client = boto3.client("pricing", region_name=prices.PRICING_REGION,
+                          aws_access_key_id="x", aws_secret_access_key="x")  # fmt: skip
+    stubber = Stubber(client)
+    for query in prices.QUERIES:
+        stubber.add_response(
+            "get_products", {"FormatVersion": "aws_v1", "PriceList": answers[query.key]},
+            query.request(REGION),
+        )  # fmt: skip
+    stubber.activate()
+    aws = Aws(boto3.Session(region_name=REGION))
+    aws._clients["pricing"] = client
+    return aws
+
+
+def answers() -> dict[str, list[str]]:
+    found = {}
+    for query in prices.QUERIES:
+        usage = f"USE1-{query.usage_suffix}"
+        decoy = f"USE1-SpotUsage:{query.usage_suffix}"  # another product of the same family
+        found[query.key] = [product(query, TEST_PRICES[query.key], usage, "AAA"),
+                            product(query, 99.0, decoy, "BBB")]  # fmt: skip
+    return found
+
+
+@pytest.fixture
+def snapshot(tmp_path) -> prices.Snapshot:
+    path = tmp_path / "prices.json"
+    prices.refresh(stubbed(answers()), [REGION], path)
+    return prices.load(path)
+
+
+def test_the_snapshot_holds_the_first_tier_of_each_products_on_demand_price(snapshot):
+    assert {key: price.usd for key, price in snapshot.regions[REGION].items()} == TEST_PRICES
+    assert snapshot.source == "AWS Price List API (pricing.get_products, on-demand terms)"
+
+
+def test_a_query_that_finds_two_prices_fails_naming_it(tmp_path):
+    found = answers()
+    query = prices.QUERIES[0]
+    found[query.key].append(product(query, 1.5, f"USW2-{query.usage_suffix}", "CCC"))
+    with pytest.raises(UserError, match=f"for {query.key} in {REGION}, not one price"):
+        prices.refresh(stubbed(found), [REGION], tmp_path / "prices.json")
+    assert not (tmp_path / "prices.json").exists()
+
+
+def estimated(stack: str, snapshot: prices.Snapshot, **assumed: float) -> cost.Estimate:
+    evaluation = pulumi_mocks.evaluate(stack)
+    return cost.estimate(
+        evaluation, pulumi_mocks.stack_config(stack), snapshot, cost.Assumptions(**assumed)
+    )
+
+
+def per_unit(found: cost.Estimate) -> float:
+    return sum(item.quantity * item.unit_usd for item in found.items if item.per_unit)
+
+
+def test_one_more_task_costs_its_unit_prices_times_730_hours(snapshot):
+    found = estimated("staging", snapshot)
+    vcpu, gb = 0.5, 1.0  # staging's task: cpu 512, memory 1024
+    expected = (vcpu * TEST_PRICES["fargate-vcpu-hour"] + gb * TEST_PRICES["fargate-gb-hour"])
+    assert per_unit(found) == pytest.approx(expected * 730)
+    counts = found.counts
+    assert found.total("max") - found.total("min") == pytest.approx(
+        per_unit(found) * (counts["max"] - counts["min"]), abs=0.02
+    )
+
+
+def test_one_more_instance_costs_its_hours_and_its_volume(snapshot):
+    found = estimated("qa", snapshot)
+    template = pulumi_mocks.evaluate("qa").one("aws:ec2/launchTemplate:LaunchTemplate")
+    kind = template.inputs["instanceType"]
+    size = template.inputs["blockDeviceMappings"][0]["ebs"]["volumeSize"]
+    public = any(str(i.get("associatePublicIpAddress")).lower() == "true"
+                 for i in template.inputs.get("networkInterfaces") or [])  # fmt: skip
+    expected = TEST_PRICES[f"ec2:{kind}"] * 730 + TEST_PRICES["ebs-gp3-gb-month"] * size + (
+        TEST_PRICES["public-ipv4-hour"] * 730 if public else 0
+    )
+    assert per_unit(found) == pytest.approx(expected)
+
+
+def test_prod_lists_every_billed_resource_and_bounds_the_spend_by_its_maximum(snapshot):
+    found = estimated("prod", snapshot, requests_a_month=2_000_000)
+    kinds = {item.type.split(" (")[0] for item in found.items}
+    assert {"Fargate vCPU", "Fargate memory", "Application Load Balancer", "NAT gateway",
+            "data processed by NAT", "WAF web ACL", "WAF requests", "CloudWatch alarms",
+            "log ingestion", "log storage", "S3 storage", "Route 53 queries"} <= kinds  # fmt: skip
+    nat = [item for item in found.items if item.type == "NAT gateway"]
+    assert len(nat) == 3  # one per zone in prod
+    waf_requests = next(item for item in found.items if item.type == "WAF requests")
+    assert waf_requests.quantity == 2_000_000
+    assert found.total("min") <= found.total("desired") <= found.total("max")
+    assert "aws:ec2/securityGroup:SecurityGroup" in found.free
+
+
+def test_the_service_stack_costs_its_keys_and_image_storage(snapshot):
+    found = estimated("shared", snapshot)
+    kinds = [item.type for item in found.items]
+    keys = kinds.count("KMS key")
+    assert keys >= 2 and "ECR image storage" in kinds
+    assert found.total("desired") == pytest.approx(
+        keys * TEST_PRICES["kms-key-month"] + 5 * TEST_PRICES["ecr-gb-month"], abs=0.01
+    )
+
+
+def test_json_has_the_documented_shape(snapshot, tmp_path, monkeypatch, capsys):
+    path = tmp_path / "prices.json"
+    prices.refresh(stubbed(answers()), [REGION], path)
+    monkeypatch.setattr(prices, "SNAPSHOT", path)
+    assert main(["cost", "staging", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed) >= {"stack", "region", "currency", "monthly_usd", "items",
+                            "assumptions", "prices_as_of"}  # fmt: skip
+    assert set(printed["monthly_usd"]) == {"min", "desired", "max"}
+    assert set(printed["items"][0]) == {"resource", "type", "quantity", "unit", "unit_usd",
+                                        "monthly_usd"}  # fmt: skip
+    assert printed["assumptions"]["requests_a_month"] == 1_000_000
+
+
+def test_without_a_snapshot_it_says_how_to_make_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(prices, "SNAPSHOT", tmp_path / "none.json")
+    assert main(["cost", "staging"]) == 1
+    assert "no price snapshot" in capsys.readouterr().err
+
+
+# ---- the cost of a change, where it is reviewed -------------------------------------------
+
+
+@pytest.fixture
+def priced(tmp_path, monkeypatch) -> prices.Snapshot:
+    path = tmp_path / "prices.json"
+    prices.refresh(stubbed(answers()), [REGION], path)
+    monkeypatch.setattr(prices, "SNAPSHOT", path)
+    return prices.load(path)
+
+
+@pytest.fixture
+def released_staging(stacks, world) -> None:
+    stacks.add("staging", world.ecs_environment("staging"))
+    stacks.deploy_release("staging", "1" * 40)
+    stacks.calls.clear()
+
+
+def test_preview_prints_the_monthly_cost_before_and_after_the_change(
+    cli, stacks, released_staging, priced
+):
+    assert cli("preview", "staging") == 0
+    (same,) = [line for line in cli.printed.splitlines() if line.startswith("monthly cost:")]
+    before = same.split("$")[1].split(" ")[0]
+    assert same == f"monthly cost: ${before} -> ${before} (+$0.00)"
+    stacks.set_config("staging", "shipyard:cpu", "1024")
+    stacks.set_config("staging", "shipyard:memory", "2048")
+    assert cli("preview", "staging") == 0
+    line = [line for line in cli.printed.splitlines() if line.startswith("monthly cost:")][-1]
+    after = float(line.split("-> $")[1].split(" ")[0].replace(",", ""))
+    delta = float(line.split("(+$")[1].rstrip(")").replace(",", ""))
+    was = float(before.replace(",", ""))
+    # Twice the vCPU and memory per task, at the desired count.
+    desired = int(stacks.config("staging").get("shipyard:desiredCount") or 1)
+    grown = (0.5 * TEST_PRICES["fargate-vcpu-hour"] + 1 * TEST_PRICES["fargate-gb-hour"]) * 730
+    assert delta == pytest.approx(grown * desired, abs=0.01)
+    assert after == pytest.approx(was + delta, abs=0.01)
+
+
+def test_a_change_over_the_budget_is_refused_unless_told(
+    cli, stacks, released_staging, priced, capsys
+):
+    stacks.set_config("staging", "shipyard:monthlyBudget", "1")
+    assert cli("preview", "staging") == 3
+    said = capsys.readouterr().err
+    assert "shipyard:monthlyBudget: staging may cost $" in said
+    assert "over its budget of $1; lower maxCapacity" in said
+    assert cli("deploy", "staging", "--yes") == 3
+    assert not [call for call in stacks.calls if call[0] == "up"]
+    assert cli("preview", "staging", "--over-budget") == 0
+    assert "going on (--over-budget)" in cli.printed
+
+
+def test_without_prices_preview_goes_on_but_a_budget_cannot_be_held(
+    cli, stacks, released_staging, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(prices, "SNAPSHOT", tmp_path / "none.json")
+    assert cli("preview", "staging") == 0
+    assert "monthly cost: not estimated (no price snapshot" in cli.printed
+    stacks.set_config("staging", "shipyard:monthlyBudget", "500")
+    assert cli("preview", "staging") == 3
+    assert "no price snapshot to hold staging to it" in capsys.readouterr().err
+
+
+def test_the_pull_request_comment_puts_the_monthly_cost_first(tmp_path):
+    preview = tmp_path / "preview.txt"
+    preview.write_text(
+        "Previewing update (prod):\n...\nmonthly cost: $97.40 -> $133.44 (+$36.04)\n"
+    )
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    gh = bin_dir / "gh"
+    gh.write_text(
+        "#!/usr/bin/env bash\n"
+        f"if [ \"$1\" = api ]; then exit 0; fi\n"
+        f"while [ $# -gt 0 ]; do if [ \"$1\" = --body-file ]; then cp \"$2\" {tmp_path}/body; fi;"
+        " shift; done\n"
+    )
+    gh.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}",
+           "GITHUB_REPOSITORY": "o/r", "GH_TOKEN": "x"}  # fmt: skip
+    subprocess.run([str(ROOT / "scripts" / "pr-comment"), "7", "prod", str(preview)],
+                   env=env, check=True, capture_output=True, timeout=30)  # fmt: skip
+    body = (tmp_path / "body").read_text().splitlines()
+    assert body[:4] == ["<!-- shipyard-preview:prod -->", "### Preview of `prod`", "",
+                        "**monthly cost**: $97.40 -> $133.44 (+$36.04)"]  # fmt: skip
