@@ -264,3 +264,22 @@ def test_the_pull_request_comment_puts_the_monthly_cost_first(tmp_path):
     body = (tmp_path / "body").read_text().splitlines()
     assert body[:4] == ["<!-- shipyard-preview:prod -->", "### Preview of `prod`", "",
                         "**monthly cost**: $97.40 -> $133.44 (+$36.04)"]  # fmt: skip
+
+
+def test_a_stacks_own_assumptions_hold_unless_a_flag_says_otherwise():
+    config = {"shipyard:costRequests": 5_000_000, "shipyard:costLogGb": 40}
+    assert cost.Assumptions.of(config) == cost.Assumptions(
+        requests_a_month=5_000_000, log_gb_a_month=40.0
+    )
+    assert cost.Assumptions.of(config, requests=7, nat_gb=0.5).requests_a_month == 7
+    assert cost.Assumptions.of(config, requests=7, nat_gb=0.5).nat_gb_a_month == 0.5
+    assert cost.Assumptions.of({}) == cost.Assumptions()
+
+
+def test_the_json_prints_the_assumptions_a_flag_gave(priced, capsys):
+    assert main(["cost", "prod", "--json", "--requests", "3000000", "--log-gb", "12"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["assumptions"]["requests_a_month"] == 3_000_000
+    assert printed["assumptions"]["log_gb_a_month"] == 12
+    waf = next(item for item in printed["items"] if item["type"] == "WAF requests")
+    assert waf["quantity"] == 3_000_000

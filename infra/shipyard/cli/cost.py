@@ -39,6 +39,28 @@ class Assumptions:
     load_balancer_lcus: float = 1.0  # ALB capacity units, on average
     image_gb: float = 5.0  # the service stack: images kept in the repository
 
+    @classmethod
+    def of(
+        cls,
+        config: Mapping[str, Any],
+        requests: int | None = None,
+        nat_gb: float | None = None,
+        log_gb: float | None = None,
+    ) -> Assumptions:
+        """The stack's own (costRequests, costNatGb, costLogGb), unless a flag says."""
+
+        def given(key: str, flag: float | None, default: float) -> float:
+            if flag is not None:
+                return flag
+            value = config.get(f"shipyard:{key}")
+            return default if value in (None, "") else float(value)
+
+        return cls(
+            requests_a_month=int(given("costRequests", requests, cls.requests_a_month)),
+            nat_gb_a_month=given("costNatGb", nat_gb, cls.nat_gb_a_month),
+            log_gb_a_month=given("costLogGb", log_gb, cls.log_gb_a_month),
+        )
+
 
 @dataclass(frozen=True)
 class Item:
@@ -258,13 +280,19 @@ def report(
     env: str,
     console: Console,
     as_json: bool,
-    assumptions: Assumptions,
+    flags: Mapping[str, float | None],
     snapshot_path: Path | None = None,
 ) -> int:
-    """Evaluate the stack offline, price it, and print the estimate."""
+    """Evaluate the stack offline, price it, and print the estimate. `flags`: the
+    assumptions given for this run (requests, nat_gb, log_gb), None where not given."""
     require_known_environments([env], stack_names(project_dir))
     snapshot = prices.load(snapshot_path)
     config = offline.stack_config(env, project_dir)
+    requests = flags.get("requests")
+    assumptions = Assumptions.of(
+        config, None if requests is None else int(requests), flags.get("nat_gb"),
+        flags.get("log_gb"),
+    )  # fmt: skip
     try:
         evaluation = offline.evaluate(env, project_dir=project_dir)
     except Exception as error:  # the program's own refusal, whatever its class

@@ -45,7 +45,7 @@ def _estimate(
     rt: Runtime, env: str, config: Mapping[str, Any], snapshot: prices.Snapshot
 ) -> cost.Estimate:
     evaluation = offline.evaluate(env, dict(config), project_dir=rt.project_dir)
-    return cost.estimate(evaluation, config, snapshot)
+    return cost.estimate(evaluation, config, snapshot, cost.Assumptions.of(config))
 
 
 def _deployed(history: list[UpdateRecord]) -> UpdateRecord | None:
@@ -71,7 +71,7 @@ def review(rt: Runtime, env: str, over_budget: bool = False) -> None:
                 exit_code=DANGEROUS_CHANGES,
             )
         return
-    after = _estimate(rt, env, config, snapshot)
+    after = _estimate(rt, env, config, snapshot)  # the stack's own assumptions
     deployed = _deployed(rt.stacks.history(env))
     now = after.total("desired")
     if deployed is None:

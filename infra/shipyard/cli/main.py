@@ -327,12 +327,16 @@ def cost_command(
              help="Remake the price snapshot from AWS's Price List API (needs credentials)."),
     ] = False,
     requests: Annotated[
-        int, typer.Option("--requests", min=0, help="Requests a month (WAF, DNS).")
-    ] = 1_000_000,
+        int | None,
+        typer.Option("--requests", min=0, help="Requests a month (WAF, DNS) \\[costRequests]."),
+    ] = None,
     nat_gb: Annotated[
-        float, typer.Option("--nat-gb", min=0, help="GB a month through NAT gateways.")
-    ] = 10.0,
-    log_gb: Annotated[float, typer.Option("--log-gb", min=0, help="Log GB a month.")] = 5.0,
+        float | None,
+        typer.Option("--nat-gb", min=0, help="GB a month through NAT gateways \\[costNatGb]."),
+    ] = None,
+    log_gb: Annotated[
+        float | None, typer.Option("--log-gb", min=0, help="Log GB a month \\[costLogGb].")
+    ] = None,
 ) -> int:
     """What a stack costs a month, before it exists: no AWS credentials, no Pulumi CLI.
 
@@ -355,11 +359,9 @@ def cost_command(
             return 0
     if env is None:
         raise UserError("name a stack to price: shipyard cost ENV", exit_code=USAGE)
-    assumptions = cost.Assumptions(
-        requests_a_month=requests, nat_gb_a_month=nat_gb, log_gb_a_month=log_gb
-    )
+    flags = {"requests": requests, "nat_gb": nat_gb, "log_gb": log_gb}
     console = Console(soft_wrap=True, emoji=False)
-    return cost.report(PROJECT_DIR, env, console, as_json, assumptions)
+    return cost.report(PROJECT_DIR, env, console, as_json, flags)
 
 
 def one_line(message: str) -> str:

@@ -180,6 +180,12 @@ KEYS: tuple[Key, ...] = (
     Key("alarmTopicArn", str, "",
         "An existing SNS topic (Chatbot, a pager) to notify instead of the topic shipyard "
         "creates. Empty: shipyard's own, encrypted with the environment's key."),
+    Key("costRequests", int, 1_000_000,
+        "`shipyard cost`'s assumption: requests a month (WAF, Route 53); --requests overrides."),
+    Key("costNatGb", int, 10,
+        "`shipyard cost`'s assumption: GB a month through the NAT gateways; --nat-gb overrides."),
+    Key("costLogGb", int, 5,
+        "`shipyard cost`'s assumption: log GB a month; --log-gb overrides."),
     Key("monthlyBudget", int, 0,
         "USD a month: `shipyard preview` and `deploy` refuse a change whose estimate at "
         "maxCapacity is over it (exit 3, unless --over-budget; docs/cost.md). 0: none."),
