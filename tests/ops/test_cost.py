@@ -283,3 +283,22 @@ def test_the_json_prints_the_assumptions_a_flag_gave(priced, capsys):
     assert printed["assumptions"]["log_gb_a_month"] == 12
     waf = next(item for item in printed["items"] if item["type"] == "WAF requests")
     assert waf["quantity"] == 3_000_000
+
+
+def test_a_stack_that_keeps_a_secret_value_is_priced_from_either_config(priced):
+    """`pulumi config` lists secretValues decrypted, the history hides it: both price."""
+    from types import SimpleNamespace
+
+    from shipyard.cli import cost_check
+
+    config = pulumi_mocks.stack_config("staging")
+    config["shipyard:secrets"] = [*config["shipyard:secrets"], "API_KEY"]
+    listed = {**config, "shipyard:secretValues": ["API_KEY=test-only-1"]}
+    history = {key: json.dumps(value) if isinstance(value, list) else str(value)
+               for key, value in config.items()} | {"shipyard:secretValues": "[secret]"}
+    rt = SimpleNamespace(project_dir=ROOT)
+    now = cost_check._estimate(rt, "staging", listed, priced)  # type: ignore[arg-type]
+    then = cost_check._estimate(
+        rt, "staging", cost_check.as_stack_file(history), priced  # type: ignore[arg-type]
+    )
+    assert now.total("desired") == then.total("desired") > 0

@@ -21,6 +21,7 @@ from rich.table import Table
 from shipyard.cli import offline, prices
 from shipyard.cli.offline import Evaluation, Registered
 from shipyard.cli.prices import Snapshot
+from shipyard.config import KEYS_BY_NAME
 from shipyard.config.secret_references import SECRETS_MANAGER, parse_entry
 from shipyard.config.stack_files import stack_names
 from shipyard.errors import OK, UserError, require_known_environments
@@ -263,7 +264,7 @@ def _secrets_manager_secrets(stack: str, config: Mapping[str, Any]) -> int:
     entries = config.get("shipyard:secrets") or []
     if isinstance(entries, str):
         entries = json.loads(entries)
-    service = str(config.get("shipyard:serviceName") or "shipyard-sample")
+    service = str(config.get("shipyard:serviceName") or KEYS_BY_NAME["serviceName"].default)
     names = set()
     for entry in entries:
         try:

@@ -44,7 +44,11 @@ def as_stack_file(config: Mapping[str, str]) -> dict[str, Any]:
 def _estimate(
     rt: Runtime, env: str, config: Mapping[str, Any], snapshot: prices.Snapshot
 ) -> cost.Estimate:
-    evaluation = offline.evaluate(env, dict(config), project_dir=rt.project_dir)
+    # secretValues is always set with --secret; `pulumi config` lists it decrypted.
+    secret = {key for key in config if key == f"{NAMESPACE}:secretValues"}
+    evaluation = offline.evaluate(
+        env, dict(config), project_dir=rt.project_dir, secret_keys=secret
+    )
     return cost.estimate(evaluation, config, snapshot, cost.Assumptions.of(config))
 
 
