@@ -354,17 +354,10 @@ class Aws:
 
     def wait_task_stopped(self, cluster: str, arn: str, timeout: float, delay: float) -> bool:
         """Whether the task stopped within `timeout` (ECS's tasks_stopped waiter)."""
-        waiter = self.client("ecs").get_waiter("tasks_stopped")
-        with aws_errors(f"wait for ECS task {arn.rsplit('/', 1)[-1]} to stop"):
-            try:
-                waiter.wait(
-                    cluster=cluster, tasks=[arn], WaiterConfig=waiter_config(timeout, delay)
-                )
-            except botocore.exceptions.WaiterError as error:
-                if "Max attempts exceeded" not in str(error):
-                    raise
-                return False
-        return True
+        return self._waited(
+            "ecs", "tasks_stopped", f"wait for ECS task {arn.rsplit('/', 1)[-1]} to stop",
+            timeout, delay, cluster=cluster, tasks=[arn],
+        )  # fmt: skip
 
     def last_log_lines(self, group: str, stream: str, count: int) -> list[str]:
         """The stream's last `count` messages, oldest first; none where it does not exist."""
@@ -440,17 +433,28 @@ class Aws:
         return found
 
     def wait_command(self, command_id: str, instance: str, timeout: float, delay: float) -> bool:
-        """Whether the command ended (however) within `timeout` (SSM's command_executed)."""
-        waiter = self.client("ssm").get_waiter("command_executed")
-        with aws_errors(f"wait for SSM command {command_id} on {instance}"):
+        """Whether the command ended (however: it failed, was cancelled or timed out on the
+        instance) within `timeout` (SSM's command_executed)."""
+        return self._waited(
+            "ssm", "command_executed", f"wait for SSM command {command_id} on {instance}",
+            timeout, delay, failure_ends=True, CommandId=command_id, InstanceId=instance,
+        )  # fmt: skip
+
+    def _waited(
+        self, service: str, name: str, action: str, timeout: float, delay: float,
+        failure_ends: bool = False, **params: Any,
+    ) -> bool:  # fmt: skip
+        """Whether boto3's waiter `name` saw the end within `timeout`; a failure state ends
+        the wait too where `failure_ends`, and is an error otherwise."""
+        waiter = self.client(service).get_waiter(name)
+        with aws_errors(action):
             try:
-                waiter.wait(
-                    CommandId=command_id, InstanceId=instance,
-                    WaiterConfig=waiter_config(timeout, delay),
-                )  # fmt: skip
+                waiter.wait(WaiterConfig=waiter_config(timeout, delay), **params)
             except botocore.exceptions.WaiterError as error:
-                # It failed, was cancelled or timed out on the instance: ended all the same.
-                return "Max attempts exceeded" not in str(error)
+                if "Max attempts exceeded" in str(error):
+                    return False
+                if not failure_ends:
+                    raise
         return True
 
     def cancel_command(self, command_id: str) -> None:
