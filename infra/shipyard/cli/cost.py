@@ -156,7 +156,8 @@ def estimate(
                  "fargate-gb-hour", per_unit=True),
         ]  # fmt: skip
     for service in of("aws:ecs/service:Service"):
-        counts["desired"] = int(service.inputs.get("desiredCount") or 1)
+        desired = service.inputs.get("desiredCount")
+        counts["desired"] = 1 if desired is None else int(desired)  # 0 is a count too
         network = service.inputs.get("networkConfiguration") or {}
         if network.get("assignPublicIp"):
             items.append(item(service.name, "public IPv4 address of each task", HOURS_A_MONTH,
