@@ -696,3 +696,9 @@ def _image_info(detail: dict[str, Any]) -> ImageInfo:
         tags=tuple(detail.get("imageTags", [])),
         pushed_at=detail.get("imagePushedAt"),
     )
+
+
+def connect(region: str, profile: str) -> Aws:
+    """What the dynamic providers call AWS with, inside `pulumi up`: boto3 with the
+    credentials the AWS provider uses (the environment, or the stack's aws:profile)."""
+    return Aws(boto3.Session(region_name=region, profile_name=profile or None))

@@ -26,7 +26,7 @@ from typing import Any
 
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
-from shipyard.aws import REFRESH_FAILED, Aws
+from shipyard.aws import REFRESH_FAILED, Aws, connect
 from shipyard.config.stack_files import whole_numbers
 from shipyard.errors import UNHEALTHY, UserError
 
@@ -66,13 +66,6 @@ class RefreshTarget:
             "LaunchTemplateId": self.launch_template_id,
             "Version": self.launch_template_version,
         }
-
-
-def connect(region: str, profile: str) -> Aws:
-    """boto3 with the same credentials the AWS provider uses (environment or aws:profile)."""
-    import boto3
-
-    return Aws(boto3.Session(region_name=region, profile_name=profile or None))
 
 
 def saved_template(aws: Aws, group_name: str) -> dict[str, str]:

@@ -24,7 +24,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
-from shipyard.aws import Aws
+from shipyard.aws import Aws, connect
 from shipyard.config.container_contract import one_off_removal, one_off_script
 from shipyard.errors import UserError
 
@@ -37,13 +37,6 @@ KEPT_IMAGES = 50
 TIMEOUT_SECONDS = 600
 POLL_SECONDS = 6
 SHOWN_LINES = 20
-
-
-def connect(region: str, profile: str) -> Aws:
-    """boto3 with the same credentials the AWS provider uses (environment or aws:profile)."""
-    import boto3
-
-    return Aws(boto3.Session(region_name=region, profile_name=profile or None))
 
 
 def run_pre_deploy(aws: Aws, props: dict[str, Any]) -> int:
