@@ -294,11 +294,12 @@ def test_a_stack_that_keeps_a_secret_value_is_priced_from_either_config(priced):
     config = pulumi_mocks.stack_config("staging")
     config["shipyard:secrets"] = [*config["shipyard:secrets"], "API_KEY"]
     listed = {**config, "shipyard:secretValues": ["API_KEY=test-only-1"]}
-    history = {key: json.dumps(value) if isinstance(value, list) else str(value)
+    # As Pulumi lists config: text, with booleans and lists as JSON writes them.
+    history = {key: json.dumps(value) if isinstance(value, list | bool) else str(value)
                for key, value in config.items()} | {"shipyard:secretValues": "[secret]"}
     rt = SimpleNamespace(project_dir=ROOT)
     now = cost_check._estimate(rt, "staging", listed, priced)  # type: ignore[arg-type]
     then = cost_check._estimate(
-        rt, "staging", cost_check.as_stack_file(history), priced  # type: ignore[arg-type]
+        rt, "staging", cost_check.as_stack_file(history, ROOT), priced  # type: ignore[arg-type]
     )
     assert now.total("desired") == then.total("desired") > 0

@@ -6,39 +6,27 @@ program; after: the stack's config as it stands."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from shipyard.cli import cost, offline, prices
 from shipyard.cli.model import UpdateRecord
 from shipyard.cli.runtime import Runtime
-from shipyard.config import KEYS_BY_NAME, NAMESPACE
+from shipyard.config import NAMESPACE
+from shipyard.config.engine_config import stack_file_values
 from shipyard.config.stack_files import ENCRYPTED
 from shipyard.errors import DANGEROUS_CHANGES, UserError
 
 BUDGET_KEY = f"{NAMESPACE}:monthlyBudget"
 
 
-def as_stack_file(config: Mapping[str, str]) -> dict[str, Any]:
-    """A stack's config as Pulumi's history holds it (strings, secrets hidden) in the form
-    a stack file holds it, which the offline evaluation takes."""
-    typed: dict[str, Any] = {}
-    for name, value in config.items():
-        key = KEYS_BY_NAME.get(name.removeprefix(f"{NAMESPACE}:"))
-        if value == "[secret]":
-            typed[name] = ENCRYPTED
-        elif key is None or not name.startswith(f"{NAMESPACE}:"):
-            typed[name] = value
-        elif key.kind is bool:
-            typed[name] = value.lower() == "true"
-        elif key.kind is int:
-            typed[name] = int(value)
-        elif key.kind is list:
-            typed[name] = json.loads(value) if value else []
-        else:
-            typed[name] = value
-    return typed
+def as_stack_file(config: Mapping[str, str], project_dir: Path) -> dict[str, Any]:
+    """A stack's config as `pulumi config` lists it, or as Pulumi's history holds it (a
+    secret hidden as `[secret]`), in the form a stack file holds it, which the offline
+    evaluation takes."""
+    shown = {key: ENCRYPTED if value == "[secret]" else value for key, value in config.items()}
+    return stack_file_values(shown, project_dir)
 
 
 def _estimate(
@@ -57,15 +45,17 @@ def _deployed(history: list[UpdateRecord]) -> UpdateRecord | None:
     return max(done, key=lambda r: (r.version, r.start_time)) if done else None
 
 
-def review(rt: Runtime, env: str, over_budget: bool = False) -> None:
-    """Print the change's monthly cost; refuse it over the budget (exit 3)."""
+def review(
+    rt: Runtime, env: str, listed: Mapping[str, str], over_budget: bool = False
+) -> None:
+    """Print the change's monthly cost; refuse it over the budget (exit 3). `listed`: the
+    stack's config as `pulumi config` has it, which the caller read for its preview."""
     try:
         snapshot = prices.load()
     except UserError as missing:
         rt.console.print(f"monthly cost: not estimated ({missing})", highlight=False)
         snapshot = None
-    # The stack's config as `pulumi config` has it: what the update will use.
-    config = as_stack_file(rt.config(env))
+    config = as_stack_file(listed, rt.project_dir)
     budget = int(config.get(BUDGET_KEY) or 0)
     if snapshot is None:
         if budget and not over_budget:
@@ -81,7 +71,8 @@ def review(rt: Runtime, env: str, over_budget: bool = False) -> None:
     if deployed is None:
         rt.console.print(f"monthly cost: ${now:,.2f} (nothing deployed yet)", highlight=False)
     else:
-        before = _estimate(rt, env, as_stack_file(deployed.config), snapshot).total("desired")
+        deployed_config = as_stack_file(deployed.config, rt.project_dir)
+        before = _estimate(rt, env, deployed_config, snapshot).total("desired")
         sign = "-" if now < before else "+"
         rt.console.print(
             f"monthly cost: ${before:,.2f} -> ${now:,.2f} ({sign}${abs(now - before):,.2f})",

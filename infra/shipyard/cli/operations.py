@@ -60,8 +60,9 @@ def show_preview(rt: Runtime, env: str, config: Mapping[str, str] | None = None)
 
 def preview(rt: Runtime, env: str, over_budget: bool = False) -> int:
     rt.check_environment(env)
-    steps = show_preview(rt, env)
-    cost_check.review(rt, env, over_budget)
+    config = rt.config(env)
+    steps = show_preview(rt, env, config)
+    cost_check.review(rt, env, config, over_budget)
     dangerous = summary.destructive(steps)
     for step in dangerous:
         what = "protected " if step.protected else ""
@@ -115,8 +116,9 @@ def deploy(
     rt.check_environment(env)
     if image is not None:
         return deploy_image(rt, env, image, yes, replace_rollback, over_budget)
-    show_preview(rt, env)
-    cost_check.review(rt, env, over_budget)
+    config = rt.config(env)
+    show_preview(rt, env, config)
+    cost_check.review(rt, env, config, over_budget)
     confirm(rt, f"Deploy these changes to {env}?", yes)
     outputs, baseline = traffic.up_following(rt, env, f"shipyard deploy {env}")
     return _wait(rt, env, outputs, outputs.get("image", "its image"), baseline)
@@ -132,9 +134,9 @@ def deploy_image(
             f"--image {digest!r} is not an image digest (sha256: and 64 hex digits)",
             exit_code=USAGE,
         )
-    cost_check.review(rt, env, over_budget)
-    outputs = rt.stacks.outputs(env)
     config = rt.config(env)
+    cost_check.review(rt, env, config, over_budget)
+    outputs = rt.stacks.outputs(env)
     if outputs.get("image"):
         live = releases.live_digest(outputs)
         if digest == live:
