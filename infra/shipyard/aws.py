@@ -702,3 +702,15 @@ def connect(region: str, profile: str) -> Aws:
     """What the dynamic providers call AWS with, inside `pulumi up`: boto3 with the
     credentials the AWS provider uses (the environment, or the stack's aws:profile)."""
     return Aws(boto3.Session(region_name=region, profile_name=profile or None))
+
+
+def container_ending(task: dict[str, Any], name: str) -> tuple[int | None, str]:
+    """How a stopped task's container ended: its exit code, or None and why it never ran
+    (the container's reason, else the task's, as ECS gives them)."""
+    container: dict[str, Any] = next(
+        (c for c in task.get("containers", []) if c.get("name") == name), {}
+    )
+    code = container.get("exitCode")
+    if code is not None:
+        return int(code), ""
+    return None, container.get("reason") or task.get("stoppedReason") or "no reason given"

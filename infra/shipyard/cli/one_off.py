@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shipyard.aws import Aws
+from shipyard.aws import Aws, container_ending
 from shipyard.cli.model import DIGEST
 from shipyard.cli.operations import repository_name
 from shipyard.cli.runtime import Runtime
@@ -210,16 +210,12 @@ def print_new_lines(
 
 
 def _outcome(rt: Runtime, task: dict[str, Any], name: str, command: Command) -> int:
-    container: dict[str, Any] = next(
-        (c for c in task.get("containers", []) if c.get("name") == name), {}
-    )
-    code = container.get("exitCode")
+    code, reason = container_ending(task, name)
     if code is None:
-        reason = container.get("reason") or task.get("stoppedReason") or "no reason given"
         advice = next((said for error, said in START_FAILURES.items() if error in reason), "")
         raise UserError(
             f"{command.shown} never ran in {command.env}: the task stopped before its "
             f"command did ({reason})" + (f"; {advice}" if advice else "")
         )
     rt.console.print(f"{command.shown} exited with {code}", markup=False, highlight=False)
-    return int(code)
+    return code

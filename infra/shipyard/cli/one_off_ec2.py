@@ -12,7 +12,7 @@ from typing import Any
 
 from shipyard.aws import Aws
 from shipyard.cli.one_off import STARTED_BY, TIMED_OUT, Command, Lines, follow
-from shipyard.cli.runtime import Runtime
+from shipyard.cli.runtime import Runtime, require_ssm_agent
 from shipyard.config.container_contract import one_off_removal, one_off_script
 from shipyard.errors import UserError
 
@@ -20,12 +20,7 @@ WAITING = ("Pending", "InProgress", "Delayed")
 
 
 def run_on_instance(rt: Runtime, aws: Aws, outputs: dict[str, Any], command: Command) -> int:
-    if str(rt.config(command.env).get("shipyard:sessionManager", "")).lower() != "true":
-        raise UserError(
-            f"{command.env} runs on EC2 without the SSM agent's permissions, which Run Command "
-            f"needs; set shipyard:sessionManager: true in stacks/Pulumi.{command.env}.yaml and "
-            f"deploy, then run this again"
-        )
+    require_ssm_agent(rt, command.env, "Run Command")
     group_name = outputs["autoScalingGroupName"]
     instance = aws.serving_instance(group_name)
     run_id = uuid.uuid4().hex[:12]

@@ -53,3 +53,14 @@ class Runtime:
 def confirm(rt: Runtime, question: str, yes: bool) -> None:
     if not yes and not rt.confirm(question):
         raise UserError("not confirmed; nothing was changed")
+
+
+def require_ssm_agent(rt: Runtime, env: str, purpose: str) -> None:
+    """On EC2, Session Manager and Run Command need the SSM agent's permissions, which the
+    instances get only with sessionManager: say so before anything is asked of AWS."""
+    if str(rt.config(env).get("shipyard:sessionManager", "")).lower() != "true":
+        raise UserError(
+            f"Session Manager is off in {env}; set shipyard:sessionManager: true in "
+            f"stacks/Pulumi.{env}.yaml and deploy (`shipyard deploy {env}`), then run this "
+            f"again ({purpose} needs the SSM agent's permissions)"
+        )

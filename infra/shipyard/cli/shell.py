@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from shipyard.aws import Aws
-from shipyard.cli.runtime import Runtime
+from shipyard.cli.runtime import Runtime, require_ssm_agent
 from shipyard.config.container_contract import CONTAINER_NAME
 from shipyard.errors import UserError
 
@@ -86,11 +86,7 @@ def _on_instance(
     rt: Runtime, aws: Aws, env: str, outputs: dict[str, Any], instance: str | None,
     words: Sequence[str], program: str, region: str,
 ) -> int:  # fmt: skip
-    if str(rt.config(env).get("shipyard:sessionManager", "")).lower() != "true":
-        raise UserError(
-            f"Session Manager is off in {env}; set shipyard:sessionManager: true in "
-            f"stacks/Pulumi.{env}.yaml and deploy (`shipyard deploy {env}`), then run this again"
-        )
+    require_ssm_agent(rt, env, "a shell on EC2")
     target = instance or aws.serving_instance(outputs["autoScalingGroupName"])
     # A shell in the service's container, not on the host.
     inside = shlex.join(["sudo", "docker", "exec", "-it", CONTAINER_NAME, *(words or [SHELL])])

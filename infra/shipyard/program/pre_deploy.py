@@ -24,7 +24,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
-from shipyard.aws import Aws, connect
+from shipyard.aws import Aws, connect, container_ending
 from shipyard.config.container_contract import one_off_removal, one_off_script
 from shipyard.errors import UserError
 
@@ -109,13 +109,8 @@ def run_pre_deploy_as_task(aws: Aws, props: dict[str, Any]) -> int:
             f"preDeployCommand {shown} still ran after {timeout:g} s; it was stopped, and the "
             "service stays on the previous release"
         )
-    stopped = aws.task(cluster, arn)
-    container: dict[str, Any] = next(
-        (c for c in stopped.get("containers", []) if c.get("name") == props["container"]), {}
-    )
-    code = container.get("exitCode")
+    code, reason = container_ending(aws.task(cluster, arn), props["container"])
     if code is None:
-        reason = container.get("reason") or stopped.get("stoppedReason") or "no reason given"
         raise UserError(
             f"preDeployCommand {shown} never ran in the new image ({reason}); the service "
             "stays on the previous release"
