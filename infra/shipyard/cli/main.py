@@ -346,13 +346,7 @@ def cost_command(
     from shipyard.cli import cost, prices
 
     if refresh_prices:
-        import boto3
-
-        from shipyard.aws import Aws
-        from shipyard.config import aws_limits
-
-        session = boto3.Session(region_name=prices.PRICING_REGION)
-        snapshot = prices.refresh(Aws(session), sorted(aws_limits.known_regions()))
+        snapshot = prices.refresh_everywhere()
         typer.echo(f"prices of {len(snapshot.regions)} regions as of {snapshot.as_of} "
                    f"written to {prices.SNAPSHOT}")  # fmt: skip
         if env is None:

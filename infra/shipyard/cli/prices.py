@@ -192,3 +192,14 @@ def refresh(
         },
     }, indent=1, sort_keys=True) + "\n")  # fmt: skip
     return snapshot
+
+
+def refresh_everywhere() -> Snapshot:
+    """`shipyard cost --refresh-prices`: every price, for every region the settings accept,
+    with the caller's credentials."""
+    import boto3
+
+    from shipyard.config import aws_limits
+
+    aws = Aws(boto3.Session(region_name=PRICING_REGION))
+    return refresh(aws, sorted(aws_limits.known_regions()))
