@@ -68,13 +68,47 @@ def stubbed(answers: dict[str, list[str]]) -> Aws:
     return aws
 
 
+# Each price's usage type in us-east-1, and the siblings the same filters also return, as
+# recorded Price List answers name them (docs/cost.md, "What each query takes"). Some carry
+# the `USE1-` prefix there and some none; KMS prefixes the region's own name.
+US_EAST_1 = {
+    "fargate-vcpu-hour": ("USE1-Fargate-vCPU-Hours:perCPU", [
+        "USE1-Fargate-ARM-vCPU-Hours:perCPU", "USE1-SpotUsage:Fargate-vCPU-Hours:perCPU",
+        "USE1-Fargate-Windows-OS-Hours:perCPU"]),
+    "fargate-gb-hour": ("USE1-Fargate-GB-Hours", [
+        "USE1-Fargate-ARM-GB-Hours", "USE1-Fargate-EphemeralStorage-GB-Hours"]),
+    "ec2:t3.small": ("BoxUsage:t3.small", ["SpotUsage:t3.small"]),
+    "ec2:t3.medium": ("BoxUsage:t3.medium", ["SpotUsage:t3.medium"]),
+    "ebs-gp3-gb-month": ("EBS:VolumeUsage.gp3", ["EBS:VolumeP-IOPS.gp3"]),
+    "alb-hour": ("LoadBalancerUsage", ["TS-LoadBalancerUsage", "Outposts-LoadBalancerUsage"]),
+    "alb-lcu-hour": ("LCUUsage", ["Outposts-LCUUsage", "ReservedLCUUsage"]),
+    "nat-hour": ("NatGateway-Hours", ["NatGateway-Provisioned-Hours"]),
+    "nat-gb": ("NatGateway-Bytes", ["NatGateway-Provisioned-Bytes"]),
+    "public-ipv4-hour": ("USE1-PublicIPv4:InUseAddress", ["USE1-PublicIPv4:IdleAddress"]),
+    "waf-web-acl-month": ("USE1-WebACLV2", ["USE1-ShieldProtected-WebACLV2"]),
+    "waf-rule-month": ("USE1-RuleV2", ["USE1-ShieldProtected-RuleV2"]),
+    "waf-request": ("USE1-RequestV2-Tier0", [
+        "USE1-ShieldProtected-RequestV2-Tier0", "USE1-RequestV2-Tier4-3000WCU"]),
+    "cw-alarm-month": ("CW:AlarmMonitorUsage", ["CW:HighResAlarmMonitorUsage"]),
+    "cw-logs-ingest-gb": ("USE1-DataProcessing-Bytes", [
+        "USE1-DataProcessingIA-Bytes", "USE1-VendedLog-Bytes"]),
+    "cw-logs-storage-gb-month": ("USE1-TimedStorage-ByteHrs", ["USE1-TimedStorage-IA-ByteHrs"]),
+    "secret-month": ("USE1-AWSSecretsManager-Secrets", ["USE1-AWSSecretsManagerAPIRequest"]),
+    "kms-key-month": ("us-east-1-KMS-Keys", ["us-east-1-KMS-Requests"]),
+    "s3-standard-gb-month": ("TimedStorage-ByteHrs", ["TimedStorage-INT-FA-ByteHrs"]),
+    "route53-query": ("DNS-Queries", ["Intra-AWS-DNS-Queries", "USE1-DNS-Queries"]),
+    "ecr-gb-month": ("TimedStorage-ByteHrs", ["USE1-TimedStorage-Archive-ByteHrs"]),
+}  # fmt: skip
+
+
 def answers() -> dict[str, list[str]]:
     found = {}
     for query in prices.QUERIES:
-        usage = f"USE1-{query.usage_suffix}"
-        decoy = f"USE1-SpotUsage:{query.usage_suffix}"  # another product of the same family
-        found[query.key] = [product(query, TEST_PRICES[query.key], usage, "AAA"),
-                            product(query, 99.0, decoy, "BBB")]  # fmt: skip
+        usage, siblings = US_EAST_1[query.key]
+        found[query.key] = [product(query, TEST_PRICES[query.key], usage, "AAA")] + [
+            product(query, 99.0 + index, sibling, f"S{index}")
+            for index, sibling in enumerate(siblings)
+        ]
     return found
 
 
@@ -93,10 +127,35 @@ def test_the_snapshot_holds_the_first_tier_of_each_products_on_demand_price(snap
 def test_a_query_that_finds_two_prices_fails_naming_it(tmp_path):
     found = answers()
     query = prices.QUERIES[0]
-    found[query.key].append(product(query, 1.5, f"USW2-{query.usage_suffix}", "CCC"))
+    found[query.key].append(product(query, 1.5, "Fargate-vCPU-Hours:perCPU", "CCC"))
     with pytest.raises(UserError, match=f"for {query.key} in {REGION}, not one price"):
         prices.refresh(stubbed(found), [REGION], tmp_path / "prices.json")
     assert not (tmp_path / "prices.json").exists()
+
+
+def test_a_legacy_row_at_the_same_price_is_one_price(tmp_path):
+    """us-east-1 keeps unprefixed CloudWatch Logs rows beside the `USE1-` ones."""
+    found = answers()
+    query = next(q for q in prices.QUERIES if q.key == "cw-logs-ingest-gb")
+    found[query.key].append(product(query, TEST_PRICES[query.key], "DataProcessing-Bytes", "L"))
+    taken = prices.refresh(stubbed(found), [REGION], tmp_path / "prices.json")
+    assert taken.regions[REGION][query.key].usd == TEST_PRICES[query.key]
+
+
+@pytest.mark.parametrize(("key", "region", "usage", "taken"), [
+    ("fargate-vcpu-hour", "eu-west-1", "EU-Fargate-vCPU-Hours:perCPU", True),
+    ("ec2:t3.small", "eu-west-1", "EU-BoxUsage:t3.small", True),
+    ("ecr-gb-month", "ca-central-1", "CAN1-TimedStorage-ByteHrs", True),
+    ("kms-key-month", "eu-west-1", "eu-west-1-KMS-Keys", True),
+    ("kms-key-month", "eu-west-1", "us-east-1-KMS-Keys", False),
+    ("alb-hour", "ap-northeast-1", "APN1-LoadBalancerUsage", True),
+    ("alb-hour", "ap-northeast-1", "APN1-TS-LoadBalancerUsage", False),
+    ("waf-request", "eu-west-1", "EU-ShieldProtected-RequestV2-Tier0", False),
+    ("route53-query", "eu-west-1", "EU-DNS-Queries", False),
+])  # fmt: skip
+def test_a_usage_type_is_taken_whole_after_a_region_prefix(key, region, usage, taken):
+    query = next(q for q in prices.QUERIES if q.key == key)
+    assert query.matches({"usagetype": usage}, region) is taken
 
 
 def estimated(stack: str, snapshot: prices.Snapshot, **assumed: float) -> cost.Estimate:

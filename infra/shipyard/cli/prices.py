@@ -1,15 +1,22 @@
 """Unit prices for `shipyard cost`, from AWS's Price List API (boto3's `pricing` client,
 `get_products` with filters), kept as a snapshot with its date and source.
 
-Each price is one query: a service code, exact-match filters, and a test on the product's
-attributes that leaves exactly one on-demand price (the first tier where a price is
-tiered). A query that finds none, or several different ones, fails naming the price and
-the region: a guess would be a wrong estimate.
+Each price is one query: a service code, exact-match filters, and the product's usage type,
+matched whole after an optional region prefix. It must leave exactly one on-demand price
+(the first tier where a price is tiered). A query that finds none, or several different
+ones, fails naming the price and the region: a guess would be a wrong estimate.
+
+Usage types are matched whole because the same filters return siblings whose names end
+alike at other prices: `TS-LoadBalancerUsage` (trust stores), `Outposts-LCUUsage`,
+`ReservedLCUUsage`, `Intra-AWS-DNS-Queries` (free alias queries), each region's Resolver
+`USE1-DNS-Queries`, and `ShieldProtected-` WAF rows. Checked against recorded Price List
+records; docs/cost.md lists what each query expects.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +34,11 @@ PRICING_REGION = "us-east-1"
 INSTANCE_TYPES = ("t3.small", "t3.medium")
 
 
+# How the Price List prefixes a regional usage type: none (most of us-east-1), `EU-`, a
+# billing code such as `USE1-` or `APN1-`, or the region's own name (KMS: `us-east-1-KMS-Keys`).
+BILLING_PREFIX = r"EU|[A-Z]{3}\d"
+
+
 @dataclass(frozen=True)
 class Query:
     """One unit price: what to ask the Price List API, and which of its answers it is."""
@@ -34,8 +46,7 @@ class Query:
     key: str
     service: str
     filters: dict[str, str]
-    usage_suffix: str  # the product's usagetype ends with this (its region prefix varies)
-    excluded: tuple[str, ...] = ("Spot", "ARM", "Windows")
+    usage: str  # the product's usagetype, without its region prefix
     regional: bool = True
 
     def request(self, region: str) -> dict[str, Any]:
@@ -51,11 +62,10 @@ class Query:
             ],
         }
 
-    def matches(self, attributes: dict[str, str]) -> bool:
+    def matches(self, attributes: dict[str, str], region: str) -> bool:
+        prefix = f"(?:(?:{BILLING_PREFIX}|{re.escape(region)})-)?" if self.regional else ""
         usage = attributes.get("usagetype", "")
-        return usage.endswith(self.usage_suffix) and not any(
-            word in usage for word in self.excluded
-        )
+        return re.fullmatch(prefix + re.escape(self.usage), usage) is not None
 
 
 def ec2_hours(instance_type: str) -> Query:
@@ -68,28 +78,31 @@ def ec2_hours(instance_type: str) -> Query:
     )  # fmt: skip
 
 
+# Outposts, Wavelength and Local Zone rows are not "AWS Region".
+ALB_IN_REGION = {"productFamily": "Load Balancer-Application", "locationType": "AWS Region"}
 QUERIES: tuple[Query, ...] = (
     Query("fargate-vcpu-hour", "AmazonECS", {}, "Fargate-vCPU-Hours:perCPU"),
     Query("fargate-gb-hour", "AmazonECS", {}, "Fargate-GB-Hours"),
     *(ec2_hours(instance_type) for instance_type in INSTANCE_TYPES),
     Query("ebs-gp3-gb-month", "AmazonEC2", {"volumeApiName": "gp3"}, "EBS:VolumeUsage.gp3"),
-    Query("alb-hour", "AWSELB", {"productFamily": "Load Balancer-Application"},
-          "LoadBalancerUsage"),
-    Query("alb-lcu-hour", "AWSELB", {"productFamily": "Load Balancer-Application"},
-          "LCUUsage"),
+    Query("alb-hour", "AWSELB", ALB_IN_REGION, "LoadBalancerUsage"),
+    Query("alb-lcu-hour", "AWSELB", ALB_IN_REGION, "LCUUsage"),
     Query("nat-hour", "AmazonEC2", {"productFamily": "NAT Gateway"}, "NatGateway-Hours"),
     Query("nat-gb", "AmazonEC2", {"productFamily": "NAT Gateway"}, "NatGateway-Bytes"),
     Query("public-ipv4-hour", "AmazonVPC", {}, "PublicIPv4:InUseAddress"),
-    Query("waf-web-acl-month", "awswaf", {}, "WebACLV2"),
-    Query("waf-rule-month", "awswaf", {}, "RuleV2"),
-    Query("waf-request", "awswaf", {}, "RequestV2-Tier1"),
+    Query("waf-web-acl-month", "awswaf", {"group": "Web ACL"}, "WebACLV2"),
+    Query("waf-rule-month", "awswaf", {"group": "Rule"}, "RuleV2"),
+    # Tier0 is the base capacity (up to 1,500 WCU); higher tiers are for larger rule sets.
+    Query("waf-request", "awswaf", {"group": "Request"}, "RequestV2-Tier0"),
     Query("cw-alarm-month", "AmazonCloudWatch", {}, "CW:AlarmMonitorUsage"),
-    Query("cw-logs-ingest-gb", "AmazonCloudWatch", {}, "-DataProcessing-Bytes"),
-    Query("cw-logs-storage-gb-month", "AmazonCloudWatch", {}, "-TimedStorage-ByteHrs"),
+    Query("cw-logs-ingest-gb", "AmazonCloudWatch", {}, "DataProcessing-Bytes"),
+    Query("cw-logs-storage-gb-month", "AmazonCloudWatch", {}, "TimedStorage-ByteHrs"),
     Query("secret-month", "AWSSecretsManager", {}, "AWSSecretsManager-Secrets"),
     Query("kms-key-month", "awskms", {}, "KMS-Keys"),
     Query("s3-standard-gb-month", "AmazonS3", {"volumeType": "Standard"}, "TimedStorage-ByteHrs"),
-    Query("route53-query", "AmazonRoute53", {}, "DNS-Queries", regional=False),
+    # Public hosted zones' queries are global: no region, no prefix.
+    Query("route53-query", "AmazonRoute53", {"productFamily": "DNS Query"}, "DNS-Queries",
+          regional=False),
     Query("ecr-gb-month", "AmazonECR", {}, "TimedStorage-ByteHrs"),
 )  # fmt: skip
 
@@ -158,7 +171,7 @@ def fetch(aws: Aws, query: Query, region: str) -> Price:
         for page in pricing.get_paginator("get_products").paginate(**request):
             for item in page.get("PriceList", []):
                 product = json.loads(item) if isinstance(item, str) else item
-                if query.matches(product.get("product", {}).get("attributes", {})):
+                if query.matches(product.get("product", {}).get("attributes", {}), region):
                     prices.update(_on_demand(product))
     if len(prices) != 1:
         said = "none" if not prices else ", ".join(sorted(f"{p.usd} per {p.unit}" for p in prices))
