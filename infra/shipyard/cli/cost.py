@@ -21,7 +21,7 @@ from rich.table import Table
 from shipyard.cli import offline, prices
 from shipyard.cli.offline import Evaluation, Registered
 from shipyard.cli.prices import Snapshot
-from shipyard.config import KEYS_BY_NAME
+from shipyard.config import KEYS_BY_NAME, naming
 from shipyard.config.secret_references import SECRETS_MANAGER, parse_entry
 from shipyard.config.stack_files import stack_names
 from shipyard.errors import OK, UserError, require_known_environments
@@ -111,6 +111,7 @@ class Estimate:
                 for item in self.items
             ],
             "free": self.free,
+            "notes": self.notes,
             "assumptions": asdict(self.assumptions),
             "prices_as_of": self.prices_as_of,
             "prices_source": self.prices_source,
@@ -192,7 +193,27 @@ def estimate(
     return Estimate(
         stack=evaluation.stack, region=region, counts=counts, items=items, free=free,
         assumptions=assumptions, prices_as_of=snapshot.as_of, prices_source=snapshot.source,
+        notes=_left_out(evaluation, config),
     )  # fmt: skip
+
+
+def _left_out(evaluation: Evaluation, config: Mapping[str, Any]) -> list[str]:
+    """What the estimate cannot know from the program alone, said beside it."""
+    notes = []
+    service_groups = _service_log_groups(evaluation.stack, config, evaluation.of_type)
+    others = len(evaluation.of_type("aws:cloudwatch/logGroup:LogGroup")) - len(service_groups)
+    if others:
+        notes.append(
+            f"{others} more log group(s) (VPC flow logs, WAF logs) are not priced: their "
+            "volume follows traffic; CloudWatch Logs charges them per GB as the service's"
+        )
+    if str(config.get("shipyard:useDefaultVpc")).lower() == "true":
+        notes.append(
+            "the load balancer has a public IPv4 address in each default subnet it uses, one "
+            "per zone of the region; this estimate counts the subnets the offline evaluation "
+            "gives it, not your account's"
+        )
+    return notes
 
 
 def _shared(
@@ -231,7 +252,7 @@ def _shared(
     if alarms:
         items.append(item("alarms", f"CloudWatch alarms ({len(alarms)})", len(alarms),
                           "cw-alarm-month"))  # fmt: skip
-    for group in _log_groups(of("aws:cloudwatch/logGroup:LogGroup")):
+    for group in _service_log_groups(evaluation.stack, config, of):
         months = min(int(group.inputs.get("retentionInDays") or 30), 3653) / 30
         items += [
             item(group.name, "log ingestion", assumptions.log_gb_a_month, "cw-logs-ingest-gb"),
@@ -247,25 +268,44 @@ def _shared(
     for bucket in [*of("aws:s3/bucketV2:BucketV2"), *of("aws:s3/bucket:Bucket")]:
         items.append(item(bucket.name, "S3 storage (access logs)", assumptions.access_log_gb,
                           "s3-standard-gb-month"))  # fmt: skip
-    if of("aws:route53/record:Record"):
-        items.append(item("DNS", "Route 53 queries", assumptions.requests_a_month,
-                          "route53-query"))  # fmt: skip
+    items += _dns_queries(of("aws:route53/record:Record"), assumptions, item)
     for repository in of("aws:ecr/repository:Repository"):
         items.append(item(repository.name, "ECR image storage", assumptions.image_gb,
                           "ecr-gb-month"))  # fmt: skip
     return items
 
 
-def _log_groups(groups: list[Registered]) -> list[Registered]:
-    # The service's own; flow logs and WAF logs carry little beside it at these volumes.
-    return [group for group in groups if group.name.endswith("-logs")] or groups[:1]
+def _dns_queries(records: list[Registered], assumptions: Assumptions, item: Any) -> list[Item]:
+    """Route 53 charges nothing for queries to an alias of a load balancer, which is how the
+    service's name points at it; the certificate's validation record is asked by ACM alone."""
+    items = []
+    for record in records:
+        if record.inputs.get("aliases"):
+            items.append(Item(record.name, "Route 53 queries to an alias of the load balancer "
+                              "(free)", assumptions.requests_a_month, "Queries", 0.0))  # fmt: skip
+        elif not record.name.endswith("-validation"):
+            items.append(item(record.name, "Route 53 queries", assumptions.requests_a_month,
+                              "route53-query"))  # fmt: skip
+    return items
+
+
+def _service_log_groups(stack: str, config: Mapping[str, Any], of: Any) -> list[Registered]:
+    """The service's own log group: the log assumption is its volume. Flow logs and WAF
+    logs follow traffic, not the service, and are left out (the estimate says so)."""
+    name = naming.log_group_name(naming.resource_prefix(_service_name(config), stack))
+    return [group for group in of("aws:cloudwatch/logGroup:LogGroup")
+            if group.inputs.get("name") == name]  # fmt: skip
+
+
+def _service_name(config: Mapping[str, Any]) -> str:
+    return str(config.get("shipyard:serviceName") or KEYS_BY_NAME["serviceName"].default)
 
 
 def _secrets_manager_secrets(stack: str, config: Mapping[str, Any]) -> int:
     entries = config.get("shipyard:secrets") or []
     if isinstance(entries, str):
         entries = json.loads(entries)
-    service = str(config.get("shipyard:serviceName") or KEYS_BY_NAME["serviceName"].default)
+    service = _service_name(config)
     names = set()
     for entry in entries:
         try:
@@ -324,6 +364,8 @@ def report(
         highlight=False,
     )
     console.print(f"free: {', '.join(found.free)}", highlight=False)
+    for note in found.notes:
+        console.print(f"not priced: {note}", highlight=False)
     console.print(
         "assumptions: " + ", ".join(f"{k}={v:g}" for k, v in asdict(found.assumptions).items()),
         highlight=False,
