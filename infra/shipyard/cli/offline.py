@@ -28,7 +28,9 @@ from typing import Any
 import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import Stack
 
 from shipyard.cli.project import CHECKOUT_DIR
@@ -344,6 +346,22 @@ def stack_config(stack: str, project_dir: Path = CHECKOUT_DIR) -> dict[str, Any]
 
 
 @contextmanager
+def _without_source_positions() -> Iterator[None]:
+    """The SDK walks the Python stack at each registration to tell the engine where the
+    resource was made; nothing offline reads it, and the walk is a quarter of an
+    evaluation. Where the SDK no longer has the function, nothing is changed."""
+    walk = getattr(pulumi_resource, "_get_stack_trace", None)
+    if walk is None:
+        yield
+        return
+    pulumi_resource._get_stack_trace = source_pb2.StackTrace  # an empty trace
+    try:
+        yield
+    finally:
+        pulumi_resource._get_stack_trace = walk
+
+
+@contextmanager
 def _program_environment(project_dir: Path, commit: str, version: str) -> Iterator[None]:
     saved_path = list(sys.path)
     saved_env = {
@@ -432,6 +450,6 @@ def evaluate(
         assert isinstance(root, Stack), "set_mocks made a root stack"
         return pulumi.Output.all(**root.outputs).apply(exported.update)
 
-    with _program_environment(project_dir, commit, version):
+    with _program_environment(project_dir, commit, version), _without_source_positions():
         run_program()
     return Evaluation(stack, mocks.resources, mocks.calls, exported)
