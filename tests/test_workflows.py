@@ -10,6 +10,7 @@ accepted by the CLI's own parser.
 from __future__ import annotations
 
 import http.server
+import os
 import re
 import shlex
 import shutil
@@ -97,10 +98,13 @@ def test_permissions_are_minimal():
             assert permissions.get("id-token") == ("write" if assumes_aws else None), (
                 name, job_name,
             )  # fmt: skip
-            comments = job_name == "comment"
+            # The price refresh's proposal pushes a branch and opens a pull request, and
+            # holds no AWS credentials; no other job writes to the repository.
+            proposes = (name, job_name) == ("prices.yml", "propose")
+            comments = job_name == "comment" or proposes
             assert permissions.get("pull-requests") == ("write" if comments else None)
             assert set(permissions) <= {"contents", "id-token", "pull-requests"}
-            assert permissions.get("contents") in ("read", None)
+            assert permissions.get("contents") in (("write",) if proposes else ("read", None))
 
 
 def test_the_image_is_built_once_and_every_environment_deploys_that_digest():
@@ -278,3 +282,76 @@ def test_the_risk_gate_lets_a_first_release_through(tmp_path):
     completed = run_script("risk-gate", "prod", "1", str(preview))
     assert completed.returncode == 0
     assert "::notice title=prod has no release yet::" in completed.stdout
+
+
+def test_prices_are_refreshed_monthly_with_the_build_role_and_proposed_without_it():
+    document = workflow("prices.yml")
+    assert set(document["on"]) == {"schedule", "workflow_dispatch"}
+    refresh, propose = document["jobs"]["refresh"], document["jobs"]["propose"]
+    (credentials,) = [step for step in steps(refresh)
+                      if step.get("uses", "").startswith("aws-actions/configure-aws-credentials")]
+    assert credentials["with"]["role-to-assume"].endswith("role/${{ vars.SERVICE_NAME }}-build")
+    assert any("shipyard cost --refresh-prices" in step.get("run", "") for step in steps(refresh))
+    assert propose["needs"] == "refresh" and "id-token" not in propose["permissions"]
+
+
+def proposed(tmp_path: Path, changes: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """scripts/propose-prices in a clone of a repository whose snapshot was refreshed, with a
+    local origin and a `gh` that records what it was asked."""
+    origin, clone, calls = tmp_path / "origin.git", tmp_path / "clone", tmp_path / "gh-calls"
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch=main", str(origin)],
+                   check=True)  # fmt: skip
+    subprocess.run(["git", "clone", "--quiet", str(origin), str(clone)], check=True,
+                   capture_output=True)  # fmt: skip
+    snapshot = clone / "infra" / "shipyard" / "cli" / "prices.json"
+    snapshot.parent.mkdir(parents=True)
+    snapshot.write_text('{"as_of": "2026-11-03"}\n')
+    subprocess.run([*git, "add", "."], cwd=clone, check=True)
+    subprocess.run([*git, "commit", "--quiet", "-m", "first", "--no-verify"], cwd=clone,
+                   check=True)  # fmt: skip
+    subprocess.run(["git", "push", "--quiet", "origin", "main"], cwd=clone, check=True)
+    snapshot.write_text('{"as_of": "2026-12-03"}\n')  # the refreshed one
+    (tmp_path / "changes.txt").write_text(changes)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    gh = bin_dir / "gh"
+    gh.write_text(f'#!/usr/bin/env bash\necho "$*" >> {calls}\n'
+                  f'while [ $# -gt 0 ]; do if [ "$1" = --body-file ]; then cp "$2" '
+                  f"{tmp_path}/body; fi; shift; done\n")  # fmt: skip
+    gh.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GITHUB_RUN_ID": "41",
+           "GH_TOKEN": "x"}  # fmt: skip
+    completed = subprocess.run(
+        [str(ROOT / "scripts" / "propose-prices"), str(tmp_path / "changes.txt")],
+        cwd=clone, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    return completed, origin
+
+
+def test_a_refresh_that_moved_a_price_is_proposed_as_a_pull_request(tmp_path):
+    changes = ("prices of 30 regions as of 2026-12-03 written to prices.json\n"
+               "1 price(s) new or changed since 2026-11-03\n"
+               "  us-east-1 nat-hour: 0.045 -> 0.05 per Hrs\n")  # fmt: skip
+    completed, origin = proposed(tmp_path, changes)
+    assert completed.returncode == 0, completed.stderr
+    pushed = subprocess.run(["git", "show", "prices/41:infra/shipyard/cli/prices.json"],
+                            cwd=origin, capture_output=True, text=True, check=True)  # fmt: skip
+    assert "2026-12-03" in pushed.stdout
+    calls = (tmp_path / "gh-calls").read_text().splitlines()
+    assert calls[0] == "auth setup-git"
+    assert calls[1].startswith("pr create --base main --head prices/41 --title Prices: ")
+    assert "us-east-1 nat-hour: 0.045 -> 0.05 per Hrs" in (tmp_path / "body").read_text()
+
+
+def test_a_refresh_that_moved_nothing_proposes_nothing(tmp_path):
+    changes = "prices of 30 regions as of 2026-12-03 written to prices.json\n" \
+              "no price changed since 2026-11-03\n"
+    completed, origin = proposed(tmp_path, changes)
+    assert completed.returncode == 0, completed.stderr
+    assert "nothing to propose" in completed.stdout
+    assert not (tmp_path / "gh-calls").exists()
+    listed = subprocess.run(["git", "branch", "--format=%(refname:short)"], cwd=origin,
+                            capture_output=True, text=True, check=True)  # fmt: skip
+    branches = listed.stdout.split()
+    assert branches == ["main"]

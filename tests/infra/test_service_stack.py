@@ -10,6 +10,7 @@ from collections import Counter
 import pytest
 
 from devtools import pulumi_mocks
+from devtools.iam_check import allowed
 from shipyard.cli.offline import key_id
 from shipyard.config import naming
 from shipyard.program.components.deploy_policy import UNSCOPABLE, UNSCOPABLE_WRITES
@@ -250,6 +251,16 @@ def test_only_the_build_role_pushes_and_only_from_main(shared):
         statements = role_statements(shared, f"shipyard-sample-{stack}-deploy")
         actions = {a for s in statements for a in s["Action"]}
         assert "ecr:PutImage" not in actions
+
+
+def test_the_build_role_reads_prices_for_the_monthly_refresh_and_nothing_more(shared):
+    """`shipyard cost --refresh-prices` in .github/workflows/prices.yml, from main."""
+    statements = role_statements(shared, "shipyard-sample-build")
+    refresh = {"aws:PrincipalAccount": ACCOUNT}
+    assert allowed(statements, "pricing:GetProducts", "*", refresh)
+    assert not allowed(statements, "pricing:GetPriceListFileUrl", "*", refresh)
+    actions = {a for s in statements for a in s["Action"]}
+    assert {a for a in actions if not a.startswith("ecr:")} == {"pricing:GetProducts"}
 
 
 def test_an_auto_scaling_groups_creator_may_launch_and_name_its_instances_only(shared):

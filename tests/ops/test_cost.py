@@ -133,6 +133,21 @@ def test_a_query_that_finds_two_prices_fails_naming_it(tmp_path):
     assert not (tmp_path / "prices.json").exists()
 
 
+def test_a_refresh_says_which_prices_moved(snapshot):
+    moved = {**snapshot.regions[REGION], "nat-hour": prices.Price(0.05, "Hrs")}
+    del moved["kms-key-month"]
+    after = prices.Snapshot("2026-12-03", snapshot.source,
+                            {REGION: moved, "eu-west-1": {"nat-hour": prices.Price(0.048, "Hrs")}})
+    old_nat = TEST_PRICES["nat-hour"]
+    assert prices.changes(snapshot, after) == [
+        "eu-west-1 nat-hour: new, 0.048 per Hrs",
+        f"us-east-1 kms-key-month: gone (was {TEST_PRICES['kms-key-month']:g} per Hrs)",
+        f"us-east-1 nat-hour: {old_nat:g} -> 0.05 per Hrs",
+    ]
+    assert prices.changes(snapshot, snapshot) == []
+    assert len(prices.changes(None, snapshot)) == len(prices.QUERIES)
+
+
 def test_a_legacy_row_at_the_same_price_is_one_price(tmp_path):
     """us-east-1 keeps unprefixed CloudWatch Logs rows beside the `USE1-` ones."""
     found = answers()

@@ -207,6 +207,23 @@ def refresh(
     return snapshot
 
 
+def changes(before: Snapshot | None, after: Snapshot) -> list[str]:
+    """What moved between two snapshots, a line per price: new, changed or gone."""
+    old = before.regions if before else {}
+    lines = []
+    for region in sorted(set(old) | set(after.regions)):
+        was, now = old.get(region, {}), after.regions.get(region, {})
+        for key in sorted(set(was) | set(now)):
+            if key not in was:
+                lines.append(f"{region} {key}: new, {now[key].usd:g} per {now[key].unit}")
+            elif key not in now:
+                lines.append(f"{region} {key}: gone (was {was[key].usd:g} per {was[key].unit})")
+            elif was[key] != now[key]:
+                lines.append(f"{region} {key}: {was[key].usd:g} -> {now[key].usd:g} "
+                             f"per {now[key].unit}")  # fmt: skip
+    return lines
+
+
 def refresh_everywhere() -> Snapshot:
     """`shipyard cost --refresh-prices`: every price, for every region the settings accept,
     with the caller's credentials."""

@@ -562,10 +562,13 @@ def deploy_statements(scope: Scope) -> list[dict[str, Any]]:
 
 
 def build_statements(scope: Scope) -> list[dict[str, Any]]:
-    """Push the commit's image to the service's repository; nothing else."""
+    """Push the commit's image to the service's repository, and read AWS's public prices
+    for the monthly price refresh (.github/workflows/prices.yml); nothing else."""
     return [
         allow(["ecr:GetAuthorizationToken"], ["*"]),
         allow(ECR_PUSH, [scope.repository_arn]),
+        # The Price List API has no resource types and no condition keys of its own.
+        allow(["pricing:GetProducts"], ["*"]),
     ]
 
 
