@@ -5,6 +5,7 @@ until `shipyard cost --refresh-prices` runs where credentials reach the API."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -148,6 +149,28 @@ def test_a_refresh_says_which_prices_moved(snapshot):
     assert len(prices.changes(None, snapshot)) == len(prices.QUERIES)
 
 
+def test_the_refresh_command_says_what_moved_since_the_snapshot_it_replaces(
+    tmp_path, monkeypatch, capsys
+):
+    path = tmp_path / "prices.json"
+    monkeypatch.setattr(prices, "SNAPSHOT", path)
+    found = answers()
+    monkeypatch.setattr(prices, "refresh_everywhere",
+                        lambda: prices.refresh(stubbed(found), [REGION], path))  # fmt: skip
+    assert main(["cost", "--refresh-prices"]) == 0
+    assert f"{len(prices.QUERIES)} price(s) new or changed in a first snapshot" in (
+        capsys.readouterr().out
+    )
+    assert main(["cost", "--refresh-prices"]) == 0
+    assert "no price changed since" in capsys.readouterr().out
+    query = next(q for q in prices.QUERIES if q.key == "nat-hour")
+    found[query.key][0] = product(query, 0.5, "NatGateway-Hours", "AAA")
+    assert main(["cost", "--refresh-prices"]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert said[1:] == ["1 price(s) new or changed since " + prices.load(path).as_of,
+                        f"  {REGION} nat-hour: {TEST_PRICES['nat-hour']:g} -> 0.5 per Hrs"]
+
+
 def test_a_legacy_row_at_the_same_price_is_one_price(tmp_path):
     """us-east-1 keeps unprefixed CloudWatch Logs rows beside the `USE1-` ones."""
     found = answers()
@@ -173,8 +196,14 @@ def test_a_usage_type_is_taken_whole_after_a_region_prefix(key, region, usage, t
     assert query.matches({"usagetype": usage}, region) is taken
 
 
+@functools.cache
+def evaluated(stack: str) -> pulumi_mocks.Evaluation:
+    """The shipped stack's evaluation, shared by the tests that only read it."""
+    return pulumi_mocks.evaluate(stack)
+
+
 def estimated(stack: str, snapshot: prices.Snapshot, **assumed: float) -> cost.Estimate:
-    evaluation = pulumi_mocks.evaluate(stack)
+    evaluation = evaluated(stack)
     return cost.estimate(
         evaluation, pulumi_mocks.stack_config(stack), snapshot, cost.Assumptions(**assumed)
     )
@@ -197,7 +226,7 @@ def test_one_more_task_costs_its_unit_prices_times_730_hours(snapshot):
 
 def test_one_more_instance_costs_its_hours_and_its_volume(snapshot):
     found = estimated("qa", snapshot)
-    template = pulumi_mocks.evaluate("qa").one("aws:ec2/launchTemplate:LaunchTemplate")
+    template = evaluated("qa").one("aws:ec2/launchTemplate:LaunchTemplate")
     kind = template.inputs["instanceType"]
     size = template.inputs["blockDeviceMappings"][0]["ebs"]["volumeSize"]
     public = any(str(i.get("associatePublicIpAddress")).lower() == "true"
