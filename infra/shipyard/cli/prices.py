@@ -90,10 +90,10 @@ QUERIES: tuple[Query, ...] = (
     Query("nat-hour", "AmazonEC2", {"productFamily": "NAT Gateway"}, "NatGateway-Hours"),
     Query("nat-gb", "AmazonEC2", {"productFamily": "NAT Gateway"}, "NatGateway-Bytes"),
     Query("public-ipv4-hour", "AmazonVPC", {}, "PublicIPv4:InUseAddress"),
-    Query("waf-web-acl-month", "awswaf", {"group": "Web ACL"}, "WebACLV2"),
-    Query("waf-rule-month", "awswaf", {"group": "Rule"}, "RuleV2"),
+    Query("waf-web-acl-month", "awswaf", {}, "WebACLV2"),
+    Query("waf-rule-month", "awswaf", {}, "RuleV2"),
     # Tier0 is the base capacity (up to 1,500 WCU); higher tiers are for larger rule sets.
-    Query("waf-request", "awswaf", {"group": "Request"}, "RequestV2-Tier0"),
+    Query("waf-request", "awswaf", {}, "RequestV2-Tier0"),
     Query("cw-alarm-month", "AmazonCloudWatch", {}, "CW:AlarmMonitorUsage"),
     Query("cw-logs-ingest-gb", "AmazonCloudWatch", {}, "DataProcessing-Bytes"),
     Query("cw-logs-storage-gb-month", "AmazonCloudWatch", {}, "TimedStorage-ByteHrs"),
