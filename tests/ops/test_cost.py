@@ -53,16 +53,27 @@ def product(query: prices.Query, usd: float, usage: str, sku: str) -> str:
     })  # fmt: skip
 
 
-def stubbed(answers: dict[str, list[str]]) -> Aws:
-    """An Aws whose pricing client answers each query's request with `answers[key]`."""
+def stubbed(
+    answers: dict[str, list[str]],
+    regions: tuple[str, ...] = (REGION,),
+    lacking: frozenset[tuple[str, str]] = frozenset(),
+) -> Aws:
+    """An Aws whose pricing client answers each query's request for each region, in the
+    order a refresh asks, with `answers[key]`, or with no product for (region, key) in
+    `lacking`."""
     client = boto3.client("pricing", region_name=prices.PRICING_REGION,
                           aws_access_key_id="x", aws_secret_access_key="x")  # fmt: skip
     stubber = Stubber(client)
-    for query in prices.QUERIES:
-        stubber.add_response(
-            "get_products", {"FormatVersion": "aws_v1", "PriceList": answers[query.key]},
-            query.request(REGION),
-        )  # fmt: skip
+    for region in sorted(regions):
+        for query in prices.QUERIES:
+            # KMS prefixes its usage type with the region's own name.
+            found = [] if (region, query.key) in lacking else [
+                answer.replace(f'"{REGION}-KMS', f'"{region}-KMS') for answer in answers[query.key]
+            ]
+            stubber.add_response(
+                "get_products", {"FormatVersion": "aws_v1", "PriceList": found},
+                query.request(region),
+            )  # fmt: skip
     stubber.activate()
     aws = Aws(boto3.Session(region_name=REGION))
     aws._clients["pricing"] = client
@@ -142,8 +153,8 @@ def test_a_refresh_says_which_prices_moved(snapshot):
     old_nat = TEST_PRICES["nat-hour"]
     assert prices.changes(snapshot, after) == [
         "eu-west-1 nat-hour: new, 0.048 per Hrs",
-        f"us-east-1 kms-key-month: gone (was {TEST_PRICES['kms-key-month']:g} per Hrs)",
-        f"us-east-1 nat-hour: {old_nat:g} -> 0.05 per Hrs",
+        f"us-east-1 kms-key-month: gone (was {TEST_PRICES['kms-key-month']!r} per Hrs)",
+        f"us-east-1 nat-hour: {old_nat!r} per Hrs -> 0.05 per Hrs",
     ]
     assert prices.changes(snapshot, snapshot) == []
     assert len(prices.changes(None, snapshot)) == len(prices.QUERIES)
@@ -168,7 +179,35 @@ def test_the_refresh_command_says_what_moved_since_the_snapshot_it_replaces(
     assert main(["cost", "--refresh-prices"]) == 0
     said = capsys.readouterr().out.splitlines()
     assert said[1:] == ["1 price(s) new or changed since " + prices.load(path).as_of,
-                        f"  {REGION} nat-hour: {TEST_PRICES['nat-hour']:g} -> 0.5 per Hrs"]
+                        f"  {REGION} nat-hour: {TEST_PRICES['nat-hour']!r} per Hrs -> 0.5 per Hrs"]
+
+
+def test_a_region_without_a_product_is_listed_and_a_price_found_nowhere_fails(tmp_path):
+    path = tmp_path / "prices.json"
+    regions = (REGION, "eu-south-2")
+    taken = prices.refresh(
+        stubbed(answers(), regions, frozenset({("eu-south-2", "waf-request")})), regions, path
+    )
+    assert "waf-request" not in taken.regions["eu-south-2"]
+    assert prices.not_offered(taken) == ["eu-south-2: no waf-request"]
+    with pytest.raises(UserError, match="no waf-request for eu-south-2: the Price List API "
+                                        "offered none there"):  # fmt: skip
+        taken.price("eu-south-2", "waf-request")
+    with pytest.raises(UserError, match="no prices for cn-north-1"):
+        taken.price("cn-north-1", "alb-hour")
+
+    lacking = frozenset((region, "nat-gb") for region in regions)
+    with pytest.raises(UserError, match="no price for nat-gb in any region"):
+        prices.refresh(stubbed(answers(), regions, lacking), regions, tmp_path / "again.json")
+    assert not (tmp_path / "again.json").exists()
+
+
+def test_the_refresh_asks_the_partitions_the_price_list_covers(monkeypatch):
+    asked: list[str] = []
+    monkeypatch.setattr(prices, "refresh", lambda aws, regions: asked.extend(regions))
+    prices.refresh_everywhere()
+    assert {"us-east-1", "eu-west-1", "us-gov-west-1"} <= set(asked)
+    assert not [region for region in asked if region.startswith(("cn-", "us-iso", "eusc-"))]
 
 
 def test_a_legacy_row_at_the_same_price_is_one_price(tmp_path):
@@ -189,6 +228,10 @@ def test_a_legacy_row_at_the_same_price_is_one_price(tmp_path):
     ("alb-hour", "ap-northeast-1", "APN1-LoadBalancerUsage", True),
     ("alb-hour", "ap-northeast-1", "APN1-TS-LoadBalancerUsage", False),
     ("waf-request", "eu-west-1", "EU-ShieldProtected-RequestV2-Tier0", False),
+    ("waf-request", "us-east-1", "USE1-RequestV2-Tier1", True),
+    ("waf-request", "us-east-1", "USE1-RequestV2-Tier4-3000WCU", False),
+    ("fargate-vcpu-hour", "us-gov-west-1", "UGW1-Fargate-vCPU-Hours:perCPU", True),
+    ("alb-hour", "us-east-1", "USE1-MIA1-LoadBalancerUsage", False),
     ("route53-query", "eu-west-1", "EU-DNS-Queries", False),
 ])  # fmt: skip
 def test_a_usage_type_is_taken_whole_after_a_region_prefix(key, region, usage, taken):

@@ -356,6 +356,8 @@ def cost_command(
                    else f"no price changed {since}")  # fmt: skip
         for line in moved:
             typer.echo(f"  {line}")
+        for line in prices.not_offered(snapshot):
+            typer.echo(f"not offered: {line}")
         if env is None:
             return 0
     if env is None:

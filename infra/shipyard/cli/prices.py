@@ -30,6 +30,9 @@ SNAPSHOT = Path(__file__).with_name("prices.json")
 SOURCE = "AWS Price List API (pricing.get_products, on-demand terms)"
 # The Price List API answers from these regions only; prices for every region come from it.
 PRICING_REGION = "us-east-1"
+# Where the Price List API answers from us-east-1: not China (its own endpoint) nor the
+# isolated partitions.
+PARTITIONS = ("aws", "aws-us-gov")
 # The instance types whose hours are kept: the shipped stacks' and the default.
 INSTANCE_TYPES = ("t3.small", "t3.medium")
 
@@ -48,6 +51,7 @@ class Query:
     filters: dict[str, str]
     usage: str  # the product's usagetype, without its region prefix
     regional: bool = True
+    also: tuple[str, ...] = ()  # other names of the same price, where sources disagree
 
     def request(self, region: str) -> dict[str, Any]:
         filters = dict(self.filters)
@@ -64,8 +68,8 @@ class Query:
 
     def matches(self, attributes: dict[str, str], region: str) -> bool:
         prefix = f"(?:(?:{BILLING_PREFIX}|{re.escape(region)})-)?" if self.regional else ""
-        usage = attributes.get("usagetype", "")
-        return re.fullmatch(prefix + re.escape(self.usage), usage) is not None
+        names = "|".join(re.escape(name) for name in (self.usage, *self.also))
+        return re.fullmatch(f"{prefix}(?:{names})", attributes.get("usagetype", "")) is not None
 
 
 def ec2_hours(instance_type: str) -> Query:
@@ -92,8 +96,9 @@ QUERIES: tuple[Query, ...] = (
     Query("public-ipv4-hour", "AmazonVPC", {}, "PublicIPv4:InUseAddress"),
     Query("waf-web-acl-month", "awswaf", {}, "WebACLV2"),
     Query("waf-rule-month", "awswaf", {}, "RuleV2"),
-    # Tier0 is the base capacity (up to 1,500 WCU); higher tiers are for larger rule sets.
-    Query("waf-request", "awswaf", {}, "RequestV2-Tier0"),
+    # The base request price (up to 1,500 WCU): recorded answers and bills name it Tier0
+    # and Tier1, at the same $0.60 a million. Either is taken; two prices would fail.
+    Query("waf-request", "awswaf", {}, "RequestV2-Tier0", also=("RequestV2-Tier1",)),
     Query("cw-alarm-month", "AmazonCloudWatch", {}, "CW:AlarmMonitorUsage"),
     Query("cw-logs-ingest-gb", "AmazonCloudWatch", {}, "DataProcessing-Bytes"),
     Query("cw-logs-storage-gb-month", "AmazonCloudWatch", {}, "TimedStorage-ByteHrs"),
@@ -120,12 +125,17 @@ class Snapshot:
     regions: dict[str, dict[str, Price]]
 
     def price(self, region: str, key: str) -> Price:
-        found = self.regions.get(region, {}).get(key)
+        if region not in self.regions:
+            raise UserError(
+                f"the price snapshot ({self.as_of}) has no prices for {region}: the Price "
+                f"List API answers for the {' and '.join(PARTITIONS)} partitions only"
+            )
+        found = self.regions[region].get(key)
         if found is None:
             raise UserError(
-                f"the price snapshot ({self.as_of}) has no {key} for {region}; refresh it "
-                "with `shipyard cost --refresh-prices` where AWS credentials reach the Price "
-                "List API"
+                f"the price snapshot ({self.as_of}) has no {key} for {region}: the Price List "
+                "API offered none there when it was made; refresh it with `shipyard cost "
+                "--refresh-prices` where AWS credentials reach the API"
             )
         return found
 
@@ -162,8 +172,9 @@ def _on_demand(product: dict[str, Any]) -> list[Price]:
     return found
 
 
-def fetch(aws: Aws, query: Query, region: str) -> Price:
-    """The one price `query` finds for `region`."""
+def fetch(aws: Aws, query: Query, region: str) -> Price | None:
+    """The one price `query` finds for `region`, or None where the region has no such
+    product (a service not launched there yet)."""
     pricing = aws.client("pricing")
     request = query.request(region)
     prices: set[Price] = set()
@@ -173,13 +184,13 @@ def fetch(aws: Aws, query: Query, region: str) -> Price:
                 product = json.loads(item) if isinstance(item, str) else item
                 if query.matches(product.get("product", {}).get("attributes", {}), region):
                     prices.update(_on_demand(product))
-    if len(prices) != 1:
-        said = "none" if not prices else ", ".join(sorted(f"{p.usd} per {p.unit}" for p in prices))
+    if len(prices) > 1:
+        said = ", ".join(sorted(f"{p.usd} per {p.unit}" for p in prices))
         raise UserError(
             f"the Price List API gave {said} for {query.key} in {region}, not one price; "
             "check the query in shipyard/cli/prices.py against the API's products"
         )
-    return prices.pop()
+    return prices.pop() if prices else None
 
 
 def refresh(
@@ -189,10 +200,22 @@ def refresh(
     queries: Sequence[Query] = QUERIES,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Snapshot:
-    """Ask the Price List API for every price in every region and write the snapshot."""
-    taken = {
+    """Ask the Price List API for every price in every region and write the snapshot. A
+    price found in no region at all means a wrong query: nothing is written then."""
+    found = {
         region: {query.key: fetch(aws, query, region) for query in queries}
         for region in sorted(regions)
+    }
+    nowhere = [query.key for query in queries
+               if all(prices[query.key] is None for prices in found.values())]  # fmt: skip
+    if found and nowhere:
+        raise UserError(
+            f"the Price List API gave no price for {', '.join(nowhere)} in any region; "
+            "check the queries in shipyard/cli/prices.py against the API's products"
+        )
+    taken = {
+        region: {key: price for key, price in prices.items() if price is not None}
+        for region, prices in found.items()
     }
     snapshot = Snapshot(now().date().isoformat(), SOURCE, taken)
     (path or SNAPSHOT).write_text(json.dumps({
@@ -215,21 +238,36 @@ def changes(before: Snapshot | None, after: Snapshot) -> list[str]:
         was, now = old.get(region, {}), after.regions.get(region, {})
         for key in sorted(set(was) | set(now)):
             if key not in was:
-                lines.append(f"{region} {key}: new, {now[key].usd:g} per {now[key].unit}")
+                lines.append(f"{region} {key}: new, {_said(now[key])}")
             elif key not in now:
-                lines.append(f"{region} {key}: gone (was {was[key].usd:g} per {was[key].unit})")
+                lines.append(f"{region} {key}: gone (was {_said(was[key])})")
             elif was[key] != now[key]:
-                lines.append(f"{region} {key}: {was[key].usd:g} -> {now[key].usd:g} "
-                             f"per {now[key].unit}")  # fmt: skip
+                lines.append(f"{region} {key}: {_said(was[key])} -> {_said(now[key])}")
     return lines
 
 
+def _said(price: Price) -> str:
+    return f"{price.usd!r} per {price.unit}"  # every digit: a change may be in the last
+
+
+def not_offered(snapshot: Snapshot, queries: Sequence[Query] = QUERIES) -> list[str]:
+    """The prices a region's products lack, a line per region."""
+    return [
+        f"{region}: no {', '.join(missing)}"
+        for region, prices in sorted(snapshot.regions.items())
+        if (missing := [query.key for query in queries if query.key not in prices])
+    ]
+
+
 def refresh_everywhere() -> Snapshot:
-    """`shipyard cost --refresh-prices`: every price, for every region the settings accept,
-    with the caller's credentials."""
+    """`shipyard cost --refresh-prices`: every price, for every region of the partitions the
+    Price List API covers, with the caller's credentials."""
     import boto3
 
-    from shipyard.config import aws_limits
-
-    aws = Aws(boto3.Session(region_name=PRICING_REGION))
-    return refresh(aws, sorted(aws_limits.known_regions()))
+    session = boto3.Session(region_name=PRICING_REGION)
+    regions = {
+        region
+        for partition in PARTITIONS
+        for region in session.get_available_regions("ec2", partition_name=partition)
+    }
+    return refresh(Aws(session), sorted(regions))
