@@ -290,14 +290,22 @@ def test_prices_are_refreshed_monthly_with_the_build_role_and_proposed_without_i
     refresh, propose = document["jobs"]["refresh"], document["jobs"]["propose"]
     (credentials,) = [step for step in steps(refresh)
                       if step.get("uses", "").startswith("aws-actions/configure-aws-credentials")]
-    assert credentials["with"]["role-to-assume"].endswith("role/${{ vars.SERVICE_NAME }}-build")
-    assert any("shipyard cost --refresh-prices" in step.get("run", "") for step in steps(refresh))
+    assert credentials["with"]["role-to-assume"].endswith("role/${{ vars.SERVICE_NAME }}-prices")
+    (run,) = [step for step in steps(refresh) if "--refresh-prices" in step.get("run", "")]
+    # GitHub's bash runs `shell: bash` with pipefail, its default shell without: the tee
+    # must not hide a failed refresh.
+    assert run["shell"] == "bash" and "| tee prices-changes.txt" in run["run"]
+    (upload,) = [step for step in steps(refresh) if "upload-artifact" in step.get("uses", "")]
+    assert upload["with"]["path"].split() == ["infra/shipyard/cli/prices.json",
+                                              "prices-changes.txt"]  # fmt: skip
     assert propose["needs"] == "refresh" and "id-token" not in propose["permissions"]
 
 
-def proposed(tmp_path: Path, changes: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+def proposed(
+    tmp_path: Path, changes: str, open_pull_request: str = ""
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     """scripts/propose-prices in a clone of a repository whose snapshot was refreshed, with a
-    local origin and a `gh` that records what it was asked."""
+    local origin and a `gh` that records what it was asked and lists `open_pull_request`."""
     origin, clone, calls = tmp_path / "origin.git", tmp_path / "clone", tmp_path / "gh-calls"
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch=main", str(origin)],
@@ -317,11 +325,11 @@ def proposed(tmp_path: Path, changes: str) -> tuple[subprocess.CompletedProcess[
     bin_dir.mkdir()
     gh = bin_dir / "gh"
     gh.write_text(f'#!/usr/bin/env bash\necho "$*" >> {calls}\n'
+                  f'if [ "$1 $2" = "pr list" ]; then echo "{open_pull_request}"; exit 0; fi\n'
                   f'while [ $# -gt 0 ]; do if [ "$1" = --body-file ]; then cp "$2" '
                   f"{tmp_path}/body; fi; shift; done\n")  # fmt: skip
     gh.chmod(0o755)
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GITHUB_RUN_ID": "41",
-           "GH_TOKEN": "x"}  # fmt: skip
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GH_TOKEN": "x"}
     completed = subprocess.run(
         [str(ROOT / "scripts" / "propose-prices"), str(tmp_path / "changes.txt")],
         cwd=clone, env=env, capture_output=True, text=True, timeout=60, check=False,
@@ -329,19 +337,37 @@ def proposed(tmp_path: Path, changes: str) -> tuple[subprocess.CompletedProcess[
     return completed, origin
 
 
+MOVED = ("prices of 30 regions as of 2026-12-03 written to prices.json\n"
+         "1 price(s) new or changed since 2026-11-03\n"
+         "  us-east-1 nat-hour: 0.045 per Hrs -> 0.05 per Hrs\n")  # fmt: skip
+
+
+def branches(origin: Path) -> list[str]:
+    listed = subprocess.run(["git", "branch", "--format=%(refname:short)"], cwd=origin,
+                            capture_output=True, text=True, check=True)  # fmt: skip
+    return listed.stdout.split()
+
+
 def test_a_refresh_that_moved_a_price_is_proposed_as_a_pull_request(tmp_path):
-    changes = ("prices of 30 regions as of 2026-12-03 written to prices.json\n"
-               "1 price(s) new or changed since 2026-11-03\n"
-               "  us-east-1 nat-hour: 0.045 -> 0.05 per Hrs\n")  # fmt: skip
-    completed, origin = proposed(tmp_path, changes)
+    completed, origin = proposed(tmp_path, MOVED)
     assert completed.returncode == 0, completed.stderr
-    pushed = subprocess.run(["git", "show", "prices/41:infra/shipyard/cli/prices.json"],
+    pushed = subprocess.run(["git", "show", "prices/refresh:infra/shipyard/cli/prices.json"],
                             cwd=origin, capture_output=True, text=True, check=True)  # fmt: skip
     assert "2026-12-03" in pushed.stdout
     calls = (tmp_path / "gh-calls").read_text().splitlines()
     assert calls[0] == "auth setup-git"
-    assert calls[1].startswith("pr create --base main --head prices/41 --title Prices: ")
-    assert "us-east-1 nat-hour: 0.045 -> 0.05 per Hrs" in (tmp_path / "body").read_text()
+    assert calls[1].startswith("pr list --head prices/refresh --state open")
+    assert calls[2].startswith("pr create --base main --head prices/refresh --title Prices: ")
+    assert "us-east-1 nat-hour: 0.045 per Hrs -> 0.05 per Hrs" in (tmp_path / "body").read_text()
+
+
+def test_an_open_proposal_is_updated_rather_than_joined_by_another(tmp_path):
+    completed, origin = proposed(tmp_path, MOVED, open_pull_request="12")
+    assert completed.returncode == 0, completed.stderr
+    calls = (tmp_path / "gh-calls").read_text().splitlines()
+    assert calls[2].startswith("pr edit 12 --title Prices: ")
+    assert not [call for call in calls if call.startswith("pr create")]
+    assert branches(origin) == ["main", "prices/refresh"]
 
 
 def test_a_refresh_that_moved_nothing_proposes_nothing(tmp_path):
@@ -351,7 +377,11 @@ def test_a_refresh_that_moved_nothing_proposes_nothing(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert "nothing to propose" in completed.stdout
     assert not (tmp_path / "gh-calls").exists()
-    listed = subprocess.run(["git", "branch", "--format=%(refname:short)"], cwd=origin,
-                            capture_output=True, text=True, check=True)  # fmt: skip
-    branches = listed.stdout.split()
-    assert branches == ["main"]
+    assert branches(origin) == ["main"]
+
+
+def test_a_refresh_that_said_nothing_is_an_error_not_a_proposal(tmp_path):
+    completed, origin = proposed(tmp_path, "")
+    assert completed.returncode == 1
+    assert "did the refresh fail?" in completed.stderr
+    assert branches(origin) == ["main"]

@@ -253,14 +253,20 @@ def test_only_the_build_role_pushes_and_only_from_main(shared):
         assert "ecr:PutImage" not in actions
 
 
-def test_the_build_role_reads_prices_for_the_monthly_refresh_and_nothing_more(shared):
-    """`shipyard cost --refresh-prices` in .github/workflows/prices.yml, from main."""
-    statements = role_statements(shared, "shipyard-sample-build")
+def test_the_prices_role_reads_prices_from_main_and_nothing_more(shared):
+    """`shipyard cost --refresh-prices` in .github/workflows/prices.yml: a role of its own,
+    so the refresh's dependencies cannot push an image as the build role could."""
+    prices = role(shared, "shipyard-sample-prices")
+    (trust,) = json.loads(prices.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Condition"]["StringEquals"][f"{GITHUB}:sub"] == (
+        "repo:acme/shipyard-sample:ref:refs/heads/main"
+    )
+    statements = role_statements(shared, "shipyard-sample-prices")
     refresh = {"aws:PrincipalAccount": ACCOUNT}
     assert allowed(statements, "pricing:GetProducts", "*", refresh)
-    assert not allowed(statements, "pricing:GetPriceListFileUrl", "*", refresh)
-    actions = {a for s in statements for a in s["Action"]}
-    assert {a for a in actions if not a.startswith("ecr:")} == {"pricing:GetProducts"}
+    assert {a for s in statements for a in s["Action"]} == {"pricing:GetProducts"}
+    builds = {a for s in role_statements(shared, "shipyard-sample-build") for a in s["Action"]}
+    assert not [action for action in builds if action.startswith("pricing:")]
 
 
 def test_an_auto_scaling_groups_creator_may_launch_and_name_its_instances_only(shared):

@@ -205,7 +205,7 @@ def _left_out(evaluation: Evaluation, config: Mapping[str, Any]) -> list[str]:
     if others:
         notes.append(
             f"{others} more log group(s) (VPC flow logs, WAF logs) are not priced: their "
-            "volume follows traffic; CloudWatch Logs charges them per GB as the service's"
+            "volume follows traffic, and CloudWatch bills them as vended logs, per GB in tiers"
         )
     if str(config.get("shipyard:useDefaultVpc")).lower() == "true":
         notes.append(
@@ -283,7 +283,7 @@ def _dns_queries(records: list[Registered], assumptions: Assumptions, item: Any)
         if record.inputs.get("aliases"):
             items.append(Item(record.name, "Route 53 queries to an alias of the load balancer "
                               "(free)", assumptions.requests_a_month, "Queries", 0.0))  # fmt: skip
-        elif not record.name.endswith("-validation"):
+        elif record.parent_type != "shipyard:index:DomainCertificate":
             items.append(item(record.name, "Route 53 queries", assumptions.requests_a_month,
                               "route53-query"))  # fmt: skip
     return items

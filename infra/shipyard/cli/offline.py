@@ -354,7 +354,7 @@ def _without_source_positions() -> Iterator[None]:
     if walk is None:
         yield
         return
-    pulumi_resource._get_stack_trace = source_pb2.StackTrace  # an empty trace
+    pulumi_resource._get_stack_trace = lambda *_, **__: source_pb2.StackTrace()  # empty
     try:
         yield
     finally:

@@ -291,6 +291,11 @@ def build_role_name(service_name: str) -> str:
     return f"{service_name}-build"
 
 
+def prices_role_name(service_name: str) -> str:
+    """The role the monthly price refresh assumes (runs on main only): public prices only."""
+    return f"{service_name}-prices"
+
+
 def boundary_policy_name(service_name: str, environment: str) -> str:
     """The permissions boundary every role of one environment carries."""
     return f"{resource_prefix(service_name, environment)}-boundary"

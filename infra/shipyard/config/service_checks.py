@@ -138,7 +138,8 @@ def environment_domains(values: Values) -> Problems:
 def role_names(values: Values) -> Problems:
     rule = naming.RULES["aws:iam/role:Role"]
     names = [naming.deploy_role_name(values["serviceName"], env) for env in deploy_stacks(values)]
-    names.append(naming.preview_role_name(values["serviceName"]))
+    names += [naming.preview_role_name(values["serviceName"]),
+              naming.prices_role_name(values["serviceName"])]  # fmt: skip
     return [
         f"{path('deployEnvironments')}: {problem}; shorten serviceName or the environment's name"
         for problem in (rule.problem(name) for name in names)

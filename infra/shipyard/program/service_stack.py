@@ -94,5 +94,6 @@ def build_service_stack(settings: ServiceStackSettings) -> dict[str, pulumi.Inpu
         "oidcProviderArn": access.provider_arn,
         "deployRoleArns": access.deploy_role_arns,
         "buildRoleArn": access.build_role_arn,
+        "pricesRoleArn": access.prices_role_arn,
         "previewRoleArn": access.preview_role_arn,
     }

@@ -1,6 +1,6 @@
 """GitHub Actions' way into the account: an OIDC provider, a deploy role per environment, a
-read-only preview role for pull requests, and the permissions boundary every environment's
-own roles carry.
+read-only preview role for pull requests, a build role and a prices role for runs on main,
+and the permissions boundary every environment's own roles carry.
 
 A workflow job assumes a deploy role only from the one GitHub repository and GitHub
 environment named in the trust policy (`sub` = repo:<owner>/<name>:environment:<env>), with
@@ -94,6 +94,7 @@ class DeployAccess(pulumi.ComponentResource):
     provider_arn: pulumi.Output[str]
     deploy_role_arns: dict[str, pulumi.Output[str]]
     build_role_arn: pulumi.Output[str]
+    prices_role_arn: pulumi.Output[str]
     preview_role_arn: pulumi.Output[str]
 
     def __init__(
@@ -140,6 +141,13 @@ class DeployAccess(pulumi.ComponentResource):
             f"repo:{args.github_repository}:ref:refs/heads/main",
             deploy_policy.build_statements(self._scope(args, "build")),
         )
+        # Reading public prices, from main only, with nothing else.
+        self.prices_role_arn = self._role(
+            f"{name}-prices",
+            naming.prices_role_name(args.service_name),
+            f"repo:{args.github_repository}:ref:refs/heads/main",
+            deploy_policy.prices_statements(),
+        )
         preview_scope = self._scope(args, "preview")
         self.preview_role_arn = self._role(
             f"{name}-preview",
@@ -156,6 +164,7 @@ class DeployAccess(pulumi.ComponentResource):
                 "provider_arn": self.provider_arn,
                 "deploy_role_arns": self.deploy_role_arns,
                 "build_role_arn": self.build_role_arn,
+                "prices_role_arn": self.prices_role_arn,
                 "preview_role_arn": self.preview_role_arn,
             }
         )

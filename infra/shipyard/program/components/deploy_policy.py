@@ -1,4 +1,5 @@
-"""What the pipeline's roles may do, as data: one deploy role per environment, one preview role.
+"""What the pipeline's roles may do, as data: one deploy role per environment, one preview
+role, the build role and the prices role.
 
 A deploy role may run `pulumi up`, `refresh` and `destroy` of exactly one environment, whose
 resources are named `<service>-<env>...` and tagged `shipyard:stack = <service>-<env>`
@@ -372,6 +373,7 @@ def iam_statements(scope: Scope) -> list[dict[str, Any]]:
             naming.deploy_role_name(scope.service, "*"),
             naming.preview_role_name(scope.service),
             naming.build_role_name(scope.service),
+            naming.prices_role_name(scope.service),
         )
     ]
     return [
@@ -562,14 +564,18 @@ def deploy_statements(scope: Scope) -> list[dict[str, Any]]:
 
 
 def build_statements(scope: Scope) -> list[dict[str, Any]]:
-    """Push the commit's image to the service's repository, and read AWS's public prices
-    for the monthly price refresh (.github/workflows/prices.yml); nothing else."""
+    """Push the commit's image to the service's repository; nothing else."""
     return [
         allow(["ecr:GetAuthorizationToken"], ["*"]),
         allow(ECR_PUSH, [scope.repository_arn]),
-        # The Price List API has no resource types and no condition keys of its own.
-        allow(["pricing:GetProducts"], ["*"]),
     ]
+
+
+def prices_statements() -> list[dict[str, Any]]:
+    """Read AWS's public prices, for the monthly refresh (.github/workflows/prices.yml): a
+    role of its own, so that the refresh's dependencies can do nothing else with it."""
+    # The Price List API has no resource types and no condition keys.
+    return [allow(["pricing:GetProducts"], ["*"])]
 
 
 def preview_statements(
