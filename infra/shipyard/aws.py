@@ -606,11 +606,9 @@ class Aws:
 
     def ecs_running_image(self, service: dict[str, Any]) -> str:
         """The image of the task definition the ECS service runs now."""
-        with aws_errors(f"describe task definition {service.get('taskDefinition')}"):
-            definition = self.client("ecs").describe_task_definition(
-                taskDefinition=service["taskDefinition"]
-            )["taskDefinition"]
-        return definition["containerDefinitions"][0]["image"]
+        definition = self.task_definition(service["taskDefinition"])
+        image: str = definition["containerDefinitions"][0]["image"]
+        return image
 
     def ec2_configured_image(self, group: dict[str, Any]) -> str:
         """The image the group's launch template version starts on new instances."""
