@@ -41,8 +41,7 @@ def _estimate(
 
 
 def _deployed(history: list[UpdateRecord]) -> UpdateRecord | None:
-    done = [r for r in history if r.kind == "update" and r.result == "succeeded"]
-    return max(done, key=lambda r: (r.version, r.start_time)) if done else None
+    return max((r for r in history if r.deployed), key=lambda r: r.order, default=None)
 
 
 def review(

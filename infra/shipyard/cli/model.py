@@ -83,6 +83,17 @@ class UpdateRecord:
     environment: Mapping[str, str] = field(default_factory=dict)  # git.head, git.dirty, ...
     message: str = ""
 
+    @property
+    def deployed(self) -> bool:
+        """An update that succeeded: what the stack is made of since."""
+        return self.kind == "update" and self.result == "succeeded"
+
+    @property
+    def order(self) -> tuple[int, datetime]:
+        """Where it stands in the history. Pulumi Cloud numbers updates; a self-managed
+        backend (a file or S3 bucket) gives every one version 0, so its start time orders."""
+        return self.version, self.start_time
+
 
 class Stacks(Protocol):
     def environments(self) -> list[str]: ...

@@ -81,10 +81,8 @@ def release_history(
     """Releases oldest first, numbered from 1; an update that kept the image adds none."""
     tags_by_digest = {image.digest: image.tags for image in images}
     releases: list[Release] = []
-    # Pulumi Cloud numbers updates; a self-managed backend (a file or S3 bucket) lists them
-    # newest first with every version 0, so their start times order them there.
-    for update in sorted(updates, key=lambda record: (record.version, record.start_time)):
-        if update.kind != "update" or update.result != "succeeded":
+    for update in sorted(updates, key=lambda record: record.order):
+        if not update.deployed:
             continue
         pinned_digest = update.config.get(IMAGE_DIGEST_KEY, "")
         if not pinned_digest and update.config.get(IMAGE_SOURCE_KEY) == "release":
