@@ -346,18 +346,8 @@ def cost_command(
     from shipyard.cli import cost, prices
 
     if refresh_prices:
-        before = prices.load() if prices.SNAPSHOT.is_file() else None
-        snapshot = prices.refresh_everywhere()
-        moved = prices.changes(before, snapshot)
-        typer.echo(f"prices of {len(snapshot.regions)} regions as of {snapshot.as_of} "
-                   f"written to {prices.SNAPSHOT}")  # fmt: skip
-        since = f"since {before.as_of}" if before else "in a first snapshot"
-        typer.echo(f"{len(moved)} price(s) new or changed {since}" if moved
-                   else f"no price changed {since}")  # fmt: skip
-        for line in moved:
-            typer.echo(f"  {line}")
-        for line in prices.not_offered(snapshot):
-            typer.echo(f"not offered: {line}")
+        for line in prices.refresh_and_report():
+            typer.echo(line)
         if env is None:
             return 0
     if env is None:

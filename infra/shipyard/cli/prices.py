@@ -259,9 +259,25 @@ def not_offered(snapshot: Snapshot, queries: Sequence[Query] = QUERIES) -> list[
     ]
 
 
+def refresh_and_report() -> list[str]:
+    """`shipyard cost --refresh-prices`: refresh the snapshot; what it wrote, and what moved
+    since the one it replaces (the pipeline's proposal reads the second line)."""
+    before = load() if SNAPSHOT.is_file() else None
+    snapshot = refresh_everywhere()
+    moved = changes(before, snapshot)
+    since = f"since {before.as_of}" if before else "in a first snapshot"
+    return [
+        f"prices of {len(snapshot.regions)} regions as of {snapshot.as_of} written to "
+        f"{SNAPSHOT}",
+        f"{len(moved)} price(s) new or changed {since}" if moved else f"no price changed {since}",
+        *(f"  {line}" for line in moved),
+        *(f"not offered: {line}" for line in not_offered(snapshot)),
+    ]
+
+
 def refresh_everywhere() -> Snapshot:
-    """`shipyard cost --refresh-prices`: every price, for every region of the partitions the
-    Price List API covers, with the caller's credentials."""
+    """Every price, for every region of the partitions the Price List API covers, with the
+    caller's credentials."""
     import boto3
 
     session = boto3.Session(region_name=PRICING_REGION)
