@@ -20,6 +20,7 @@ from shipyard.config.checks import (
     matches,
     one_of,
 )
+from shipyard.config.container_contract import CONTAINER_NAME
 from shipyard.config.edge_checks import EDGE_CHECKS
 from shipyard.config.keys import path
 from shipyard.config.model import DIGEST
@@ -234,14 +235,15 @@ def pre_deploy_command(values: Values) -> Problems:
             'drop the leading CMD, like ["python", "manage.py", "migrate"] (or ["sh", "-c", '
             '"..."] for a shell line)'
         )
-    if not all(word.strip() for word in command[:1]):
+    if not command[0].strip():
         return f"{path('preDeployCommand')}: the program to run (its first word) is empty"
     if values["target"] == "ec2" and not values["sessionManager"]:
         return (
             f"{path('preDeployCommand')}: on target ec2 it runs through SSM Run Command, whose "
             "agent needs sessionManager: true; set it, or remove the command"
         )
-    size = len(json.dumps({"containerOverrides": [{"name": "app", "command": command}]}))
+    overrides = {"containerOverrides": [{"name": CONTAINER_NAME, "command": command}]}
+    size = len(json.dumps(overrides))
     if size > aws_limits.RUN_TASK_OVERRIDES_BYTES:
         return (
             f"{path('preDeployCommand')}: {size} bytes as RunTask's overrides, over ECS's "
