@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -37,3 +39,18 @@ class ComputePlacement:
     aws_profile: str = ""
     # What the role that starts the container may read of its secrets; None: it has none.
     secret_grant: SecretGrant | None = None
+
+
+def pre_deploy_props(
+    placement: ComputePlacement, command: Sequence[str], timeout_minutes: int
+) -> dict[str, Any]:
+    """What the pre-deploy step (program/pre_deploy.py) is given on either target; each
+    adds where it runs."""
+    return {
+        "image": placement.container.image_ref,
+        "command": list(command),
+        "logGroup": placement.container.log_group_name,
+        "region": placement.container.region,
+        "profile": placement.aws_profile,
+        "timeoutSeconds": timeout_minutes * 60,
+    }

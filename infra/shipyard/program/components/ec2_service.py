@@ -16,7 +16,7 @@ from shipyard.config import DeploymentSettings, Ec2Settings, naming
 from shipyard.program import strategies
 from shipyard.program.components import iam
 from shipyard.program.components.autoscaling import tracking_policies
-from shipyard.program.components.compute import ComputePlacement
+from shipyard.program.components.compute import ComputePlacement, pre_deploy_props
 from shipyard.program.instance_refresh import InstanceRefreshWaitProvider
 from shipyard.program.pre_deploy import PreDeployCommand
 from shipyard.program.user_data import LIFECYCLE_HOOK_NAME, BootContainer, render_user_data
@@ -259,14 +259,11 @@ class Ec2Service(pulumi.ComponentResource):
             [PreDeployCommand(
                 f"{name}-pre-deploy",
                 {
+                    **pre_deploy_props(
+                        placement, args.pre_deploy_command, args.pre_deploy_timeout_minutes
+                    ),
                     "target": "ec2",
                     "group": group.name,
-                    "image": placement.container.image_ref,
-                    "command": list(args.pre_deploy_command),
-                    "logGroup": placement.container.log_group_name,
-                    "region": placement.container.region,
-                    "profile": placement.aws_profile,
-                    "timeoutSeconds": args.pre_deploy_timeout_minutes * 60,
                 },
                 # On an instance of the group, serving the previous release until the rollout.
                 pulumi.ResourceOptions(parent=self, depends_on=[group, hook]),

@@ -13,7 +13,7 @@ from shipyard.config.container_contract import CONTAINER_NAME
 from shipyard.program import strategies
 from shipyard.program.components import iam
 from shipyard.program.components.autoscaling import tracking_policies
-from shipyard.program.components.compute import ComputePlacement
+from shipyard.program.components.compute import ComputePlacement, pre_deploy_props
 from shipyard.program.components.load_balancer import TrafficShifting
 from shipyard.program.container import HEALTH_CHECK_TIMING, ContainerSpec
 from shipyard.program.pre_deploy import PreDeployCommand
@@ -254,19 +254,16 @@ class FargateService(pulumi.ComponentResource):
         step = PreDeployCommand(
             f"{name}-pre-deploy",
             {
+                **pre_deploy_props(
+                    placement, args.pre_deploy_command, args.pre_deploy_timeout_minutes
+                ),
                 "cluster": cluster.name,
                 "taskDefinition": task_definition.arn,
-                "image": placement.container.image_ref,
-                "command": list(args.pre_deploy_command),
                 "container": CONTAINER_NAME,
                 "subnets": placement.subnet_ids,
                 "securityGroups": [placement.security_group_id],
                 "assignPublicIp": placement.assign_public_ip,
-                "logGroup": placement.container.log_group_name,
                 "streamPrefix": CONTAINER_NAME,
-                "region": placement.container.region,
-                "profile": placement.aws_profile,
-                "timeoutSeconds": args.pre_deploy_timeout_minutes * 60,
             },
             # The subnets' NAT and routes, as for the service's own tasks.
             pulumi.ResourceOptions(parent=self, depends_on=placement.dependencies),
