@@ -53,12 +53,11 @@ def run_pre_deploy_on_instance(aws: Aws, props: dict[str, Any]) -> int:
     instance = aws.serving_instance(props["group"])
     stream = f"pre-deploy/{uuid.uuid4().hex[:12]}"
     name = f"{STARTED_BY}-{stream.rsplit('/', 1)[-1]}"
-    timeout = float(props.get("timeoutSeconds") or TIMEOUT_SECONDS)
+    timeout, poll = _limits(props)
     script = one_off_script(
         command, props["image"], props["region"], props["logGroup"], stream, name, timeout
     )
     command_id = aws.send_shell_script(instance, script, timeout, f"{STARTED_BY}: {shown}")
-    poll = float(props.get("pollSeconds") or POLL_SECONDS)
     if not aws.wait_command(command_id, instance, timeout, poll):
         # The script stops the container itself short of the limit; this is for a script
         # that did not get that far. SSM ends the script at the limit.
@@ -73,11 +72,10 @@ def run_pre_deploy_on_instance(aws: Aws, props: dict[str, Any]) -> int:
         return 0
     lines = aws.last_log_lines(props["logGroup"], stream, SHOWN_LINES)
     said = (invocation.get("StandardErrorContent") or "").strip().splitlines()[-SHOWN_LINES:]
-    shown_lines = "\n".join(f"  {line}" for line in [*lines, *said]) or "  (no output)"
     raise UserError(
         f"preDeployCommand {shown} exited with {code} ({invocation.get('Status')}) in the new "
         f"image {props['image']} on {instance}; the group stays on the previous release. "
-        f"Its last lines:\n{shown_lines}"
+        f"Its last lines:\n{_indented([*lines, *said])}"
     )
 
 
@@ -101,8 +99,7 @@ def run_pre_deploy_as_task(aws: Aws, props: dict[str, Any]) -> int:
         startedBy=STARTED_BY,
     )  # fmt: skip
     arn = task["taskArn"]
-    timeout = float(props.get("timeoutSeconds") or TIMEOUT_SECONDS)
-    poll = float(props.get("pollSeconds") or POLL_SECONDS)
+    timeout, poll = _limits(props)
     if not aws.wait_task_stopped(cluster, arn, timeout, poll):
         aws.stop_task(cluster, arn, f"{STARTED_BY}: still running after {timeout:g} s")
         raise UserError(
@@ -119,13 +116,22 @@ def run_pre_deploy_as_task(aws: Aws, props: dict[str, Any]) -> int:
         task_id = arn.rsplit("/", 1)[-1]
         stream = f"{props['streamPrefix']}/{props['container']}/{task_id}"
         lines = aws.last_log_lines(props["logGroup"], stream, SHOWN_LINES)
-        shown_lines = "\n".join(f"  {line}" for line in lines) or "  (no output)"
         raise UserError(
             f"preDeployCommand {shown} exited with {code} in the new image {props['image']}; "
             f"the service stays on the previous release. Its last lines (task {task_id}):\n"
-            f"{shown_lines}"
+            f"{_indented(lines)}"
         )
     return 0
+
+
+def _limits(props: dict[str, Any]) -> tuple[float, float]:
+    """How long the command may run, and how often to look at it, in seconds."""
+    timeout = float(props.get("timeoutSeconds") or TIMEOUT_SECONDS)
+    return timeout, float(props.get("pollSeconds") or POLL_SECONDS)
+
+
+def _indented(lines: list[str]) -> str:
+    return "\n".join(f"  {line}" for line in lines) or "  (no output)"
 
 
 class PreDeployCommandProvider(ResourceProvider):
