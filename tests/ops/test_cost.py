@@ -13,6 +13,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+import yaml
 from botocore.stub import Stubber
 
 from devtools import pulumi_mocks
@@ -247,9 +248,7 @@ def evaluated(stack: str) -> pulumi_mocks.Evaluation:
 
 def estimated(stack: str, snapshot: prices.Snapshot, **assumed: float) -> cost.Estimate:
     evaluation = evaluated(stack)
-    return cost.estimate(
-        evaluation, pulumi_mocks.stack_config(stack), snapshot, cost.Assumptions(**assumed)
-    )
+    return cost.estimate(evaluation, snapshot, cost.Assumptions(**assumed))
 
 
 def per_unit(found: cost.Estimate) -> float:
@@ -329,6 +328,22 @@ def test_queries_to_the_alias_are_free_and_only_the_services_logs_are_assumed(sn
     ingested = [item for item in found.items if item.type == "log ingestion"]
     assert [item.quantity for item in ingested] == [5.0]  # not again for flow and WAF logs
     assert any("flow logs, WAF logs" in note for note in found.notes)
+
+
+def test_the_service_is_priced_as_the_engine_names_it_from_pulumi_yaml(tmp_path, snapshot):
+    """A project that renames its service in Pulumi.yaml's default, as a user does: the
+    estimate reads the config the program was given, not the settings' own default."""
+    for name in ("infra", "app", "stacks"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    project["config"]["serviceName"]["default"] = "billing"
+    (tmp_path / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+    found = cost.estimate(pulumi_mocks.evaluate("dev", project_dir=tmp_path), snapshot)
+    ingested = [item for item in found.items if item.type == "log ingestion"]
+    assert [item.resource for item in ingested] == ["billing-dev-logs"]
+    assert found.total("desired") == pytest.approx(
+        estimated("dev", snapshot).total("desired")
+    )
 
 
 def test_prod_lists_every_billed_resource_and_bounds_the_spend_by_its_maximum(snapshot):

@@ -21,7 +21,6 @@ from rich.table import Table
 from shipyard.cli import offline, prices
 from shipyard.cli.offline import Evaluation, Registered
 from shipyard.cli.prices import Snapshot
-from shipyard.config import KEYS_BY_NAME, naming
 from shipyard.config.secret_references import SECRETS_MANAGER, parse_entry
 from shipyard.config.stack_files import stack_names
 from shipyard.errors import OK, UserError, require_known_environments
@@ -130,11 +129,11 @@ BILLED_TYPES = {
 
 
 def estimate(
-    evaluation: Evaluation,
-    config: Mapping[str, Any],
-    snapshot: Snapshot,
-    assumptions: Assumptions = Assumptions(),
+    evaluation: Evaluation, snapshot: Snapshot, assumptions: Assumptions = Assumptions()
 ) -> Estimate:
+    """Price what the program registered, with the config it was given (Pulumi.yaml's
+    defaults merged in, as the engine gives it)."""
+    config = evaluation.config
     region = str(config.get("aws:region") or "us-east-1")
 
     def price(key: str) -> tuple[float, str]:
@@ -200,7 +199,7 @@ def estimate(
 def _left_out(evaluation: Evaluation, config: Mapping[str, Any]) -> list[str]:
     """What the estimate cannot know from the program alone, said beside it."""
     notes = []
-    service_groups = _service_log_groups(evaluation.stack, config, evaluation.of_type)
+    service_groups = _service_log_groups(evaluation)
     others = len(evaluation.of_type("aws:cloudwatch/logGroup:LogGroup")) - len(service_groups)
     if others:
         notes.append(
@@ -252,7 +251,7 @@ def _shared(
     if alarms:
         items.append(item("alarms", f"CloudWatch alarms ({len(alarms)})", len(alarms),
                           "cw-alarm-month"))  # fmt: skip
-    for group in _service_log_groups(evaluation.stack, config, of):
+    for group in _service_log_groups(evaluation):
         months = min(int(group.inputs.get("retentionInDays") or 30), 3653) / 30
         items += [
             item(group.name, "log ingestion", assumptions.log_gb_a_month, "cw-logs-ingest-gb"),
@@ -289,23 +288,20 @@ def _dns_queries(records: list[Registered], assumptions: Assumptions, item: Any)
     return items
 
 
-def _service_log_groups(stack: str, config: Mapping[str, Any], of: Any) -> list[Registered]:
-    """The service's own log group: the log assumption is its volume. Flow logs and WAF
-    logs follow traffic, not the service, and are left out (the estimate says so)."""
-    name = naming.log_group_name(naming.resource_prefix(_service_name(config), stack))
-    return [group for group in of("aws:cloudwatch/logGroup:LogGroup")
-            if group.inputs.get("name") == name]  # fmt: skip
-
-
-def _service_name(config: Mapping[str, Any]) -> str:
-    return str(config.get("shipyard:serviceName") or KEYS_BY_NAME["serviceName"].default)
+def _service_log_groups(evaluation: Evaluation) -> list[Registered]:
+    """The service's own log group (the program's logGroupName output): the log assumption
+    is its volume. Flow logs and WAF logs follow traffic, not the service, and are left out
+    (the estimate says so)."""
+    name = evaluation.outputs.get("logGroupName")
+    return [group for group in evaluation.of_type("aws:cloudwatch/logGroup:LogGroup")
+            if name and group.inputs.get("name") == name]  # fmt: skip
 
 
 def _secrets_manager_secrets(stack: str, config: Mapping[str, Any]) -> int:
     entries = config.get("shipyard:secrets") or []
     if isinstance(entries, str):
         entries = json.loads(entries)
-    service = _service_name(config)
+    service = str(config["shipyard:serviceName"])
     names = set()
     for entry in entries:
         try:
@@ -329,12 +325,6 @@ def report(
     assumptions given for this run (requests, nat_gb, log_gb), None where not given."""
     require_known_environments([env], stack_names(project_dir))
     snapshot = prices.load(snapshot_path)
-    config = offline.stack_config(env, project_dir)
-    requests = flags.get("requests")
-    assumptions = Assumptions.of(
-        config, None if requests is None else int(requests), flags.get("nat_gb"),
-        flags.get("log_gb"),
-    )  # fmt: skip
     try:
         evaluation = offline.evaluate(env, project_dir=project_dir)
     except Exception as error:  # the program's own refusal, whatever its class
@@ -342,7 +332,12 @@ def report(
             f"{env} does not evaluate, so it cannot be priced; `shipyard validate {env}` "
             f"says why ({str(error).splitlines()[0]})"
         ) from None
-    found = estimate(evaluation, config, snapshot, assumptions)
+    requests = flags.get("requests")
+    assumptions = Assumptions.of(
+        evaluation.config, None if requests is None else int(requests), flags.get("nat_gb"),
+        flags.get("log_gb"),
+    )  # fmt: skip
+    found = estimate(evaluation, snapshot, assumptions)
     if as_json:
         console.out(json.dumps(found.as_json(), indent=2), highlight=False)
         return OK

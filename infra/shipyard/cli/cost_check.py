@@ -37,7 +37,7 @@ def _estimate(
     evaluation = offline.evaluate(
         env, dict(config), project_dir=rt.project_dir, secret_keys=secret
     )
-    return cost.estimate(evaluation, config, snapshot, cost.Assumptions.of(config))
+    return cost.estimate(evaluation, snapshot, cost.Assumptions.of(evaluation.config))
 
 
 def _deployed(history: list[UpdateRecord]) -> UpdateRecord | None:

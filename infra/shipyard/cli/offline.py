@@ -326,6 +326,9 @@ class Evaluation:
     resources: dict[tuple[str, str], Registered]
     calls: list[tuple[str, dict[str, Any]]]
     outputs: dict[str, Any] = field(default_factory=dict)
+    # The config the program was given, as the engine gives it: Pulumi.yaml's defaults
+    # merged in, every value a string.
+    config: dict[str, str] = field(default_factory=dict)
 
     def of_type(self, typ: str) -> list[Registered]:
         return [record for record in self.resources.values() if record.type == typ]
@@ -452,4 +455,4 @@ def evaluate(
 
     with _program_environment(project_dir, commit, version), _without_source_positions():
         run_program()
-    return Evaluation(stack, mocks.resources, mocks.calls, exported)
+    return Evaluation(stack, mocks.resources, mocks.calls, exported, received)
