@@ -444,6 +444,19 @@ def test_a_change_over_the_budget_is_refused_unless_told(
     assert "going on (--over-budget)" in cli.printed
 
 
+def test_a_budget_pulumi_yaml_gives_every_stack_holds_too(
+    cli, stacks, released_staging, priced, tmp_path, capsys
+):
+    for name in ("infra", "app", "stacks"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    project["config"]["monthlyBudget"]["default"] = 1
+    (tmp_path / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+    cli.runtime.project_dir = tmp_path
+    assert cli("preview", "staging") == 3
+    assert "over its budget of $1" in capsys.readouterr().err
+
+
 def test_without_prices_preview_goes_on_but_a_budget_cannot_be_held(
     cli, stacks, released_staging, tmp_path, monkeypatch, capsys
 ):

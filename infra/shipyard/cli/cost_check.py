@@ -15,7 +15,7 @@ from shipyard.cli.model import UpdateRecord
 from shipyard.cli.runtime import Runtime
 from shipyard.config import NAMESPACE
 from shipyard.config.engine_config import stack_file_values
-from shipyard.config.stack_files import ENCRYPTED
+from shipyard.config.stack_files import ENCRYPTED, configured
 from shipyard.errors import DANGEROUS_CHANGES, UserError
 
 BUDGET_KEY = f"{NAMESPACE}:monthlyBudget"
@@ -55,7 +55,8 @@ def review(
         rt.console.print(f"monthly cost: not estimated ({missing})", highlight=False)
         snapshot = None
     config = as_stack_file(listed, rt.project_dir)
-    budget = int(config.get(BUDGET_KEY) or 0)
+    # The stack's own, else Pulumi.yaml's default, as the engine would give it.
+    budget = int(configured(listed, rt.project_dir, "monthlyBudget") or 0)
     if snapshot is None:
         if budget and not over_budget:
             raise UserError(
