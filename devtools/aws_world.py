@@ -257,10 +257,7 @@ class World:
                 stream = f"app/app/{task['taskArn'].rsplit('/', 1)[-1]}"
                 stopping = seen["count"] >= stops_after
                 if exit_code is not None:
-                    arriving = pending if stopping else pending[:1]
-                    for line in arriving:
-                        self.log(group, stream, [(int(time.time() * 1000), line)])
-                    del pending[: len(arriving)]
+                    self._arrive(group, stream, pending, all_of_them=stopping)
                 # moto moves tasks on by itself: it runs until the script says it stops.
                 task["lastStatus"] = "STOPPED" if stopping else "RUNNING"
                 for container in task.get("containers", []):
@@ -296,10 +293,7 @@ class World:
             stream = script.split("awslogs-stream=", 1)[1].split()[0]
             status = answers.pop(0) if len(answers) > 1 else answers[0]
             done = status not in ("Pending", "InProgress", "Delayed")
-            arriving = pending if done else pending[:1]
-            for line in arriving:
-                self.log(group, stream, [(int(time.time() * 1000), line)])
-            del pending[: len(arriving)]
+            self._arrive(group, stream, pending, all_of_them=done)
             parsed.update(Status=status, ResponseCode=response_code if done else -1,
                           StandardErrorContent=error if done else "")
 
@@ -318,6 +312,14 @@ class World:
         self.client("ssm").meta.events.register("before-call.ssm.CancelCommand", cancel)
         self._after("ssm", "GetCommandInvocation", progress)
         return requests
+
+    def _arrive(self, group: str, stream: str, pending: list[str], all_of_them: bool) -> None:
+        """A one-off command's next line reaches its log stream, or every line left where it
+        has ended."""
+        arriving = pending if all_of_them else pending[:1]
+        for line in arriving:
+            self.log(group, stream, [(int(time.time() * 1000), line)])
+        del pending[: len(arriving)]
 
     def ec2_environment(self, env: str, desired: int = 2) -> dict[str, Any]:
         prefix = f"shipyard-sample-{env}"
