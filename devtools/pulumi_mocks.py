@@ -6,7 +6,10 @@ build arguments are known in advance.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from shipyard.cli import offline
 from shipyard.cli.offline import (
@@ -37,6 +40,7 @@ __all__ = [
     "Registered",
     "engine_config",
     "evaluate",
+    "project_with_defaults",
     "stack_config",
     "switched",
 ]
@@ -72,3 +76,15 @@ def switched(stack: str, strategy: str, **overrides: Any) -> Evaluation:
         for name in rule.keys
     }  # fmt: skip
     return evaluate(stack, {key: value for key, value in config.items() if key not in idle})
+
+
+def project_with_defaults(folder: Path, **defaults: Any) -> Path:
+    """This project in `folder` (its program, service and stack files linked), with
+    Pulumi.yaml's defaults for these keys changed, as a user changes them there."""
+    for name in ("infra", "app", "stacks"):
+        (folder / name).symlink_to(REPO_ROOT / name)
+    project = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())
+    for key, value in defaults.items():
+        project["config"][key]["default"] = value
+    (folder / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+    return folder

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from devtools import pulumi_mocks
 from shipyard.config import SettingsError
@@ -65,13 +64,7 @@ def test_a_protected_stack_may_turn_it_on_in_its_own_config():
 @pytest.fixture
 def project_defaulting_exec_on(tmp_path) -> Path:
     """This project with Pulumi.yaml's default for exec flipped to true."""
-    root = Path(__file__).resolve().parents[2]
-    for name in ("infra", "app", "stacks"):
-        (tmp_path / name).symlink_to(root / name)
-    project = yaml.safe_load((root / "Pulumi.yaml").read_text())
-    project["config"]["exec"]["default"] = True
-    (tmp_path / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
-    return tmp_path
+    return pulumi_mocks.project_with_defaults(tmp_path, exec=True)
 
 
 def test_a_protected_stack_never_takes_it_from_the_projects_default(project_defaulting_exec_on):

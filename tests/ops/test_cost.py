@@ -13,7 +13,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-import yaml
 from botocore.stub import Stubber
 
 from devtools import pulumi_mocks
@@ -333,12 +332,8 @@ def test_queries_to_the_alias_are_free_and_only_the_services_logs_are_assumed(sn
 def test_the_service_is_priced_as_the_engine_names_it_from_pulumi_yaml(tmp_path, snapshot):
     """A project that renames its service in Pulumi.yaml's default, as a user does: the
     estimate reads the config the program was given, not the settings' own default."""
-    for name in ("infra", "app", "stacks"):
-        (tmp_path / name).symlink_to(ROOT / name)
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
-    project["config"]["serviceName"]["default"] = "billing"
-    (tmp_path / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
-    found = cost.estimate(pulumi_mocks.evaluate("dev", project_dir=tmp_path), snapshot)
+    project = pulumi_mocks.project_with_defaults(tmp_path, serviceName="billing")
+    found = cost.estimate(pulumi_mocks.evaluate("dev", project_dir=project), snapshot)
     ingested = [item for item in found.items if item.type == "log ingestion"]
     assert [item.resource for item in ingested] == ["billing-dev-logs"]
     assert found.total("desired") == pytest.approx(
@@ -447,12 +442,7 @@ def test_a_change_over_the_budget_is_refused_unless_told(
 def test_a_budget_pulumi_yaml_gives_every_stack_holds_too(
     cli, stacks, released_staging, priced, tmp_path, capsys
 ):
-    for name in ("infra", "app", "stacks"):
-        (tmp_path / name).symlink_to(ROOT / name)
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
-    project["config"]["monthlyBudget"]["default"] = 1
-    (tmp_path / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
-    cli.runtime.project_dir = tmp_path
+    cli.runtime.project_dir = pulumi_mocks.project_with_defaults(tmp_path, monthlyBudget=1)
     assert cli("preview", "staging") == 3
     assert "over its budget of $1" in capsys.readouterr().err
 
