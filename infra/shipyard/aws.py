@@ -702,12 +702,15 @@ def connect(region: str, profile: str) -> Aws:
     return Aws(boto3.Session(region_name=region, profile_name=profile or None))
 
 
+def task_container(task: dict[str, Any], name: str) -> dict[str, Any]:
+    """The container of this name as DescribeTasks gives it ({} when the task has none)."""
+    return next((c for c in task.get("containers", []) if c.get("name") == name), {})
+
+
 def container_ending(task: dict[str, Any], name: str) -> tuple[int | None, str]:
     """How a stopped task's container ended: its exit code, or None and why it never ran
     (the container's reason, else the task's, as ECS gives them)."""
-    container: dict[str, Any] = next(
-        (c for c in task.get("containers", []) if c.get("name") == name), {}
-    )
+    container = task_container(task, name)
     code = container.get("exitCode")
     if code is not None:
         return int(code), ""

@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Sequence
 from typing import Any
 
-from shipyard.aws import Aws
+from shipyard.aws import Aws, task_container
 from shipyard.cli.runtime import Runtime, require_ssm_agent
 from shipyard.config.container_contract import CONTAINER_NAME
 from shipyard.errors import UserError
@@ -70,10 +70,7 @@ def _in_task(
         if not arn:
             known = ", ".join(a.rsplit("/", 1)[-1] for a in running) or "none"
             raise UserError(f"{env} runs no task {task}; its running tasks: {known}")
-    described = aws.task(cluster, arn)
-    container: dict[str, Any] = next(
-        (c for c in described.get("containers", []) if c.get("name") == CONTAINER_NAME), {}
-    )
+    container = task_container(aws.task(cluster, arn), CONTAINER_NAME)
     session = aws.execute_command(
         cluster, arn, CONTAINER_NAME, shlex.join(words) if words else SHELL
     )["session"]
